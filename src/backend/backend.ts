@@ -54,9 +54,14 @@ export interface WindowGeometry {
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'square'
-  | 'sign' | 'reciprocal';
+  | 'sign' | 'reciprocal'
+  /** 1 where x > 0, else 0 (the derivative mask of relu). */
+  | 'step'
+  /** d/dx of the exact gelu: Φ(x) + x·φ(x). */
+  | 'geluGrad';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
+/** Arithmetic, elementwise max/min, and comparisons that return 1 or 0. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'ge' | 'lt' | 'le' | 'eq';
 
 export interface Backend {
   readonly name: string;
@@ -79,7 +84,7 @@ export interface Backend {
   avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void;
   avgPool2dBackward(gy: TypedArray, g: WindowGeometry, countIncludePad: boolean, dx: TypedArray): void;
 
-  /** out[i] = f(x[i]); `param` carries e.g. the slope of leakyRelu. */
+  /** out[i] = f(x[i]). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
   /** out = a ∘ b with NumPy broadcasting; shapes are already aligned to out's rank. */
   binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void;

@@ -1,0 +1,122 @@
+import { getBackend } from '../backend/index.js';
+import { record } from '../autograd/record.js';
+import { broadcastShapes, shapeStr, sizeOf, stridesOf } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { reshape } from './shape.js';
+import { checkSameDtype, checkTensor, emptyLike, padShape, sumToShape } from './util.js';
+
+/**
+ * Batched product of the last two dims, batch dims broadcast (NumPy/PyTorch matmul). Either side
+ * may be stored transposed (`transA`: a holds [..., k, m]); no tape.
+ */
+export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean, op = 'matmul'): Tensor {
+  checkSameDtype(a, b, op, ['a', 'b']);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const m = transA ? ac : ar;
+  const k = transA ? ar : ac;
+  const kb = transB ? bc : br;
+  const n = transB ? br : bc;
+  if (k !== kb) {
+    throw new Error(`${op}: inner dims must match: a is ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''}, b is ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(aBatch, bBatch, op);
+  const out = emptyLike([...batch, m, n], a.dtype);
+  const backend = getBackend();
+  const lda = ac;
+  const ldb = bc;
+  // A batch of plain matrices times one shared, untransposed-A matrix folds into one big GEMM.
+  if (bBatch.length === 0 && !transA && aBatch.length > 0) {
+    const rows = sizeOf(aBatch) * m;
+    backend.gemm({ transA, transB, m: rows, n, k, alpha: 1, a: a.data, aOffset: 0, lda, b: b.data, bOffset: 0, ldb, beta: 0, c: out.data, cOffset: 0, ldc: n });
+    return out;
+  }
+  const nb = sizeOf(batch);
+  const aPad = padShape(aBatch, batch.length);
+  const bPad = padShape(bBatch, batch.length);
+  const aStr = stridesOf(aPad);
+  const bStr = stridesOf(bPad);
+  const oStr = stridesOf(batch);
+  for (let t = 0; t < nb; t++) {
+    let ai = 0;
+    let bi = 0;
+    let rem = t;
+    for (let d = 0; d < batch.length; d++) {
+      const c = Math.floor(rem / oStr[d]);
+      rem -= c * oStr[d];
+      if (aPad[d] !== 1) ai += c * aStr[d];
+      if (bPad[d] !== 1) bi += c * bStr[d];
+    }
+    backend.gemm({
+      transA, transB, m, n, k, alpha: 1,
+      a: a.data, aOffset: ai * ar * ac, lda,
+      b: b.data, bOffset: bi * br * bc, ldb,
+      beta: 0, c: out.data, cOffset: t * m * n, ldc: n,
+    });
+  }
+  return out;
+}
+
+/** a @ b with PyTorch's rules: 1-D operands are promoted (and the added dim removed again). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, 'matmul', 'a');
+  checkTensor(b, 'matmul', 'b');
+  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: operands must be at least 1-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.ndim === 1) {
+    const r = matmul(reshape(a, [1, a.shape[0]]), b);
+    return reshape(r, [...r.shape.slice(0, -2), r.shape[r.ndim - 1]]);
+  }
+  if (b.ndim === 1) {
+    const r = matmul(a, reshape(b, [b.shape[0], 1]));
+    return reshape(r, r.shape.slice(0, -1));
+  }
+  const out = matmulRaw(a, b, false, false);
+  return record(out, 'matmul', [a, b], (g) => [
+    a.requiresGrad ? sumToShape(matmulRaw(g, b, false, true), a.shape) : null,
+    b.requiresGrad ? sumToShape(matmulRaw(a, g, true, false), b.shape) : null,
+  ]);
+}
+
+/** x·Wᵀ + b over the last dim of x (PyTorch's F.linear): weight is [out, in]. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor(x, 'linear', 'input');
+  checkTensor(weight, 'linear', 'weight');
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${shapeStr(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: input's last dim must be in_features = ${inF} (weight ${shapeStr(weight.shape)}), got input ${shapeStr(x.shape)}`);
+  }
+  checkSameDtype(x, weight, 'linear', ['input', 'weight']);
+  if (bias) {
+    checkTensor(bias, 'linear', 'bias');
+    if (bias.ndim !== 1 || bias.shape[0] !== outF) throw new Error(`linear: bias must be [${outF}], got ${shapeStr(bias.shape)}`);
+    checkSameDtype(x, bias, 'linear', ['input', 'bias']);
+  }
+  const rows = x.size / inF;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  const out = emptyLike(outShape, x.dtype);
+  const backend = getBackend();
+  if (bias) for (let r = 0; r < rows; r++) out.data.set(bias.data, r * outF);
+  backend.gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, aOffset: 0, lda: inF, b: weight.data, bOffset: 0, ldb: inF, beta: bias ? 1 : 0, c: out.data, cOffset: 0, ldc: outF });
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(out, 'linear', inputs, (g) => {
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = emptyLike(x.shape, x.dtype);
+      backend.gemm({ transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1, a: g.data, aOffset: 0, lda: outF, b: weight.data, bOffset: 0, ldb: inF, beta: 0, c: gx.data, cOffset: 0, ldc: inF });
+    }
+    if (weight.requiresGrad) {
+      gw = emptyLike(weight.shape, weight.dtype);
+      backend.gemm({ transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1, a: g.data, aOffset: 0, lda: outF, b: x.data, bOffset: 0, ldb: inF, beta: 0, c: gw.data, cOffset: 0, ldc: inF });
+    }
+    if (bias && bias.requiresGrad) {
+      gb = emptyLike(bias.shape, bias.dtype);
+      backend.sumAxis(g.data, [rows, outF], 0, gb.data);
+    }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}

@@ -1,0 +1,95 @@
+import { getBackend } from '../backend/index.js';
+import { record } from '../autograd/record.js';
+import { shapeStr } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkTensor, emptyLike } from './util.js';
+import { pair, windowGeometry, type Pair } from './window.js';
+
+export interface PoolOptions {
+  /** Defaults to the kernel size, as in PyTorch. */
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+function check4d(x: Tensor, op: string): void {
+  checkTensor(x, op, 'input');
+  if (x.ndim !== 4) throw new Error(`${op}: input must be 4-D [batch, C, H, W], got ${shapeStr(x.shape)}`);
+}
+
+function poolGeometry(op: string, x: Tensor, kernelSize: Pair, options: PoolOptions) {
+  const k = pair(kernelSize, op, 'kernelSize', 1);
+  const pad = pair(options.padding ?? 0, op, 'padding', 0);
+  if (pad[0] * 2 > k[0] || pad[1] * 2 > k[1]) throw new Error(`${op}: padding must be at most half the kernel size ${k.join('×')}, got ${pad.join('×')}`);
+  return windowGeometry(op, x.shape, k, pair(options.stride ?? k, op, 'stride', 1), pad, pair(options.dilation ?? 1, op, 'dilation', 1));
+}
+
+export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  check4d(x, 'maxPool2d');
+  const g = poolGeometry('maxPool2d', x, kernelSize, options);
+  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
+  const argmax = new Int32Array(out.size);
+  getBackend().maxPool2d(x.data, g, out.data, argmax);
+  return record(out, 'maxPool2d', [x], (gy) => {
+    const gx = emptyLike(x.shape, x.dtype);
+    getBackend().maxPool2dBackward(gy.data, argmax, gx.data);
+    return [gx];
+  });
+}
+
+export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
+  check4d(x, 'avgPool2d');
+  const g = poolGeometry('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
+  const include = options.countIncludePad ?? true;
+  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
+  getBackend().avgPool2d(x.data, g, include, out.data);
+  return record(out, 'avgPool2d', [x], (gy) => {
+    const gx = emptyLike(x.shape, x.dtype);
+    getBackend().avgPool2dBackward(gy.data, g, include, gx.data);
+    return [gx];
+  });
+}
+
+/**
+ * Adaptive average pooling to a fixed output size; window i covers [⌊i·H/out⌋, ⌈(i+1)·H/out⌉)
+ * as in PyTorch, so the windows may overlap or differ in size.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  check4d(x, 'adaptiveAvgPool2d');
+  const [oh, ow] = pair(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1);
+  const [N, C, H, W] = x.shape;
+  const out = emptyLike([N, C, oh, ow], x.dtype);
+  const hs = windows(H, oh);
+  const ws = windows(W, ow);
+  const xd = x.data;
+  const od = out.data;
+  for (let nc = 0; nc < N * C; nc++) {
+    for (let i = 0; i < oh; i++) {
+      const [h0, h1] = hs[i];
+      for (let j = 0; j < ow; j++) {
+        const [w0, w1] = ws[j];
+        let s = 0;
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += xd[(nc * H + h) * W + w];
+        od[(nc * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+  return record(out, 'adaptiveAvgPool2d', [x], (gy) => {
+    const gx = emptyLike(x.shape, x.dtype);
+    for (let nc = 0; nc < N * C; nc++) {
+      for (let i = 0; i < oh; i++) {
+        const [h0, h1] = hs[i];
+        for (let j = 0; j < ow; j++) {
+          const [w0, w1] = ws[j];
+          const v = gy.data[(nc * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx.data[(nc * H + h) * W + w] += v;
+        }
+      }
+    }
+    return [gx];
+  });
+}
+
+function windows(n: number, out: number): [number, number][] {
+  return Array.from({ length: out }, (_, i) => [Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)] as [number, number]);
+}
