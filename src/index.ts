@@ -15,3 +15,4 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
+export * as lowrank from './lowrank/index.js';

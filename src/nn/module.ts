@@ -99,6 +99,7 @@ export abstract class Module {
    */
   loadStateDict(sd: StateDict, options: { strict?: boolean } = {}): void {
     const strict = options.strict ?? true;
+    for (const [name, m] of this.namedModules()) m.prepareLoad(sd, name);
     const targets = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const problems: string[] = [];
     for (const [k, t] of targets) {
@@ -114,6 +115,12 @@ export abstract class Module {
     if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join('; ')}`);
     for (const [k, t] of targets) if (sd[k]) t.data.set(sd[k].data);
   }
+
+  /**
+   * Called before a state is loaded: a layer whose parameter shapes may legitimately differ
+   * (the ranks of a low-rank layer) resizes them here to match the saved state.
+   */
+  prepareLoad(_sd: StateDict, _prefix: string): void {}
 
   /** Forward FLOPs for one sample given the input shape (without batch); layers with work override. */
   flops(_inputShape: readonly number[], _outputShape: readonly number[]): number {

@@ -1,0 +1,64 @@
+import { conv2d } from '../ops/conv.js';
+import { permute, reshape } from '../ops/shape.js';
+import { pair, type Pair } from '../ops/window.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { modeProduct } from './mode-product.js';
+import { TuckerLayer } from './tucker-layer.js';
+
+export interface TuckerConvGeometry {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+/**
+ * A conv kernel W [out, in, kh, kw] in Tucker form, run as three small convolutions:
+ * a 1×1 conv by U_inᵀ (in → r_in), a kh×kw conv by the core with the spatial factors applied
+ * (r_in → r_out), and a 1×1 conv by U_out (r_out → out). The full kernel is never formed, so a
+ * step costs less as the ranks fall.
+ */
+export class TuckerConv2d extends TuckerLayer {
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly dilation: Pair;
+
+  constructor(fullShape: readonly number[], core: Tensor, factors: (Tensor | null)[], bias: Tensor | null, adaptModes: readonly number[], geometry: TuckerConvGeometry = {}) {
+    super(fullShape, core, factors, bias, adaptModes, 'TuckerConv2d');
+    if (fullShape.length !== 4) throw new Error(`TuckerConv2d: fullShape must be [out, in, kh, kw], got [${fullShape.join(', ')}]`);
+    this.stride = geometry.stride ?? 1;
+    this.padding = geometry.padding ?? 0;
+    this.dilation = geometry.dilation ?? 1;
+    pair(this.stride, 'TuckerConv2d', 'stride', 1);
+    pair(this.padding, 'TuckerConv2d', 'padding', 0);
+    pair(this.dilation, 'TuckerConv2d', 'dilation', 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    const [uOut, uIn, uH, uW] = this.factors;
+    let z = x;
+    if (uIn) z = conv2d(z, reshape(permute(uIn, [1, 0]), [uIn.shape[1], uIn.shape[0], 1, 1]));
+    let k: Tensor = this.core;
+    if (uH) k = modeProduct(k, uH, 2);
+    if (uW) k = modeProduct(k, uW, 3);
+    z = conv2d(z, k, uOut ? null : this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    if (uOut) z = conv2d(z, reshape(uOut, [uOut.shape[0], uOut.shape[1], 1, 1]), this.bias);
+    return z;
+  }
+
+  fullParamCount(): number {
+    const [o, i, kh, kw] = this.fullShape;
+    return o * i * kh * kw + (this.bias ? o : 0);
+  }
+
+  /** FLOPs of the three convolutions for one sample. */
+  override flops(inShape: readonly number[], outShape: readonly number[]): number {
+    const [, H, W] = inShape;
+    const [, oh, ow] = outShape;
+    const [rOut, rIn] = this.ranks;
+    const [out, inC, kh, kw] = this.fullShape;
+    let f = 2 * rOut * rIn * kh * kw * oh * ow;
+    if (this.factors[1]) f += 2 * inC * rIn * H * W;
+    if (this.factors[0]) f += 2 * rOut * out * oh * ow;
+    return f;
+  }
+}

@@ -1,0 +1,112 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import { Module, type StateDict } from '../nn/module.js';
+import { Parameter } from '../nn/parameter.js';
+import { allocate, type DType } from '../tensor/dtype.js';
+import { shapeStr } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { modeProduct } from './mode-product.js';
+
+/**
+ * A weight held in Tucker form W = C ×_0 U_0 ×_1 U_1 … over the modes of `fullShape`. A mode
+ * whose factor is null is kept full (identity factor, not stored): the core has size n_i there.
+ * Subclasses say how the factors enter the forward pass (a Tucker conv, a low-rank linear).
+ * The integrator swaps core and factors for tensors of other ranks between steps.
+ */
+export abstract class TuckerLayer extends Module {
+  core: Parameter;
+  factors: (Parameter | null)[];
+  bias: Parameter | null;
+  /** Modes whose rank the integrator may change (a subset of the stored modes). */
+  adaptModes: number[];
+
+  constructor(
+    readonly fullShape: readonly number[],
+    core: Tensor,
+    factors: (Tensor | null)[],
+    bias: Tensor | null,
+    adaptModes: readonly number[],
+    readonly kind: string,
+  ) {
+    super();
+    if (factors.length !== fullShape.length) throw new Error(`${kind}: need one factor (or null) per mode of ${shapeStr(fullShape)}, got ${factors.length}`);
+    this.core = new Parameter(core);
+    this.factors = factors.map((f) => (f ? new Parameter(f) : null));
+    this.bias = bias ? new Parameter(bias) : null;
+    this.checkForm(this.core, this.factors);
+    for (const m of adaptModes) {
+      if (!this.factors[m]) throw new Error(`${kind}: adapted mode ${m} must have a stored factor (mode size ${fullShape[m]})`);
+    }
+    this.adaptModes = [...adaptModes];
+  }
+
+  get dtype(): DType {
+    return this.core.dtype;
+  }
+
+  /** Current ranks (n_i for modes kept full). */
+  get ranks(): number[] {
+    return this.core.shape.slice();
+  }
+
+  private checkForm(core: Tensor, factors: readonly (Tensor | null)[]): void {
+    if (core.ndim !== this.fullShape.length) throw new Error(`${this.kind}: core must have ${this.fullShape.length} modes, got ${shapeStr(core.shape)}`);
+    factors.forEach((f, i) => {
+      if (f === null) {
+        if (core.shape[i] !== this.fullShape[i]) throw new Error(`${this.kind}: mode ${i} has no factor, so the core must have size ${this.fullShape[i]} there, got ${shapeStr(core.shape)}`);
+        return;
+      }
+      if (f.ndim !== 2 || f.shape[0] !== this.fullShape[i] || f.shape[1] !== core.shape[i]) {
+        throw new Error(`${this.kind}: factor ${i} must be [${this.fullShape[i]}, ${core.shape[i]}], got ${shapeStr(f.shape)}`);
+      }
+      if (f.dtype !== core.dtype) throw new Error(`${this.kind}: factor ${i} dtype ${f.dtype} differs from the core's ${core.dtype}`);
+    });
+  }
+
+  /** Replaces core and factors (new parameters, possibly of new ranks); the modes kept full stay so. */
+  setTucker(core: Tensor, factors: readonly (Tensor | null)[]): void {
+    this.checkForm(core, factors);
+    factors.forEach((f, i) => {
+      if ((f === null) !== (this.factors[i] === null)) throw new Error(`${this.kind}: setTucker cannot change which modes are stored (mode ${i})`);
+    });
+    this.core = new Parameter(core);
+    this.factors = factors.map((f) => (f ? new Parameter(f) : null));
+  }
+
+  protected override ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [['core', this.core]];
+    this.factors.forEach((f, i) => f && out.push([`factors.${i}`, f]));
+    if (this.bias) out.push(['bias', this.bias]);
+    return out;
+  }
+
+  /** Resizes core and factors to the shapes of a saved state before loading it (ranks may differ). */
+  override prepareLoad(sd: StateDict, prefix: string): void {
+    const key = (k: string) => (prefix ? `${prefix}.${k}` : k);
+    const core = sd[key('core')];
+    if (!core) return;
+    const factors = this.factors.map((f, i) => (f ? (sd[key(`factors.${i}`)] ?? f) : null));
+    this.setTucker(new Tensor(allocate(core.dtype, core.size), core.shape), factors.map((f) => (f ? new Tensor(allocate(f.dtype, f.size), f.shape) : null)));
+  }
+
+  /** The kernel in Tucker form, differentiable (used by tests and the full-kernel paths). */
+  reconstruct(): Tensor {
+    let w: Tensor = this.core;
+    this.factors.forEach((f, i) => {
+      if (f) w = modeProduct(w, f, i);
+    });
+    return w;
+  }
+
+  /** The full kernel as a plain tensor (no tape). */
+  fullWeight(): Tensor {
+    return noGrad(() => this.reconstruct());
+  }
+
+  /** Stored parameters: core + factors + bias. */
+  paramCount(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Parameters of the same layer held full. */
+  abstract fullParamCount(): number;
+}
