@@ -1,0 +1,155 @@
+/**
+ * 2-D max and average pooling over every channel of an NCHW batch, with their backward passes.
+ * Per output row and column the in-bounds window range is solved up front, so padding costs no
+ * test in the inner loops.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import type { WindowGeometry } from '../backend.js';
+import { checkArray, checkGeometry, checkLength, checkSameType, fail } from './checks.js';
+
+/** Taps t in [lo, hi) of a window starting at `start` (step dil, k taps) that land in [lower, upper). */
+function tapRange(start: number, dil: number, k: number, lower: number, upper: number): [number, number] {
+  const lo = Math.min(k, Math.max(0, Math.ceil((lower - start) / dil)));
+  const hi = Math.min(k, Math.max(lo, Math.ceil((upper - start) / dil)));
+  return [lo, hi];
+}
+
+/**
+ * Per output position along one axis: the window start, its in-bounds taps [lo, hi), and its share
+ * of the average-pool divisor. Built once per call so the per-window work is table lookups.
+ * As in PyTorch, countIncludePad counts the taps inside the padded bounds [-pad, in + pad) (a
+ * window hanging past the padding, as in ceil mode, is clipped); otherwise only in-bounds taps.
+ */
+interface AxisTable { start: Int32Array; lo: Int32Array; hi: Int32Array; count: Int32Array }
+
+function axisTable(out: number, stride: number, pad: number, dil: number, k: number, inSize: number, countIncludePad: boolean): AxisTable {
+  const t: AxisTable = { start: new Int32Array(out), lo: new Int32Array(out), hi: new Int32Array(out), count: new Int32Array(out) };
+  for (let o = 0; o < out; o++) {
+    const start = o * stride - pad;
+    const [lo, hi] = tapRange(start, dil, k, 0, inSize);
+    const [plo, phi] = countIncludePad ? tapRange(start, dil, k, -pad, inSize + pad) : [lo, hi];
+    t.start[o] = start;
+    t.lo[o] = lo;
+    t.hi[o] = hi;
+    t.count[o] = phi - plo;
+  }
+  return t;
+}
+
+function checkPoolGeometry(kernel: string, g: WindowGeometry): void {
+  checkGeometry(kernel, g);
+  if (g.channelOffset !== 0 || g.channels !== g.totalChannels) {
+    fail(kernel, `pooling covers every channel: geometry.channelOffset must be 0 and channels must equal totalChannels (${g.totalChannels}), got ${g.channelOffset} and ${g.channels}`);
+  }
+}
+
+function checkPoolBuffers(kernel: string, x: TypedArray, xName: string, g: WindowGeometry, y: TypedArray, yName: string): void {
+  checkArray(kernel, xName, x);
+  checkArray(kernel, yName, y);
+  checkSameType(kernel, yName, y, x, xName);
+  checkPoolGeometry(kernel, g);
+  checkLength(kernel, xName, x, g.batch * g.channels * g.inH * g.inW);
+  checkLength(kernel, yName, y, g.batch * g.channels * g.outH * g.outW);
+}
+
+export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, argmax: Int32Array): void {
+  checkPoolBuffers('maxPool2d', x, 'x', g, out, 'out');
+  if (!(argmax instanceof Int32Array)) fail('maxPool2d', `argmax must be an Int32Array, got ${String(argmax)}`);
+  const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
+  checkLength('maxPool2d', 'argmax', argmax, batch * channels * outH * outW);
+  const rows = axisTable(outH, strideH, padH, dilH, kH, inH, false);
+  const cols = axisTable(outW, strideW, padW, dilW, kW, inW, false);
+  const plane = inH * inW;
+  let o = 0;
+  for (let p = 0; p < batch * channels; p++) {
+    const xPlane = p * plane;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh];
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
+        // Padding reads as -Infinity, so a window that is all padding yields -Infinity and index -1.
+        // NaN propagates as the maximum, as in PyTorch; the first NaN wins.
+        let best = -Infinity;
+        let bestIdx = -1;
+        for (let i = iLo; i < iHi; i++) {
+          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
+          for (let j = jLo; j < jHi; j++, xi += dilW) {
+            const v = x[xi];
+            // `!(v <= best)` is true for v > best and for NaN; `best === best` stops at the first NaN.
+            if ((!(v <= best) && best === best) || bestIdx < 0) { best = v; bestIdx = xi; }
+          }
+        }
+        out[o] = best;
+        argmax[o] = bestIdx;
+      }
+    }
+  }
+}
+
+export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedArray): void {
+  checkArray('maxPool2dBackward', 'gy', gy);
+  checkArray('maxPool2dBackward', 'dx', dx);
+  checkSameType('maxPool2dBackward', 'dx', dx, gy, 'gy');
+  if (!(argmax instanceof Int32Array)) fail('maxPool2dBackward', `argmax must be an Int32Array, got ${String(argmax)}`);
+  checkLength('maxPool2dBackward', 'argmax', argmax, gy.length);
+  const n = gy.length;
+  const limit = dx.length;
+  for (let o = 0; o < n; o++) {
+    const t = argmax[o];
+    if (t < 0) continue; // window was all padding: nothing to route back
+    if (t >= limit) fail('maxPool2dBackward', `argmax[${o}] = ${t} is out of range for dx of length ${limit}`);
+    dx[t] += gy[o];
+  }
+}
+
+export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void {
+  checkPoolBuffers('avgPool2d', x, 'x', g, out, 'out');
+  const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
+  const rows = axisTable(outH, strideH, padH, dilH, kH, inH, countIncludePad);
+  const cols = axisTable(outW, strideW, padW, dilW, kW, inW, countIncludePad);
+  const plane = inH * inW;
+  let o = 0;
+  for (let p = 0; p < batch * channels; p++) {
+    const xPlane = p * plane;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh], dh = rows.count[oh];
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
+        const count = dh * cols.count[ow];
+        let s = 0;
+        for (let i = iLo; i < iHi; i++) {
+          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
+          for (let j = jLo; j < jHi; j++, xi += dilW) s += x[xi];
+        }
+        // An empty window (possible only past the padding) averages to 0 rather than 0/0.
+        out[o] = count > 0 ? s / count : 0;
+      }
+    }
+  }
+}
+
+/** Adjoint of avgPool2d: accumulates (+=) each gy / divisor into its window's in-bounds taps of dx. */
+export function avgPool2dBackward(gy: TypedArray, g: WindowGeometry, countIncludePad: boolean, dx: TypedArray): void {
+  checkPoolBuffers('avgPool2dBackward', dx, 'dx', g, gy, 'gy');
+  const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
+  const rows = axisTable(outH, strideH, padH, dilH, kH, inH, countIncludePad);
+  const cols = axisTable(outW, strideW, padW, dilW, kW, inW, countIncludePad);
+  const plane = inH * inW;
+  let o = 0;
+  for (let p = 0; p < batch * channels; p++) {
+    const xPlane = p * plane;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh], dh = rows.count[oh];
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
+        const count = dh * cols.count[ow];
+        if (count === 0) continue;
+        const share = gy[o] / count;
+        for (let i = iLo; i < iHi; i++) {
+          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
+          for (let j = jLo; j < jHi; j++, xi += dilW) dx[xi] += share;
+        }
+      }
+    }
+  }
+}
