@@ -16,3 +16,5 @@ export * as data from './data/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
 export * as lowrank from './lowrank/index.js';
+export * as linalg from './linalg/index.js';
+export * as tucker from './tucker/index.js';

@@ -8,3 +8,4 @@ export { factorize, type FactorizeOptions } from './factorize.js';
 export { RankAdaptiveIntegrator, type IntegratorOptions, type LayerStepInfo } from './integrator.js';
 export { rankReport, type RankReport, type LayerRankReport } from './rank-report.js';
 export { randomOrthonormal, randomCore } from './init.js';
+export * as methods from './methods/index.js';

@@ -1,0 +1,218 @@
+/**
+ * Symmetric eigendecomposition: Householder tridiagonalisation followed by the implicit QL
+ * algorithm with Wilkinson-type shifts (EISPACK tred2/tql2, as in JAMA), accumulating the
+ * orthogonal transformations. Backward stable: ‖A − VΛVᵀ‖ ≈ ε‖A‖, VᵀV = I to ≈ ε.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale } from './matrix.js';
+
+export interface EighRaw {
+  /** Eigenvalues, ascending. */
+  values: Float64Array;
+  /** n×n row-major, eigenvector j in column j. */
+  vectors: Float64Array;
+}
+
+/** Eigendecomposition of the symmetric row-major n×n matrix `a` (only its lower triangle is read). */
+export function eighRaw(a: Float64Array, n: number): EighRaw {
+  const scale = pow2Scale(a);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    const v = a[i * n + j] / scale;
+    V[i * n + j] = v;
+    V[j * n + i] = v;
+  }
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n > 0) {
+    tred2(V, d, e, n);
+    tql2(V, d, e, n);
+  }
+  for (let i = 0; i < n; i++) d[i] *= scale;
+  fixColumnSigns(V, n, n);
+  return { values: d, vectors: V };
+}
+
+function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+        V[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        V[j * n + i] = f;
+        g = e[j] + V[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k * n + j] * d[k];
+          e[k] += V[k * n + j] * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) V[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  for (let i = 0; i < n - 1; i++) {
+    V[(n - 1) * n + i] = V[i * n + i];
+    V[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k * n + i + 1] * V[k * n + j];
+        for (let k = 0; k <= i; k++) V[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V[(n - 1) * n + j];
+    V[(n - 1) * n + j] = 0;
+  }
+  V[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n) {
+      if (Math.abs(e[m]) <= EPS * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 100) throw new Error(`eigh: QL iteration did not converge for eigenvalue ${l} (n=${n})`);
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          for (let k = 0; k < n; k++) {
+            const ko = k * n;
+            h = V[ko + i + 1];
+            V[ko + i + 1] = s * V[ko + i] + c * h;
+            V[ko + i] = c * V[ko + i] - s * h;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > EPS * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+  // Selection sort ascending, moving the vectors along.
+  for (let i = 0; i < n - 1; i++) {
+    let k = i;
+    let p = d[i];
+    for (let j = i + 1; j < n; j++) if (d[j] < p) {
+      k = j;
+      p = d[j];
+    }
+    if (k !== i) {
+      d[k] = d[i];
+      d[i] = p;
+      for (let j = 0; j < n; j++) {
+        const t = V[j * n + i];
+        V[j * n + i] = V[j * n + k];
+        V[j * n + k] = t;
+      }
+    }
+  }
+}
+
+export interface EighResult {
+  /** Eigenvalues, 1-D, ascending (as numpy.linalg.eigh). */
+  values: Tensor;
+  /** n×n, column j is the unit eigenvector of values[j]; its largest-|.| entry is positive. */
+  vectors: Tensor;
+}
+
+/**
+ * Eigendecomposition `A = V·diag(values)·Vᵀ` of a real symmetric matrix (float32 or float64;
+ * computed and returned in float64). Eigenvalues ascending; V orthogonal. A must be symmetric to
+ * 1e-10·max|A| (checked); its symmetric part (A + Aᵀ)/2 is decomposed.
+ */
+export function eigh(a: Tensor): EighResult {
+  const [m, n] = check2D(a, 'eigh', 'a');
+  if (m !== n) throw new Error(`eigh: a must be square, got shape [${m}, ${n}]`);
+  const src = a.data;
+  const tol = 1e-10 * maxAbs(src);
+  const sym = new Float64Array(n * n);
+  let worst = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    const x = src[i * n + j];
+    const y = src[j * n + i];
+    worst = Math.max(worst, Math.abs(x - y));
+    sym[i * n + j] = 0.5 * (x + y);
+  }
+  if (worst > tol) throw new Error(`eigh: a must be symmetric (to 1e-10·max|a|), got max |a[i][j] − a[j][i]| = ${worst}`);
+  const r = eighRaw(sym, n);
+  return { values: f64Tensor(r.values, [n]), vectors: f64Tensor(r.vectors, [n, n]) };
+}

@@ -1,0 +1,232 @@
+/**
+ * Internal dense-matrix helpers for linalg/ and tucker/: plain row-major Float64Array matrices,
+ * no Tensor ops and no autograd. Not part of the public `linalg` namespace, but stable enough for
+ * other numerical code of the project (lowrank/) to import directly.
+ *
+ * Conventions: a matrix is `(data, rows, cols)` with element (i, j) at `data[i * cols + j]`.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { shapeStr } from '../tensor/shape.js';
+
+/** Unit round-off of float64 (2^-52). */
+export const EPS = 2.220446049250313e-16;
+
+/** A float64 copy of a tensor's buffer (always a fresh array the caller may overwrite). */
+export function toF64(t: Tensor): Float64Array {
+  return Float64Array.from(t.data);
+}
+
+/** Throws `op: arg must hold finite values, got NaN at index 3 (shape [2, 2])` on NaN or ±Infinity. */
+export function checkFinite(data: ArrayLike<number>, op: string, arg: string, shape?: readonly number[]): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) {
+      throw new Error(`${op}: ${arg} must hold finite values, got ${v} at flat index ${i}${shape ? ` (shape ${shapeStr(shape)})` : ''}`);
+    }
+  }
+}
+
+/** Checks that `t` is a Tensor. */
+export function checkTensor(t: unknown, op: string, arg: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) {
+    const got = t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t;
+    throw new Error(`${op}: ${arg} must be a Tensor, got ${got}`);
+  }
+}
+
+/** Checks that `t` is a 2-D tensor with finite entries and returns [rows, cols]. */
+export function check2D(t: unknown, op: string, arg = 'a'): [number, number] {
+  checkTensor(t, op, arg);
+  if (t.shape.length !== 2) throw new Error(`${op}: ${arg} must be 2-D [rows, cols], got shape ${shapeStr(t.shape)}`);
+  checkFinite(t.data, op, arg, t.shape);
+  return [t.shape[0], t.shape[1]];
+}
+
+/** A float64 tensor over `data` (no copy). */
+export function f64Tensor(data: Float64Array, shape: readonly number[]): Tensor {
+  return Tensor.fromData(data, shape);
+}
+
+/** C = A·B for A (m×k) and B (k×n). */
+export function matmul(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const co = i * n;
+    const ao = i * k;
+    for (let p = 0; p < k; p++) {
+      const v = a[ao + p];
+      if (v === 0) continue;
+      const bo = p * n;
+      for (let j = 0; j < n; j++) c[co + j] += v * b[bo + j];
+    }
+  }
+  return c;
+}
+
+/** C = Aᵀ·B for A (k×m) and B (k×n): an m×n result. */
+export function matmulTA(a: Float64Array, k: number, m: number, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let p = 0; p < k; p++) {
+    const ao = p * m;
+    const bo = p * n;
+    for (let i = 0; i < m; i++) {
+      const v = a[ao + i];
+      if (v === 0) continue;
+      const co = i * n;
+      for (let j = 0; j < n; j++) c[co + j] += v * b[bo + j];
+    }
+  }
+  return c;
+}
+
+/** C = A·Bᵀ for A (m×k) and B (n×k): an m×n result (row-by-row dot products). */
+export function matmulTB(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const ao = i * k;
+    for (let j = 0; j < n; j++) {
+      const bo = j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ao + p] * b[bo + p];
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+/** The transpose of an m×n matrix (an n×m result). */
+export function transpose(a: Float64Array, m: number, n: number): Float64Array {
+  const t = new Float64Array(m * n);
+  const B = 32;
+  for (let i0 = 0; i0 < m; i0 += B) {
+    const i1 = Math.min(m, i0 + B);
+    for (let j0 = 0; j0 < n; j0 += B) {
+      const j1 = Math.min(n, j0 + B);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) t[j * m + i] = a[i * n + j];
+    }
+  }
+  return t;
+}
+
+/** Columns c0..c1-1 of an m×n matrix. */
+export function sliceCols(a: Float64Array, m: number, n: number, c0: number, c1: number): Float64Array {
+  const w = c1 - c0;
+  const out = new Float64Array(m * w);
+  for (let i = 0; i < m; i++) for (let j = 0; j < w; j++) out[i * w + j] = a[i * n + c0 + j];
+  return out;
+}
+
+/** The identity of size n. */
+export function eye(n: number): Float64Array {
+  const e = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) e[i * n + i] = 1;
+  return e;
+}
+
+/** Frobenius norm of a buffer, safe from overflow/underflow (scaled sum of squares). */
+export function frob(a: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v > scale) scale = v;
+  }
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] / scale;
+    s += v * v;
+  }
+  return scale * Math.sqrt(s);
+}
+
+/** Largest absolute entry. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * A power of two close to max|a| (1 for a zero buffer): dividing by it is exact, so scaling
+ * a matrix to unit size before a factorisation adds no rounding error.
+ */
+export function pow2Scale(a: ArrayLike<number>): number {
+  const m = maxAbs(a);
+  if (m === 0) return 1;
+  let e = Math.round(Math.log2(m));
+  // keep 2^e and 2^-e representable
+  e = Math.max(-1000, Math.min(1000, e));
+  return Math.pow(2, e);
+}
+
+/**
+ * Completes the columns of the row-major m×c matrix `q` that are not flagged in `have` so that all
+ * c columns are orthonormal, assuming the flagged ones already are. Deterministic: each new column
+ * is the standard basis vector e_i with the largest residual against the current columns (lowest i
+ * on ties), orthogonalised twice by Gram–Schmidt and normalised. Needs c ≤ m.
+ */
+export function completeOrthonormal(q: Float64Array, m: number, c: number, have: boolean[]): void {
+  const cols: number[] = [];
+  for (let j = 0; j < c; j++) if (have[j]) cols.push(j);
+  const rowNorm2 = new Float64Array(m);
+  for (const j of cols) for (let i = 0; i < m; i++) rowNorm2[i] += q[i * c + j] * q[i * c + j];
+  const v = new Float64Array(m);
+  for (let j = 0; j < c; j++) {
+    if (have[j]) continue;
+    let best = -1;
+    let bestRes = -Infinity;
+    for (let i = 0; i < m; i++) {
+      const res = 1 - rowNorm2[i];
+      if (res > bestRes + 1e-12) {
+        bestRes = res;
+        best = i;
+      }
+    }
+    v.fill(0);
+    v[best] = 1;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const l of cols) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += q[i * c + l] * v[i];
+        if (d !== 0) for (let i = 0; i < m; i++) v[i] -= d * q[i * c + l];
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < m; i++) nrm += v[i] * v[i];
+    nrm = Math.sqrt(nrm);
+    if (!(nrm > 0)) throw new Error(`completeOrthonormal: internal error, no residual left (m=${m}, c=${c})`);
+    for (let i = 0; i < m; i++) {
+      const x = v[i] / nrm;
+      q[i * c + j] = x;
+      rowNorm2[i] += x * x;
+    }
+    cols.push(j);
+    have[j] = true;
+  }
+}
+
+/**
+ * Flips signs so that, in each column of the row-major m×c matrix `u`, the entry of largest
+ * absolute value (the first such on ties) is positive; `onFlip(j)` is called for each flipped
+ * column so that paired factors (V, R) can follow.
+ */
+export function fixColumnSigns(u: Float64Array, m: number, c: number, onFlip?: (j: number) => void): void {
+  for (let j = 0; j < c; j++) {
+    let best = 0;
+    let bi = -1;
+    for (let i = 0; i < m; i++) {
+      const v = Math.abs(u[i * c + j]);
+      if (v > best) {
+        best = v;
+        bi = i;
+      }
+    }
+    if (bi >= 0 && u[bi * c + j] < 0) {
+      for (let i = 0; i < m; i++) u[i * c + j] = -u[i * c + j];
+      onFlip?.(j);
+    }
+  }
+}

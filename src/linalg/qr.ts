@@ -1,0 +1,230 @@
+/**
+ * Householder QR, thin ("reduced") and full ("complete"), with optional column pivoting
+ * (Businger–Golub, with LAPACK dlaqp2's safe norm downdating).
+ *
+ * Sign convention: the diagonal of R is non-negative (rows of R and columns of Q are flipped
+ * together), so for a matrix of full column rank the factorisation is unique. Extra columns of a
+ * complete Q come from the Householder product and are deterministic.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
+
+/**
+ * A factored QR in compact Householder form. `at` is column-major (n columns of length m):
+ * column j holds R[0..min(j, k-1), j] on and above the diagonal, and the Householder vector of
+ * step j (implicit leading 1) below it. `perm[i]` is the original index of column i, so that
+ * A[:, perm] = Q·R. R rows still carry the raw Householder signs (see `qrRaw` for the fixed ones).
+ */
+export interface HouseholderQR {
+  at: Float64Array;
+  tau: Float64Array;
+  perm: Int32Array;
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Householder QR of the row-major m×n matrix `a` (not modified). */
+export function householder(a: Float64Array, m: number, n: number, pivot: boolean): HouseholderQR {
+  const k = Math.min(m, n);
+  const at = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
+  const tau = new Float64Array(k);
+  const perm = new Int32Array(n);
+  for (let j = 0; j < n; j++) perm[j] = j;
+  const vn1 = new Float64Array(n);
+  const vn2 = new Float64Array(n);
+  const tol3z = Math.sqrt(EPS);
+  if (pivot) {
+    for (let j = 0; j < n; j++) {
+      vn1[j] = colNorm(at, j * m, m);
+      vn2[j] = vn1[j];
+    }
+  }
+  for (let s = 0; s < k; s++) {
+    if (pivot) {
+      let p = s;
+      for (let j = s + 1; j < n; j++) if (vn1[j] > vn1[p]) p = j;
+      if (p !== s) {
+        const po = p * m;
+        const so = s * m;
+        for (let i = 0; i < m; i++) {
+          const t = at[po + i];
+          at[po + i] = at[so + i];
+          at[so + i] = t;
+        }
+        const tp = perm[p];
+        perm[p] = perm[s];
+        perm[s] = tp;
+        vn1[p] = vn1[s];
+        vn2[p] = vn2[s];
+      }
+    }
+    // Reflector for column s, rows s..m-1 (LAPACK dlarfg).
+    const so = s * m;
+    const alpha = at[so + s];
+    const xnorm = colNorm(at, so + s + 1, m - s - 1);
+    let t = 0;
+    if (xnorm !== 0) {
+      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
+      t = (beta - alpha) / beta;
+      const inv = 1 / (alpha - beta);
+      for (let i = s + 1; i < m; i++) at[so + i] *= inv;
+      at[so + s] = beta;
+    }
+    tau[s] = t;
+    if (t !== 0) {
+      // Apply H = I - t v vᵀ (v = [1, at[so+s+1..]]) to the remaining columns.
+      for (let j = s + 1; j < n; j++) {
+        const jo = j * m;
+        let w = at[jo + s];
+        for (let i = s + 1; i < m; i++) w += at[so + i] * at[jo + i];
+        w *= t;
+        if (w === 0) continue;
+        at[jo + s] -= w;
+        for (let i = s + 1; i < m; i++) at[jo + i] -= w * at[so + i];
+      }
+    }
+    if (pivot) {
+      for (let j = s + 1; j < n; j++) {
+        if (vn1[j] === 0) continue;
+        let temp = Math.abs(at[j * m + s]) / vn1[j];
+        temp = Math.max(0, 1 - temp * temp);
+        const ratio = vn1[j] / vn2[j];
+        if (temp * ratio * ratio <= tol3z) {
+          vn1[j] = colNorm(at, j * m + s + 1, m - s - 1);
+          vn2[j] = vn1[j];
+        } else {
+          vn1[j] *= Math.sqrt(temp);
+        }
+      }
+    }
+  }
+  return { at, tau, perm, m, n, k };
+}
+
+function colNorm(a: Float64Array, off: number, len: number): number {
+  let scale = 0;
+  for (let i = 0; i < len; i++) {
+    const v = Math.abs(a[off + i]);
+    if (v > scale) scale = v;
+  }
+  if (scale === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < len; i++) {
+    const v = a[off + i] / scale;
+    s += v * v;
+  }
+  return scale * Math.sqrt(s);
+}
+
+/**
+ * Applies Q = H_0 H_1 … H_{k-1} to `c` vectors of length m stored contiguously in `ct`
+ * (column-major: vector j at ct[j*m .. j*m+m)), in place. With `identityInit` the vectors are
+ * assumed to start as e_0..e_{c-1}, which lets step s skip the vectors j < s.
+ */
+export function applyQ(h: HouseholderQR, ct: Float64Array, c: number, identityInit = false): void {
+  const { at, tau, m, k } = h;
+  for (let s = k - 1; s >= 0; s--) {
+    const t = tau[s];
+    if (t === 0) continue;
+    const so = s * m;
+    for (let j = identityInit ? s : 0; j < c; j++) {
+      const jo = j * m;
+      let w = ct[jo + s];
+      for (let i = s + 1; i < m; i++) w += at[so + i] * ct[jo + i];
+      w *= t;
+      if (w === 0) continue;
+      ct[jo + s] -= w;
+      for (let i = s + 1; i < m; i++) ct[jo + i] -= w * at[so + i];
+    }
+  }
+}
+
+/** The leading `c` columns of Q (c ≤ m) as a column-major c×m buffer. */
+export function formQt(h: HouseholderQR, c: number): Float64Array {
+  const { m } = h;
+  const qt = new Float64Array(c * m);
+  for (let j = 0; j < c; j++) qt[j * m + j] = 1;
+  applyQ(h, qt, c, true);
+  return qt;
+}
+
+/** The leading `rows` rows of R (rows ≤ m) as a row-major rows×n buffer (raw Householder signs). */
+export function extractR(h: HouseholderQR, rows: number): Float64Array {
+  const { at, m, n } = h;
+  const r = new Float64Array(rows * n);
+  for (let j = 0; j < n; j++) {
+    const top = Math.min(j, rows - 1);
+    for (let i = 0; i <= top; i++) r[i * n + j] = at[j * m + i];
+  }
+  return r;
+}
+
+export interface QRRaw {
+  /** m×qCols row-major. */
+  q: Float64Array;
+  /** qCols×n row-major, upper triangular, non-negative diagonal. */
+  r: Float64Array;
+  qCols: number;
+  perm: Int32Array;
+}
+
+/**
+ * QR of the row-major m×n matrix `a` on plain buffers: `a[:, perm] = q·r`, q m×qCols with
+ * orthonormal columns (qCols = min(m, n) for 'reduced', m for 'complete'), diag(r) ≥ 0.
+ */
+export function qrRaw(a: Float64Array, m: number, n: number, mode: 'reduced' | 'complete' = 'reduced', pivoting = false): QRRaw {
+  const scale = pow2Scale(a);
+  const as = scale === 1 ? a : a.map((v) => v / scale);
+  const h = householder(as, m, n, pivoting);
+  const qCols = mode === 'complete' ? m : h.k;
+  const qt = formQt(h, qCols);
+  const r = extractR(h, qCols);
+  // Fix signs: diag(R) ≥ 0.
+  for (let i = 0; i < Math.min(qCols, n); i++) {
+    if (r[i * n + i] < 0) {
+      for (let j = i; j < n; j++) r[i * n + j] = -r[i * n + j];
+      for (let l = 0; l < m; l++) qt[i * m + l] = -qt[i * m + l];
+    }
+  }
+  if (scale !== 1) for (let i = 0; i < r.length; i++) r[i] *= scale;
+  const q = new Float64Array(m * qCols);
+  for (let j = 0; j < qCols; j++) for (let i = 0; i < m; i++) q[i * qCols + j] = qt[j * m + i];
+  return { q, r, qCols, perm: h.perm };
+}
+
+export interface QROptions {
+  /** 'reduced' (default): Q m×k, R k×n with k = min(m, n). 'complete': Q m×m, R m×n. */
+  mode?: 'reduced' | 'complete';
+  /**
+   * Column pivoting: picks at each step the remaining column of largest norm, so that
+   * |R_00| ≥ |R_11| ≥ … and A[:, perm] = Q·R. The result then carries `perm`.
+   */
+  pivoting?: boolean;
+}
+
+export interface QRResult {
+  q: Tensor;
+  r: Tensor;
+  /** Only with `pivoting`: original column index of each column of R (A[:, perm] = QR). */
+  perm?: Int32Array;
+}
+
+/**
+ * Householder QR of a 2-D tensor (float32 or float64; computed and returned in float64).
+ * `A = Q·R` (or `A[:, perm] = Q·R` with pivoting), Q with orthonormal columns, R upper
+ * triangular with non-negative diagonal. Works for tall, wide, square, rank-deficient and zero
+ * matrices; for a rank-deficient A the columns of Q beyond the rank are still orthonormal.
+ */
+export function qr(a: Tensor, options: QROptions = {}): QRResult {
+  const [m, n] = check2D(a, 'qr', 'a');
+  const mode = options.mode ?? 'reduced';
+  if (mode !== 'reduced' && mode !== 'complete') {
+    throw new Error(`qr: options.mode must be 'reduced' or 'complete', got ${String(mode)}`);
+  }
+  const res = qrRaw(Float64Array.from(a.data), m, n, mode, options.pivoting ?? false);
+  const out: QRResult = { q: f64Tensor(res.q, [m, res.qCols]), r: f64Tensor(res.r, [res.qCols, n]) };
+  if (options.pivoting) out.perm = res.perm;
+  return out;
+}

@@ -1,0 +1,305 @@
+/**
+ * Singular value decomposition by one-sided Jacobi (Hestenes) with QR preconditioning
+ * (Drmač–Veselić): for a tall A (m ≥ n; a wide A is handled through its transpose),
+ *   1. A·P = Q·R by Householder QR with column pivoting;
+ *   2. one-sided Jacobi on X = Rᵀ: X·W = Y with mutually orthogonal columns (de Rijk pivoting,
+ *      threshold |x_pᵀx_q| ≤ √n·ε·‖x_p‖‖x_q‖, which is a relative, hence high-accuracy, test);
+ *   3. σ_j = ‖y_j‖, U_x = Y·Σ⁻¹, and A = (Q·W)·Σ·(P·U_x)ᵀ.
+ * Every singular value is computed to high relative accuracy for well-scaled input, U = Q·W is
+ * orthonormal whatever the rank, and V is completed deterministically where σ = 0.
+ *
+ * Conventions: singular values sorted descending and non-negative (ties keep their Jacobi order);
+ * sign: the entry of largest |.| of each left singular vector u_j is positive (the first such on
+ * ties), v_j follows. Columns of U or V belonging to σ = 0 are completed deterministically
+ * (Gram–Schmidt against the standard basis, largest residual first).
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, pow2Scale, transpose } from './matrix.js';
+import { applyQ, householder } from './qr.js';
+
+export interface SvdRaw {
+  /** m×uCols row-major (uCols = k thin, m full); absent unless wantU. */
+  u?: Float64Array;
+  /** min(m, n) singular values, descending. */
+  s: Float64Array;
+  /** n×vCols row-major (V, not Vᵀ; vCols = k thin, n full); absent unless wantV. */
+  v?: Float64Array;
+  uCols: number;
+  vCols: number;
+}
+
+export interface SvdRawOptions {
+  wantU?: boolean;
+  wantV?: boolean;
+  /** Complete U to m×m and V to n×n. */
+  full?: boolean;
+  /** Jacobi sweep limit (default 60; convergence usually takes 4–10). */
+  maxSweeps?: number;
+}
+
+interface TallResult {
+  /** m×n row-major, if wantU. */
+  u?: Float64Array;
+  s: Float64Array;
+  /** n×n row-major, if wantV (zero-σ columns not yet completed: flagged in `zero`). */
+  v?: Float64Array;
+  zero: boolean[];
+}
+
+/** Columns of X with a squared norm below this (X scaled to max|entry| ≈ 1) count as exact zeros. */
+const TINY2 = 1e-300;
+
+/** SVD of a tall, already scaled row-major m×n matrix (m ≥ n). */
+function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: boolean, maxSweeps: number): TallResult {
+  const h = householder(a, m, n, true);
+  // Working columns x_j = column j of Rᵀ = row j of R, stored contiguously (row j of X).
+  const x = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) for (let c = j; c < n; c++) x[j * n + c] = h.at[c * m + j];
+  // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
+  const wt = wantU ? new Float64Array(n * n) : null;
+  if (wt) for (let j = 0; j < n; j++) wt[j * n + j] = 1;
+  const nrm2 = new Float64Array(n);
+  const tol = EPS * Math.sqrt(Math.max(n, 1));
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
+    let rotations = 0;
+    for (let p = 0; p < n - 1; p++) {
+      // de Rijk: bring the largest remaining column to position p.
+      let best = p;
+      for (let q = p + 1; q < n; q++) if (nrm2[q] > nrm2[best]) best = q;
+      if (best !== p) {
+        swapRows(x, p, best, n);
+        if (wt) swapRows(wt, p, best, n);
+        const t = nrm2[p];
+        nrm2[p] = nrm2[best];
+        nrm2[best] = t;
+      }
+      const po = p * n;
+      for (let q = p + 1; q < n; q++) {
+        const a2 = nrm2[p];
+        const b2 = nrm2[q];
+        if (a2 < TINY2 || b2 < TINY2) continue;
+        const qo = q * n;
+        const g = dot(x, po, qo, n);
+        if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) continue;
+        rotations++;
+        const zeta = (b2 - a2) / (2 * g);
+        let t: number;
+        if (Math.abs(zeta) > 1e150) t = 0.5 / zeta;
+        else t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        rotate(x, po, qo, n, c, s);
+        if (wt) rotate(wt, po, qo, n, c, s);
+        nrm2[p] = Math.max(0, a2 - t * g);
+        nrm2[q] = b2 + t * g;
+      }
+    }
+    if (rotations === 0) break;
+  }
+  // Singular values, sorted descending (stable).
+  const sig = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const v2 = dot(x, j * n, j * n, n);
+    sig[j] = v2 < TINY2 ? 0 : Math.sqrt(v2);
+  }
+  const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i] || i - j);
+  const s = new Float64Array(n);
+  const zero: boolean[] = new Array(n);
+  for (let c = 0; c < n; c++) {
+    s[c] = sig[order[c]];
+    zero[c] = s[c] === 0;
+  }
+  const out: TallResult = { s, zero };
+  if (wantV) {
+    // V = P·U_x: row perm[i] of V is row i of U_x; U_x[:, c] = y_{order[c]} / σ.
+    const v = new Float64Array(n * n);
+    for (let c = 0; c < n; c++) {
+      if (zero[c]) continue;
+      const src = order[c] * n;
+      const inv = 1 / s[c];
+      for (let i = 0; i < n; i++) v[h.perm[i] * n + c] = x[src + i] * inv;
+    }
+    out.v = v;
+  }
+  if (wt) {
+    // U = Q·[W; 0] = H_0…H_{n-1}·[W; 0], built column by column (column-major n×m).
+    const ut = new Float64Array(n * m);
+    for (let c = 0; c < n; c++) {
+      const src = order[c] * n;
+      const dst = c * m;
+      for (let i = 0; i < n; i++) ut[dst + i] = wt[src + i];
+    }
+    applyQ(h, ut, n);
+    out.u = transpose(ut, n, m);
+  }
+  return out;
+}
+
+function dot(a: Float64Array, po: number, qo: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[po + i] * a[qo + i];
+  return s;
+}
+
+function swapRows(a: Float64Array, p: number, q: number, n: number): void {
+  const po = p * n;
+  const qo = q * n;
+  for (let i = 0; i < n; i++) {
+    const t = a[po + i];
+    a[po + i] = a[qo + i];
+    a[qo + i] = t;
+  }
+}
+
+function rotate(a: Float64Array, po: number, qo: number, n: number, c: number, s: number): void {
+  for (let i = 0; i < n; i++) {
+    const xp = a[po + i];
+    const xq = a[qo + i];
+    a[po + i] = c * xp - s * xq;
+    a[qo + i] = s * xp + c * xq;
+  }
+}
+
+/** Widens an r×c row-major matrix to r×c2 (c2 ≥ c), zero-padding the new columns. */
+function widen(a: Float64Array, r: number, c: number, c2: number): Float64Array {
+  if (c2 === c) return a;
+  const out = new Float64Array(r * c2);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c2 + j] = a[i * c + j];
+  return out;
+}
+
+/**
+ * SVD of the row-major m×n matrix `a` (not modified) on plain buffers: A = U·diag(s)·Vᵀ.
+ * Only what is asked for is computed (s alone is the cheapest; U alone of a wide matrix and V alone
+ * of a tall one avoid the rotation accumulation). Signs follow the module convention when U is
+ * computed; V-only results are deterministic but their signs are not normalised.
+ */
+export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOptions = {}): SvdRaw {
+  const wantU = options.wantU ?? true;
+  const wantV = options.wantV ?? true;
+  const full = options.full ?? false;
+  const maxSweeps = options.maxSweeps ?? 60;
+  const k = Math.min(m, n);
+  const scale = pow2Scale(a);
+  const as = scale === 1 ? a : a.map((v) => v / scale);
+  let u: Float64Array | undefined;
+  let v: Float64Array | undefined;
+  let s: Float64Array;
+  let uZero: boolean[] = [];
+  let vZero: boolean[] = [];
+  if (m >= n) {
+    const t = svdTall(as, m, n, wantU, wantV, maxSweeps);
+    s = t.s;
+    u = t.u; // m×k, always orthonormal
+    v = t.v; // n×n = n×k
+    uZero = new Array(k).fill(false);
+    vZero = t.zero;
+  } else {
+    const t = svdTall(transpose(as, m, n), n, m, wantV, wantU, maxSweeps);
+    s = t.s;
+    u = t.v; // m×m = m×k
+    v = t.u; // n×k
+    uZero = t.zero;
+    vZero = new Array(k).fill(false);
+  }
+  const uCols = full ? m : k;
+  const vCols = full ? n : k;
+  if (u) {
+    u = widen(u, m, k, uCols);
+    const have = [...uZero.map((z) => !z), ...new Array(uCols - k).fill(false)];
+    if (have.some((x) => !x)) completeOrthonormal(u, m, uCols, have);
+  }
+  if (v) {
+    v = widen(v, n, k, vCols);
+    const have = [...vZero.map((z) => !z), ...new Array(vCols - k).fill(false)];
+    if (have.some((x) => !x)) completeOrthonormal(v, n, vCols, have);
+  }
+  if (u) {
+    const vv = v;
+    fixColumnSigns(u, m, uCols, (j) => {
+      if (vv && j < vCols) for (let i = 0; i < n; i++) vv[i * vCols + j] = -vv[i * vCols + j];
+    });
+  }
+  if (scale !== 1) for (let i = 0; i < k; i++) s[i] *= scale;
+  return { u, s, v, uCols, vCols };
+}
+
+export interface SvdOptions {
+  /** false (default): thin, U m×k, Vᵀ k×n with k = min(m, n). true: U m×m, Vᵀ n×n. */
+  full?: boolean;
+}
+
+export interface SvdResult {
+  /** Left singular vectors, m×k (m×m when full). */
+  u: Tensor;
+  /** Singular values, 1-D of length k = min(m, n), descending, non-negative. */
+  s: Tensor;
+  /** Right singular vectors transposed, k×n (n×n when full). */
+  vt: Tensor;
+}
+
+/**
+ * Singular value decomposition `A = U·diag(s)·Vᵀ` of a 2-D tensor (float32 or float64; computed
+ * and returned in float64), thin by default. One-sided Jacobi with QR preconditioning: accurate
+ * (‖A − UΣVᵀ‖ ≈ ε‖A‖, U and V orthonormal to ≈ ε) for tall, wide, square, rank-deficient, zero
+ * and 1×n matrices and for repeated or clustered singular values. s is sorted descending; the
+ * largest-|.| entry of each column of U is positive; columns for σ = 0 are completed
+ * deterministically so that U and V always have orthonormal columns.
+ */
+export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
+  const [m, n] = check2D(a, 'svd', 'a');
+  const full = options.full ?? false;
+  if (typeof full !== 'boolean') throw new Error(`svd: options.full must be a boolean, got ${String(full)}`);
+  const r = svdRaw(Float64Array.from(a.data), m, n, { full });
+  const k = Math.min(m, n);
+  return {
+    u: f64Tensor(r.u!, [m, r.uCols]),
+    s: f64Tensor(r.s, [k]),
+    vt: f64Tensor(transpose(r.v!, n, r.vCols), [r.vCols, n]),
+  };
+}
+
+/** The singular values of a 2-D tensor, descending, as a 1-D float64 tensor (no vectors computed). */
+export function svdvals(a: Tensor): Tensor {
+  const [m, n] = check2D(a, 'svdvals', 'a');
+  const r = svdRaw(Float64Array.from(a.data), m, n, { wantU: false, wantV: false });
+  return f64Tensor(r.s, [Math.min(m, n)]);
+}
+
+/**
+ * The truncation rank of a descending spectrum: the smallest r in [0, σ.length] with
+ * sqrt(Σ_{k ≥ r} σ_k²) ≤ threshold (0-based: keep σ_0..σ_{r-1}), i.e. the least rank whose
+ * discarded tail has Frobenius norm at most `threshold` (an absolute value; for a relative rule
+ * pass τ·‖σ‖). Returns 0 when the whole spectrum is within the threshold: clamp to a minimum
+ * rank yourself. Tails are summed from the smallest value up, so tiny tails are exact.
+ */
+export function truncationRank(sigma: ArrayLike<number>, threshold: number): number {
+  if (typeof threshold !== 'number' || !(threshold >= 0)) {
+    throw new Error(`truncationRank: threshold must be a number ≥ 0, got ${threshold}`);
+  }
+  checkFinite1(sigma);
+  const t2 = threshold * threshold;
+  let tail = 0;
+  let r = sigma.length;
+  // Walk from the end: r decreases while the tail including σ_{r-1} stays within the threshold.
+  while (r > 0) {
+    const v = sigma[r - 1];
+    const next = tail + v * v;
+    if (Math.sqrt(next) <= threshold || next <= t2) {
+      tail = next;
+      r--;
+    } else break;
+  }
+  return r;
+}
+
+function checkFinite1(sigma: ArrayLike<number>): void {
+  for (let i = 0; i < sigma.length; i++) {
+    const v = sigma[i];
+    if (!Number.isFinite(v) || v < 0) throw new Error(`truncationRank: sigma must hold finite values ≥ 0, got ${v} at index ${i}`);
+    if (i > 0 && v > sigma[i - 1] * (1 + 1e-12) + 1e-300) {
+      throw new Error(`truncationRank: sigma must be sorted descending, got sigma[${i - 1}] = ${sigma[i - 1]} < sigma[${i}] = ${v}`);
+    }
+  }
+}
