@@ -141,6 +141,7 @@ export class RankAdaptiveIntegrator {
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
+    for (const [, layer] of this.layers) this.dropSingularDirections(layer);
     const lossBefore = this.pass(closure, 'first');
     const augmented = this.layers.map(([, layer]) => this.augment(layer));
     this.pass(closure, 'second');
@@ -159,6 +160,44 @@ export class RankAdaptiveIntegrator {
     }
     loss.backward();
     return loss.item();
+  }
+
+  /**
+   * The factor-gradient route of the K-step needs every S_i (Mat_i(C)ᵀ = Q_i S_iᵀ) invertible:
+   * where σ_min(S_i) < 1e-12‖S_i‖ (a zero or rank-deficient core) the rank of that mode is lowered
+   * to its numerical rank first. W does not change (up to 1e-12), so the step stays exact.
+   */
+  private dropSingularDirections(layer: TuckerLayer): void {
+    let shape = layer.ranks;
+    let core: Float64Array = Float64Array.from(layer.core.data);
+    let velocity: Float64Array | null = this.velocity.get(layer) ?? null;
+    const factors = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
+    let changed = false;
+    layer.factors.forEach((f, i) => {
+      if (!f || shape[i] <= 1) return;
+      const rows = shape[i];
+      const cols = core.length / rows;
+      const unfolded = unfoldRaw(core, shape, i);
+      const { r, qCols } = qrRaw(transpose(unfolded, rows, cols), cols, rows, 'reduced', true);
+      const first = Math.abs(r[0]);
+      const last = qCols < rows ? 0 : Math.abs(r[(qCols - 1) * rows + qCols - 1]);
+      if (last >= 1e-12 * first) return;
+      const svd = svdRaw(unfolded, rows, cols, { wantU: true, wantV: false });
+      let rank = 0;
+      while (rank < svd.s.length && svd.s[rank] > 1e-12 * svd.s[0]) rank++;
+      rank = Math.max(1, rank);
+      const p = sliceCols(svd.u as Float64Array, rows, svd.uCols, 0, rank);
+      const pt = transpose(p, rows, rank);
+      core = modeProductRaw(core, shape, pt, rank, i).data;
+      if (velocity) velocity = modeProductRaw(velocity, shape, pt, rank, i).data;
+      factors[i] = matmul(factors[i] as Float64Array, layer.fullShape[i], rows, p, rank);
+      shape = shape.slice();
+      shape[i] = rank;
+      changed = true;
+    });
+    if (!changed) return;
+    layer.setTucker(this.asParamTensor(core, shape, layer), factors.map((f, i) => (f ? this.asParamTensor(f, [layer.fullShape[i], shape[i]], layer) : null)));
+    if (velocity) this.velocity.set(layer, velocity);
   }
 
   /** K-step from one point for every stored mode, basis augmentation and the exact lift of the core. */

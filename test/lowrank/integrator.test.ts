@@ -261,6 +261,30 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     expect(finalRanks[2]).toBeLessThan(finalRanks[0]);
   });
 
+  it('a numerically singular core (S_i not invertible) is reduced to its numerical rank without changing W, and training goes on', () => {
+    const gen = new Generator(31);
+    const ls = leastSquares(4, 3, gen);
+    const y = ls.targets(5);
+    const layer = tuckerConv([5, 4, 3, 3], [3, 3], gen);
+    // Make Mat_0(C) rank 1: every mode-0 slice a multiple of the first.
+    const c = layer.core.data;
+    const slice = c.length / 3;
+    for (let a = 1; a < 3; a++) for (let k = 0; k < slice; k++) c[a * slice + k] = (a + 1) * c[k];
+    const loss = () => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5);
+    const l0 = noGrad(loss).item();
+    const integ = new RankAdaptiveIntegrator(layer, { lr: 0.5 / ls.beta, tau: 0, minRank: 1 });
+    const first = integ.step(loss);
+    expect(Math.abs(first - l0)).toBeLessThan(1e-10 * (1 + l0));
+    expect(integ.lastInfo[0].augmentedRanks[0]).toBe(2);
+    // A zero core: W = 0, still no NaN and the loss falls.
+    layer.core.data.fill(0);
+    const start = noGrad(loss).item();
+    for (let s = 0; s < 5; s++) integ.step(loss);
+    const end = noGrad(loss).item();
+    expect(Number.isFinite(end)).toBe(true);
+    expect(end).toBeLessThan(start);
+  });
+
   it('rejects bad options and models without low-rank layers', () => {
     const layer = tuckerConv([4, 4, 3, 3], [2, 2], new Generator(1));
     expect(() => new RankAdaptiveIntegrator(layer, { lr: 0 })).toThrow(/lr must be > 0, got 0/);
