@@ -171,7 +171,7 @@ export class RankAdaptiveIntegrator {
     let shape = layer.ranks;
     let core: Float64Array = Float64Array.from(layer.core.data);
     let velocity: Float64Array | null = this.velocity.get(layer) ?? null;
-    const factors = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
+    const factors: (Float64Array | null)[] = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
     let changed = false;
     layer.factors.forEach((f, i) => {
       if (!f || shape[i] <= 1) return;
