@@ -3,7 +3,7 @@
  * PyTorch-shaped API (see DESIGN.md §2).
  */
 export { Tensor, tensor, type NestedArray, type TensorOptions } from './tensor/tensor.js';
-export { zeros, ones, full, zerosLike, onesLike, arange, eye, randn, rand, randint } from './tensor/creation.js';
+export { zeros, ones, full, zerosLike, onesLike, arange, eye, randn, rand, randint, fromArray } from './tensor/creation.js';
 export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly } from './autograd/grad-mode.js';

@@ -90,4 +90,4 @@ export function randint(low: number, high: number, shape: Shape, options: Random
 }
 
 /** A tensor that shares nothing with the given nested array or typed array. */
-export { tensor } from './tensor.js';
+export { tensor, tensor as fromArray } from './tensor.js';
