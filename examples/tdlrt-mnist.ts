@@ -51,8 +51,9 @@ function run(name: string, method: lowrank.methods.TrainingMethod) {
     extras: () => method.progress?.() ?? {},
     onStep: () => {
       stepIndex++;
-      if (method instanceof lowrank.methods.TdlrtMethod && stepIndex % 5 === 0) {
-        for (const [layer, ranks] of Object.entries(method.state.ranks())) {
+      const integrator = method instanceof lowrank.methods.TdlrtMethod ? method.state : null;
+      if (integrator && stepIndex % 5 === 0) {
+        for (const [layer, ranks] of Object.entries(integrator.ranks())) {
           rankTrace[layer] ??= [[], []];
           rankTrace[layer][0].push([stepIndex, ranks[0]]);
           rankTrace[layer][1].push([stepIndex, ranks[1]]);

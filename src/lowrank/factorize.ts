@@ -75,7 +75,23 @@ function rankFor(name: string, options: FactorizeOptions, shape: readonly number
     });
     return shape.map((n, i) => (stored[i] ? given[i] : n));
   }
-  return shape.map((n, i) => (stored[i] ? Math.max(1, Math.min(n, Math.round(ratio * n))) : n));
+  return feasible(shape.map((n, i) => (stored[i] ? Math.max(1, Math.min(n, Math.round(ratio * n))) : n)), stored);
+}
+
+/** Lowers ranks until r_i ≤ Π_{j≠i} r_j (an unfolding has one rank; a matrix U S Vᵀ has r_1 = r_2). */
+function feasible(ranks: number[], stored: readonly boolean[]): number[] {
+  const r = ranks.slice();
+  for (let changed = true; changed; ) {
+    changed = false;
+    const total = r.reduce((p, x) => p * x, 1);
+    r.forEach((x, i) => {
+      if (stored[i] && x > total / x) {
+        r[i] = total / x;
+        changed = true;
+      }
+    });
+  }
+  return r;
 }
 
 /** Truncated HOSVD of w on the stored modes, cast back to the layer's dtype. */

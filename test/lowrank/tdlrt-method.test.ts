@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { noGrad } from '../../src/autograd/grad-mode.js';
+import { TdlrtMethod } from '../../src/lowrank/methods/tdlrt.js';
+import { FullMethod } from '../../src/lowrank/methods/full.js';
+import { maxAbsDiff } from '../helpers.js';
+import { rankReport } from '../../src/lowrank/rank-report.js';
+import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/layers.js';
+import { randn } from '../../src/tensor/creation.js';
+import { Generator } from '../../src/tensor/random.js';
+
+function net(seed: number) {
+  const g = new Generator(seed);
+  return new Sequential(new Conv2d(1, 4, 3, { generator: g }), new ReLU(), new Conv2d(4, 8, 3, { generator: g }), new ReLU(), new Flatten(), new Linear(8 * 4 * 4, 16, { generator: g }), new ReLU(), new Linear(16, 10, { generator: g }));
+}
+
+describe('TdlrtMethod', () => {
+  it("a 'full' warm-up trains the full layers, converts them exactly to Tucker form, then prunes", () => {
+    const g = new Generator(3);
+    const x = randn([16, 1, 8, 8], { generator: g });
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+    const method = new TdlrtMethod({ lr: 0.05, tau: 0.3, warmupSteps: 3 });
+    const model = method.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
+    const reference = new FullMethod({ lr: 0.05 });
+    const refModel = reference.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
+    for (let s = 0; s < 2; s++) {
+      method.step(x, y);
+      reference.step(x, y);
+    }
+    expect(method.state).toBeNull();
+    // The third step ends the warm-up: the model is factorised at full rank, exactly (same outputs as full training).
+    method.step(x, y);
+    reference.step(x, y);
+    expect(method.state).not.toBeNull();
+    const rep = rankReport(model);
+    expect(rep.layers.map((l) => l.ranks.slice(0, 2))).toEqual([[8, 4], [16, 16]]);
+    expect(maxAbsDiff(noGrad(() => model.forward(x)).data, noGrad(() => refModel.forward(x)).data)).toBeLessThan(1e-4);
+    // Pruning steps: tau = 0.3 lowers the ranks.
+    for (let s = 0; s < 5; s++) method.step(x, y);
+    const after = rankReport(model);
+    expect(after.params).toBeLessThan(rep.params);
+    expect(Number.isFinite(method.step(x, y).loss)).toBe(true);
+  });
+  it("the 'integrator' warm-up holds tau at 0 and starts from the factorised model", () => {
+    const g = new Generator(4);
+    const x = randn([8, 1, 8, 8], { generator: g });
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+    const method = new TdlrtMethod({ lr: 0.05, tau: 0.3, warmupSteps: 2, warmup: 'integrator', factorize: { rankRatio: 0.5, init: 'random' } });
+    method.setup(net(2), { stepsPerEpoch: 2, epochs: 1, generator: new Generator(5) });
+    expect(method.state?.currentTau).toBe(0);
+    method.step(x, y);
+    method.step(x, y);
+    expect(method.state?.currentTau).toBe(0.3);
+    expect(() => new TdlrtMethod({ lr: 0.1, warmup: 'bad' as never }).setup(net(1), { stepsPerEpoch: 1, epochs: 1, generator: new Generator(1) })).toThrow(/warmup must be 'full' or 'integrator'/);
+  });
+});
