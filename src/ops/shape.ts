@@ -1,7 +1,7 @@
 import { getBackend } from '../backend/index.js';
 import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
-import { normAxis, sameShape, shapeStr, sizeOf, type Shape } from '../tensor/shape.js';
+import { normAxis, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, emptyLike, padShape, sumToShape } from './util.js';
 
@@ -192,8 +192,8 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
     if (i !== a && d > x.shape[i]) throw new Error(`gather: index dim ${i} (${d}) exceeds x's ${x.shape[i]}`);
   });
   checkIndices(index, x.shape[a], 'gather');
-  const xStrides = stridesFor(x.shape);
-  const iStrides = stridesFor(indexShape);
+  const xStrides = stridesOf(x.shape);
+  const iStrides = stridesOf(indexShape);
   const src = new Int32Array(index.length);
   for (let flat = 0; flat < index.length; flat++) {
     let rem = flat;
@@ -214,15 +214,6 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
   });
 }
 
-function stridesFor(shape: Shape): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
 
 /** Concatenates along an existing axis. */
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
@@ -308,7 +299,7 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
 function offsetsInto(inner: Shape, outer: Shape, offset: readonly number[]): Int32Array {
   const n = sizeOf(inner);
   const map = new Int32Array(n);
-  const os = stridesFor(outer);
+  const os = stridesOf(outer);
   const idx = new Array<number>(inner.length).fill(0);
   for (let i = 0; i < n; i++) {
     let off = 0;

@@ -71,6 +71,16 @@ export interface EpochRecord {
  */
 export type StepFn = (x: Tensor, y: Int32Array) => { loss: number; logits: Tensor };
 
+/** The ordinary step: forward, loss, backward, optimizer update. */
+export function sgdStep(model: Module, optimizer: Optimizer, x: Tensor, y: Int32Array, lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy): { loss: number; logits: Tensor } {
+  optimizer.zeroGrad();
+  const logits = model.forward(x);
+  const loss = lossFn(logits, y);
+  loss.backward();
+  optimizer.step();
+  return { loss: loss.item(), logits };
+}
+
 export interface FitOptions {
   epochs: number;
   optimizer?: Optimizer;
@@ -96,17 +106,7 @@ export function fit(model: Module, loader: BatchSource, options: FitOptions): Ep
   if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${options.epochs}`);
   if (!options.step && !options.optimizer) throw new Error('fit: give an optimizer or a custom step');
   const lossFn = options.lossFn ?? crossEntropy;
-  const step: StepFn =
-    options.step ??
-    ((x, y) => {
-      const opt = options.optimizer as Optimizer;
-      opt.zeroGrad();
-      const logits = model.forward(x);
-      const loss = lossFn(logits, y);
-      loss.backward();
-      opt.step();
-      return { loss: loss.item(), logits };
-    });
+  const step: StepFn = options.step ?? ((x, y) => sgdStep(model, options.optimizer as Optimizer, x, y, lossFn));
   const log = options.logFile ? new JsonlLogger(options.logFile) : null;
   const bar = new ProgressLine(options.progress === undefined ? process.stderr : options.progress);
   const records: EpochRecord[] = [];

@@ -1,2 +1,2 @@
-export { fit, evaluate, countCorrect, type FitOptions, type EpochRecord, type EvalResult, type BatchSource, type StepFn } from './fit.js';
+export { fit, evaluate, countCorrect, sgdStep, type FitOptions, type EpochRecord, type EvalResult, type BatchSource, type StepFn } from './fit.js';
 export { ProgressLine, formatDuration } from './progress.js';
