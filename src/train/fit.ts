@@ -6,6 +6,9 @@ import type { LRScheduler } from '../optim/schedulers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { formatDuration, ProgressLine } from './progress.js';
+import { sgdStep } from './step.js';
+
+export { sgdStep };
 
 /** What fit/evaluate iterate: batches of images and integer labels (data.DataLoader is one). */
 export interface BatchSource {
@@ -70,16 +73,6 @@ export interface EpochRecord {
  * training methods that need more (the two passes of the rank-adaptive integrator) supply their own.
  */
 export type StepFn = (x: Tensor, y: Int32Array) => { loss: number; logits: Tensor };
-
-/** The ordinary step: forward, loss, backward, optimizer update. */
-export function sgdStep(model: Module, optimizer: Optimizer, x: Tensor, y: Int32Array, lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy): { loss: number; logits: Tensor } {
-  optimizer.zeroGrad();
-  const logits = model.forward(x);
-  const loss = lossFn(logits, y);
-  loss.backward();
-  optimizer.step();
-  return { loss: loss.item(), logits };
-}
 
 export interface FitOptions {
   epochs: number;

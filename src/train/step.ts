@@ -1,0 +1,15 @@
+import type { Module } from '../nn/module.js';
+import { crossEntropy } from '../ops/loss.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+// Kept apart from fit.ts so that browser bundles can use it without fit's file logging.
+/** The ordinary step: forward, loss, backward, optimizer update. */
+export function sgdStep(model: Module, optimizer: Optimizer, x: Tensor, y: Int32Array, lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy): { loss: number; logits: Tensor } {
+  optimizer.zeroGrad();
+  const logits = model.forward(x);
+  const loss = lossFn(logits, y);
+  loss.backward();
+  optimizer.step();
+  return { loss: loss.item(), logits };
+}
