@@ -4,6 +4,7 @@ import { svdRaw, truncationRank } from '../linalg/svd.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 import { SGD } from '../optim/sgd.js';
+import type { OptimizerState } from '../optim/optimizer.js';
 import { allocate } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -49,6 +50,16 @@ export interface LayerStepInfo {
   liftedCore: Float64Array;
   updatedCore: Float64Array;
   augmentedBases: (Float64Array | null)[];
+}
+
+/** The integrator's resumable state (see RankAdaptiveIntegrator.getState). */
+export interface IntegratorState {
+  stepCount: number;
+  lr: number;
+  /** Heavy-ball velocity of each layer's core, by layer name (absent before the first step or without momentum). */
+  velocity: Record<string, Float64Array>;
+  /** SGD state of the parameters outside the low-rank layers. */
+  others: OptimizerState | null;
 }
 
 /** [A | B] for A [n, p] and B [n, q]. */
@@ -337,6 +348,38 @@ export class RankAdaptiveIntegrator {
       name, ranks: coreShape, augmentedRanks: shape, truncationError, tailBound: Math.sqrt(tail2), thresholds,
       galerkinGradNorm: frob(g), liftedCore: a.core, updatedCore: c1, augmentedBases: bases,
     };
+  }
+
+  /**
+   * What a checkpoint needs to resume bit for bit: the step count, λ, the core velocity of each
+   * layer (by name, in the layer's current core shape) and the SGD state of the other parameters.
+   */
+  getState(): IntegratorState {
+    const velocity: Record<string, Float64Array> = {};
+    for (const [name, layer] of this.layers) {
+      const v = this.velocity.get(layer);
+      if (v) velocity[name] = v.slice();
+    }
+    return { stepCount: this.stepCount, lr: this.lr, velocity, others: this.others ? this.others.stateDict() : null };
+  }
+
+  /** Restores getState() output; the model must already hold the saved ranks. Checks everything before changing anything. */
+  setState(state: IntegratorState): void {
+    const fn = 'RankAdaptiveIntegrator.setState';
+    if (!Number.isInteger(state.stepCount) || state.stepCount < 0) throw new Error(`${fn}: stepCount must be a non-negative integer, got ${state.stepCount}`);
+    if (!(state.lr > 0)) throw new Error(`${fn}: lr must be > 0, got ${state.lr}`);
+    const byName = new Map(this.layers);
+    for (const [name, v] of Object.entries(state.velocity)) {
+      const layer = byName.get(name);
+      if (!layer) throw new Error(`${fn}: velocity names layer '${name}', which is not a low-rank layer of the model (${[...byName.keys()].join(', ')})`);
+      if (!(v instanceof Float64Array) || v.length !== layer.core.size) throw new Error(`${fn}: velocity of '${name}' must be a Float64Array of ${layer.core.size} values (core ${shapeStr(layer.core.shape)}), got ${v?.length}`);
+    }
+    if ((state.others === null) !== (this.others === null)) throw new Error(`${fn}: the state ${state.others ? 'has' : 'lacks'} an optimizer for the other parameters, this integrator ${this.others ? 'has one' : 'has none'}`);
+    if (this.others && state.others) this.others.loadStateDict(state.others);
+    this.stepCount = state.stepCount;
+    this.lr = state.lr;
+    this.velocity.clear();
+    for (const [name, v] of Object.entries(state.velocity)) this.velocity.set(byName.get(name) as TuckerLayer, v.slice());
   }
 
   private maxRankOf(name: string, mode: number, size: number): number {
