@@ -3,12 +3,14 @@ import type { Module } from '../../nn/module.js';
 import { MatrixConv2d } from '../matrix-conv2d.js';
 import { TuckerConv2d } from '../tucker-conv2d.js';
 import { TuckerLayer } from '../tucker-layer.js';
+import { TwoStageLayer } from './two-stage.js';
 import type { MethodLayerReport, MethodReport } from './types.js';
 
 /**
- * Parameter accounting shared by the methods: every low-rank layer is compared with the same layer
- * held full; full Conv2d/Linear layers count as they are. `extra` lets a method report layers that
- * are stored full during training but deployed factorised (TRP, LRA).
+ * Parameter accounting shared by the methods: every low-rank layer (Tucker/matrix layers and the
+ * two-stage layers TRP deploys) is compared with the same layer held full; full Conv2d/Linear
+ * layers count as they are. `extra` lets a method report layers that are stored full during
+ * training but would be deployed factorised (TRP's current ranks before finalize).
  */
 export function reportOf(model: Module, extra: MethodLayerReport[] = [], extraIsConv: (name: string) => boolean = () => false): MethodReport {
   const layers: MethodLayerReport[] = [...extra];
@@ -26,6 +28,18 @@ export function reportOf(model: Module, extra: MethodLayerReport[] = [], extraIs
       networkParams += params;
       fullNetworkParams += full;
       if (m instanceof TuckerConv2d || m instanceof MatrixConv2d) {
+        convParams += params;
+        fullConvParams += full;
+      }
+      continue;
+    }
+    if (m instanceof TwoStageLayer) {
+      const params = m.paramCount();
+      const full = m.fullParamCount();
+      layers.push({ name, ranks: [m.rank], params, fullParams: full });
+      networkParams += params;
+      fullNetworkParams += full;
+      if (m.isConv) {
         convParams += params;
         fullConvParams += full;
       }

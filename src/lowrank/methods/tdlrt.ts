@@ -3,12 +3,14 @@ import { crossEntropy } from '../../ops/loss.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { factorize, type FactorizeOptions } from '../factorize.js';
 import { FullMethod } from './full.js';
-import { RankAdaptiveIntegrator, type IntegratorOptions } from '../integrator.js';
+import { RankAdaptiveIntegrator, type IntegratorOptions, type IntegratorState } from '../integrator.js';
+import { integratorBytes, integratorStepFlops, paramBytes } from './accounting.js';
+import { compressedLayers } from './budget.js';
 import { reportOf } from './report.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
 
 export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
-  /** Epochs with tau held at 0 (default 1, DESIGN §3.2.6); warmupSteps overrides it. */
+  /** Epochs with tau held at 0 (default 1, DESIGN §3.2.6; fractions allowed); warmupSteps overrides it. */
   warmupEpochs?: number;
   warmupSteps?: number;
   /**
@@ -29,16 +31,19 @@ export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
  * integrator, two passes per batch, ranks chosen by the relative tolerance tau.
  */
 export class TdlrtMethod implements TrainingMethod {
-  readonly name = 'tdlrt';
+  readonly name: string = 'tdlrt';
   private model: Module | null = null;
   private integrator: RankAdaptiveIntegrator | null = null;
   /** The full-model warm-up (warmup 'full'), until it hands over to the integrator. */
   private warm: { full: FullMethod; stepsLeft: number; factorize: FactorizeOptions } | null = null;
-  constructor(readonly options: TdlrtOptions) {}
+  constructor(readonly options: TdlrtOptions) {
+    if (options === null || typeof options !== 'object') throw new Error(`tdlrt: options must be an object with lr, got ${String(options)}`);
+    if (options.warmupEpochs !== undefined && !(options.warmupEpochs >= 0)) throw new Error(`tdlrt: warmupEpochs must be ≥ 0, got ${options.warmupEpochs}`);
+  }
 
   setup(model: Module, ctx: MethodContext): Module {
     const f: FactorizeOptions = { rankRatio: 0.2, init: 'random', generator: ctx.generator, ...this.options.factorize };
-    const warmupSteps = this.options.warmupSteps ?? (this.options.warmupEpochs ?? 1) * ctx.stepsPerEpoch;
+    const warmupSteps = this.options.warmupSteps ?? Math.round((this.options.warmupEpochs ?? 1) * ctx.stepsPerEpoch);
     const mode = this.options.warmup ?? (this.options.maxRank === undefined ? 'full' : 'integrator');
     if (mode !== 'full' && mode !== 'integrator') throw new Error(`tdlrt: warmup must be 'full' or 'integrator', got ${String(mode)}`);
     this.model = model;
@@ -48,12 +53,38 @@ export class TdlrtMethod implements TrainingMethod {
       this.warm = { full, stepsLeft: warmupSteps, factorize: { ...f, rankRatio: 1, ranks: undefined, init: 'weights' } };
       return model;
     }
+    // Start no wider than maxRank: the first step would truncate there anyway, after paying for the width.
+    if (!f.ranks && this.options.maxRank !== undefined) f.ranks = this.initialRanks(model, f);
     this.startIntegrator(factorize(model, f), warmupSteps);
     return model;
   }
 
+  /** rankRatio·n per factorised mode, capped by maxRank (factorize's format). */
+  private initialRanks(model: Module, f: FactorizeOptions): Record<string, number[]> {
+    const ratio = f.rankRatio ?? 1;
+    const cap = (name: string, mode: number, n: number): number => {
+      const m = this.options.maxRank;
+      const c = m === undefined ? n : typeof m === 'number' ? m : m(name, mode, n);
+      return Math.max(1, Math.min(n, c, Math.round(ratio * n)));
+    };
+    const out: Record<string, number[]> = {};
+    for (const l of compressedLayers(model, f.skip)) {
+      if (l.kind === 'conv' && f.conv !== 'matrix') {
+        out[l.name] = [cap(l.name, 0, l.shape[0]), cap(l.name, 1, l.shape[1]), l.shape[2], l.shape[3]];
+        continue;
+      }
+      // A matrix U S Vᵀ has one rank: a square core.
+      const cols = l.shape.slice(1).reduce((a, b) => a * b, 1);
+      const r = Math.min(cap(l.name, 0, l.shape[0]), cap(l.name, 1, cols));
+      out[l.name] = [r, r];
+    }
+    return out;
+  }
+
   private startIntegrator(model: Module, warmupSteps: number): void {
-    this.integrator = new RankAdaptiveIntegrator(model, { momentum: 0.9, weightDecay: 5e-4, ...this.options, warmupSteps });
+    // Defaults after the spread: an option present but undefined (createMethod passes them so) must not erase them.
+    const { momentum = 0.9, weightDecay = 5e-4 } = this.options;
+    this.integrator = new RankAdaptiveIntegrator(model, { ...this.options, momentum, weightDecay, warmupSteps });
   }
 
   step(x: Tensor, y: Int32Array): { loss: number; logits: Tensor } {
@@ -69,7 +100,7 @@ export class TdlrtMethod implements TrainingMethod {
     }
     const model = this.model;
     const integ = this.integrator;
-    if (!model || !integ) throw new Error('tdlrt: call setup(model) before training');
+    if (!model || !integ) throw new Error(`${this.name}: call setup(model) before training`);
     let logits: Tensor | null = null;
     const loss = integ.step(() => {
       const out = model.forward(x);
@@ -84,8 +115,36 @@ export class TdlrtMethod implements TrainingMethod {
     return this.integrator;
   }
 
+  /** Resumable state (checkpoints): the full warm-up with its steps left, or the integrator's state. */
+  getState(): unknown {
+    if (this.warm) return { phase: 'warmup', stepsLeft: this.warm.stepsLeft, full: this.warm.full.getState() };
+    if (!this.integrator) throw new Error(`${this.name}: call setup(model) before training`);
+    return { phase: 'integrator', integrator: this.integrator.getState() };
+  }
+
+  /**
+   * Restores getState() output. After a full warm-up the model already holds the Tucker layers
+   * (the checkpoint put them in place), so the integrator is started on them as step() would have.
+   */
+  setState(state: unknown): void {
+    const s = state as { phase?: string; stepsLeft?: number; full?: unknown; integrator?: IntegratorState } | null;
+    if (s?.phase === 'warmup') {
+      if (!this.warm) throw new Error(`${this.name}.setState: the state is of a full warm-up, but this run has none (warmup and warmupEpochs must match the saved run)`);
+      if (!Number.isInteger(s.stepsLeft) || (s.stepsLeft as number) < 1) throw new Error(`${this.name}.setState: stepsLeft must be a positive integer, got ${s.stepsLeft}`);
+      this.warm.full.setState(s.full);
+      this.warm.stepsLeft = s.stepsLeft as number;
+      return;
+    }
+    if (s?.phase !== 'integrator' || !s.integrator) throw new Error(`${this.name}.setState: expected { phase: 'warmup' | 'integrator', … }, got phase ${JSON.stringify(s?.phase)}`);
+    if (this.warm) {
+      this.warm = null;
+      this.startIntegrator(this.model as Module, 0);
+    }
+    (this.integrator as RankAdaptiveIntegrator).setState(s.integrator);
+  }
+
   finalize(): Module {
-    if (!this.model) throw new Error('tdlrt: call setup(model) before training');
+    if (!this.model) throw new Error(`${this.name}: call setup(model) before training`);
     return this.model;
   }
 
@@ -97,5 +156,16 @@ export class TdlrtMethod implements TrainingMethod {
     if (this.warm) return { warmup: `full, ${this.warm.stepsLeft} steps left` };
     if (!this.integrator) return {};
     return { ranks: Object.values(this.integrator.ranks()).map((r) => r.slice(0, 2).join('×')).join(' '), tau: this.integrator.currentTau };
+  }
+
+  /** During a full warm-up: a full SGD step; then an integrator step at the current ranks. */
+  stepFlops(batchSize: number, inputShape: readonly number[]): number {
+    if (this.warm) return this.warm.full.stepFlops(batchSize, inputShape);
+    return integratorStepFlops(this.finalize(), batchSize, inputShape);
+  }
+
+  memory(): { paramBytes: number; optimizerBytes: number } {
+    if (this.warm) return this.warm.full.memory();
+    return { paramBytes: paramBytes(this.finalize()), optimizerBytes: this.integrator ? integratorBytes(this.integrator) : 0 };
   }
 }

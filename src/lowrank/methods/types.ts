@@ -50,4 +50,23 @@ export interface TrainingMethod {
   report(): MethodReport;
   /** Values to show in the progress line (e.g. current ranks). */
   progress?(): Record<string, unknown>;
+  /**
+   * Resumable state for checkpoints (optimizer buffers, counters, phase): JSON-like data whose
+   * leaves may be Tensors or typed arrays. Without it, io/checkpoint captures the method's
+   * optimizer, integrator, generator and numeric fields, which suffices when they are all there is.
+   */
+  getState?(): unknown;
+  /**
+   * Restores getState() output. Called after setup() and after the model has been given the
+   * checkpoint's layers and weights (low-rank layers at their saved ranks): re-create here whatever
+   * holds on to parameters that the saved run had replaced (e.g. the integrator after a warm-up).
+   */
+  setState?(state: unknown): void;
+  /**
+   * Estimated FLOPs of one training step on a batch at the current ranks: forward, backward,
+   * update, and the method's own linear algebra (SVDs, QRs) amortised over the steps it runs in.
+   */
+  stepFlops?(batchSize: number, inputShape: readonly number[]): number;
+  /** Bytes held for training now: parameters of the training model and optimizer state. */
+  memory?(): { paramBytes: number; optimizerBytes: number };
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { BENCH_METHODS, defaultConfig, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
+
+describe('bench/methods (quick, in process)', () => {
+  it('runs every method once on 384 images and writes the table and the plots', () => {
+    const config = { ...defaultConfig('quick'), trainSize: 384, valSize: 256, testSize: 256, progress: null, lrs: [0.02] };
+    const result = runMethodsBench(config);
+    const labels = result.rows.map((r) => r.label);
+    expect(labels).toEqual(['full', 'tdlrt', 'tucker-fixed', 'matrix-fixed', 'dlrt-matrix', 'trp', 'lra', 'elrt', 'post-hoc (Tucker)', 'post-hoc (matrix)']);
+    expect(BENCH_METHODS.length).toBe(9);
+    expect(result.budgets).toHaveLength(1);
+    expect(result.budgets[0]).toBeGreaterThan(0);
+    expect(result.budgets[0]).toBeLessThan(1);
+    for (const row of result.rows) {
+      for (const run of row.runs) {
+        expect(run.error, `${row.label}: ${run.error}`).toBeUndefined();
+        expect(run.testAccuracy).toBeGreaterThan(0);
+        expect(Number.isFinite(run.flopsPerStep)).toBe(true);
+        expect(run.memoryBytes).toBeGreaterThan(0);
+        if (row.label !== 'full' && row.label !== 'trp') expect(run.report.params).toBeLessThan(run.report.fullParams);
+      }
+    }
+    // Budget-matched methods stay within the budget TDLRT set.
+    for (const row of result.rows.filter((r) => ['tucker-fixed', 'matrix-fixed', 'elrt', 'lra', 'post-hoc (Tucker)', 'post-hoc (matrix)'].includes(r.label))) {
+      const rep = row.runs[0].report;
+      expect(rep.params / rep.fullParams).toBeLessThanOrEqual(result.budgets[0] + 1e-12);
+    }
+    const files = writeMethodsReport(result, null);
+    expect(Object.keys(files).sort()).toEqual(['methods.accuracy.svg', 'methods.json', 'methods.md', 'methods.tdlrt-ranks.tau-0.1.svg']);
+    for (const label of labels) expect(files['methods.md']).toContain(`| ${label} |`);
+    expect(files['methods.accuracy.svg'].startsWith('<svg')).toBe(true);
+    expect(files['methods.tdlrt-ranks.tau-0.1.svg']).toContain('conv2 out');
+    expect(JSON.parse(files['methods.json']).rows).toHaveLength(10);
+  }, 180_000);
+});
