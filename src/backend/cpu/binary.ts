@@ -7,6 +7,14 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { BinaryOp } from '../backend.js';
 import { checkArray, checkLength, checkSameType, checkShapeArg, fail } from './checks.js';
+import * as elementwise from './elementwise-kernels.js';
+import * as threads from './threads.js';
+
+const binaryRangeW = elementwise.binaryRangeW;
+
+/** Elements from which a float32 op with a wasm map is worth the copies in and out. */
+const WASM_MIN = 512;
+
 
 /** out[oi + t] = a[ai + t·sa] ∘ b[bi + t·sb] for t < n. */
 type Kernel = (a: TypedArray, ai: number, sa: number, b: TypedArray, bi: number, sb: number, out: TypedArray, oi: number, n: number) => void;
@@ -62,9 +70,21 @@ export function binary(
   if (size === 0) return;
 
   // With every dim equal to out's or 1, equal size means equal shape.
-  if (aSize === size && bSize === size) return run(a, 0, 1, b, 0, 1, out, 0, size);
-  if (bSize === 1 && aSize === size) return run(a, 0, 1, b, 0, 0, out, 0, size);
-  if (aSize === 1 && bSize === size) return run(a, 0, 0, b, 0, 1, out, 0, size);
+  const sa = aSize === size ? 1 : aSize === 1 ? 0 : -1;
+  const sb = bSize === size ? 1 : bSize === 1 ? 0 : -1;
+  if (sa >= 0 && sb >= 0) {
+    const min = threads.tuning.elementwiseMin;
+    const simd = size >= WASM_MIN && a instanceof Float32Array && threads.simdEnabled();
+    if (size >= min && threads.getNumThreads() > 1) {
+      // A broadcast scalar operand may sit on a plain buffer: posting it copies one element.
+      const mustShare = sa === 0 ? (sb === 0 ? [out] : [b, out]) : sb === 0 ? [a, out] : [a, b, out];
+      threads.parallelFor(size, Math.max(1, min >> 1), mustShare, (lo, hi) => ({ kind: 'binary', simd, op, a, sa, b, sb, out, lo, hi }),
+        () => (simd ? binaryRangeW(threads.mainState(), op, a, sa, b, sb, out, 0, size) : run(a, 0, sa, b, 0, sb, out, 0, size)));
+      return;
+    }
+    if (simd) return binaryRangeW(threads.mainState(), op, a, sa, b, sb, out, 0, size);
+    return run(a, 0, sa, b, 0, sb, out, 0, size);
+  }
 
   broadcastRuns(run, a, aShape, b, bShape, out, outShape);
 }

@@ -11,12 +11,13 @@ export const NR = 4;
  * Writes the raw MR×NR products (row-major) into tile; the caller scales and stores them.
  */
 export function microKernel4x4(kc: number, ap: Float64Array, ai: number, bp: Float64Array, bi: number, tile: Float64Array): void {
+  // Literal 4s rather than MR/NR: this function also runs in the worker threads from its source text.
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
   let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  const end = ai + kc * MR;
-  for (; ai < end; ai += MR, bi += NR) {
+  const end = ai + kc * 4;
+  for (; ai < end; ai += 4, bi += 4) {
     const a0 = ap[ai], a1 = ap[ai + 1], a2 = ap[ai + 2], a3 = ap[ai + 3];
     const b0 = bp[bi], b1 = bp[bi + 1], b2 = bp[bi + 2], b3 = bp[bi + 3];
     c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;

@@ -3,19 +3,19 @@
  * Panels are always Float64Array: float32 → float64 is exact, the kernel accumulates in doubles
  * anyway, and one element type keeps the hot loop monomorphic (no per-load conversion, no
  * polymorphic inline caches). Edge panels are zero-padded so the kernel never branches.
+ *
+ * These functions also run in the worker threads, which get their source text (see threads.ts):
+ * they may use only their parameters, globals, and the other worker functions, so MR = NR = 4 is
+ * written out as a literal.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import * as kernel from './gemm-kernel.js';
-
-// Module constants rather than imported bindings, which some loaders turn into getter calls.
-const MR = kernel.MR;
-const NR = kernel.NR;
 
 /**
  * Packs op(A)[i0 : i0+mc, p0 : p0+kc] as ceil(mc/MR) panels; panel q holds, for each k step,
  * the MR values of rows i0 + q·MR … in consecutive slots.
  */
 export function packA(a: TypedArray, aOffset: number, lda: number, transA: boolean, i0: number, mc: number, p0: number, kc: number, ap: Float64Array): void {
+  const MR = 4;
   let dst = 0;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = Math.min(MR, mc - ir);
@@ -47,6 +47,7 @@ export function packA(a: TypedArray, aOffset: number, lda: number, transA: boole
  * the NR values of columns j0 + q·NR … in consecutive slots.
  */
 export function packB(b: TypedArray, bOffset: number, ldb: number, transB: boolean, p0: number, kc: number, j0: number, nc: number, bp: Float64Array): void {
+  const NR = 4;
   let dst = 0;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = Math.min(NR, nc - jr);

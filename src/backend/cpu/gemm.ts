@@ -1,10 +1,11 @@
 /**
- * GEMM entry point: validates the arguments, applies beta, and routes small problems to a direct
- * loop (packing would cost more than it saves) and the rest to the cache-blocked kernel.
+ * GEMM entry point: validates the arguments and routes small problems to a direct loop (packing
+ * would cost more than it saves), float32 to the WebAssembly SIMD kernel where the runtime has it,
+ * the rest to the cache-blocked JavaScript kernel; large products are split across the threads.
  */
 import type { GemmArgs } from '../backend.js';
 import { checkArray, checkNonNegInt, checkSameType, fail } from './checks.js';
-import { gemmBlocked } from './gemm-blocked.js';
+import * as threads from './threads.js';
 
 /** Below this many multiply-adds the direct loop wins over packing (measured crossover ≈ 16³). */
 export const SMALL_GEMM = 4096;
@@ -16,8 +17,7 @@ export function gemm(g: GemmArgs): void {
   // As in BLAS, A and B are not read when they cannot contribute (so NaN there does not leak).
   if (k === 0 || alpha === 0) return scaleC(g, beta);
   if (m * n * k < SMALL_GEMM) return gemmDirect(g);
-  scaleC(g, beta);
-  gemmBlocked(g);
+  threads.gemmParallel(g);
 }
 
 /** C = beta·C; beta = 0 overwrites, so NaN or Infinity already in C does not leak through 0·C. */

@@ -1,6 +1,16 @@
 /**
- * The CPU backend: single-threaded kernels on typed arrays. Each kernel lives in its own file;
- * this class only wires them to the Backend interface.
+ * The CPU backend: kernels on typed arrays. Each kernel lives in its own file; this class only
+ * wires them to the Backend interface.
+ *
+ * - GEMM: a packed, cache-blocked GEMM; float32 runs on WebAssembly SIMD micro-kernels emitted by
+ *   the project itself (wasm/: a 4×8 f32x4 outer-product kernel, a 2×4 dot-product kernel for
+ *   A·Bᵀ with long k), float64 (or a runtime without SIMD, or setSimd(false)) on a 4×4 plain-JS
+ *   kernel. Large products are split across a pool of worker threads (threads.ts).
+ * - im2col/col2im, max pooling, and large unary/binary ops are split across the pool too; float32
+ *   im2col/col2im and the common elementwise ops run through wasm (copies in and out are memcpys).
+ * - Threads: the core count, or TUCKERGRAD_THREADS, or setNumThreads(); TUCKERGRAD_SIMD=0 turns the
+ *   wasm kernels off. Tensors of 4096+ elements live on SharedArrayBuffers (src/tensor/dtype.ts)
+ *   so the workers read and write them in place.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { Backend, BinaryOp, GemmArgs, UnaryOp, WindowGeometry } from '../backend.js';
@@ -66,3 +76,4 @@ export class CpuBackend implements Backend {
 
 export { erf, erfc } from './erf.js';
 export { gelu, geluGrad } from './unary.js';
+export { getNumThreads, setNumThreads, simdEnabled, setSimd, startWorkers } from './threads.js';

@@ -6,6 +6,12 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WindowGeometry } from '../backend.js';
 import { checkArray, checkGeometry, checkLength, checkSameType, fail } from './checks.js';
+import * as threads from './threads.js';
+import * as windowKernels from './window-kernels.js';
+
+const maxPoolPlanes = windowKernels.maxPoolPlanes;
+const maxPoolPlanesW = windowKernels.maxPoolPlanesW;
+const maxPoolBackwardRange = windowKernels.maxPoolBackwardRange;
 
 /** Taps t in [lo, hi) of a window starting at `start` (step dil, k taps) that land in [lower, upper). */
 function tapRange(start: number, dil: number, k: number, lower: number, upper: number): [number, number] {
@@ -55,35 +61,16 @@ function checkPoolBuffers(kernel: string, x: TypedArray, xName: string, g: Windo
 export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, argmax: Int32Array): void {
   checkPoolBuffers('maxPool2d', x, 'x', g, out, 'out');
   if (!(argmax instanceof Int32Array)) fail('maxPool2d', `argmax must be an Int32Array, got ${String(argmax)}`);
-  const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
-  checkLength('maxPool2d', 'argmax', argmax, batch * channels * outH * outW);
-  const rows = axisTable(outH, strideH, padH, dilH, kH, inH, false);
-  const cols = axisTable(outW, strideW, padW, dilW, kW, inW, false);
-  const plane = inH * inW;
-  let o = 0;
-  for (let p = 0; p < batch * channels; p++) {
-    const xPlane = p * plane;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh];
-      for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
-        // Padding reads as -Infinity, so a window that is all padding yields -Infinity and index -1.
-        // NaN propagates as the maximum, as in PyTorch; the first NaN wins.
-        let best = -Infinity;
-        let bestIdx = -1;
-        for (let i = iLo; i < iHi; i++) {
-          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
-          for (let j = jLo; j < jHi; j++, xi += dilW) {
-            const v = x[xi];
-            // `!(v <= best)` is true for v > best and for NaN; `best === best` stops at the first NaN.
-            if ((!(v <= best) && best === best) || bestIdx < 0) { best = v; bestIdx = xi; }
-          }
-        }
-        out[o] = best;
-        argmax[o] = bestIdx;
-      }
-    }
-  }
+  const planes = g.batch * g.channels;
+  const size = planes * g.outH * g.outW;
+  checkLength('maxPool2d', 'argmax', argmax, size);
+  const simd = size >= 256 && x instanceof Float32Array && threads.simdEnabled();
+  const whole = (am: Int32Array): void => (simd ? maxPoolPlanesW(threads.mainState(), x, g, out, am, 0, planes) : maxPoolPlanes(x, g, out, am, 0, planes));
+  if (size < threads.tuning.poolMin || threads.getNumThreads() < 2 || !threads.isShared(x) || !threads.isShared(out)) return whole(argmax);
+  // argmax comes from the caller, usually on a plain ArrayBuffer: the workers write shared scratch.
+  const shared = threads.isSharedInt(argmax) ? argmax : threads.sharedIntScratch(size);
+  threads.parallelFor(planes, 1, [x, out, shared], (p0, p1) => ({ kind: 'maxPool', simd, x, g, out, argmax: shared, p0, p1 }), () => whole(shared));
+  if (shared !== argmax) argmax.set(shared.subarray(0, size));
 }
 
 export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedArray): void {
@@ -92,14 +79,8 @@ export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedA
   checkSameType('maxPool2dBackward', 'dx', dx, gy, 'gy');
   if (!(argmax instanceof Int32Array)) fail('maxPool2dBackward', `argmax must be an Int32Array, got ${String(argmax)}`);
   checkLength('maxPool2dBackward', 'argmax', argmax, gy.length);
-  const n = gy.length;
-  const limit = dx.length;
-  for (let o = 0; o < n; o++) {
-    const t = argmax[o];
-    if (t < 0) continue; // window was all padding: nothing to route back
-    if (t >= limit) fail('maxPool2dBackward', `argmax[${o}] = ${t} is out of range for dx of length ${limit}`);
-    dx[t] += gy[o];
-  }
+  // One thread: a scatter-add of one pass over gy (splitting it safely would need the geometry).
+  maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
 }
 
 export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void {

@@ -2,13 +2,22 @@
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { UnaryOp } from '../backend.js';
 import { checkArray, checkLength, checkSameType, fail } from './checks.js';
+import * as elementwise from './elementwise-kernels.js';
 import * as erfModule from './erf.js';
+import * as threads from './threads.js';
 
 // Module constants rather than imported bindings, which some loaders (tsx, vitest) turn into
 // getter calls, paid once per element here.
 const erfc = erfModule.erfc;
 const normalCdf = erfModule.normalCdf;
 const normalPdf = erfModule.normalPdf;
+const unaryRange = elementwise.unaryRange;
+const unaryRangeW = elementwise.unaryRangeW;
+
+/** Elements from which a float32 op with a wasm map is worth the copies in and out. */
+const WASM_MIN = 512;
+const RANGE_OPS = new Set(elementwise.RANGE_UNARY);
+
 
 const INV_SQRT2 = 0.7071067811865476;
 
@@ -63,5 +72,14 @@ export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
   checkArray('unary', 'out', out);
   checkSameType('unary', 'out', out, x, 'x');
   checkLength('unary', 'out', out, x.length);
-  kernel(x, out, x.length);
+  const n = x.length;
+  const min = threads.tuning.elementwiseMin;
+  const simd = n >= WASM_MIN && x instanceof Float32Array && threads.simdEnabled();
+  if (n >= min && threads.getNumThreads() > 1 && RANGE_OPS.has(op)) {
+    threads.parallelFor(n, Math.max(1, min >> 1), [x, out], (lo, hi) => ({ kind: 'unary', simd, op, x, out, lo, hi }),
+      () => (simd ? unaryRangeW(threads.mainState(), op, x, out, 0, n) : unaryRange(op, x, out, 0, n)));
+    return;
+  }
+  if (simd && RANGE_OPS.has(op)) return unaryRangeW(threads.mainState(), op, x, out, 0, n);
+  kernel(x, out, n);
 }

@@ -1,0 +1,149 @@
+/**
+ * The jobs a thread of the pool runs (runJob), and the worker's main loop (workerMain). Both also
+ * run in the workers from their source text (see threads.ts): they use only their parameters,
+ * globals and the other worker functions.
+ */
+import type { TypedArray } from '../../tensor/dtype.js';
+import type { GemmArgs, WindowGeometry } from '../backend.js';
+import * as elementwise from './elementwise-kernels.js';
+import * as blocked from './gemm-blocked.js';
+import * as wasmGemm from './gemm-wasm.js';
+import * as stateModule from './state.js';
+import type { KernelState } from './state.js';
+import * as windowKernels from './window-kernels.js';
+
+const gemmRangeJs = blocked.gemmRangeJs;
+const gemmRangeWasm = wasmGemm.gemmRangeWasm;
+const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
+const createKernelState = stateModule.createKernelState;
+const im2colRows = windowKernels.im2colRows;
+const col2imPart = windowKernels.col2imPart;
+const im2colRowsW = windowKernels.im2colRowsW;
+const col2imPartW = windowKernels.col2imPartW;
+const maxPoolPlanes = windowKernels.maxPoolPlanes;
+const maxPoolPlanesW = windowKernels.maxPoolPlanesW;
+const unaryRange = elementwise.unaryRange;
+const binaryRange = elementwise.binaryRange;
+const unaryRangeW = elementwise.unaryRangeW;
+const binaryRangeW = elementwise.binaryRangeW;
+
+/** One thread's block of a GEMM (see gemmRangeJs for the meaning of the fields). */
+export interface GemmJob {
+  kind: 'gemm';
+  /** Which kernel: plain JS, the wasm SIMD outer-product kernel, or the wasm dot-product kernel (A·Bᵀ). */
+  path: GemmPath;
+  g: GemmArgs;
+  i0: number; i1: number; j0: number; j1: number; p0: number; p1: number;
+  out: TypedArray;
+  outOffset: number;
+  ldo: number;
+  alpha: number;
+  beta: number;
+}
+
+export type GemmPath = 'js' | 'wasm' | 'dot';
+
+export type Job =
+  | GemmJob
+  | { kind: 'im2col'; simd: boolean; x: TypedArray; g: WindowGeometry; cols: TypedArray; r0: number; r1: number }
+  | { kind: 'col2im'; simd: boolean; cols: TypedArray; g: WindowGeometry; dx: TypedArray; c0: number; c1: number; n0: number; n1: number }
+  | { kind: 'maxPool'; simd: boolean; x: TypedArray; g: WindowGeometry; out: TypedArray; argmax: Int32Array; p0: number; p1: number }
+  | { kind: 'unary'; simd: boolean; op: string; x: TypedArray; out: TypedArray; lo: number; hi: number }
+  | { kind: 'binary'; simd: boolean; op: string; a: TypedArray; sa: number; b: TypedArray; sb: number; out: TypedArray; lo: number; hi: number };
+
+/** Kernel functions of this module's jobs beyond GEMM, for the worker source. */
+export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
+  windowKernels.im2colRows, windowKernels.col2imPart, windowKernels.im2colRowsW, windowKernels.col2imPartW, windowKernels.maxPoolPlanes, windowKernels.maxPoolPlanesW,
+  elementwise.unaryRange, elementwise.binaryRange, elementwise.unaryRangeW, elementwise.binaryRangeW,
+];
+
+export function runJob(st: KernelState, job: Job): void {
+  switch (job.kind) {
+    case 'gemm':
+      if (job.path === 'wasm') gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+      else if (job.path === 'dot') gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+      else gemmRangeJs(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+      return;
+    case 'im2col':
+      if (job.simd) return im2colRowsW(st, job.x, job.g, job.cols, job.r0, job.r1);
+      return im2colRows(job.x, job.g, job.cols, job.r0, job.r1);
+    case 'col2im':
+      if (job.simd) return col2imPartW(st, job.cols, job.g, job.dx, job.c0, job.c1, job.n0, job.n1);
+      return col2imPart(job.cols, job.g, job.dx, job.c0, job.c1, job.n0, job.n1);
+    case 'maxPool':
+      if (job.simd) return maxPoolPlanesW(st, job.x, job.g, job.out, job.argmax, job.p0, job.p1);
+      return maxPoolPlanes(job.x, job.g, job.out, job.argmax, job.p0, job.p1);
+    case 'unary':
+      if (job.simd) return unaryRangeW(st, job.op, job.x, job.out, job.lo, job.hi);
+      return unaryRange(job.op, job.x, job.out, job.lo, job.hi);
+    case 'binary':
+      if (job.simd) return binaryRangeW(st, job.op, job.a, job.sa, job.b, job.sb, job.out, job.lo, job.hi);
+      return binaryRange(job.op, job.a, job.sa, job.b, job.sb, job.out, job.lo, job.hi);
+    default:
+      throw new Error(`runJob: unknown job kind ${String((job as { kind: unknown }).kind)}`);
+  }
+}
+
+interface WorkerData {
+  ctrl: Int32Array;
+  base: number;
+  port: unknown;
+  wasmBytes: Uint8Array | null;
+  spin: number;
+}
+
+/**
+ * The worker's loop. Slots of ctrl from `base`: [0] batch sequence number posted by the calling
+ * thread (−1: stop), [1] last sequence number seen through, [3] ready (1) or failed to start (−1).
+ * A batch is { chunks, counter }: see runChunks in threads.ts. A failing chunk posts its error on
+ * the port and sets counter[2].
+ */
+export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port: unknown): { message: unknown } | undefined }): void {
+  const d = wt.workerData as WorkerData;
+  const ctrl = d.ctrl;
+  const base = d.base;
+  const port = d.port as { postMessage(m: unknown): void };
+  let st: KernelState;
+  try {
+    st = createKernelState(d.wasmBytes ? new WebAssembly.Module(d.wasmBytes as BufferSource) : null);
+  } catch {
+    Atomics.store(ctrl, base + 3, -1);
+    Atomics.notify(ctrl, base + 3);
+    return;
+  }
+  Atomics.store(ctrl, base + 3, 1);
+  Atomics.notify(ctrl, base + 3);
+  let seq = 0;
+  for (;;) {
+    let spins = 0;
+    let next = Atomics.load(ctrl, base);
+    while (next === seq) {
+      if (++spins > d.spin) Atomics.wait(ctrl, base, seq);
+      next = Atomics.load(ctrl, base);
+    }
+    if (next < 0) return;
+    seq = next;
+    // Batches are posted before the sequence number moves, so they are on the port already; take
+    // every one queued (a worker that fell behind finds the old ones exhausted).
+    for (;;) {
+      const msg = wt.receiveMessageOnPort(port);
+      if (!msg) break;
+      const batch = msg.message as { chunks: Job[]; counter: Int32Array };
+      const chunks = batch.chunks;
+      const counter = batch.counter;
+      const count = chunks.length;
+      for (;;) {
+        const i = Atomics.add(counter, 0, 1);
+        if (i >= count) break;
+        try {
+          runJob(st, chunks[i]);
+        } catch (e) {
+          port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
+          Atomics.store(counter, 2, 1);
+        }
+        if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
+      }
+    }
+    Atomics.store(ctrl, base + 1, seq);
+  }
+}

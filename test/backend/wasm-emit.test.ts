@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FuncBuilder, T, assemble, sleb, uleb } from '../../src/backend/cpu/wasm/emit.js';
+import { kernelModuleBytes, sdotModuleBytes, sgemmModuleBytes } from '../../src/backend/cpu/wasm/kernels.js';
+
+function decodeUleb(bytes: number[]): number {
+  let v = 0;
+  for (let i = bytes.length - 1; i >= 0; i--) v = v * 128 + (bytes[i] & 0x7f);
+  return v;
+}
+
+describe('wasm emitter', () => {
+  it('encodes LEB128 as the spec examples and round-trips', () => {
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(uleb(0)).toEqual([0]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (v) => decodeUleb(uleb(v)) === v), { seed: 42, numRuns: 200 });
+    expect(() => uleb(-1)).toThrow(/u32/);
+  });
+
+  it('assembles a module that runs: i32 and f32x4 arithmetic, loops, memory', () => {
+    // sum4(ptr, n): Σ of n floats (n a multiple of 4) via f32x4 lanes, returned as one f32.
+    const f = new FuncBuilder([T.i32, T.i32], [T.f32]);
+    const end = f.local(T.i32);
+    const acc = f.local(T.v128);
+    f.get(0).get(1).i32(2).i32Shl().i32Add().set(end);
+    f.v128Zero().set(acc);
+    f.loop();
+    f.get(acc).get(0).v128Load(0).f32x4Add().set(acc);
+    f.get(0).i32(16).i32Add().tee(0).get(end).i32LtU().brIf(0);
+    f.end();
+    f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add().get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add();
+    const bytes = assemble({ memoryPages: 1, functions: [{ name: 'sum4', func: f }] });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {});
+    const mem = new Float32Array((inst.exports.mem as WebAssembly.Memory).buffer);
+    for (let i = 0; i < 12; i++) mem[i] = i + 1;
+    expect((inst.exports.sum4 as (p: number, n: number) => number)(0, 12)).toBe(78);
+  });
+
+  it('rejects unbalanced blocks', () => {
+    const f = new FuncBuilder([], []);
+    f.block();
+    expect(() => assemble({ memoryPages: 1, functions: [{ name: 'f', func: f }] })).toThrow(/unclosed/);
+  });
+
+  it('the kernel modules validate (every register tile shape the benches try)', () => {
+    expect(WebAssembly.validate(kernelModuleBytes() as BufferSource)).toBe(true);
+    for (const [mr, nr] of [[4, 8], [6, 8], [8, 8], [4, 12], [2, 16]]) expect(WebAssembly.validate(sgemmModuleBytes(mr, nr) as BufferSource)).toBe(true);
+    for (const [mr, nr] of [[2, 4], [3, 3], [4, 2]]) expect(WebAssembly.validate(sdotModuleBytes(mr, nr) as BufferSource)).toBe(true);
+  });
+});
