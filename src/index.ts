@@ -9,6 +9,7 @@ export type { DType, TypedArray } from './tensor/dtype.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly } from './autograd/grad-mode.js';
 export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
 export { getBackend, setBackend, type Backend } from './backend/index.js';
+export { getNumThreads, setNumThreads, setSimd, simdEnabled } from './backend/cpu/index.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
