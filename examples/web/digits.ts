@@ -10,12 +10,10 @@
  * Pure TypeScript: no DOM, no node built-ins (runs in a worker, a page, or under vitest).
  */
 import type { Dataset } from '../../src/data/dataset.js';
-import { Generator } from '../../src/tensor/random.js';
+import { splitEmbeddedDigits } from '../../src/data/mnist-split.js';
 
 export const PIXELS = 28 * 28;
-/** As src/data/idx.ts MNIST_STATS (not imported: that module reads files with node:fs). */
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
+export { MNIST_MEAN, MNIST_STD } from '../../src/data/mnist-split.js';
 
 /** digits.json: what digits.bin needs to be decoded. */
 export interface DigitsMeta {
@@ -82,20 +80,5 @@ export function splitDigits(all: AllDigits, options: SplitOptions = {}): { train
   const { seed = 0, trainSize = 8000, testSize = 2000, normalize = true } = options;
   const total = all.labels.length;
   if (trainSize + testSize > total) throw new Error(`splitDigits: trainSize + testSize must be at most ${total}, got ${trainSize} + ${testSize}`);
-  const perm = new Generator(seed).permutation(total);
-  const scale = normalize ? 1 / MNIST_STD : 1;
-  const shift = normalize ? MNIST_MEAN : 0;
-  const make = (start: number, n: number, split: string): Dataset => {
-    const images = new Float32Array(n * PIXELS);
-    const labels = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = perm[start + k];
-      labels[k] = all.labels[i];
-      const src = i * PIXELS;
-      const dst = k * PIXELS;
-      for (let j = 0; j < PIXELS; j++) images[dst + j] = (all.images[src + j] - shift) * scale;
-    }
-    return { images, labels, shape: [1, 28, 28], numClasses: 10, name: `mnist-embedded:${split}`, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
-  };
-  return { train: make(0, trainSize, 'train'), test: make(trainSize, testSize, 'test') };
+  return splitEmbeddedDigits(all, seed, trainSize, testSize, normalize);
 }

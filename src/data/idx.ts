@@ -3,6 +3,7 @@
  * `00 00 <type> <ndim>`, then ndim uint32 sizes, then the data. Only unsigned bytes (type 0x08) occur
  * in these datasets and only they are read.
  */
+import { MNIST_MEAN, MNIST_STD } from './mnist-split.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pixelsToFloat, type Dataset } from './dataset.js';
@@ -12,7 +13,7 @@ export const IDX_IMAGES_MAGIC = 2051; // 0x00000803: ubyte, 3 dims
 export const IDX_LABELS_MAGIC = 2049; // 0x00000801: ubyte, 1 dim
 
 /** The standard MNIST normalisation (pixels scaled to [0, 1]). */
-export const MNIST_STATS = { mean: 0.1307, std: 0.3081 } as const;
+export const MNIST_STATS = { mean: MNIST_MEAN, std: MNIST_STD } as const;
 
 export interface IdxImages {
   count: number;

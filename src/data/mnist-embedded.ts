@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Dataset } from './dataset.js';
-import { MNIST_STATS } from './idx.js';
-import { Generator } from '../tensor/random.js';
+import { splitEmbeddedDigits } from './mnist-split.js';
 
 /** Images per digit class in the package (10,000 in all). */
 export const MNIST_EMBEDDED_CLASS_COUNTS: readonly number[] = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -90,27 +89,5 @@ export function loadMnistEmbedded(options: MnistEmbeddedOptions = {}): { train: 
     throw new Error(`${fn}: trainSize + testSize must be at most ${MNIST_EMBEDDED_TOTAL} (the digits in the package), got ${trainSize} + ${testSize} = ${trainSize + testSize}`);
   }
   const all = readAll();
-  const perm = new Generator(seed).permutation(MNIST_EMBEDDED_TOTAL);
-  const scale = normalize ? 1 / MNIST_STATS.std : 1;
-  const shift = normalize ? MNIST_STATS.mean : 0;
-  const make = (start: number, n: number, split: string): Dataset => {
-    const images = new Float32Array(n * PIXELS);
-    const labels = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = perm[start + k];
-      labels[k] = all.labels[i];
-      const src = i * PIXELS;
-      const dst = k * PIXELS;
-      for (let j = 0; j < PIXELS; j++) images[dst + j] = (all.images[src + j] - shift) * scale;
-    }
-    return {
-      images,
-      labels,
-      shape: [1, 28, 28],
-      numClasses: 10,
-      name: `mnist-embedded:${split}`,
-      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    };
-  };
-  return { train: make(0, trainSize, 'train'), test: make(trainSize, testSize, 'test') };
+  return splitEmbeddedDigits(all, seed, trainSize, testSize, normalize);
 }
