@@ -3,6 +3,7 @@ import { sameShape, shapeStr } from '../tensor/shape.js';
 import { isAnomalyEnabled, noGrad } from './grad-mode.js';
 import { checkFinite } from './record.js';
 import { accumulateInPlace, addGrads, onesLike } from './grad-utils.js';
+import { copyOf } from '../ops/util.js';
 
 export interface BackwardOptions {
   /** Keep the graph so backward can run again through it (default false: the graph is freed). */
@@ -64,7 +65,10 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (!t.requiresGrad) return;
-  if (t.grad === null) t.grad = new Tensor(g.data.slice(), g.shape);
+  if (t.grad === null) {
+    t.grad = copyOf(g);
+    t.grad.storage.keep();
+  }
   else accumulateInPlace(t.grad, g);
 }
 

@@ -1,8 +1,12 @@
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
+import { Storage } from '../tensor/storage.js';
+import { dev, deviceFor, fromDevice } from '../ops/util.js';
 
 /** A fresh tensor holding a + b (same shape); never writes into either, as gradients can be shared. */
 export function addGrads(a: Tensor, b: Tensor): Tensor {
+  const device = a.storage.onDevice || b.storage.onDevice ? deviceFor([a, b]) : undefined;
+  if (device) return fromDevice(device.binary('add', dev(a, device), a.shape, dev(b, device), b.shape, a.shape), a.shape);
   const out = allocate(a.dtype, a.size);
   const x = a.data;
   const y = b.data;
@@ -12,6 +16,14 @@ export function addGrads(a: Tensor, b: Tensor): Tensor {
 
 /** Accumulates g into a leaf's own .grad buffer in place. */
 export function accumulateInPlace(target: Tensor, g: Tensor): void {
+  const device = target.storage.onDevice || g.storage.onDevice ? deviceFor([target, g]) : undefined;
+  if (device) {
+    // Device buffers are immutable: the leaf's .grad tensor gets a fresh storage holding the sum.
+    const sum = Storage.fromDevice(device.binary('add', dev(target, device), target.shape, dev(g, device), g.shape, target.shape)).keep();
+    target.storage.dispose();
+    target.storage = sum;
+    return;
+  }
   const x = target.data;
   const y = g.data;
   for (let i = 0; i < x.length; i++) x[i] += y[i];

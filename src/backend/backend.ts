@@ -1,4 +1,5 @@
 import type { TypedArray } from '../tensor/dtype.js';
+import type { DeviceKernels } from './device.js';
 
 /**
  * The kernels a backend provides. Backends know nothing about autograd or Tensor objects: they
@@ -65,6 +66,12 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | '
 
 export interface Backend {
   readonly name: string;
+  /**
+   * Present on backends whose tensors can live on a device (the GPU): float32 ops then run these
+   * kernels on device buffers and read back only when asked. The raw kernels below still serve
+   * float64 and the ops without a device kernel.
+   */
+  readonly device?: DeviceKernels;
 
   gemm(args: GemmArgs): void;
 

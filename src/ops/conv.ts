@@ -3,7 +3,10 @@ import { record } from '../autograd/record.js';
 import { allocate, type TypedArray } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkSameDtype, checkTensor, emptyLike } from './util.js';
+import { checkSameDtype, checkTensor, dev, deviceFor, emptyLike, fromDevice } from './util.js';
+import { deviceGemm } from './matmul.js';
+import type { DeviceKernels } from '../backend/device.js';
+import type { WindowGeometry } from '../backend/backend.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
 export interface Conv2dOptions {
@@ -42,6 +45,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const NP = N * P;
   const OCg = OC / groups;
   const K = Cg * kH * kW;
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  const device = groups === 1 ? deviceFor(inputs, [K * NP, N * OC * P, C * H * W * N]) : undefined;
+  if (device) return conv2dOnDevice(device, x, weight, bias ?? null, geom);
   const backend = getBackend();
   const out = emptyLike([N, OC, outH, outW], x.dtype);
   const colsPerGroup: TypedArray[] = [];
@@ -62,7 +68,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       }
     }
   }
-  const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'conv2d', inputs, (gy) => {
     const gx = x.requiresGrad ? emptyLike(x.shape, x.dtype) : null;
     const gw = weight.requiresGrad ? emptyLike(weight.shape, weight.dtype) : null;
@@ -94,6 +99,46 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
           gb.data[oc] += s;
         }
       }
+    }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}
+
+/**
+ * The same im2col + GEMM on device buffers (one group): out = permute(W·cols) + bias, and in the
+ * backward pass gW = gy·colsᵀ, gx = col2im(Wᵀ·gy), gb = Σ gy, never leaving the device.
+ */
+function conv2dOnDevice(device: DeviceKernels, x: Tensor, weight: Tensor, bias: Tensor | null, geom: WindowGeometry): Tensor {
+  const { batch: N, outH, outW } = geom;
+  const [OC, C, kH, kW] = weight.shape;
+  const P = outH * outW;
+  const NP = N * P;
+  const K = C * kH * kW;
+  const cols = fromDevice(device.im2col(dev(x, device), geom), [K, NP]);
+  const prod = deviceGemm(device, dev(weight, device), dev(cols, device), false, false, OC, NP, K);
+  let y = device.permute(prod, [OC, N, P], [1, 0, 2]);
+  prod.release();
+  if (bias) {
+    const withBias = device.binary('add', y, [N, OC, P], dev(bias, device), [1, OC, 1], [N, OC, P]);
+    y.release();
+    y = withBias;
+  }
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(fromDevice(y, [N, OC, outH, outW]), 'conv2d', inputs, (gy) => {
+    const gyG = device.permute(dev(gy, device), [N, OC, P], [1, 0, 2]);
+    const gw = weight.requiresGrad ? fromDevice(deviceGemm(device, gyG, dev(cols, device), false, true, OC, K, NP), weight.shape) : null;
+    let gx: Tensor | null = null;
+    if (x.requiresGrad) {
+      const gCols = deviceGemm(device, dev(weight, device), gyG, true, false, K, NP, OC);
+      gx = fromDevice(device.col2im(gCols, geom), x.shape);
+      gCols.release();
+    }
+    gyG.release();
+    let gb: Tensor | null = null;
+    if (bias && bias.requiresGrad) {
+      const perImage = device.sumAxis(dev(gy, device), [N, OC, P], 2);
+      gb = fromDevice(device.sumAxis(perImage, [N, OC, 1], 0), bias.shape);
+      perImage.release();
     }
     return bias ? [gx, gw, gb] : [gx, gw];
   });

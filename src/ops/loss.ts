@@ -4,7 +4,7 @@ import { add, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { gather, reshape } from './shape.js';
 import { logSoftmax } from './softmax.js';
-import { checkSameDtype, checkTensor } from './util.js';
+import { checkSameDtype, checkTensor, deviceFor, fromDevice } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -37,6 +37,12 @@ export function nllLoss(logProbs: Tensor, labels: Labels, options: { reduction?:
   if (logProbs.ndim !== 2) throw new Error(`nllLoss: logProbs must be 2-D [batch, classes], got ${shapeStr(logProbs.shape)}`);
   const [n, c] = logProbs.shape;
   const idx = labelArray(labels, n, c, 'nllLoss');
+  const device = deviceFor([logProbs]);
+  if (device) {
+    // A one-hot mask keeps the pick on the device: Σ_c logp[r, c]·[c = label_r].
+    const mask = fromDevice(device.oneHot(idx, c), [n, c]);
+    return reduce(neg(sum(mul(logProbs, mask), 1)), options.reduction ?? 'mean', 'nllLoss');
+  }
   const picked = reshape(gather(logProbs, 1, idx, [n, 1]), [n]);
   return reduce(neg(picked), options.reduction ?? 'mean', 'nllLoss');
 }

@@ -3,7 +3,14 @@ import { record } from '../autograd/record.js';
 import { broadcastShapes, shapeStr, sizeOf, stridesOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
-import { checkSameDtype, checkTensor, emptyLike, padShape, sumToShape } from './util.js';
+import { checkSameDtype, checkTensor, dev, deviceFor, emptyLike, fromDevice, padShape, sumToShape } from './util.js';
+import type { DeviceKernels } from '../backend/device.js';
+import type { DeviceArray } from '../tensor/storage.js';
+
+/** One row-major product op(A)·op(B) on device buffers (lda/ldb as in GemmArgs). */
+export function deviceGemm(device: DeviceKernels, a: DeviceArray, b: DeviceArray, transA: boolean, transB: boolean, m: number, n: number, k: number): DeviceArray {
+  return device.gemm(a, b, { transA, transB, m, n, k, batch: 1, lda: transA ? m : k, ldb: transB ? k : n, aOffset: 0, bOffset: 0, aBatchStride: 0, bBatchStride: 0 });
+}
 
 /**
  * Batched product of the last two dims, batch dims broadcast (NumPy/PyTorch matmul). Either side
@@ -23,10 +30,23 @@ export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const batch = broadcastShapes(aBatch, bBatch, op);
-  const out = emptyLike([...batch, m, n], a.dtype);
-  const backend = getBackend();
   const lda = ac;
   const ldb = bc;
+  const nb0 = sizeOf(batch);
+  // On the device a batch broadcasts only whole: each side either has every batch entry or one.
+  const aFull = sizeOf(aBatch) === nb0 && aBatch.length === batch.length;
+  const bFull = sizeOf(bBatch) === nb0 && bBatch.length === batch.length;
+  const device = (aFull || sizeOf(aBatch) === 1) && (bFull || sizeOf(bBatch) === 1) ? deviceFor([a, b], [nb0 * m * n]) : undefined;
+  if (device) {
+    const c = device.gemm(dev(a, device), dev(b, device), {
+      transA, transB, m, n, k, batch: nb0, lda, ldb, aOffset: 0, bOffset: 0,
+      aBatchStride: aFull && nb0 > 1 ? ar * ac : 0,
+      bBatchStride: bFull && nb0 > 1 ? br * bc : 0,
+    });
+    return fromDevice(c, [...batch, m, n]);
+  }
+  const out = emptyLike([...batch, m, n], a.dtype);
+  const backend = getBackend();
   // A batch of plain matrices times one shared, untransposed-A matrix folds into one big GEMM.
   if (bBatch.length === 0 && !transA && aBatch.length > 0) {
     const rows = sizeOf(aBatch) * m;
@@ -96,11 +116,13 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const rows = x.size / inF;
   const outShape = [...x.shape.slice(0, -1), outF];
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  const device = deviceFor(inputs, [rows * outF]);
+  if (device) return linearOnDevice(device, x, weight, bias ?? null, rows, inF, outF, outShape);
   const out = emptyLike(outShape, x.dtype);
   const backend = getBackend();
   if (bias) for (let r = 0; r < rows; r++) out.data.set(bias.data, r * outF);
   backend.gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.data, aOffset: 0, lda: inF, b: weight.data, bOffset: 0, ldb: inF, beta: bias ? 1 : 0, c: out.data, cOffset: 0, ldc: outF });
-  const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, 'linear', inputs, (g) => {
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
@@ -117,6 +139,23 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       gb = emptyLike(bias.shape, bias.dtype);
       backend.sumAxis(g.data, [rows, outF], 0, gb.data);
     }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}
+
+function linearOnDevice(device: DeviceKernels, x: Tensor, weight: Tensor, bias: Tensor | null, rows: number, inF: number, outF: number, outShape: number[]): Tensor {
+  let y = deviceGemm(device, dev(x, device), dev(weight, device), false, true, rows, outF, inF);
+  if (bias) {
+    const withBias = device.binary('add', y, [rows, outF], dev(bias, device), [1, outF], [rows, outF]);
+    y.release();
+    y = withBias;
+  }
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(fromDevice(y, outShape), 'linear', inputs, (g) => {
+    const gd = dev(g, device);
+    const gx = x.requiresGrad ? fromDevice(deviceGemm(device, gd, dev(weight, device), false, false, rows, inF, outF), x.shape) : null;
+    const gw = weight.requiresGrad ? fromDevice(deviceGemm(device, gd, dev(x, device), true, false, outF, inF, rows), weight.shape) : null;
+    const gb = bias && bias.requiresGrad ? fromDevice(device.sumAxis(gd, [rows, outF], 0), bias.shape) : null;
     return bias ? [gx, gw, gb] : [gx, gw];
   });
 }

@@ -5,7 +5,8 @@ import { normAxes, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div, sub, square } from './elementwise.js';
 import { broadcastTo, permute, reshape } from './shape.js';
-import { checkTensor, emptyLike } from './util.js';
+import { checkTensor, dev, deviceFor, emptyLike, fromDevice } from './util.js';
+import type { DeviceArray } from '../tensor/storage.js';
 
 /** Sum over `axis` (a number, a list, or all axes when omitted), PyTorch-style keepdim. */
 export function sum(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
@@ -13,6 +14,24 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepdim = fals
   const axes = normAxes(axis, x.ndim, 'sum');
   const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outShape = keepdim ? keptShape : x.shape.filter((_, i) => !axes.includes(i));
+  const backward = (g: Tensor) => [broadcastTo(reshape(g, keptShape), x.shape)];
+  const device = deviceFor([x]);
+  if (device) {
+    let cur: DeviceArray = dev(x, device);
+    let owned = false;
+    let curShape = [...x.shape];
+    for (let k = axes.length - 1; k >= 0; k--) {
+      const next = curShape.slice();
+      next[axes[k]] = 1;
+      const reduced = device.sumAxis(cur, curShape, axes[k]);
+      if (owned) cur.release();
+      cur = reduced;
+      owned = true;
+      curShape = next;
+    }
+    if (!owned) cur = device.permute(cur, [x.size], [0]);
+    return record(fromDevice(cur, outShape), 'sum', [x], backward);
+  }
   const backend = getBackend();
   let data = x.data;
   let shape = [...x.shape];
@@ -27,8 +46,7 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepdim = fals
     shape = next;
   }
   if (axes.length === 0) data = data.slice();
-  const out = new Tensor(data, outShape);
-  return record(out, 'sum', [x], (g) => [broadcastTo(reshape(g, keptShape), x.shape)]);
+  return record(new Tensor(data, outShape), 'sum', [x], backward);
 }
 
 export function mean(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
@@ -71,20 +89,31 @@ function extreme(kind: 'max' | 'min', x: Tensor, axis: number | readonly number[
   const perm = [...kept, ...axes];
   const outer = kept.reduce((n, i) => n * x.shape[i], 1);
   const inner = axes.reduce((n, i) => n * x.shape[i], 1);
+  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const outShape = keepdim ? keptShape : kept.map((i) => x.shape[i]);
+  const movedShape = perm.map((p) => x.shape[p]);
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  const device = deviceFor([x]);
+  if (device) {
+    const moved = perm.every((p, i) => p === i) ? dev(x, device) : device.permute(dev(x, device), x.shape, perm);
+    const { values, index } = device.extremeRows(kind, moved, outer, inner);
+    if (moved !== dev(x, device)) moved.release();
+    const where = fromDevice(index, [outer]);
+    return record(fromDevice(values, outShape), kind, [x], (g) => {
+      const scattered = fromDevice(device.scatterRows(dev(g, device), dev(where, device), outer, inner), movedShape);
+      return [permute(scattered, inverse)];
+    });
+  }
   const moved = perm.every((p, i) => p === i) ? x.data : permuteRaw(x, perm);
   const outData = allocate(x.dtype, outer);
   const arg = new Int32Array(outer);
   getBackend().extremeAxis(kind, moved, [outer, inner], 1, outData, arg);
-  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const outShape = keepdim ? keptShape : kept.map((i) => x.shape[i]);
   const out = new Tensor(outData, outShape);
   return record(out, kind, [x], (g) => {
     const scattered = allocate(x.dtype, outer * inner);
     const gd = g.data;
     for (let r = 0; r < outer; r++) scattered[r * inner + arg[r]] = gd[r];
-    const movedShape = perm.map((p) => x.shape[p]);
-    const inverse = new Array<number>(perm.length);
-    perm.forEach((p, i) => (inverse[p] = i));
     return [permute(new Tensor(scattered, movedShape), inverse)];
   });
 }

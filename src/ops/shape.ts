@@ -3,7 +3,7 @@ import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
 import { normAxis, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, emptyLike, padShape, sumToShape } from './util.js';
+import { checkTensor, dev, deviceFor, emptyLike, fromDevice, padShape, sumToShape } from './util.js';
 
 /**
  * Shape ops. reshape shares the buffer (ops never write into inputs, so a shared buffer is
@@ -16,8 +16,7 @@ export function reshape(x: Tensor, ...shape: (number | readonly number[])[]): Te
   const dims = shape.length === 1 && Array.isArray(shape[0]) ? [...(shape[0] as number[])] : (shape as number[]);
   const target = inferShape(dims, x.size, x.shape);
   if (sameShape(target, x.shape)) return x;
-  const out = new Tensor(x.data, target);
-  return record(out, 'reshape', [x], (g) => [new Tensor(g.data, x.shape)]);
+  return record(x.view(target), 'reshape', [x], (g) => [g.view(x.shape)]);
 }
 
 function inferShape(dims: number[], size: number, from: Shape): number[] {
@@ -75,8 +74,14 @@ export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Ten
   const p = perm.map((d) => normAxis(d, x.ndim, 'permute'));
   if (new Set(p).size !== p.length) throw new Error(`permute: dims must be a permutation, got [${perm.join(', ')}]`);
   if (p.every((d, i) => d === i)) return x;
-  const out = emptyLike(p.map((d) => x.shape[d]), x.dtype);
-  getBackend().permute(x.data, x.shape, p, out.data);
+  const outShape = p.map((d) => x.shape[d]);
+  const device = deviceFor([x]);
+  let out: Tensor;
+  if (device) out = fromDevice(device.permute(dev(x, device), x.shape, p), outShape);
+  else {
+    out = emptyLike(outShape, x.dtype);
+    getBackend().permute(x.data, x.shape, p, out.data);
+  }
   const inverse = new Array<number>(p.length);
   p.forEach((d, i) => (inverse[d] = i));
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
@@ -103,9 +108,16 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   padded.forEach((d, i) => {
     if (d !== 1 && d !== shape[i]) throw new Error(`broadcastTo: cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (dim ${i}: ${d} vs ${shape[i]})`);
   });
-  const out = emptyLike(shape, x.dtype);
   const zero = allocate(x.dtype, 1);
-  getBackend().binary('add', x.data, padded, zero, shape.map(() => 1), out.data, shape);
+  const device = deviceFor([x], [sizeOf(shape)]);
+  let out: Tensor;
+  if (device) {
+    const z = fromDevice(device.upload(zero as Float32Array), []);
+    out = fromDevice(device.binary('add', dev(x, device), padded, dev(z, device), shape.map(() => 1), shape), shape);
+  } else {
+    out = emptyLike(shape, x.dtype);
+    getBackend().binary('add', x.data, padded, zero, shape.map(() => 1), out.data, shape);
+  }
   return record(out, 'broadcastTo', [x], (g) => [sumToShape(g, x.shape)]);
 }
 

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { exp, log, sub } from './elementwise.js';
 import { max, sum } from './reduce.js';
 import { checkTensor } from './util.js';
@@ -12,7 +12,7 @@ function shifted(x: Tensor, axis: number, op: string): Tensor {
   checkTensor(x, op, 'x');
   const a = normAxis(axis, x.ndim, op);
   const m = max(x, a, true);
-  return sub(x, new Tensor(m.data, m.shape));
+  return sub(x, m.detach());
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {

@@ -26,7 +26,7 @@ export abstract class Optimizer {
   }
 
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) p.zeroGrad();
   }
 
   /** Applies one update to every parameter that has a gradient. */

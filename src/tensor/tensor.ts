@@ -1,4 +1,5 @@
-import { allocate, dtypeOf, isDType, type DType, type TypedArray } from './dtype.js';
+import { allocate, isDType, type DType, type TypedArray } from './dtype.js';
+import { Storage } from './storage.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from './shape.js';
 import type { GradNode } from '../autograd/node.js';
 import { backward as runBackward, type BackwardOptions } from '../autograd/backward.js';
@@ -24,8 +25,11 @@ export type NestedArray = number | readonly NestedArray[];
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** The raw row-major buffer. Writing into it bypasses autograd: do so only on leaves under noGrad. */
-  data: TypedArray;
+  /**
+   * The values; reshape and detach share it. On the GPU backend it may hold only a device copy,
+   * which `.data` reads back.
+   */
+  storage: Storage;
   requiresGrad: boolean;
   grad: Tensor | null = null;
   /** The op that produced this tensor, while its graph is alive. */
@@ -33,15 +37,34 @@ export class Tensor {
   /** Optional label used in error messages and reports. */
   name?: string;
 
-  constructor(data: TypedArray, shape: Shape, requiresGrad = false) {
+  constructor(data: TypedArray | Storage, shape: Shape, requiresGrad = false) {
     checkShape(shape as number[], 'Tensor');
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: data holds ${data.length} elements but shape ${shapeStr(shape)} needs ${sizeOf(shape)}`);
     }
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtypeOf(data);
-    this.data = data;
+    this.storage = data instanceof Storage ? data : new Storage(data);
+    this.dtype = this.storage.dtype;
     this.requiresGrad = requiresGrad;
+  }
+
+  /**
+   * The raw row-major host buffer (read back from the device if the values live there). Writing
+   * into it bypasses autograd: do so only on leaves under noGrad.
+   */
+  get data(): TypedArray {
+    return this.storage.host();
+  }
+  set data(values: TypedArray) {
+    if (values.length !== this.size || !(values instanceof (this.dtype === 'float64' ? Float64Array : Float32Array))) {
+      throw new Error(`Tensor.data: expected a ${this.dtype} array of ${this.size} elements, got ${values.constructor.name} of ${values.length}`);
+    }
+    this.storage = new Storage(values);
+  }
+
+  /** The same storage under another shape of equal size (no copy, no history). */
+  view(shape: Shape): Tensor {
+    return new Tensor(this.storage, shape);
   }
 
   static fromData(data: TypedArray, shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
@@ -53,7 +76,7 @@ export class Tensor {
   }
 
   get size(): number {
-    return this.data.length;
+    return this.storage.length;
   }
 
   /** Set by retainGrad(): a non-leaf that also keeps its gradient in .grad. */
@@ -61,7 +84,7 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.data.length !== 1) throw new Error(`item: tensor must hold exactly one element, got shape ${shapeStr(this.shape)}`);
+    if (this.size !== 1) throw new Error(`item: tensor must hold exactly one element, got shape ${shapeStr(this.shape)}`);
     return this.data[0];
   }
 
@@ -96,7 +119,7 @@ export class Tensor {
   }
   /** The same values without history (shares the buffer). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return new Tensor(this.storage, this.shape);
   }
   /** A copy with its own buffer; keeps the requiresGrad flag but no history. */
   clone(): Tensor {
@@ -112,7 +135,9 @@ export class Tensor {
     this.retainsGrad = true;
     return this;
   }
+  /** Drops the gradient (set to none, as PyTorch); on the GPU its device memory is freed. */
   zeroGrad(): void {
+    this.grad?.storage.dispose();
     this.grad = null;
   }
   get isLeaf(): boolean {

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { formatDuration, ProgressLine } from './progress.js';
 import { sgdStep } from './step.js';
+import { tidy } from '../tensor/storage.js';
 
 export { sgdStep };
 
@@ -32,10 +33,12 @@ export function evaluate(model: Module, loader: BatchSource, lossFn: (logits: Te
   try {
     noGrad(() => {
       for (const { x, y } of loader) {
-        const logits = model.forward(x);
-        loss += lossFn(logits, y).item() * y.length;
-        correct += countCorrect(logits, y);
-        count += y.length;
+        tidy(() => {
+          const logits = model.forward(x);
+          loss += lossFn(logits, y).item() * y.length;
+          correct += countCorrect(logits, y);
+          count += y.length;
+        });
       }
     });
   } finally {
@@ -113,12 +116,16 @@ export function fit(model: Module, loader: BatchSource, options: FitOptions): Ep
     let seen = 0;
     let batchIndex = 0;
     for (const { x, y } of loader) {
-      const r = step(x, y);
+      // On the GPU each step's intermediates are freed here (parameters and optimizer state persist).
+      const r = tidy(() => {
+        const out = step(x, y);
+        return { loss: out.loss, correct: countCorrect(out.logits, y) };
+      });
       if (!Number.isFinite(r.loss)) throw new Error(`fit: loss became ${r.loss} at epoch ${epoch}, step ${batchIndex + 1}; lower the learning rate`);
       batchIndex++;
       globalStep++;
       lossSum += r.loss * y.length;
-      correct += countCorrect(r.logits, y);
+      correct += r.correct;
       seen += y.length;
       options.onStep?.(globalStep, r.loss);
       const elapsed = (performance.now() - t0) / 1000;

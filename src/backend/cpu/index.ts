@@ -23,7 +23,7 @@ import { extremeAxis, sumAxis } from './reduce.js';
 import { unary } from './unary.js';
 
 export class CpuBackend implements Backend {
-  readonly name = 'cpu';
+  readonly name: string = 'cpu';
 
   gemm(args: GemmArgs): void {
     gemm(args);

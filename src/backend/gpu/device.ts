@@ -1,0 +1,185 @@
+/**
+ * The gpu.js device: compiles the kernels of sources.ts (once per shape), runs them in pipeline
+ * mode so results stay in textures, and counts the textures alive so leaks show up in tests.
+ */
+import { allocate } from '../../tensor/dtype.js';
+import type { DeviceArray } from '../../tensor/storage.js';
+import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
+import { MAX_DEVICE_ELEMENTS, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import * as src from './sources.js';
+
+/** What this module needs of gpu.js (kept structural so the browser and Node builds both fit). */
+export interface GpuJsTexture {
+  toArray(): unknown;
+  delete(): void;
+}
+export type GpuJsResult = GpuJsTexture | Float32Array;
+export interface GpuJsKernel {
+  (...args: unknown[]): GpuJsResult;
+  destroy?(removeCanvasReferences?: boolean): void;
+  kernel?: unknown;
+}
+export interface GpuJsInstance {
+  createKernel(source: string, settings: Record<string, unknown>): GpuJsKernel;
+  destroy?(): void;
+}
+
+
+const KERNEL_CACHE_LIMIT = 512;
+
+class GpuArray implements DeviceArray {
+  private released = false;
+  constructor(readonly raw: GpuJsResult, readonly length: number, private readonly owner: GpuDevice) {
+    owner.live++;
+  }
+  read(): Float32Array {
+    if (this.released) throw new Error('gpu: read of a released device buffer');
+    const values = this.raw instanceof Float32Array ? this.raw : (this.raw.toArray() as Float32Array);
+    if (values.length < this.length) throw new Error(`gpu: read back ${values.length} values, expected ${this.length}`);
+    const out = allocate('float32', this.length) as Float32Array;
+    out.set(values.length === this.length ? values : values.subarray(0, this.length));
+    return out;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.live--;
+    if (!(this.raw instanceof Float32Array)) this.raw.delete();
+  }
+}
+
+function raw(d: DeviceArray): GpuJsResult {
+  if (!(d instanceof GpuArray)) throw new Error('gpu: got a device buffer of another device');
+  return d.raw;
+}
+
+export class GpuDevice implements DeviceKernels {
+  live = 0;
+  private readonly kernels = new Map<string, GpuJsKernel>();
+
+  constructor(private readonly gpu: GpuJsInstance, readonly mode: string) {}
+
+  liveBuffers(): number {
+    return this.live;
+  }
+
+  /** Kernels compiled so far (each distinct source and output size is one). */
+  compiledKernels(): number {
+    return this.kernels.size;
+  }
+
+  private run(source: string, size: number, args: unknown[]): DeviceArray {
+    if (!(size >= 1 && size <= MAX_DEVICE_ELEMENTS)) throw new Error(`gpu: kernel output must hold 1…${MAX_DEVICE_ELEMENTS} elements, got ${size}`);
+    const key = `${size}|${source}`;
+    let kernel = this.kernels.get(key);
+    if (kernel === undefined) {
+      if (this.kernels.size >= KERNEL_CACHE_LIMIT) this.evictOldest();
+      kernel = this.gpu.createKernel(source, {
+        output: [size],
+        pipeline: true,
+        immutable: true,
+        precision: 'single',
+        tactic: 'precision',
+        dynamicOutput: false,
+        dynamicArguments: false,
+      });
+      this.kernels.set(key, kernel);
+    } else {
+      // Map order doubles as recency for eviction.
+      this.kernels.delete(key);
+      this.kernels.set(key, kernel);
+    }
+    return new GpuArray(kernel(...args), size, this);
+  }
+
+  private evictOldest(): void {
+    const [key, k] = this.kernels.entries().next().value as [string, GpuJsKernel];
+    this.kernels.delete(key);
+    k.destroy?.(false);
+  }
+
+  upload(data: Float32Array): DeviceArray {
+    // WebGL uploads refuse views of a SharedArrayBuffer.
+    const plain = data.buffer instanceof ArrayBuffer ? data : new Float32Array(data);
+    return this.run(src.copySource(), data.length, [plain]);
+  }
+
+  unary(op: UnaryOp, x: DeviceArray): DeviceArray {
+    return this.run(src.unarySource(op), x.length, [raw(x)]);
+  }
+
+  binary(op: BinaryOp, a: DeviceArray, aShape: readonly number[], b: DeviceArray, bShape: readonly number[], outShape: readonly number[]): DeviceArray {
+    const size = outShape.reduce((n, d) => n * d, 1);
+    return this.run(src.binarySource(op, aShape, bShape, outShape), size, [raw(a), raw(b)]);
+  }
+
+  axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
+    if (a.length !== b.length) throw new Error(`gpu axpby: a has ${a.length} elements, b ${b.length}`);
+    return this.run(src.axpbySource(), a.length, [raw(a), raw(b), alpha, beta]);
+  }
+
+  sumAxis(x: DeviceArray, shape: readonly number[], axis: number): DeviceArray {
+    const outer = shape.slice(0, axis).reduce((n, d) => n * d, 1);
+    const inner = shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+    return this.run(src.sumAxisSource(outer, shape[axis], inner), outer * inner, [raw(x)]);
+  }
+
+  extremeRows(kind: 'max' | 'min', x: DeviceArray, outer: number, inner: number): { values: DeviceArray; index: DeviceArray } {
+    return {
+      values: this.run(src.extremeRowsSource(kind, inner, 'value'), outer, [raw(x)]),
+      index: this.run(src.extremeRowsSource(kind, inner, 'index'), outer, [raw(x)]),
+    };
+  }
+
+  scatterRows(g: DeviceArray, index: DeviceArray, outer: number, inner: number): DeviceArray {
+    return this.run(src.scatterRowsSource(inner), outer * inner, [raw(g), raw(index)]);
+  }
+
+  permute(x: DeviceArray, shape: readonly number[], perm: readonly number[]): DeviceArray {
+    return this.run(src.permuteSource(shape, perm), x.length, [raw(x)]);
+  }
+
+  gemm(a: DeviceArray, b: DeviceArray, args: DeviceGemmArgs): DeviceArray {
+    return this.run(src.gemmSource(args), args.batch * args.m * args.n, [raw(a), raw(b)]);
+  }
+
+  im2col(x: DeviceArray, g: WindowGeometry): DeviceArray {
+    return this.run(src.im2colSource(g), g.channels * g.kH * g.kW * g.batch * g.outH * g.outW, [raw(x)]);
+  }
+
+  col2im(cols: DeviceArray, g: WindowGeometry): DeviceArray {
+    return this.run(src.col2imSource(g), g.batch * g.totalChannels * g.inH * g.inW, [raw(cols)]);
+  }
+
+  maxPool2d(x: DeviceArray, g: WindowGeometry): { out: DeviceArray; index: DeviceArray } {
+    const size = g.batch * g.channels * g.outH * g.outW;
+    return {
+      out: this.run(src.maxPoolSource(g, 'value'), size, [raw(x)]),
+      index: this.run(src.maxPoolSource(g, 'index'), size, [raw(x)]),
+    };
+  }
+
+  maxPool2dBackward(gy: DeviceArray, index: DeviceArray, g: WindowGeometry): DeviceArray {
+    return this.run(src.maxPoolBackwardSource(g), g.batch * g.channels * g.inH * g.inW, [raw(gy), raw(index)]);
+  }
+
+  avgPool2d(x: DeviceArray, g: WindowGeometry, countIncludePad: boolean): DeviceArray {
+    return this.run(src.avgPoolSource(g, countIncludePad), g.batch * g.channels * g.outH * g.outW, [raw(x)]);
+  }
+
+  avgPool2dBackward(gy: DeviceArray, g: WindowGeometry, countIncludePad: boolean): DeviceArray {
+    return this.run(src.avgPoolBackwardSource(g, countIncludePad), g.batch * g.channels * g.inH * g.inW, [raw(gy)]);
+  }
+
+  oneHot(labels: Int32Array, classes: number): DeviceArray {
+    const h = new Float32Array(labels.length * classes);
+    for (let r = 0; r < labels.length; r++) h[r * classes + labels[r]] = 1;
+    return this.upload(h);
+  }
+
+  /** Frees every compiled kernel (textures already handed out stay valid until released). */
+  dispose(): void {
+    for (const k of this.kernels.values()) k.destroy?.(false);
+    this.kernels.clear();
+  }
+}

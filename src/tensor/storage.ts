@@ -1,0 +1,170 @@
+import { dtypeOf, type DType, type TypedArray } from './dtype.js';
+
+/**
+ * A buffer that lives on a device (a gpu.js texture, or whatever a device backend keeps). Device
+ * buffers are float32 and immutable: kernels always write fresh ones.
+ */
+export interface DeviceArray {
+  readonly length: number;
+  /** Copies the values back to the host (a GPU stall: keep it at the edges). */
+  read(): Float32Array;
+  /** Frees the device memory; idempotent. */
+  release(): void;
+}
+
+/** Who can turn host data into device data (the GPU backend). */
+export interface Uploader {
+  upload(data: Float32Array): DeviceArray;
+}
+
+// A safety net only: finalizers run between event-loop tasks, never inside a synchronous training
+// loop, so device memory is managed by tidy() scopes (below) and by the optimizers.
+const finalizer = new FinalizationRegistry<DeviceArray>((d) => d.release());
+
+/** Device storages created in each open tidy() scope, innermost last. */
+const scopes: Set<Storage>[] = [];
+
+/**
+ * The values of one or more tensors (reshape shares it). Holds a host copy, a device copy, or both
+ * when they agree. Reading the host side for writing (`host()`) makes the host authoritative and
+ * frees the device copy, so in-place host updates can never be shadowed by a stale device buffer.
+ */
+export class Storage {
+  readonly dtype: DType;
+  readonly length: number;
+  private hostData: TypedArray | null;
+  private deviceData: DeviceArray | null = null;
+  /** Survives tidy() scopes (parameters, gradients, optimizer state); freed by its owner. */
+  persistent = false;
+  private disposed = false;
+
+  constructor(host: TypedArray) {
+    this.hostData = host;
+    this.dtype = dtypeOf(host);
+    this.length = host.length;
+  }
+
+  static fromDevice(d: DeviceArray): Storage {
+    const s = Object.create(Storage.prototype) as Storage;
+    (s as { dtype: DType }).dtype = 'float32';
+    (s as { length: number }).length = d.length;
+    s.hostData = null;
+    s.attach(d);
+    return s;
+  }
+
+  /** True while the device copy is the only one (the host copy would need a read-back). */
+  get deviceOnly(): boolean {
+    return this.hostData === null;
+  }
+
+  get onDevice(): boolean {
+    return this.deviceData !== null;
+  }
+
+  /** The host buffer, read back if needed; the caller may write into it. */
+  host(): TypedArray {
+    if (this.disposed) throw disposedError();
+    if (this.hostData === null) this.hostData = this.deviceData!.read();
+    if (this.deviceData !== null) this.detachDevice();
+    return this.hostData;
+  }
+
+  /** The device buffer, uploaded once if needed; the host copy (if any) stays valid beside it. */
+  device(up: Uploader): DeviceArray {
+    if (this.disposed) throw disposedError();
+    if (this.deviceData === null) {
+      const h = this.hostData!;
+      if (!(h instanceof Float32Array)) throw new Error(`Storage: only float32 data can live on the device, got ${this.dtype}`);
+      this.attach(up.upload(h));
+    }
+    return this.deviceData!;
+  }
+
+  /** Frees the device copy now, reading it back first so no value is lost. */
+  toHost(): void {
+    this.host();
+  }
+
+  /** Marks the storage as surviving tidy() scopes; its owner frees it with dispose(). */
+  keep(): this {
+    this.persistent = true;
+    return this;
+  }
+
+  /**
+   * Frees the device copy. A storage that lived only on the device is gone afterwards: reading it
+   * throws. A no-op for host-only storage.
+   */
+  dispose(): void {
+    if (this.deviceData === null) return;
+    this.detachDevice();
+    if (this.hostData === null) this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private attach(d: DeviceArray): void {
+    this.deviceData = d;
+    finalizer.register(this, d, this);
+    if (scopes.length > 0) scopes[scopes.length - 1].add(this);
+  }
+
+  private detachDevice(): void {
+    const d = this.deviceData!;
+    this.deviceData = null;
+    finalizer.unregister(this);
+    d.release();
+  }
+}
+
+function disposedError(): Error {
+  return new Error('tensor: its device memory was freed at the end of a tidy() scope (or by zeroGrad/an optimizer step); return the tensor from the scope or call keep(tensor) to use it afterwards');
+}
+
+function collect(value: unknown, into: Set<Storage>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 3) return;
+  const s = (value as { storage?: unknown }).storage;
+  if (s instanceof Storage) {
+    into.add(s);
+    return;
+  }
+  if (Array.isArray(value)) for (const v of value) collect(v, into, depth + 1);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, into, depth + 1);
+}
+
+/**
+ * Runs fn and frees the device memory of every tensor it created, except those it returns (in an
+ * array or plain object too) and those marked with keep(). What fn returns moves to the enclosing
+ * scope. On the CPU backend nothing lives on a device and tidy only runs fn. The GPU needs this
+ * because device buffers are not freed by JavaScript's garbage collector inside a synchronous loop.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Storage>();
+  scopes.push(scope);
+  let result: T;
+  let ok = false;
+  try {
+    result = fn();
+    ok = true;
+  } finally {
+    scopes.pop();
+    const kept = new Set<Storage>();
+    if (ok) collect(result!, kept, 0);
+    const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
+    for (const s of scope) {
+      if (s.persistent) continue;
+      if (kept.has(s)) parent?.add(s);
+      else s.dispose();
+    }
+  }
+  return result!;
+}
+
+/** Keeps a tensor's device memory alive past the enclosing tidy() scopes (TF.js's keep). */
+export function keep<T extends { storage: Storage }>(t: T): T {
+  t.storage.keep();
+  return t;
+}
