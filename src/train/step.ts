@@ -2,14 +2,20 @@ import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/storage.js';
 
 // Kept apart from fit.ts so that browser bundles can use it without fit's file logging.
-/** The ordinary step: forward, loss, backward, optimizer update. */
+/**
+ * The ordinary step: forward, loss, backward, optimizer update. On the GPU the step's intermediates
+ * are freed before it returns; the logits it returns live until the caller's tidy() scope ends.
+ */
 export function sgdStep(model: Module, optimizer: Optimizer, x: Tensor, y: Int32Array, lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy): { loss: number; logits: Tensor } {
-  optimizer.zeroGrad();
-  const logits = model.forward(x);
-  const loss = lossFn(logits, y);
-  loss.backward();
-  optimizer.step();
-  return { loss: loss.item(), logits };
+  return tidy(() => {
+    optimizer.zeroGrad();
+    const logits = model.forward(x);
+    const loss = lossFn(logits, y);
+    loss.backward();
+    optimizer.step();
+    return { loss: loss.item(), logits };
+  });
 }

@@ -1,0 +1,99 @@
+/**
+ * Training on the GPU backend: device memory stays flat over a long loop, and LeNet-5 learns the
+ * same as on the CPU from the same initialisation and batches.
+ */
+import { describe, expect, it } from 'vitest';
+import { getDevice, initBackend } from '../../../src/backend/index.js';
+import { tidy } from '../../../src/tensor/storage.js';
+import { manualSeed } from '../../../src/tensor/random.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+import * as nn from '../../../src/nn/index.js';
+import { SGD } from '../../../src/optim/sgd.js';
+import { sgdStep } from '../../../src/train/step.js';
+import { countCorrect } from '../../../src/train/fit.js';
+import { loadMnistEmbedded } from '../../../src/data/mnist-embedded.js';
+import { DataLoader } from '../../../src/data/loader.js';
+import { noGrad } from '../../../src/autograd/grad-mode.js';
+import { gpuAvailable } from './support.js';
+
+const available = await gpuAvailable();
+
+function smallNet(): nn.Module {
+  return new nn.Sequential(new nn.Conv2d(1, 4, 3), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 10));
+}
+
+if (available) {
+  describe('training on the GPU backend', () => {
+    it('keeps device memory flat over a 1,000-step loop (no texture or kernel leaks)', async () => {
+      await initBackend('gpu');
+      try {
+        manualSeed(1);
+        const model = smallNet();
+        const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
+        const x = new Tensor(Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i)), [8, 1, 8, 8]);
+        const y = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+        const device = getDevice()!;
+        const seen: { live: number; kernels: number; rss: number }[] = [];
+        let first = Infinity;
+        let last = 0;
+        for (let step = 1; step <= 1000; step++) {
+          const loss = tidy(() => sgdStep(model, opt, x, y).loss);
+          if (step === 1) first = loss;
+          last = loss;
+          if (step === 50 || step === 1000) seen.push({ live: device.liveBuffers(), kernels: (device as unknown as { compiledKernels(): number }).compiledKernels(), rss: process.memoryUsage().rss });
+        }
+        // Parameters, their gradients and momentum buffers: 3 per parameter tensor.
+        expect(seen[0].live).toBe(3 * model.parameters().length);
+        expect(seen[1].live).toBe(seen[0].live);
+        expect(seen[1].kernels).toBe(seen[0].kernels);
+        expect(seen[1].rss - seen[0].rss).toBeLessThan(150e6);
+        expect(last).toBeLessThan(first * 0.5);
+      } finally {
+        await initBackend('cpu');
+      }
+    });
+
+    it('trains LeNet-5 on the embedded MNIST like the CPU backend does (same init, same batches)', async () => {
+      const steps = 30;
+      const { train, test } = loadMnistEmbedded({ seed: 0 });
+      const run = async (backend: 'cpu' | 'gpu') => {
+        await initBackend(backend);
+        manualSeed(0);
+        const model = nn.lenet5();
+        const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+        const losses: number[] = [];
+        for (const b of new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 })) {
+          losses.push(tidy(() => sgdStep(model, opt, b.x, b.y).loss));
+          if (losses.length === steps) break;
+        }
+        let correct = 0;
+        let count = 0;
+        model.eval();
+        noGrad(() => {
+          for (const b of new DataLoader(test, { batchSize: 250 })) {
+            correct += tidy(() => countCorrect(model.forward(b.x), b.y));
+            count += b.y.length;
+            if (count >= 1000) break;
+          }
+        });
+        await initBackend('cpu');
+        return { losses, accuracy: correct / count };
+      };
+      const cpu = await run('cpu');
+      const gpu = await run('gpu');
+      // float32 on both sides, summed in different orders: the trajectories agree closely.
+      for (let i = 0; i < steps; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.02 + 0.02 * cpu.losses[i]);
+      expect(cpu.accuracy).toBeGreaterThan(0.7);
+      expect(Math.abs(gpu.accuracy - cpu.accuracy)).toBeLessThan(0.02);
+    });
+  });
+}
+else {
+  describe('training where gpu.js has no GL context', () => {
+    it("asking for 'auto' trains on the CPU backend and says so", async () => {
+      const choice = await initBackend('auto');
+      expect(choice).toMatchObject({ backend: 'cpu', mode: 'cpu' });
+      expect(getDevice()).toBeUndefined();
+    });
+  });
+}
