@@ -68,6 +68,9 @@ export abstract class TuckerLayer extends Module {
     factors.forEach((f, i) => {
       if ((f === null) !== (this.factors[i] === null)) throw new Error(`${this.kind}: setTucker cannot change which modes are stored (mode ${i})`);
     });
+    // The replaced parameters' gradients are dead: free them now (on the GPU they are device memory).
+    this.core.zeroGrad();
+    for (const f of this.factors) f?.zeroGrad();
     this.core = new Parameter(core);
     this.factors = factors.map((f) => (f ? new Parameter(f) : null));
   }

@@ -15,6 +15,9 @@ import { loadMnistEmbedded } from '../../../src/data/mnist-embedded.js';
 import { DataLoader } from '../../../src/data/loader.js';
 import { noGrad } from '../../../src/autograd/grad-mode.js';
 import { gpuAvailable } from './support.js';
+import { createMethod } from '../../../src/lowrank/methods/registry.js';
+import { TuckerLayer } from '../../../src/lowrank/tucker-layer.js';
+import { Generator } from '../../../src/tensor/random.js';
 
 const available = await gpuAvailable();
 
@@ -85,6 +88,32 @@ if (available) {
       for (let i = 0; i < steps; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.02 + 0.02 * cpu.losses[i]);
       expect(cpu.accuracy).toBeGreaterThan(0.7);
       expect(Math.abs(gpu.accuracy - cpu.accuracy)).toBeLessThan(0.02);
+    });
+
+    it('runs the TDLRT integrator on GPU tensors: same losses and ranks as the CPU, memory flat', async () => {
+      const { train } = loadMnistEmbedded({ seed: 0 });
+      const run = async (backend: 'cpu' | 'gpu') => {
+        await initBackend(backend);
+        manualSeed(0);
+        const loader = new DataLoader(train, { batchSize: 32, shuffle: true, seed: 0 });
+        const method = createMethod('tdlrt', { lr: 0.02, tau: 0.1, maxRank: 64, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 4 / loader.length });
+        const model = method.setup(nn.lenet5({ generator: new Generator(1) }), { stepsPerEpoch: loader.length, epochs: 1, generator: new Generator(2) });
+        const losses: number[] = [];
+        const live: number[] = [];
+        for (const b of loader) {
+          losses.push(tidy(() => method.step(b.x, b.y).loss));
+          live.push(getDevice()?.liveBuffers() ?? 0);
+          if (losses.length === 12) break;
+        }
+        const ranks = model.modules().filter((m): m is TuckerLayer => m instanceof TuckerLayer).map((m) => m.ranks.join('×'));
+        await initBackend('cpu');
+        return { losses, live, ranks };
+      };
+      const cpu = await run('cpu');
+      const gpu = await run('gpu');
+      for (let i = 0; i < cpu.losses.length; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.01 + 0.01 * cpu.losses[i]);
+      expect(gpu.ranks).toEqual(cpu.ranks);
+      expect(gpu.live[gpu.live.length - 1]).toBe(gpu.live[6]);
     });
   });
 }
