@@ -3,13 +3,20 @@
  * true; the worker installs the chosen one with setBackend() and reports getBackend().name, which
  * the page shows (so what is reported is what runs, not what was asked for).
  *
- * Today only 'cpu' exists. The gpu.js (WebGL2) backend goes here when src/backend/gpu lands:
- *   { name: 'gpu', label: 'GPU (gpu.js, WebGL2)', available: () => typeof OffscreenCanvas !== 'undefined',
- *     create: async () => new (await import('../../src/backend/gpu/index.js')).GpuBackend() }
- * (training runs in a Web Worker, so WebGL2 has to come from an OffscreenCanvas there).
+ * 'gpu' is the gpu.js backend on WebGL2. Training runs in a Web Worker, so its WebGL2 context comes
+ * from an OffscreenCanvas there; where the browser has none, the page trains on the CPU.
  */
 import type { Backend } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
+import { getBackend, initBackend } from '../../src/backend/index.js';
+
+function hasWebGL2(): boolean {
+  try {
+    return typeof OffscreenCanvas !== 'undefined' && new OffscreenCanvas(1, 1).getContext('webgl2') !== null;
+  } catch {
+    return false;
+  }
+}
 
 export interface BackendChoice {
   name: string;
@@ -20,10 +27,20 @@ export interface BackendChoice {
 }
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = [
+  {
+    name: 'gpu',
+    label: 'GPU (gpu.js, WebGL2)',
+    available: hasWebGL2,
+    create: async () => {
+      await initBackend('gpu');
+      return getBackend();
+    },
+  },
   { name: 'cpu', label: 'CPU (typed arrays)', available: () => true, create: async () => new CpuBackend() },
 ];
 
-export const DEFAULT_BACKEND = 'cpu';
+/** The first available entry is the default: the GPU where WebGL2 works, else the CPU. */
+export const DEFAULT_BACKEND = 'gpu';
 
 export function findBackend(name: string): BackendChoice {
   const b = BACKEND_CHOICES.find((c) => c.name === name);

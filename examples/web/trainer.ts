@@ -10,6 +10,7 @@
 import { DataLoader, type Batch } from '../../src/data/loader.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
+import { tidy } from '../../src/tensor/storage.js';
 import { encodeSafetensors, type SafetensorsTensors } from '../../src/io/safetensors-codec.js';
 import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { svdRaw } from '../../src/linalg/svd.js';
@@ -193,7 +194,8 @@ export class WebTrainer {
     // The tolerance this step truncates with (read before the step advances the warm-up counter).
     const tau = integ ? integ.currentTau : null;
     const { x, y } = this.nextBatch();
-    const { loss } = this.method.step(x, y);
+    // On the GPU backend the step's intermediates are freed when it ends (see tidy()).
+    const loss = tidy(() => this.method.step(x, y).loss);
     this.step++;
     return { step: this.step, epoch: this.epoch + 1, loss, ms: performance.now() - t0, tau, ranks: this.channelRanks() };
   }
@@ -265,7 +267,7 @@ export class WebTrainer {
     const wasTraining = model.training;
     model.eval();
     try {
-      noGrad(() => {
+      tidy(() => noGrad(() => {
         for (let start = 0; start < n; start += chunk) {
           const b = Math.min(chunk, n - start);
           const x = new Tensor(this.test.images.slice(start * per, (start + b) * per), [b, 1, 28, 28]);
@@ -287,7 +289,7 @@ export class WebTrainer {
             predictions.push(...model.forward(x).argmax(1));
           }
         }
-      });
+      }));
     } finally {
       model.train(wasTraining);
     }
