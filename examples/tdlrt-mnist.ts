@@ -3,7 +3,11 @@
  * and with Tucker convolutions and low-rank linears whose ranks the rank-adaptive integrator
  * (TDLRT) chooses while it trains — then a report of accuracy against compression.
  *
- *   npx tsx examples/tdlrt-mnist.ts [--epochs 5] [--tau 0.1] [--lr 0.05] [--max-rank N] [--seed 0] [--out runs/tdlrt-mnist]
+ *   npx tsx examples/tdlrt-mnist.ts [--epochs 5] [--tau 0.1] [--lr 0.05] [--schedule cosine|constant] [--max-rank N] [--seed 0] [--out runs/tdlrt-mnist]
+ *
+ * Both models train with the same learning rate per epoch: by default cosine annealing from --lr
+ * towards 0 over the epochs (optim.CosineAnnealingLR's curve, stepped once per epoch, so epoch 1,
+ * the TDLRT warm-up, runs at --lr); --schedule constant keeps --lr throughout.
  *
  * Writes into --out: log.jsonl (one line per epoch and method), ranks.svg (ranks per layer over
  * steps), curves.svg (test accuracy per epoch), report.md.
@@ -33,11 +37,40 @@ const maxRankArg = opt('max-rank', 0);
 const maxRank = maxRankArg > 0 ? maxRankArg : undefined;
 const seed = opt('seed', 0);
 const out = opt('out', 'runs/tdlrt-mnist');
+const schedule = opt('schedule', 'cosine');
+if (schedule !== 'cosine' && schedule !== 'constant') throw new Error(`--schedule must be 'cosine' or 'constant', got '${schedule}'`);
+
+/** The learning rate of epoch e (1-based): CosineAnnealingLR's lr·(1 + cos(π·(e−1)/epochs))/2, or lr. */
+function lrOfEpoch(e: number): number {
+  return schedule === 'cosine' ? (lr * (1 + Math.cos((Math.PI * (e - 1)) / epochs))) / 2 : lr;
+}
+
+/** The full method with its optimizer's learning rate settable (the schedule). */
+class ScheduledFullMethod extends lowrank.methods.FullMethod {
+  setLr(value: number): void {
+    if (!this.optimizer) throw new Error('ScheduledFullMethod: call setup(model) before setting the learning rate');
+    this.optimizer.lr = value;
+  }
+}
+
+/** Sets the learning rate a method trains with from the next step on. */
+function setLr(method: lowrank.methods.TrainingMethod, value: number): void {
+  if (method instanceof ScheduledFullMethod) return method.setLr(value);
+  if (method instanceof lowrank.methods.TdlrtMethod) {
+    // The integrator exists once the full-rank warm-up (epoch 1, run at lrOfEpoch(1) = lr) has handed over.
+    const integrator = method.state;
+    if (!integrator) throw new Error('tdlrt-mnist: the TDLRT warm-up is still running at an epoch end; the schedule cannot reach it');
+    integrator.lr = value;
+    return;
+  }
+  throw new Error(`tdlrt-mnist: no way to set the learning rate of method '${method.name}'`);
+}
 
 const { train: trainSet, test: testSet } = data.loadMnistEmbedded({ seed });
 const testLoader = new data.DataLoader(testSet, { batchSize: 500 });
 const log = new io.JsonlLogger(`${out}/log.jsonl`, { truncate: true });
-console.log(`tuckergrad demo: LeNet-5 on ${trainSet.labels.length} embedded MNIST digits (test ${testSet.labels.length}), ${epochs} epochs, batch 64, SGD lr ${lr} momentum 0.9 weight decay 5e-4`);
+const lrText = schedule === 'cosine' ? `lr ${lr} cosine-annealed per epoch` : `lr ${lr}`;
+console.log(`tuckergrad demo: LeNet-5 on ${trainSet.labels.length} embedded MNIST digits (test ${testSet.labels.length}), ${epochs} epochs, batch 64, SGD ${lrText} momentum 0.9 weight decay 5e-4`);
 
 function run(name: string, method: lowrank.methods.TrainingMethod) {
   manualSeed(seed);
@@ -45,12 +78,13 @@ function run(name: string, method: lowrank.methods.TrainingMethod) {
   const model = method.setup(nn.lenet5(), { stepsPerEpoch: loader.length, epochs, generator: new Generator(seed + 1) });
   const rankTrace: Record<string, [number, number][][]> = {};
   let stepIndex = 0;
+  let epochLr = lrOfEpoch(1);
   const records = train.fit(model, loader, {
     epochs,
     step: (x, y) => method.step(x, y),
     testLoader,
     label: name,
-    extras: () => method.progress?.() ?? {},
+    extras: () => ({ ...(method.progress?.() ?? {}), lr: epochLr }),
     onStep: () => {
       stepIndex++;
       const integrator = method instanceof lowrank.methods.TdlrtMethod ? method.state : null;
@@ -62,21 +96,27 @@ function run(name: string, method: lowrank.methods.TrainingMethod) {
         }
       }
     },
-    onEpochEnd: (r) => log.log({ method: name, ...r }),
+    onEpochEnd: (r) => {
+      log.log({ method: name, ...r });
+      if (r.epoch < epochs && lrOfEpoch(r.epoch + 1) !== epochLr) {
+        epochLr = lrOfEpoch(r.epoch + 1);
+        setLr(method, epochLr);
+      }
+    },
   });
   const final = method.finalize();
   const ev = train.evaluate(final, testLoader);
   return { records, accuracy: ev.accuracy, report: method.report(), rankTrace, model: final };
 }
 
-const full = run('full', new lowrank.methods.FullMethod({ lr }));
+const full = run('full', new ScheduledFullMethod({ lr }));
 const tdlrt = run('tdlrt', new lowrank.methods.TdlrtMethod({ lr, tau, maxRank }));
 
 const rr = lowrank.rankReport(tdlrt.model, { inputShape: [1, 28, 28] });
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const factorised = tdlrt.report.fullParams / tdlrt.report.params;
 const lines = [
-  `# TDLRT on embedded MNIST (LeNet-5, ${epochs} epochs, seed ${seed})`,
+  `# TDLRT on embedded MNIST (LeNet-5, ${epochs} epochs, seed ${seed}, SGD ${lrText})`,
   '',
   '| model | test accuracy | parameters (whole net) | factorised layers (conv2 + fc1) |',
   '|---|---|---|---|',

@@ -71,6 +71,35 @@ describe('nn modules', () => {
     const std = Math.sqrt(Array.from(w3.data).reduce((s, v) => s + v * v, 0) / w3.size);
     expect(std).toBeCloseTo(Math.sqrt(2 / 500), 2);
   });
+  it("Linear and Conv2d default to PyTorch's init: weight and bias U(±1/√fan_in), fan_in = in/groups·kH·kW", () => {
+    // PyTorch: kaiming_uniform_(w, a=√5) → bound √(2/(1+5))·√(3/fan_in) = 1/√fan_in; bias U(±1/√fan_in).
+    const cases: [string, { weight: Tensor; bias: Tensor | null }, number][] = [
+      ['Linear(800, 500)', new Linear(800, 500, { generator: new Generator(1) }), 800],
+      ['Conv2d(20, 50, 5)', new Conv2d(20, 50, 5, { generator: new Generator(2) }), 20 * 25],
+      ['Conv2d(1, 20, 5)', new Conv2d(1, 20, 5, { generator: new Generator(3) }), 25],
+      ['Conv2d(8, 16, [3, 2], groups 4)', new Conv2d(8, 16, [3, 2], { groups: 4, generator: new Generator(4) }), 2 * 3 * 2],
+    ];
+    for (const [what, layer, fanIn] of cases) {
+      const bound = 1 / Math.sqrt(fanIn);
+      for (const [name, t] of [['weight', layer.weight], ['bias', layer.bias as Tensor]] as const) {
+        const v = Array.from(t.data);
+        const maxAbs = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        expect(maxAbs, `${what} ${name}`).toBeLessThanOrEqual(bound);
+        if (v.length >= 500) {
+          // Uniform on [−b, b]: fills the interval, mean 0, std b/√3.
+          expect(maxAbs, `${what} ${name}`).toBeGreaterThan(0.99 * bound);
+          const mean = v.reduce((s, x) => s + x, 0) / v.length;
+          const std = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
+          expect(Math.abs(mean), `${what} ${name}`).toBeLessThan((4 * bound) / Math.sqrt(3 * v.length));
+          expect(std / (bound / Math.sqrt(3)), `${what} ${name}`).toBeCloseTo(1, 1);
+        }
+      }
+    }
+    // The explicit kaiming_uniform_ with a = √5 gives the same bound.
+    const w = kaimingUniform_(zeros([50, 20, 5, 5]), { a: Math.sqrt(5), gen: new Generator(7) });
+    expect(Math.max(...Array.from(w.data).map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(500));
+    expect(Math.max(...Array.from(w.data).map(Math.abs))).toBeGreaterThan(0.99 / Math.sqrt(500));
+  });
   it('layer constructors reject bad sizes with the argument named', () => {
     expect(() => new Linear(0, 3)).toThrow(/Linear: inFeatures must be a positive integer, got 0/);
     expect(() => new Conv2d(3, 4, 3, { groups: 2 })).toThrow(/must be divisible by groups/);
