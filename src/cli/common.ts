@@ -7,7 +7,7 @@ import { loadIdxDataset } from '../data/idx.js';
 import { loadMnistEmbedded } from '../data/mnist-embedded.js';
 import { ensureDir, writeFileAtomic } from '../io/files.js';
 import { MODEL_BUILDERS, type ModelSpec } from '../io/checkpoint.js';
-import { getBackend } from '../backend/index.js';
+import { getBackend, initBackend, type BackendName } from '../backend/index.js';
 import { UsageError, type OptionSpecs } from './args.js';
 
 /** Where a command writes: progress and errors to stderr, results to stdout. */
@@ -50,12 +50,20 @@ export const DATA_OPTIONS = {
   testSize: { type: 'int', min: 1, description: 'Use only the first N test images.' },
 } as const satisfies OptionSpecs;
 
-export const BACKENDS = ['cpu'] as const;
+export const BACKENDS = ['cpu', 'gpu', 'auto'] as const;
 
 /** Checks the --backend choice against the kernels this build has. */
-export function useBackend(name: string): void {
-  const active = getBackend().constructor.name.toLowerCase();
-  if (name === 'cpu' && !active.includes('cpu')) throw new CliError(`backend 'cpu' was asked for, but the active backend is ${getBackend().constructor.name}`);
+/**
+ * Installs the backend a command asked for (--backend, else TUCKERGRAD_BACKEND, else cpu) and says
+ * on stderr which one runs when it is not the plain CPU.
+ */
+export async function useBackend(name: string | undefined, io: CliIO): Promise<void> {
+  try {
+    const choice = await initBackend(name as BackendName | undefined);
+    if (choice.backend === 'gpu' || name === 'auto') io.stderr.write(`backend: ${getBackend().name}\n`);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 export function datasetSpecFrom(o: { dataset?: string; dataDir?: string; trainSize?: number; testSize?: number }, fallback: DatasetSpec | undefined, command: string): DatasetSpec {

@@ -49,7 +49,7 @@ export const COMPRESS_OPTIONS = {
   eval: { type: 'boolean', default: true, description: 'Evaluate before and after compression.' },
   evalBatch: { type: 'int', min: 1, default: 500, description: 'Batch size of the evaluation.' },
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Output folder (default: <checkpoint folder>/compressed).' },
-  backend: { type: 'string', choices: BACKENDS, default: 'cpu', description: 'Kernels to run on.' },
+  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
   quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
 } as const satisfies OptionSpecs;
 
@@ -206,9 +206,9 @@ interface Outcome {
   after?: EvalResult;
 }
 
-export function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: CliIO): number {
+export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
-  useBackend(o.backend);
+  await useBackend(o.backend, io);
   const settings = settingsOf(o);
   const path = parsed.positionals[0];
   const { ckpt, model: original } = openCheckpoint(path);

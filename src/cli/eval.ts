@@ -10,7 +10,7 @@ export const EVAL_OPTIONS = {
   ...DATA_OPTIONS,
   split: { type: 'string', choices: ['test', 'train'], default: 'test', description: 'Which split to evaluate.' },
   batch: { type: 'int', min: 1, default: 500, description: 'Batch size.' },
-  backend: { type: 'string', choices: BACKENDS, default: 'cpu', description: 'Kernels to run on.' },
+  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
   json: { type: 'boolean', description: 'Print one JSON object instead of text.' },
 } as const satisfies OptionSpecs;
 
@@ -48,9 +48,9 @@ export function savedDataset(ckpt: LoadedCheckpoint): DatasetSpec | undefined {
   return run?.dataset && typeof run.dataset.name === 'string' ? run.dataset : undefined;
 }
 
-export function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): number {
+export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
-  useBackend(o.backend);
+  await useBackend(o.backend, io);
   const path = parsed.positionals[0];
   const { ckpt, model } = openCheckpoint(path);
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'eval');

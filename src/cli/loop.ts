@@ -4,6 +4,7 @@
  * a live progress line. Everything a resumed run needs to continue identically is in LoopProgress
  * (plus the model, method, generator and loader states that the caller checkpoints).
  */
+import { tidy } from '../tensor/storage.js';
 import type { DataLoader } from '../data/loader.js';
 import type { TrainingMethod } from '../lowrank/methods/types.js';
 import { TuckerLayer } from '../lowrank/tucker-layer.js';
@@ -90,12 +91,16 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
     let stepsHere = 0;
     let stop = false;
     for (const { x, y } of loader) {
-      const r = method.step(x, y);
+      // On the GPU backend the step's device buffers are freed at the end of the scope.
+      const r = tidy(() => {
+        const s = method.step(x, y);
+        return { loss: s.loss, correct: countCorrect(s.logits, y) };
+      });
       if (!Number.isFinite(r.loss)) throw new CliError(`the loss became ${r.loss} at epoch ${epochNo}, step ${p.stepInEpoch + 1}; lower the learning rate (--lr)`);
       p.step++;
       p.stepInEpoch++;
       p.lossSum += r.loss * y.length;
-      p.correct += countCorrect(r.logits, y);
+      p.correct += r.correct;
       p.seen += y.length;
       seenHere += y.length;
       stepsHere++;

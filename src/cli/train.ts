@@ -44,7 +44,7 @@ export const TRAIN_OPTIONS = {
     description: 'Any other option of lowrank.methods.createMethod, e.g. --opt trpEnergy=0.9, --opt lraInterval=50, --opt convForm=matrix, --opt orthoRegularizer=srip, --opt \'ranks={"3":[8,8,5,5]}\' (numbers, true/false and JSON are converted).',
   },
   seed: { type: 'int', min: 0, default: 0, description: 'Seeds the weights, the data order and the method.' },
-  backend: { type: 'string', choices: BACKENDS, default: 'cpu', description: 'Kernels to run on.' },
+  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Output folder (default runs/<model>-<method>-s<seed>).' },
   resume: { type: 'boolean', description: `Continue the run in --out from its ${CHECKPOINT_FILE}; with the same seed it ends with the same weights, bit for bit, as a run never interrupted.` },
   force: { type: 'boolean', description: 'Start over in an --out folder that already holds a run.' },
@@ -158,9 +158,9 @@ function removeStaleTemps(dir: string): void {
   }
 }
 
-export function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO): number {
+export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
-  useBackend(o.backend);
+  await useBackend(o.backend, io);
   const out = o.out ?? join('runs', `${o.model}-${o.method}-s${o.seed}`);
   const ckptPath = join(out, CHECKPOINT_FILE);
   const logPath = join(out, LOG_FILE);
