@@ -9,10 +9,16 @@
  * towards 0 over the epochs (optim.CosineAnnealingLR's curve, stepped once per epoch, so epoch 1,
  * the TDLRT warm-up, runs at --lr); --schedule constant keeps --lr throughout.
  *
+ * TUCKERGRAD_BACKEND=gpu|auto runs it on the gpu.js backend (in Node under `xvfb-run -a` on Linux).
+ *
  * Writes into --out: log.jsonl (one line per epoch and method), ranks.svg (ranks per layer over
  * steps), curves.svg (test accuracy per epoch), report.md.
  */
-import { data, io, lowrank, manualSeed, nn, train, Generator } from '../src/index.js';
+import { data, getBackend, initBackend, io, lowrank, manualSeed, nn, train, Generator } from '../src/index.js';
+
+// TUCKERGRAD_BACKEND=gpu (or auto) trains on gpu.js; the default is the CPU backend.
+await initBackend();
+console.log(`backend: ${getBackend().name}`);
 
 const args = process.argv.slice(2);
 function opt(name: string, def: number): number;

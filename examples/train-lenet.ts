@@ -4,7 +4,11 @@
  * (optim.CosineAnnealingLR over the epochs; --schedule constant keeps --lr throughout).
  * Run: npx tsx examples/train-lenet.ts [--epochs 5] [--lr 0.05] [--schedule cosine|constant] [--seed 0]
  */
-import { data, manualSeed, nn, optim, train } from '../src/index.js';
+import { data, getBackend, initBackend, manualSeed, nn, optim, train } from '../src/index.js';
+
+// TUCKERGRAD_BACKEND=gpu (or auto) trains on gpu.js (in Node under `xvfb-run -a` on Linux).
+await initBackend();
+console.log(`backend: ${getBackend().name}`);
 
 const args = process.argv.slice(2);
 const value = (name: string): string | undefined => {
