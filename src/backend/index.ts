@@ -20,9 +20,13 @@ export function getDevice(): DeviceKernels | undefined {
 
 /**
  * Switches the kernels behind every op. Tensors keep their values wherever they are: a tensor left
- * on the GPU is read back the first time a CPU kernel needs it.
+ * on the GPU is read back the first time a CPU kernel needs it. With a name ('cpu' | 'gpu' |
+ * 'auto') it is initBackend(name), and returns its promise (as TensorFlow.js's setBackend does).
  */
-export function setBackend(backend: Backend): void {
+export function setBackend(backend: Backend): void;
+export function setBackend(name: BackendName): Promise<BackendChoice>;
+export function setBackend(backend: Backend | BackendName): void | Promise<BackendChoice> {
+  if (typeof backend === 'string') return initBackend(backend);
   if (!backend || typeof backend.gemm !== 'function') throw new Error('setBackend: backend must implement the Backend interface');
   current = backend;
 }
