@@ -18,26 +18,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getDevice, initBackend } from '../src/backend/index.js';
+import { initBackend } from '../src/backend/index.js';
 import { manualSeed, nn, optim, randn, tidy, type Tensor } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { sgdStep } from '../src/train/step.js';
+import { bestMs } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function bestMs(run: () => void, reps = quick ? 3 : 6, warm = 2, budget = 8000): number {
-  for (let i = 0; i < warm; i++) run();
-  let best = Infinity;
-  const t0 = performance.now();
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    run();
-    best = Math.min(best, performance.now() - t);
-    if (r >= 1 && performance.now() - t0 > budget) break;
-  }
-  return best;
-}
 
 interface Row {
   name: string;
@@ -53,7 +42,7 @@ async function measure(name: string, build: () => () => void, unit = 'ms'): Prom
     await initBackend(backend);
     manualSeed(0);
     const run = build();
-    times[backend] = bestMs(() => tidy(run));
+    times[backend] = bestMs(() => tidy(run), { reps: quick ? 3 : 6, budgetMs: 8000 });
   }
   await initBackend('cpu');
   const row = { name, cpu: times.cpu, gpu: times.gpu, unit };
@@ -111,7 +100,6 @@ rows.push(
     return () => void sgdStep(m, opt, x, y, crossEntropy).loss;
   }),
 );
-void getDevice;
 
 const lines = [
   '# CPU backend against GPU backend (gpu.js)',

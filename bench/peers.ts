@@ -29,6 +29,7 @@ import { CpuBackend, getNumThreads, setNumThreads, setSimd, simdEnabled, startWo
 import { manualSeed, nn, optim, randn, type TypedArray } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocate } from '../src/tensor/dtype.js';
+import { bestMs as best } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,23 +39,8 @@ setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wa
 const ALL_THREADS = getNumThreads();
 const loadBefore = os.loadavg();
 
-/**
- * Best time in ms of `reps` runs (at least 3, fewer once past ~budget ms) after warm-up: `warm` runs
- * and at least 150 ms, so that the JIT has optimised the JavaScript kernels even on small sizes.
- */
-function bestMs(run: () => void, reps = quick ? 3 : 8, warm = 2, budget = 4000): number {
-  const w0 = performance.now();
-  for (let i = 0; i < warm || (warm > 1 && performance.now() - w0 < 150); i++) run();
-  let best = Infinity;
-  const t0 = performance.now();
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    run();
-    best = Math.min(best, performance.now() - t);
-    if (r >= 2 && performance.now() - t0 > budget) break;
-  }
-  return best;
-}
+/** Best of `reps` runs after `warm` runs and at least 150 ms of warm-up (the JIT must optimise the JS kernels). */
+const bestMs = (run: () => void, reps = quick ? 3 : 8, warm = 2, budget = 4000): number => best(run, { reps, warm, budgetMs: budget, minWarmMs: warm > 1 ? 150 : 0 });
 
 // ---------------------------------------------------------------------------------------------
 // The contenders

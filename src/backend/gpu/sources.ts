@@ -10,6 +10,7 @@
  */
 import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
 import type { DeviceGemmArgs } from '../device.js';
+import { stridesOf } from '../../tensor/shape.js';
 
 /** floor(v / d) for a non-negative integer-valued expression v. */
 function idiv(v: string, d: number): string {
@@ -28,19 +29,10 @@ function dot(names: string[], strides: number[], base = '0'): string {
   return [base, ...terms].filter((t) => t !== '0').join(' + ') || '0';
 }
 
-function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
 
 /** Declares c0..c{r-1}, the coordinates of this thread's output element. */
 function coordinates(shape: readonly number[]): string {
-  const strides = rowMajorStrides(shape);
+  const strides = stridesOf(shape);
   return shape.map((size, d) => `const c${d} = ${coord('i', strides[d], size, d === 0)};`).join('\n  ');
 }
 
@@ -99,7 +91,7 @@ export function binarySource(op: BinaryOp, aShape: readonly number[], bShape: re
   const size = outShape.reduce((n, d) => n * d, 1);
   const aSize = aShape.reduce((n, d) => n * d, 1);
   const bSize = bShape.reduce((n, d) => n * d, 1);
-  const bStr = (shape: readonly number[]) => rowMajorStrides(shape).map((s, d) => (shape[d] === 1 && outShape[d] !== 1 ? 0 : s));
+  const bStr = (shape: readonly number[]) => stridesOf(shape).map((s, d) => (shape[d] === 1 && outShape[d] !== 1 ? 0 : s));
   const names = outShape.map((_, d) => `c${d}`);
   const index = (shape: readonly number[], n: number): string => (n === size ? 'i' : n === 1 ? '0' : dot(names, bStr(shape)));
   const ai = index(aShape, aSize);
@@ -166,7 +158,7 @@ export function scatterRowsSource(inner: number): string {
 
 export function permuteSource(shape: readonly number[], perm: readonly number[]): string {
   const outShape = perm.map((p) => shape[p]);
-  const inStrides = rowMajorStrides(shape);
+  const inStrides = stridesOf(shape);
   const names = outShape.map((_, d) => `c${d}`);
   return `function(x) {
   const i = this.thread.x;
@@ -264,31 +256,41 @@ export function col2imSource(g: WindowGeometry): string {
 }`;
 }
 
-/** Max pooling per output: its value, or the flat NCHW index of the first maximum in its window. */
-export function maxPoolSource(g: WindowGeometry, what: 'value' | 'index'): string {
+/** Declares plane, oh, ow for the thread's pooled output element. */
+function outputWindow(g: WindowGeometry): string {
   const P = g.outH * g.outW;
-  return `function(x) {
-  const i = this.thread.x;
+  return `const i = this.thread.x;
   const plane = ${idiv('i', P)};
   const p = i - plane * ${P};
   const oh = ${idiv('p', g.outW)};
-  const ow = p - oh * ${g.outW};
-  let best = -3.4e38;
-  let at = -1;
-  for (let ki = 0; ki < ${g.kH}; ki++) {
+  const ow = p - oh * ${g.outW};`;
+}
+
+/** Runs `visit` for each in-bounds tap of the output window, with idx its flat NCHW input index. */
+function eachWindowTap(g: WindowGeometry, visit: string): string {
+  return `for (let ki = 0; ki < ${g.kH}; ki++) {
     const h = oh * ${g.strideH} - ${g.padH} + ki * ${g.dilH};
     for (let kj = 0; kj < ${g.kW}; kj++) {
       const w = ow * ${g.strideW} - ${g.padW} + kj * ${g.dilW};
       if (h >= 0 && h < ${g.inH} && w >= 0 && w < ${g.inW}) {
         const idx = (plane * ${g.inH} + h) * ${g.inW} + w;
-        const v = x[idx];
+        ${visit}
+      }
+    }
+  }`;
+}
+
+/** Max pooling per output: its value, or the flat NCHW index of the first maximum in its window. */
+export function maxPoolSource(g: WindowGeometry, what: 'value' | 'index'): string {
+  return `function(x) {
+  ${outputWindow(g)}
+  let best = -3.4e38;
+  let at = -1;
+  ${eachWindowTap(g, `const v = x[idx];
         if (at < 0 || v > best) {
           best = v;
           at = idx;
-        }
-      }
-    }
-  }
+        }`)}
   return ${what === 'value' ? 'best' : 'at'};
 }`;
 }
@@ -316,26 +318,13 @@ function tapCount(o: string, stride: number, pad: number, dil: number, k: number
 }
 
 export function avgPoolSource(g: WindowGeometry, includePad: boolean): string {
-  const P = g.outH * g.outW;
   return `function(x) {
-  const i = this.thread.x;
-  const plane = ${idiv('i', P)};
-  const p = i - plane * ${P};
-  const oh = ${idiv('p', g.outW)};
-  const ow = p - oh * ${g.outW};
+  ${outputWindow(g)}
   ${tapCount('oh', g.strideH, g.padH, 1, g.kH, g.inH, includePad)}
   ${tapCount('ow', g.strideW, g.padW, 1, g.kW, g.inW, includePad)}
   if (countoh * countow == 0) { return 0; }
   let s = 0;
-  for (let ki = 0; ki < ${g.kH}; ki++) {
-    const h = oh * ${g.strideH} - ${g.padH} + ki;
-    for (let kj = 0; kj < ${g.kW}; kj++) {
-      const w = ow * ${g.strideW} - ${g.padW} + kj;
-      if (h >= 0 && h < ${g.inH} && w >= 0 && w < ${g.inW}) {
-        s += x[(plane * ${g.inH} + h) * ${g.inW} + w];
-      }
-    }
-  }
+  ${eachWindowTap(g, 's += x[idx];')}
   return s / (countoh * countow);
 }`;
 }

@@ -1,0 +1,29 @@
+/**
+ * The one timing rule of the benches: the best of several runs after warm-up. On a shared machine
+ * the best run is the least disturbed figure; every bench reports it, never a mean.
+ */
+export interface BestOptions {
+  /** Timed runs (at least 2 are kept once past the budget). */
+  reps?: number;
+  /** Untimed runs first (JIT, kernel compilation, caches). */
+  warm?: number;
+  /** Keep warming up until this many ms have passed too (lets the JIT optimise short kernels). */
+  minWarmMs?: number;
+  /** Stop timing once this many ms have passed (after at least 3 runs, or 2 with budget hit). */
+  budgetMs?: number;
+}
+
+export function bestMs(run: () => void, options: BestOptions = {}): number {
+  const { reps = 8, warm = 2, minWarmMs = 0, budgetMs = 4000 } = options;
+  const w0 = performance.now();
+  for (let i = 0; i < warm || (minWarmMs > 0 && performance.now() - w0 < minWarmMs); i++) run();
+  let best = Infinity;
+  const t0 = performance.now();
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    run();
+    best = Math.min(best, performance.now() - t);
+    if (r >= 2 && performance.now() - t0 > budgetMs) break;
+  }
+  return best;
+}
