@@ -84,6 +84,7 @@ if (available) {
       };
       const cpu = await run('cpu');
       const gpu = await run('gpu');
+      console.log(`LeNet-5, ${steps} steps: loss ${cpu.losses[0].toFixed(3)} → cpu ${cpu.losses[steps - 1].toFixed(4)} / gpu ${gpu.losses[steps - 1].toFixed(4)}; test accuracy cpu ${(100 * cpu.accuracy).toFixed(2)}%, gpu ${(100 * gpu.accuracy).toFixed(2)}%`);
       // float32 on both sides, summed in different orders: the trajectories agree closely.
       for (let i = 0; i < steps; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.02 + 0.02 * cpu.losses[i]);
       expect(cpu.accuracy).toBeGreaterThan(0.7);
