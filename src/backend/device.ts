@@ -25,6 +25,18 @@ export interface DeviceGemmArgs {
   bBatchStride: number;
 }
 
+export interface AdamScalars {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1 − β₁ᵗ and 1 − β₂ᵗ. */
+  c1: number;
+  c2: number;
+  wdCoupled: number;
+  wdDecoupled: number;
+}
+
 /**
  * The kernels a device backend runs on buffers that stay on the device between ops. Every kernel
  * returns a fresh float32 buffer (device buffers are never written in place), so ops stay pure and
@@ -40,6 +52,11 @@ export interface DeviceKernels extends Uploader {
   binary(op: BinaryOp, a: DeviceArray, aShape: readonly number[], b: DeviceArray, bShape: readonly number[], outShape: readonly number[]): DeviceArray;
   /** α·a + β·b, same size (the optimizers' update). */
   axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray;
+  /**
+   * One Adam step (PyTorch's update): gᵢ = g + wdCoupled·w; m' = β₁m + (1 − β₁)gᵢ; v' = β₂v + (1 − β₂)gᵢ²;
+   * w' = w(1 − lr·wdDecoupled) − lr·(m'/c₁)/(√(v'/c₂) + ε), with c₁, c₂ the bias corrections.
+   */
+  adamStep(w: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, s: AdamScalars): { w: DeviceArray; m: DeviceArray; v: DeviceArray };
   sumAxis(x: DeviceArray, shape: readonly number[], axis: number): DeviceArray;
   /** Max or min of each row of an [outer, inner] buffer, and the index of the first extreme. */
   extremeRows(kind: 'max' | 'min', x: DeviceArray, outer: number, inner: number): { values: DeviceArray; index: DeviceArray };

@@ -1,6 +1,7 @@
 import type { Parameter } from '../nn/parameter.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
+import { dev, deviceFor } from '../ops/util.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -31,6 +32,20 @@ export class Adam extends Optimizer {
     // Adam counts steps per parameter so a parameter reset by a low-rank layer restarts its bias correction.
     if (!state.step) state.step = new Tensor(new Float64Array(1), [1]);
     const t = ++state.step.data[0];
+    const device = grad.storage.onDevice || p.storage.onDevice ? deviceFor([p, grad]) : undefined;
+    if (device) {
+      const mT = this.buffer(state, 'expAvg', p);
+      const vT = this.buffer(state, 'expAvgSq', p);
+      const wd = this.weightDecay;
+      const r = device.adamStep(dev(p, device), dev(grad, device), dev(mT, device), dev(vT, device), {
+        lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, c1: 1 - Math.pow(b1, t), c2: 1 - Math.pow(b2, t),
+        wdCoupled: this.decoupled ? 0 : wd, wdDecoupled: this.decoupled ? wd : 0,
+      });
+      this.assignDevice(mT, r.m);
+      this.assignDevice(vT, r.v);
+      this.assignDevice(p, r.w);
+      return;
+    }
     const m = this.buffer(state, 'expAvg', p).data;
     const v = this.buffer(state, 'expAvgSq', p).data;
     const w = p.data;

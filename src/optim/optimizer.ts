@@ -1,5 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { Parameter } from '../nn/parameter.js';
+import { allocate } from '../tensor/dtype.js';
+import { Storage, type DeviceArray } from '../tensor/storage.js';
 
 export interface OptimizerState {
   lr: number;
@@ -53,10 +55,18 @@ export abstract class Optimizer {
   protected buffer(state: Record<string, Tensor>, name: string, like: Tensor): Tensor {
     let b = state[name];
     if (!b || b.size !== like.size) {
-      b = new Tensor(like.data.slice().fill(0), like.shape);
+      // Zeros of like's size, without reading like back from the device.
+      b = new Tensor(allocate(like.dtype, like.size), like.shape);
       state[name] = b;
     }
     return b;
+  }
+
+  /** Gives t the device buffer d as its storage (surviving tidy() scopes), freeing the one it replaces. */
+  protected assignDevice(t: Tensor, d: DeviceArray): void {
+    const s = Storage.fromDevice(d).keep();
+    t.storage.dispose();
+    t.storage = s;
   }
 
   stateDict(): OptimizerState {

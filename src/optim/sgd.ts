@@ -60,15 +60,10 @@ export class SGD extends Optimizer {
       const prev = state.momentum;
       const v = prev === undefined ? device.axpby(d, 1, d, 0) : device.axpby(dev(prev, device), this.momentum, d, 1 - this.dampening);
       if (prev === undefined) state.momentum = new Tensor(Storage.fromDevice(v).keep(), p.shape);
-      else {
-        prev.storage.dispose();
-        prev.storage = Storage.fromDevice(v).keep();
-      }
+      else this.assignDevice(prev, v);
       step = this.nesterov ? device.axpby(d, 1, v, this.momentum) : v;
     }
-    const updated = Storage.fromDevice(device.axpby(w, 1, step, -this.lr)).keep();
-    p.storage.dispose();
-    p.storage = updated;
+    this.assignDevice(p, device.axpby(w, 1, step, -this.lr));
     if (this.momentum !== 0 && this.nesterov) step.release();
     if (d !== g) d.release();
   }

@@ -5,7 +5,7 @@
 import { allocate } from '../../tensor/dtype.js';
 import type { DeviceArray } from '../../tensor/storage.js';
 import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
-import { MAX_DEVICE_ELEMENTS, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import { MAX_DEVICE_ELEMENTS, type AdamScalars, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
 import * as src from './sources.js';
 
 /** What this module needs of gpu.js (kept structural so the browser and Node builds both fit). */
@@ -116,6 +116,15 @@ export class GpuDevice implements DeviceKernels {
   axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
     if (a.length !== b.length) throw new Error(`gpu axpby: a has ${a.length} elements, b ${b.length}`);
     return this.run(src.axpbySource(), a.length, [raw(a), raw(b), alpha, beta]);
+  }
+
+  adamStep(w: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, s: AdamScalars): { w: DeviceArray; m: DeviceArray; v: DeviceArray } {
+    const n = w.length;
+    if (g.length !== n || m.length !== n || v.length !== n) throw new Error(`gpu adamStep: w, g, m, v must have one length, got ${n}, ${g.length}, ${m.length}, ${v.length}`);
+    const m1 = this.run(src.adamMomentSource(1), n, [raw(m), raw(g), raw(w), s.beta1, s.wdCoupled]);
+    const v1 = this.run(src.adamMomentSource(2), n, [raw(v), raw(g), raw(w), s.beta2, s.wdCoupled]);
+    const w1 = this.run(src.adamWeightSource(), n, [raw(w), raw(m1), raw(v1), s.lr, s.wdDecoupled, s.c1, s.c2, s.eps]);
+    return { w: w1, m: m1, v: v1 };
   }
 
   sumAxis(x: DeviceArray, shape: readonly number[], axis: number): DeviceArray {

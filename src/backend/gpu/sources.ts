@@ -113,6 +113,22 @@ export function axpbySource(): string {
 }`;
 }
 
+/** Adam's first (order 1) or second (order 2) moment, the coupled weight decay folded into g. */
+export function adamMomentSource(order: 1 | 2): string {
+  return `function(m, g, w, beta, wd) {
+  const i = this.thread.x;
+  const gi = g[i] + wd * w[i];
+  return beta * m[i] + (1 - beta) * gi${order === 2 ? ' * gi' : ''};
+}`;
+}
+
+export function adamWeightSource(): string {
+  return `function(w, m, v, lr, wd, c1, c2, eps) {
+  const i = this.thread.x;
+  return w[i] * (1 - lr * wd) - lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + eps);
+}`;
+}
+
 /** Sum over one axis of an [outer, len, inner] view. */
 export function sumAxisSource(outer: number, len: number, inner: number): string {
   void outer;

@@ -12,6 +12,10 @@ import * as F from '../../../src/nn/functional.js';
 import { rawBinary } from '../../../src/ops/util.js';
 import { arbBroadcastPair, fcOptions } from '../../helpers.js';
 import { gpuAvailable } from './support.js';
+import { Parameter } from '../../../src/nn/parameter.js';
+import type { Optimizer } from '../../../src/optim/optimizer.js';
+import { SGD } from '../../../src/optim/sgd.js';
+import { Adam, AdamW } from '../../../src/optim/adam.js';
 
 const available = await gpuAvailable();
 
@@ -209,6 +213,35 @@ if (available) {
         }),
         fcOptions(8),
       );
+    });
+
+    it('optimizer steps on device buffers: SGD (momentum, Nesterov, weight decay) and Adam/AdamW', async () => {
+      const configs: [string, (ps: Parameter[]) => Optimizer][] = [
+        ['SGD', (ps) => new SGD(ps, { lr: 0.1 })],
+        ['SGD momentum + weight decay', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 1e-2 })],
+        ['SGD Nesterov', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true })],
+        ['Adam (coupled weight decay)', (ps) => new Adam(ps, { lr: 0.01, weightDecay: 1e-2 })],
+        ['AdamW', (ps) => new AdamW(ps, { lr: 0.01 })],
+      ];
+      for (const [name, make] of configs) {
+        const finals: Float32Array[] = [];
+        for (const backend of ['cpu', 'gpu'] as const) {
+          await initBackend(backend);
+          const p = new Parameter(new Tensor(values(37 * 5, 11, 'normal'), [37, 5]));
+          const w = new Tensor(values(37 * 5, 12, 'normal'), [37, 5]);
+          const opt = make([p]);
+          for (let step = 0; step < 4; step++) {
+            opt.zeroGrad();
+            p.mul(w).sum().add(p.square().sum().mul(0.1)).backward();
+            opt.step();
+          }
+          // The update itself ran on the device: the parameter's values live only there until read.
+          expect(p.storage.deviceOnly, `${name} on ${backend}`).toBe(backend === 'gpu');
+          finals.push(p.data.slice() as Float32Array);
+        }
+        await initBackend('cpu');
+        close(finals[1], finals[0], name, 1e-5, 1e-5);
+      }
     });
 
     it('softmax, logSoftmax and crossEntropy', async () => {
