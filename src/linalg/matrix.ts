@@ -7,6 +7,19 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
+import { gemm } from '../backend/cpu/gemm.js';
+
+/**
+ * Products with at least this many multiply-adds go to the CPU backend's blocked, threaded GEMM
+ * (float64 path); smaller ones stay in the plain loops below, where packing would not pay.
+ */
+export const BLOCKED_GEMM_MACS = 1 << 18;
+
+/** C (m×n, fresh) = op(A)·op(B) on the blocked GEMM; lda/ldb as stored (row-major). */
+export function gemm64(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number, c = new Float64Array(m * n), cOffset = 0, ldc = n): Float64Array {
+  if (m > 0 && n > 0) gemm({ transA, transB, m, n, k, alpha: 1, a, aOffset, lda, b, bOffset, ldb, beta: 0, c, cOffset, ldc });
+  return c;
+}
 
 /** Unit round-off of float64 (2^-52). */
 export const EPS = 2.220446049250313e-16;
@@ -49,6 +62,7 @@ export function f64Tensor(data: Float64Array, shape: readonly number[]): Tensor 
 
 /** C = A·B for A (m×k) and B (k×n). */
 export function matmul(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Float64Array {
+  if (m * n * k >= BLOCKED_GEMM_MACS) return gemm64(false, false, m, n, k, a, 0, k, b, 0, n);
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const co = i * n;
@@ -65,6 +79,7 @@ export function matmul(a: Float64Array, m: number, k: number, b: Float64Array, n
 
 /** C = Aᵀ·B for A (k×m) and B (k×n): an m×n result. */
 export function matmulTA(a: Float64Array, k: number, m: number, b: Float64Array, n: number): Float64Array {
+  if (m * n * k >= BLOCKED_GEMM_MACS) return gemm64(true, false, m, n, k, a, 0, m, b, 0, n);
   const c = new Float64Array(m * n);
   for (let p = 0; p < k; p++) {
     const ao = p * m;
@@ -81,6 +96,7 @@ export function matmulTA(a: Float64Array, k: number, m: number, b: Float64Array,
 
 /** C = A·Bᵀ for A (m×k) and B (n×k): an m×n result (row-by-row dot products). */
 export function matmulTB(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Float64Array {
+  if (m * n * k >= BLOCKED_GEMM_MACS) return gemm64(false, true, m, n, k, a, 0, k, b, 0, k);
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const ao = i * k;

@@ -5,7 +5,7 @@
  */
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { check2D } from '../linalg/matrix.js';
+import { BLOCKED_GEMM_MACS, check2D, gemm64 } from '../linalg/matrix.js';
 import { checkMode, checkTensorArg } from './checks.js';
 import { modeView } from './unfold.js';
 
@@ -28,6 +28,13 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
   const outShape = [...shape];
   outShape[mode] = J;
   const out = new Float64Array(P * J * Q);
+  if (P * J * I * Q >= BLOCKED_GEMM_MACS && (Q === 1 || J * I * Q >= 4096)) {
+    const x = data instanceof Float64Array ? data : Float64Array.from(data);
+    // Last mode: one product X (P×I) · Mᵀ; otherwise M (J×I) · X_p (I×Q) per leading index p.
+    if (Q === 1) gemm64(false, true, P, J, I, x, 0, I, m, 0, I, out);
+    else for (let p = 0; p < P; p++) gemm64(false, false, J, Q, I, m, 0, I, x, p * I * Q, Q, out, p * J * Q, Q);
+    return { data: out, shape: outShape };
+  }
   if (Q >= 16) {
     for (let p = 0; p < P; p++) {
       for (let j = 0; j < J; j++) {
