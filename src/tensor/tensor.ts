@@ -8,7 +8,7 @@ import * as R from '../ops/reduce.js';
 import * as S from '../ops/shape.js';
 import { matmul } from '../ops/matmul.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
-import type { TensorLike } from '../ops/util.js';
+import { copyOf, type TensorLike } from '../ops/util.js';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -123,7 +123,10 @@ export class Tensor {
   }
   /** A copy with its own buffer; keeps the requiresGrad flag but no history. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape, this.requiresGrad);
+    // On the GPU a copy kernel, so the values need not come back to the host.
+    const c = copyOf(this);
+    c.requiresGrad = this.requiresGrad;
+    return c;
   }
   /** Marks a leaf as needing a gradient (chainable). */
   requiresGrad_(flag = true): this {
