@@ -38,19 +38,22 @@ export class Storage {
   persistent = false;
   private disposed = false;
 
-  constructor(host: TypedArray) {
+  /** Host values, or (device storage) null and the device buffer. */
+  constructor(host: TypedArray | null, device?: DeviceArray) {
     this.hostData = host;
-    this.dtype = dtypeOf(host);
-    this.length = host.length;
+    if (host !== null) {
+      this.dtype = dtypeOf(host);
+      this.length = host.length;
+    } else {
+      if (device === undefined) throw new Error('Storage: needs host data or a device buffer');
+      this.dtype = 'float32';
+      this.length = device.length;
+      this.attach(device);
+    }
   }
 
   static fromDevice(d: DeviceArray): Storage {
-    const s = Object.create(Storage.prototype) as Storage;
-    (s as { dtype: DType }).dtype = 'float32';
-    (s as { length: number }).length = d.length;
-    s.hostData = null;
-    s.attach(d);
-    return s;
+    return new Storage(null, d);
   }
 
   /** True while the device copy is the only one (the host copy would need a read-back). */
