@@ -26,6 +26,7 @@ export interface BackendChoice {
   create(): Promise<Backend>;
 }
 
+/** In order of preference: the page selects the first available one (the GPU where WebGL2 works). */
 export const BACKEND_CHOICES: readonly BackendChoice[] = [
   {
     name: 'gpu',
@@ -39,8 +40,6 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = [
   { name: 'cpu', label: 'CPU (typed arrays)', available: () => true, create: async () => new CpuBackend() },
 ];
 
-/** The first available entry is the default: the GPU where WebGL2 works, else the CPU. */
-export const DEFAULT_BACKEND = 'gpu';
 
 export function findBackend(name: string): BackendChoice {
   const b = BACKEND_CHOICES.find((c) => c.name === name);
