@@ -70,7 +70,9 @@ export class GpuDevice implements DeviceKernels {
 
   private run(source: string, size: number, args: unknown[]): DeviceArray {
     if (!(size >= 1 && size <= MAX_DEVICE_ELEMENTS)) throw new Error(`gpu: kernel output must hold 1…${MAX_DEVICE_ELEMENTS} elements, got ${size}`);
-    const key = `${size}|${source}`;
+    // Argument sizes are part of the key: a kernel is compiled for the texture sizes it first saw.
+    const sizes = args.map((a) => (typeof a === 'number' ? 's' : (a as { length?: number; output?: number[] }).length ?? (a as { output?: number[] }).output?.join('x') ?? '?')).join(',');
+    const key = `${size}|${sizes}|${source}`;
     let kernel = this.kernels.get(key);
     if (kernel === undefined) {
       if (this.kernels.size >= KERNEL_CACHE_LIMIT) this.evictOldest();
