@@ -1,6 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
-import { Storage } from '../tensor/storage.js';
 import { dev, deviceFor, fromDevice } from '../ops/util.js';
 
 /** A fresh tensor holding a + b (same shape); never writes into either, as gradients can be shared. */
@@ -18,10 +17,7 @@ export function addGrads(a: Tensor, b: Tensor): Tensor {
 export function accumulateInPlace(target: Tensor, g: Tensor): void {
   const device = target.storage.onDevice || g.storage.onDevice ? deviceFor([target, g]) : undefined;
   if (device) {
-    // Device buffers are immutable: the leaf's .grad tensor gets a fresh storage holding the sum.
-    const sum = Storage.fromDevice(device.binary('add', dev(target, device), target.shape, dev(g, device), g.shape, target.shape)).keep();
-    target.storage.dispose();
-    target.storage = sum;
+    target.adoptDevice(device.binary('add', dev(target, device), target.shape, dev(g, device), g.shape, target.shape));
     return;
   }
   const x = target.data;

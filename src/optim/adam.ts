@@ -41,9 +41,9 @@ export class Adam extends Optimizer {
         lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, c1: 1 - Math.pow(b1, t), c2: 1 - Math.pow(b2, t),
         wdCoupled: this.decoupled ? 0 : wd, wdDecoupled: this.decoupled ? wd : 0,
       });
-      this.assignDevice(mT, r.m);
-      this.assignDevice(vT, r.v);
-      this.assignDevice(p, r.w);
+      mT.adoptDevice(r.m);
+      vT.adoptDevice(r.v);
+      p.adoptDevice(r.w);
       return;
     }
     const m = this.buffer(state, 'expAvg', p).data;

@@ -1,7 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { Parameter } from '../nn/parameter.js';
 import { allocate } from '../tensor/dtype.js';
-import { Storage, type DeviceArray } from '../tensor/storage.js';
 
 export interface OptimizerState {
   lr: number;
@@ -60,13 +59,6 @@ export abstract class Optimizer {
       state[name] = b;
     }
     return b;
-  }
-
-  /** Gives t the device buffer d as its storage (surviving tidy() scopes), freeing the one it replaces. */
-  protected assignDevice(t: Tensor, d: DeviceArray): void {
-    const s = Storage.fromDevice(d).keep();
-    t.storage.dispose();
-    t.storage = s;
   }
 
   stateDict(): OptimizerState {

@@ -60,10 +60,10 @@ export class SGD extends Optimizer {
       const prev = state.momentum;
       const v = prev === undefined ? device.axpby(d, 1, d, 0) : device.axpby(dev(prev, device), this.momentum, d, 1 - this.dampening);
       if (prev === undefined) state.momentum = new Tensor(Storage.fromDevice(v).keep(), p.shape);
-      else this.assignDevice(prev, v);
+      else prev.adoptDevice(v);
       step = this.nesterov ? device.axpby(d, 1, v, this.momentum) : v;
     }
-    this.assignDevice(p, device.axpby(w, 1, step, -this.lr));
+    p.adoptDevice(device.axpby(w, 1, step, -this.lr));
     if (this.momentum !== 0 && this.nesterov) step.release();
     if (d !== g) d.release();
   }

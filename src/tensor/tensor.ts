@@ -1,5 +1,5 @@
 import { allocate, isDType, type DType, type TypedArray } from './dtype.js';
-import { Storage } from './storage.js';
+import { Storage, type DeviceArray } from './storage.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from './shape.js';
 import type { GradNode } from '../autograd/node.js';
 import { backward as runBackward, type BackwardOptions } from '../autograd/backward.js';
@@ -60,6 +60,17 @@ export class Tensor {
       throw new Error(`Tensor.data: expected a ${this.dtype} array of ${this.size} elements, got ${values.constructor.name} of ${values.length}`);
     }
     this.storage = new Storage(values);
+  }
+
+  /**
+   * Makes the device buffer d this tensor's values, in place and without history, freeing the
+   * storage it replaces. Device buffers are immutable, so in-place updates of parameters, optimizer
+   * state and accumulated gradients swap buffers; the new one is kept past tidy() scopes.
+   */
+  adoptDevice(d: DeviceArray): void {
+    const s = Storage.fromDevice(d).keep();
+    this.storage.dispose();
+    this.storage = s;
   }
 
   /** The same storage under another shape of equal size (no copy, no history). */
