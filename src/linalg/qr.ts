@@ -8,6 +8,10 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
+import { QR_BLOCK, applyQBlocked, householderBlocked } from './qr-blocked.js';
+
+/** From this many reflectors on, the unpivoted factorisation and the application of Q go blocked (qr-blocked.ts). */
+export const BLOCKED_QR_MIN = 2 * QR_BLOCK;
 
 /**
  * A factored QR in compact Householder form. `at` is column-major (n columns of length m):
@@ -26,6 +30,12 @@ export interface HouseholderQR {
 
 /** Householder QR of the row-major m×n matrix `a` (not modified). */
 export function householder(a: Float64Array, m: number, n: number, pivot: boolean): HouseholderQR {
+  if (!pivot && Math.min(m, n) >= BLOCKED_QR_MIN) return householderBlocked(a, m, n);
+  return householderUnblocked(a, m, n, pivot);
+}
+
+/** The reference loops: one reflector at a time, with optional column pivoting. */
+export function householderUnblocked(a: Float64Array, m: number, n: number, pivot: boolean): HouseholderQR {
   const k = Math.min(m, n);
   const at = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
@@ -124,6 +134,12 @@ function colNorm(a: Float64Array, off: number, len: number): number {
  * assumed to start as e_0..e_{c-1}, which lets step s skip the vectors j < s.
  */
 export function applyQ(h: HouseholderQR, ct: Float64Array, c: number, identityInit = false): void {
+  if (h.k >= BLOCKED_QR_MIN) applyQBlocked(h, ct, c, identityInit);
+  else applyQUnblocked(h, ct, c, identityInit);
+}
+
+/** The reference loops: one reflector at a time. */
+export function applyQUnblocked(h: HouseholderQR, ct: Float64Array, c: number, identityInit = false): void {
   const { at, tau, m, k } = h;
   for (let s = k - 1; s >= 0; s--) {
     const t = tau[s];

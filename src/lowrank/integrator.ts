@@ -1,6 +1,7 @@
 import { frob, matmul, matmulTA, sliceCols, transpose } from '../linalg/matrix.js';
 import { qrRaw } from '../linalg/qr.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../linalg/svd-gram.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 import { SGD } from '../optim/sgd.js';
@@ -60,6 +61,23 @@ export interface IntegratorState {
   velocity: Record<string, Float64Array>;
   /** SGD state of the parameters outside the low-rank layers. */
   others: OptimizerState | null;
+}
+
+const JACOBI_FLOOR = 1e-14;
+
+/**
+ * Left singular vectors and values of the mode-i unfolding, and the relative level below which its
+ * σ are rounding noise. From GRAM_SVD_MIN_SIDE on, through the Gram matrix (~4× faster than
+ * Jacobi); its σ below GRAM_SVD_FLOOR·‖Ĉ1‖ are noise and are dropped even at τ = 0, a change of
+ * W of that relative size at most.
+ */
+function unfoldingSvd(c1: Float64Array, shape: readonly number[], i: number): { u: Float64Array; s: Float64Array; floor: number } {
+  const rows = shape[i];
+  const cols = c1.length / rows;
+  const unfolded = unfoldRaw(c1, shape, i);
+  if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return { ...leftSvdByGram(unfolded, rows, cols), floor: GRAM_SVD_FLOOR };
+  const svd = svdRaw(unfolded, rows, cols, { wantU: true, wantV: false });
+  return { u: svd.u as Float64Array, s: svd.s, floor: JACOBI_FLOOR };
 }
 
 /** [A | B] for A [n, p] and B [n, q]. */
@@ -268,19 +286,19 @@ export class RankAdaptiveIntegrator {
     const spectra: (Float64Array | null)[] = new Array(d).fill(null);
     const thresholds = new Array<number>(d).fill(0);
     const ranks = shape.slice();
+    // A small matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one Jacobi SVD gives the left vectors of both (U, V).
+    const matrixSvd = d === 2 && bases[0] && bases[1] && Math.min(shape[0], shape[1]) < GRAM_SVD_MIN_SIDE ? svdRaw(c1, shape[0], shape[1]) : null;
     for (let i = 0; i < d; i++) {
       if (!bases[i]) continue;
-      const rows = shape[i];
-      const cols = c1.length / rows;
-      const svd = svdRaw(unfoldRaw(c1, shape, i), rows, cols, { wantU: true, wantV: false });
-      left[i] = svd.u as Float64Array;
+      const svd = matrixSvd ? { u: matrixSvd[i === 0 ? 'u' : 'v'] as Float64Array, s: matrixSvd.s, floor: JACOBI_FLOOR } : unfoldingSvd(c1, shape, i);
+      left[i] = svd.u;
       spectra[i] = svd.s;
       const k = svd.s.length;
       if (layer.adaptModes.includes(i)) {
-        // A floor at 1e-14‖Ĉ1‖ drops only rounding noise, so that τ = 0 never grows numerically singular cores.
+        // A floor at the SVD's noise level (1e-14‖Ĉ1‖ for Jacobi) drops only rounding noise, so that τ = 0 never grows numerically singular cores.
         const theta = this.theta ?? tauNow * norm;
         thresholds[i] = theta;
-        const r = truncationRank(svd.s, Math.max(theta, 1e-14 * norm));
+        const r = truncationRank(svd.s, Math.max(theta, svd.floor * norm));
         const cap = Math.min(k, this.maxRankOf(name, i, layer.fullShape[i]));
         ranks[i] = Math.min(cap, Math.max(this.minRank, r));
       } else {

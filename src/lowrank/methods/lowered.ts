@@ -3,7 +3,9 @@
  * reshapings of a conv kernel used by TRP (channel-wise out × in·kh·kw, spatial-wise
  * in·kh × out·kw), the energy rule, and truncated SVDs.
  */
+import { gemm64, transpose } from '../../linalg/matrix.js';
 import { svdRaw } from '../../linalg/svd.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../../linalg/svd-gram.js';
 
 /** How a conv kernel [out, in, kh, kw] is lowered to a matrix. */
 export type Reshaping = 'channel' | 'spatial';
@@ -97,14 +99,25 @@ export interface Truncated {
   spectrum: Float64Array;
 }
 
-/** Truncated SVD of a rows×cols matrix at a fixed rank, or at the energy rank when `rank` is { energy }. */
+function resolveRank(spectrum: Float64Array, rank: number | { energy: number }): number {
+  const k = typeof rank === 'number' ? rank : energyRank(spectrum, rank.energy);
+  if (!Number.isInteger(k) || k < 1 || k > spectrum.length) throw new Error(`truncatedSvd: rank must be an integer in [1, ${spectrum.length}], got ${k}`);
+  return k;
+}
+
+/**
+ * Truncated SVD of a rows×cols matrix at a fixed rank, or at the energy rank when `rank` is
+ * { energy }. From GRAM_SVD_MIN_SIDE on (fc1 of LeNet-5 is 500×800) the spectrum and the kept
+ * vectors of the smaller side come from the Gram matrix (linalg/svd-gram.ts), the other side's from
+ * one GEMM: the approximation is then the exact projection U_kU_kᵀW (or WV_kV_kᵀ), and singular
+ * values below GRAM_SVD_FLOOR·σ₁ count as zero (their vectors as zero columns).
+ */
 export function truncatedSvd(m: Lowered, rank: number | { energy: number }): Truncated {
   const { data, rows, cols } = m;
   if (data.length !== rows * cols) throw new Error(`truncatedSvd: data must hold rows·cols = ${rows * cols} values, got ${data.length}`);
+  if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return truncatedByGram(data, rows, cols, rank);
   const svd = svdRaw(data, rows, cols, { wantU: true, wantV: true });
-  const full = svd.s.length;
-  const k = typeof rank === 'number' ? rank : energyRank(svd.s, rank.energy);
-  if (!Number.isInteger(k) || k < 1 || k > full) throw new Error(`truncatedSvd: rank must be an integer in [1, ${full}], got ${k}`);
+  const k = resolveRank(svd.s, rank);
   const u = new Float64Array(rows * k);
   const v = new Float64Array(cols * k);
   for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) u[r * k + j] = (svd.u as Float64Array)[r * svd.uCols + j];
@@ -120,6 +133,35 @@ export function truncatedSvd(m: Lowered, rank: number | { energy: number }): Tru
     }
   }
   return { rank: k, u, s, v, approx, spectrum: svd.s };
+}
+
+function truncatedByGram(data: Float64Array, rows: number, cols: number, rank: number | { energy: number }): Truncated {
+  // A = W when W is wide, Wᵀ when tall, so that the Gram matrix A·Aᵀ is the smaller one.
+  const wide = rows <= cols;
+  const [m, n] = wide ? [rows, cols] : [cols, rows];
+  const a = wide ? data : transpose(data, rows, cols);
+  const { u: all, s: spectrum, uCols } = leftSvdByGram(a, m, n);
+  const k = resolveRank(spectrum, rank);
+  const left = new Float64Array(m * k);
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) left[i * k + j] = all[i * uCols + j];
+  // B = L_kᵀ·A = Σ_k·R_kᵀ gives the other side's vectors and the projection L_k·B.
+  const b = gemm64(true, false, k, n, m, left, 0, k, a, 0, n);
+  const s = spectrum.slice(0, k);
+  const right = new Float64Array(n * k);
+  for (let j = 0; j < k; j++) {
+    if (!(s[j] > GRAM_SVD_FLOOR * spectrum[0])) {
+      s[j] = 0;
+      continue;
+    }
+    for (let i = 0; i < n; i++) right[i * k + j] = b[j * n + i] / s[j];
+  }
+  const projected = gemm64(false, false, m, n, k, left, 0, k, b, 0, n);
+  return {
+    rank: k, s, spectrum,
+    u: wide ? left : right,
+    v: wide ? right : left,
+    approx: wide ? projected : transpose(projected, m, n),
+  };
 }
 
 /** U_k V_kᵀ (rows×cols): the subgradient of the nuclear norm at U_k Σ_k V_kᵀ (σ_k > 0). */
