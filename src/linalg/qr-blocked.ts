@@ -12,6 +12,7 @@
  */
 import { gemm } from '../backend/cpu/gemm.js';
 import type { HouseholderQR } from './qr.js';
+import { compactCopy, householderStep } from './reflector.js';
 
 /** Panel width. */
 export const QR_BLOCK = 32;
@@ -67,44 +68,12 @@ function applyBlock(v: Float64Array, t: Float64Array, nb: number, len: number, c
   gemm({ transA: true, transB: false, m: count, n: len, k: nb, alpha: -1, a: w2, aOffset: 0, lda: count, b: v, bOffset: 0, ldb: len, beta: 1, c: ct, cOffset: off, ldc: m });
 }
 
-/** One unblocked reflector step on column s of `at` (rows s..m-1), applied to columns s+1..end-1; returns τ. */
-function reflect(at: Float64Array, m: number, s: number, end: number): number {
-  const so = s * m;
-  const alpha = at[so + s];
-  let scale = 0;
-  for (let i = s + 1; i < m; i++) scale = Math.max(scale, Math.abs(at[so + i]));
-  if (scale === 0) return 0;
-  let ss = 0;
-  for (let i = s + 1; i < m; i++) ss += (at[so + i] / scale) ** 2;
-  const xnorm = scale * Math.sqrt(ss);
-  const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-  const tau = (beta - alpha) / beta;
-  const inv = 1 / (alpha - beta);
-  for (let i = s + 1; i < m; i++) at[so + i] *= inv;
-  at[so + s] = beta;
-  for (let j = s + 1; j < end; j++) {
-    const jo = j * m;
-    let w = at[jo + s];
-    for (let i = s + 1; i < m; i++) w += at[so + i] * at[jo + i];
-    w *= tau;
-    if (w === 0) continue;
-    at[jo + s] -= w;
-    for (let i = s + 1; i < m; i++) at[jo + i] -= w * at[so + i];
-  }
-  return tau;
-}
-
 /** Blocked Householder QR of the row-major m×n matrix `a` (not modified), no pivoting. */
 export function householderBlocked(a: Float64Array, m: number, n: number): HouseholderQR {
-  const k = Math.min(m, n);
-  const at = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
-  const tau = new Float64Array(k);
-  const perm = new Int32Array(n);
-  for (let j = 0; j < n; j++) perm[j] = j;
+  const { k, at, tau, perm } = compactCopy(a, m, n);
   for (let s = 0; s < k; s += QR_BLOCK) {
     const nb = Math.min(QR_BLOCK, k - s);
-    for (let j = s; j < s + nb; j++) tau[j] = reflect(at, m, j, s + nb);
+    for (let j = s; j < s + nb; j++) tau[j] = householderStep(at, m, j, s + nb);
     const rest = n - s - nb;
     if (rest === 0) continue;
     const len = m - s;

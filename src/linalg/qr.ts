@@ -9,6 +9,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
 import { QR_BLOCK, applyQBlocked, householderBlocked } from './qr-blocked.js';
+import { colNorm, compactCopy, householderStep } from './reflector.js';
 
 /** From this many reflectors on, the unpivoted factorisation and the application of Q go blocked (qr-blocked.ts). */
 export const BLOCKED_QR_MIN = 2 * QR_BLOCK;
@@ -36,12 +37,7 @@ export function householder(a: Float64Array, m: number, n: number, pivot: boolea
 
 /** The reference loops: one reflector at a time, with optional column pivoting. */
 export function householderUnblocked(a: Float64Array, m: number, n: number, pivot: boolean): HouseholderQR {
-  const k = Math.min(m, n);
-  const at = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
-  const tau = new Float64Array(k);
-  const perm = new Int32Array(n);
-  for (let j = 0; j < n; j++) perm[j] = j;
+  const { k, at, tau, perm } = compactCopy(a, m, n);
   const vn1 = new Float64Array(n);
   const vn2 = new Float64Array(n);
   const tol3z = Math.sqrt(EPS);
@@ -70,31 +66,7 @@ export function householderUnblocked(a: Float64Array, m: number, n: number, pivo
         vn2[p] = vn2[s];
       }
     }
-    // Reflector for column s, rows s..m-1 (LAPACK dlarfg).
-    const so = s * m;
-    const alpha = at[so + s];
-    const xnorm = colNorm(at, so + s + 1, m - s - 1);
-    let t = 0;
-    if (xnorm !== 0) {
-      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      t = (beta - alpha) / beta;
-      const inv = 1 / (alpha - beta);
-      for (let i = s + 1; i < m; i++) at[so + i] *= inv;
-      at[so + s] = beta;
-    }
-    tau[s] = t;
-    if (t !== 0) {
-      // Apply H = I - t v vᵀ (v = [1, at[so+s+1..]]) to the remaining columns.
-      for (let j = s + 1; j < n; j++) {
-        const jo = j * m;
-        let w = at[jo + s];
-        for (let i = s + 1; i < m; i++) w += at[so + i] * at[jo + i];
-        w *= t;
-        if (w === 0) continue;
-        at[jo + s] -= w;
-        for (let i = s + 1; i < m; i++) at[jo + i] -= w * at[so + i];
-      }
-    }
+    tau[s] = householderStep(at, m, s, n);
     if (pivot) {
       for (let j = s + 1; j < n; j++) {
         if (vn1[j] === 0) continue;
@@ -111,21 +83,6 @@ export function householderUnblocked(a: Float64Array, m: number, n: number, pivo
     }
   }
   return { at, tau, perm, m, n, k };
-}
-
-function colNorm(a: Float64Array, off: number, len: number): number {
-  let scale = 0;
-  for (let i = 0; i < len; i++) {
-    const v = Math.abs(a[off + i]);
-    if (v > scale) scale = v;
-  }
-  if (scale === 0) return 0;
-  let s = 0;
-  for (let i = 0; i < len; i++) {
-    const v = a[off + i] / scale;
-    s += v * v;
-  }
-  return scale * Math.sqrt(s);
 }
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * The pieces both QR factorisations share (qr.ts: one reflector at a time, with pivoting;
+ * qr-blocked.ts: panels and compact WY): the starting compact form, and one Householder step.
+ *
+ * One Householder step on a column-major buffer (columns of length m, column j at at[j·m]):
+ * the reflector H = I − τ·v·vᵀ that zeroes column s below row s (LAPACK dlarfg), applied to
+ * columns s+1..end-1. The vector v = [1, at[s·m+s+1..]] is stored in place, β on the
+ * diagonal; τ = 0 (nothing to zero) leaves the column as it is.
+ */
+export function householderStep(at: Float64Array, m: number, s: number, end: number): number {
+  const so = s * m;
+  const alpha = at[so + s];
+  const xnorm = colNorm(at, so + s + 1, m - s - 1);
+  if (xnorm === 0) return 0;
+  const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
+  const tau = (beta - alpha) / beta;
+  const inv = 1 / (alpha - beta);
+  for (let i = s + 1; i < m; i++) at[so + i] *= inv;
+  at[so + s] = beta;
+  for (let j = s + 1; j < end; j++) {
+    const jo = j * m;
+    let w = at[jo + s];
+    for (let i = s + 1; i < m; i++) w += at[so + i] * at[jo + i];
+    w *= tau;
+    if (w === 0) continue;
+    at[jo + s] -= w;
+    for (let i = s + 1; i < m; i++) at[jo + i] -= w * at[so + i];
+  }
+  return tau;
+}
+
+/** The starting compact form of a QR of the row-major m×n `a`: a column-major copy, τ = 0, the identity permutation. */
+export function compactCopy(a: Float64Array, m: number, n: number): { k: number; at: Float64Array; tau: Float64Array; perm: Int32Array } {
+  const k = Math.min(m, n);
+  const at = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
+  const perm = new Int32Array(n);
+  for (let j = 0; j < n; j++) perm[j] = j;
+  return { k, at, tau: new Float64Array(k), perm };
+}
+
+/** ‖a[off .. off+len)‖₂ without overflow or underflow (scaled by the largest entry). */
+export function colNorm(a: Float64Array, off: number, len: number): number {
+  let scale = 0;
+  for (let i = 0; i < len; i++) {
+    const v = Math.abs(a[off + i]);
+    if (v > scale) scale = v;
+  }
+  if (scale === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < len; i++) {
+    const v = a[off + i] / scale;
+    s += v * v;
+  }
+  return scale * Math.sqrt(s);
+}
