@@ -3,7 +3,7 @@
  * reshapings of a conv kernel used by TRP (channel-wise out × in·kh·kw, spatial-wise
  * in·kh × out·kw), the energy rule, and truncated SVDs.
  */
-import { gemm64, transpose } from '../../linalg/matrix.js';
+import { gemm64, sliceCols, transpose } from '../../linalg/matrix.js';
 import { svdRaw } from '../../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../../linalg/svd-gram.js';
 
@@ -118,10 +118,8 @@ export function truncatedSvd(m: Lowered, rank: number | { energy: number }): Tru
   if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return truncatedByGram(data, rows, cols, rank);
   const svd = svdRaw(data, rows, cols, { wantU: true, wantV: true });
   const k = resolveRank(svd.s, rank);
-  const u = new Float64Array(rows * k);
-  const v = new Float64Array(cols * k);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) u[r * k + j] = (svd.u as Float64Array)[r * svd.uCols + j];
-  for (let c = 0; c < cols; c++) for (let j = 0; j < k; j++) v[c * k + j] = (svd.v as Float64Array)[c * svd.vCols + j];
+  const u = sliceCols(svd.u as Float64Array, rows, svd.uCols, 0, k);
+  const v = sliceCols(svd.v as Float64Array, cols, svd.vCols, 0, k);
   const s = svd.s.slice(0, k);
   const approx = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -142,8 +140,7 @@ function truncatedByGram(data: Float64Array, rows: number, cols: number, rank: n
   const a = wide ? data : transpose(data, rows, cols);
   const { u: all, s: spectrum, uCols } = leftSvdByGram(a, m, n);
   const k = resolveRank(spectrum, rank);
-  const left = new Float64Array(m * k);
-  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) left[i * k + j] = all[i * uCols + j];
+  const left = sliceCols(all, m, uCols, 0, k);
   // B = L_kᵀ·A = Σ_k·R_kᵀ gives the other side's vectors and the projection L_k·B.
   const b = gemm64(true, false, k, n, m, left, 0, k, a, 0, n);
   const s = spectrum.slice(0, k);
