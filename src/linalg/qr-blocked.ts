@@ -92,10 +92,12 @@ export function applyQBlocked(h: HouseholderQR, ct: Float64Array, c: number, ide
   const { at, tau, m, k } = h;
   const last = Math.floor((k - 1) / QR_BLOCK) * QR_BLOCK;
   for (let s = last; s >= 0; s -= QR_BLOCK) {
+    const first = identityInit ? s : 0;
+    // Identity columns e_j with j < s lie outside this block's rows: nothing to do for them.
+    if (c <= first) continue;
     const nb = Math.min(QR_BLOCK, k - s);
     const len = m - s;
     const v = panelVectors(at, m, s, nb);
-    const first = identityInit ? s : 0;
     applyBlock(v, blockT(v, len, nb, tau, s), nb, len, ct, first * m + s, m, c - first, false);
   }
 }
