@@ -30,7 +30,15 @@ export interface IntegratorOptions {
   weightDecay?: number;
   /** Steps during which tau is held at 0 (flat spectra at init would be pruned at once). */
   warmupSteps?: number;
+  /**
+   * Which step: 'parallel' (one forward/backward per step, the parallel basis-update & Galerkin
+   * step) or 'bug' (the paper's two-pass augmented basis-update & Galerkin step).
+   */
+  integrator?: IntegratorKind;
 }
+
+export const INTEGRATOR_KINDS = ['bug', 'parallel'] as const;
+export type IntegratorKind = (typeof INTEGRATOR_KINDS)[number];
 
 /** What one step did to one layer; the tests read the truncation error and its bound from here. */
 export interface LayerStepInfo {
@@ -119,6 +127,8 @@ export class RankAdaptiveIntegrator {
   momentum: number;
   weightDecay: number;
   warmupSteps: number;
+  /** Which step this integrator takes (see IntegratorOptions.integrator). */
+  readonly kind: IntegratorKind;
   stepCount = 0;
   /** Per layer, what the last step did. */
   lastInfo: LayerStepInfo[] = [];
@@ -140,6 +150,8 @@ export class RankAdaptiveIntegrator {
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     this.warmupSteps = options.warmupSteps ?? 0;
+    this.kind = options.integrator ?? 'bug';
+    if (!INTEGRATOR_KINDS.includes(this.kind)) throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
     if (this.momentum < 0 || this.weightDecay < 0 || this.warmupSteps < 0) throw new Error(`${name}: momentum, weightDecay and warmupSteps must be ≥ 0`);
     this.layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
     if (this.layers.length === 0) throw new Error(`${name}: the model has no low-rank layers; convert it with lowrank.factorize first`);

@@ -3,6 +3,7 @@ import { ElrtMethod } from './elrt.js';
 import { FixedRankMethod } from './fixed-rank.js';
 import { FullMethod } from './full.js';
 import { LraMethod } from './lra.js';
+import type { IntegratorKind } from '../integrator.js';
 import type { Reshaping } from './lowered.js';
 import type { OrthoKind } from './ortho.js';
 import { PostHocMethod } from './post-hoc.js';
@@ -25,6 +26,8 @@ export interface MethodOptions {
   rankRatio?: number;
   /** tdlrt, dlrt-matrix: epochs with τ held at 0 (default 1). */
   warmupEpochs?: number;
+  /** tdlrt, dlrt-matrix: which integrator step, 'parallel' (one pass) or 'bug' (two passes). */
+  integrator?: IntegratorKind;
   /** tdlrt, dlrt-matrix: how the warm-up runs (see TdlrtOptions.warmup). */
   warmup?: TdlrtOptions['warmup'];
   /**
@@ -59,7 +62,7 @@ export function createMethod(name: string, options: MethodOptions): TrainingMeth
   if (options === null || typeof options !== 'object') throw new Error(`createMethod: options must be an object with lr, got ${String(options)}`);
   const sgd = { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay };
   const adaptive = (): TdlrtOptions => ({
-    ...sgd, tau: options.tau, maxRank: options.maxRank, warmupEpochs: options.warmupEpochs, warmup: options.warmup,
+    ...sgd, tau: options.tau, maxRank: options.maxRank, warmupEpochs: options.warmupEpochs, warmup: options.warmup, integrator: options.integrator,
     factorize: options.rankRatio ? { rankRatio: options.rankRatio, init: 'random' } : undefined,
   });
   switch (name) {
