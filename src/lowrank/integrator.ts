@@ -1,7 +1,4 @@
-import { frob, matmul, matmulTA, sliceCols, transpose } from '../linalg/matrix.js';
-import { qrRaw } from '../linalg/qr.js';
-import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../linalg/svd-gram.js';
+import { frob } from '../linalg/matrix.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
 import { SGD } from '../optim/sgd.js';
@@ -9,8 +6,11 @@ import type { OptimizerState } from '../optim/optimizer.js';
 import { allocate } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
+import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.js';
+import { directionsFromFactorGrad, directionsFromKernelGrad, type ModeDirections } from './kstep.js';
+import { cholesky, gramCondition, K_STEP_COND_LIMIT, readPoint, unfoldingGram, type LayerPoint } from './layer-point.js';
+import { truncateCore } from './truncate-core.js';
 import { TuckerLayer } from './tucker-layer.js';
 
 export interface IntegratorOptions {
@@ -71,52 +71,40 @@ export interface IntegratorState {
   others: OptimizerState | null;
 }
 
-const JACOBI_FLOOR = 1e-14;
-
-/**
- * Left singular vectors and values of the mode-i unfolding, and the relative level below which its
- * σ are rounding noise. From GRAM_SVD_MIN_SIDE on, through the Gram matrix (~4× faster than
- * Jacobi); its σ below GRAM_SVD_FLOOR·‖Ĉ1‖ are noise and are dropped even at τ = 0, a change of
- * W of that relative size at most.
- */
-function unfoldingSvd(c1: Float64Array, shape: readonly number[], i: number): { u: Float64Array; s: Float64Array; floor: number } {
-  const rows = shape[i];
-  const cols = c1.length / rows;
-  const unfolded = unfoldRaw(c1, shape, i);
-  if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return { ...leftSvdByGram(unfolded, rows, cols), floor: GRAM_SVD_FLOOR };
-  const svd = svdRaw(unfolded, rows, cols, { wantU: true, wantV: false });
-  return { u: svd.u as Float64Array, s: svd.s, floor: JACOBI_FLOOR };
+/** What the step needs of one layer from its gradient evaluation at the current point. */
+interface LayerGradients {
+  point: LayerPoint;
+  /** ∇_C L at the point. */
+  coreGrad: Float64Array;
+  /** K-step directions per stored mode (null where kept full or at full rank). */
+  modes: (ModeDirections | null)[];
+  /** Whether the full-kernel probe gave them (an ill-conditioned core unfolding). */
+  probed: boolean;
 }
 
-/** [A | B] for A [n, p] and B [n, q]. */
-function hcat(a: Float64Array, b: Float64Array, n: number, p: number, q: number): Float64Array {
-  const out = new Float64Array(n * (p + q));
-  for (let i = 0; i < n; i++) {
-    out.set(a.subarray(i * p, (i + 1) * p), i * (p + q));
-    out.set(b.subarray(i * q, (i + 1) * q), i * (p + q) + p);
-  }
-  return out;
-}
-
-interface Augmented {
-  /** Ranks before augmentation (kept by stored modes that do not adapt). */
-  before: number[];
-  shape: number[];
-  core: Float64Array;
-  bases: (Float64Array | null)[];
-  velocity: Float64Array | null;
+/** Per layer, what is known before the forward pass: the point and how its directions are read. */
+interface Prepared {
+  point: LayerPoint;
+  /** Per stored mode with room to grow: the unfolding and the Cholesky factor of its Gram matrix. */
+  solves: ({ unfolded: Float64Array; chol: Float64Array } | null)[];
+  probe: Tensor | null;
+  conditions: number[];
 }
 
 /**
- * The rank-adaptive "basis update & Galerkin" integrator on the Tucker manifold (TDLRT,
- * DESIGN.md §3.2). One step, for every low-rank layer:
- *   1. pass 1 (closure + backward) gives ∇_{U_i}L through the factorised forward; since
- *      span[U_i, K_i'] = span[U_i, ∇_{U_i}L] when S_i is invertible, the new bases are
- *      Û_i = orth([U_i | ∇_{U_i}L]) for all modes from the same point (K-step + augmentation);
- *   2. the core is lifted exactly, Ĉ0 = C ×_i Û_iᵀU_i, so that Ĉ0 ×Û = W;
- *   3. pass 2 gives ∇_Ĉ L with the bases frozen; Ĉ1 = Ĉ0 − λ(∇_Ĉ L + wd·Ĉ0) (Galerkin S-step);
- *   4. truncation by HOSVD of the small core Ĉ1 at tolerance ϑ_i per adapted mode.
- * All other parameters take an ordinary SGD step with the same λ.
+ * The rank-adaptive integrator on the Tucker manifold (TDLRT), in two forms (docs/integrator.md):
+ *
+ * 'parallel' (one forward/backward per step): from the gradient at the current point, every
+ * stored mode gets its K-step directions Ũ_i = orth((I − U_iU_iᵀ)K_i'), the augmented core is
+ * assembled block by block (old block: the Galerkin step in the old bases; blocks new in one mode:
+ * that mode's K-step; blocks new in two or more: zero), so that before truncation the step is
+ * Y0 − λ·P_T∇L(Y0), the Riemannian gradient step; then HOSVD truncation at ϑ_i.
+ *
+ * 'bug' (the paper's augmented basis-update & Galerkin step, two passes): the same bases Û_i, then
+ * a second forward/backward gives the Galerkin gradient ∇_Ĉ L(Ĉ0 ×Û) with the bases frozen, and
+ * Ĉ1 = Ĉ0 − λ∇_Ĉ L; then the same truncation.
+ *
+ * All other parameters take an ordinary SGD step with the same λ and momentum.
  */
 export class RankAdaptiveIntegrator {
   readonly layers: [string, TuckerLayer][];
@@ -132,27 +120,32 @@ export class RankAdaptiveIntegrator {
   stepCount = 0;
   /** Per layer, what the last step did. */
   lastInfo: LayerStepInfo[] = [];
+  /** Steps whose K-step directions came from the full-kernel probe (ill-conditioned cores), per layer name. */
+  readonly probeCounts = new Map<string, number>();
   private readonly maxRank: IntegratorOptions['maxRank'];
   private readonly others: SGD | null;
   private readonly velocity = new Map<TuckerLayer, Float64Array>();
 
   constructor(readonly model: Module, options: IntegratorOptions) {
     const name = 'RankAdaptiveIntegrator';
-    if (!(options.lr > 0)) throw new Error(`${name}: lr must be > 0, got ${options.lr}`);
+    if (options === null || typeof options !== 'object') throw new Error(`${name}: options must be an object with lr, got ${String(options)}`);
+    if (!(options.lr > 0) || !Number.isFinite(options.lr)) throw new Error(`${name}: lr must be > 0, got ${options.lr} (a finite number)`);
     this.lr = options.lr;
     this.tau = options.tau ?? 0.1;
-    if (!(this.tau >= 0)) throw new Error(`${name}: tau must be ≥ 0, got ${options.tau}`);
+    if (!(this.tau >= 0 && this.tau < 1)) throw new Error(`${name}: tau must be ≥ 0 and < 1, got ${options.tau}`);
     this.theta = options.theta ?? null;
-    if (this.theta !== null && !(this.theta >= 0)) throw new Error(`${name}: theta must be ≥ 0, got ${options.theta}`);
+    if (this.theta !== null && !(this.theta >= 0 && Number.isFinite(this.theta))) throw new Error(`${name}: theta must be a finite number ≥ 0, got ${options.theta}`);
     this.minRank = options.minRank ?? 2;
     if (!Number.isInteger(this.minRank) || this.minRank < 1) throw new Error(`${name}: minRank must be a positive integer, got ${options.minRank}`);
     this.maxRank = options.maxRank;
     this.momentum = options.momentum ?? 0;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`${name}: momentum must be ≥ 0 and < 1, got ${options.momentum}`);
     this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new Error(`${name}: weightDecay must be a finite number ≥ 0, got ${options.weightDecay}`);
     this.warmupSteps = options.warmupSteps ?? 0;
-    this.kind = options.integrator ?? 'bug';
+    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) throw new Error(`${name}: warmupSteps must be an integer ≥ 0, got ${options.warmupSteps}`);
+    this.kind = options.integrator ?? 'parallel';
     if (!INTEGRATOR_KINDS.includes(this.kind)) throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
-    if (this.momentum < 0 || this.weightDecay < 0 || this.warmupSteps < 0) throw new Error(`${name}: momentum, weightDecay and warmupSteps must be ≥ 0`);
     this.layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
     if (this.layers.length === 0) throw new Error(`${name}: the model has no low-rank layers; convert it with lowrank.factorize first`);
     const lowRank = new Set<Parameter>();
@@ -176,18 +169,43 @@ export class RankAdaptiveIntegrator {
 
   /**
    * One integrator step. `closure` runs the forward pass on the current batch and returns the
-   * scalar loss; it is called twice (K-step, then S-step) on the same batch. Returns the loss
-   * of the first pass (at the point before the step).
+   * scalar loss: once for 'parallel', twice for 'bug' (same batch). Returns the loss at the point
+   * before the step.
    */
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
-    for (const [, layer] of this.layers) this.dropSingularDirections(layer);
-    const lossBefore = this.pass(closure, 'first');
-    const augmented = this.layers.map(([, layer]) => this.augment(layer));
-    this.pass(closure, 'second');
+    const prepared = this.layers.map(([, layer]) => this.prepare(layer));
+    let lossBefore: number;
+    let grads: LayerGradients[];
+    try {
+      lossBefore = this.pass(closure, 'first');
+      grads = this.layers.map(([, layer], k) => this.gradientsOf(layer, prepared[k]));
+    } finally {
+      for (const [, layer] of this.layers) layer.gradientProbe = null;
+    }
     const tauNow = this.currentTau;
-    this.lastInfo = this.layers.map(([name, layer], k) => this.galerkinAndTruncate(name, layer, augmented[k], tauNow));
+    if (this.kind === 'parallel') {
+      this.lastInfo = this.layers.map(([name, layer], k) => {
+        const g = grads[k];
+        const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
+        return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow);
+      });
+    } else {
+      const augmented = this.layers.map(([, layer], k) => {
+        const g = grads[k];
+        const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
+        this.install(layer, aug.core, aug.shape, aug.bases);
+        // Bases are frozen in the S-step: only the core needs a gradient.
+        for (const f of layer.factors) if (f) f.requiresGrad = false;
+        return aug;
+      });
+      this.pass(closure, 'second');
+      this.lastInfo = this.layers.map(([name, layer], k) => {
+        const g = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
+        return this.updateAndTruncate(name, layer, augmented[k], g, tauNow);
+      });
+    }
     this.others?.step();
     this.stepCount++;
     return lossBefore;
@@ -200,89 +218,83 @@ export class RankAdaptiveIntegrator {
       throw new Error(`RankAdaptiveIntegrator.step: closure must return a scalar loss Tensor (${which} pass), got ${loss instanceof Tensor ? shapeStr(loss.shape) : typeof loss}`);
     }
     loss.backward();
-    return loss.item();
+    const value = loss.item();
+    if (!Number.isFinite(value)) throw new Error(`RankAdaptiveIntegrator.step: the loss is ${value} (${which} pass); lower lr or check the inputs for NaN/Inf`);
+    return value;
   }
 
   /**
-   * The factor-gradient route of the K-step needs every S_i (Mat_i(C)ᵀ = Q_i S_iᵀ) invertible:
-   * where σ_min(S_i) < 1e-12‖S_i‖ (a zero or rank-deficient core) the rank of that mode is lowered
-   * to its numerical rank first. W does not change (up to 1e-12), so the step stays exact.
+   * Before the forward pass: the point in float64 (factors re-orthonormalised if they drifted),
+   * and per stored mode with room to grow, whether Mat_i(C) is well-conditioned enough for its
+   * K-step directions to come from the factor gradient. If any mode is not, the layer runs this
+   * step's forward through its full kernel (the gradient probe), whose gradient gives them exactly.
    */
-  private dropSingularDirections(layer: TuckerLayer): void {
-    let shape = layer.ranks;
-    let core: Float64Array = Float64Array.from(layer.core.data);
-    let velocity: Float64Array | null = this.velocity.get(layer) ?? null;
-    const factors: (Float64Array | null)[] = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
-    let changed = false;
-    layer.factors.forEach((f, i) => {
-      if (!f || shape[i] <= 1) return;
-      const rows = shape[i];
-      const cols = core.length / rows;
-      const unfolded = unfoldRaw(core, shape, i);
-      const { r, qCols } = qrRaw(transpose(unfolded, rows, cols), cols, rows, 'reduced', true);
-      const first = Math.abs(r[0]);
-      const last = qCols < rows ? 0 : Math.abs(r[(qCols - 1) * rows + qCols - 1]);
-      if (last >= 1e-12 * first) return;
-      const svd = svdRaw(unfolded, rows, cols, { wantU: true, wantV: false });
-      let rank = 0;
-      while (rank < svd.s.length && svd.s[rank] > 1e-12 * svd.s[0]) rank++;
-      rank = Math.max(1, rank);
-      const p = sliceCols(svd.u as Float64Array, rows, svd.uCols, 0, rank);
-      const pt = transpose(p, rows, rank);
-      core = modeProductRaw(core, shape, pt, rank, i).data;
-      if (velocity) velocity = modeProductRaw(velocity, shape, pt, rank, i).data;
-      factors[i] = matmul(factors[i] as Float64Array, layer.fullShape[i], rows, p, rank);
-      shape = shape.slice();
-      shape[i] = rank;
-      changed = true;
-    });
-    if (!changed) return;
-    layer.setTucker(this.asParamTensor(core, shape, layer), factors.map((f, i) => (f ? this.asParamTensor(f, [layer.fullShape[i], shape[i]], layer) : null)));
-    if (velocity) this.velocity.set(layer, velocity);
-  }
-
-  /** K-step from one point for every stored mode, basis augmentation and the exact lift of the core. */
-  private augment(layer: TuckerLayer): Augmented {
-    const before = layer.ranks;
-    let shape = before;
-    let core: Float64Array = Float64Array.from(layer.core.data);
-    let velocity = this.velocity.get(layer) ?? null;
-    const bases: (Float64Array | null)[] = [];
-    layer.factors.forEach((f, i) => {
-      if (!f) {
-        bases.push(null);
+  private prepare(layer: TuckerLayer): Prepared {
+    const point = readPoint(layer);
+    if (point.repaired) this.install(layer, point.core, point.shape, point.factors);
+    const solves: Prepared['solves'] = [];
+    const conditions: number[] = [];
+    let probe = false;
+    point.factors.forEach((u, i) => {
+      conditions.push(1);
+      if (!u || point.shape[i] >= layer.fullShape[i]) {
+        solves.push(null);
         return;
       }
-      const [n, r] = f.shape;
-      const u = Float64Array.from(f.data);
-      const g = f.grad ? Float64Array.from(f.grad.data) : new Float64Array(n * r);
-      const { q, qCols } = qrRaw(hcat(u, g, n, r, r), n, 2 * r, 'reduced');
-      const m = matmulTA(q, n, qCols, u, r);
-      core = modeProductRaw(core, shape, m, qCols, i).data;
-      if (velocity) velocity = modeProductRaw(velocity, shape, m, qCols, i).data;
-      shape = shape.slice();
-      shape[i] = qCols;
-      bases.push(q);
+      const { unfolded, gram } = unfoldingGram(point.core, point.shape, i);
+      const chol = cholesky(gram, point.shape[i]);
+      conditions[i] = gramCondition(gram, chol, point.shape[i]);
+      if (!chol || !(conditions[i] <= K_STEP_COND_LIMIT)) probe = true;
+      solves.push(chol ? { unfolded, chol } : null);
     });
-    layer.setTucker(
-      this.asParamTensor(core, shape, layer),
-      bases.map((b, i) => (b ? this.asParamTensor(b, [layer.fullShape[i], shape[i]], layer) : null)),
-    );
-    // Bases are frozen in the S-step: only the core needs a gradient.
-    for (const f of layer.factors) if (f) f.requiresGrad = false;
-    return { before, shape, core, bases, velocity };
+    let probeTensor: Tensor | null = null;
+    if (probe) {
+      let w = point.core;
+      let shape = point.shape;
+      point.factors.forEach((u, i) => {
+        if (!u) return;
+        const next = modeProductRaw(w, shape, u, layer.fullShape[i], i);
+        w = next.data;
+        shape = next.shape;
+      });
+      const data = allocate(layer.dtype, w.length);
+      data.set(w);
+      probeTensor = new Tensor(data, [...layer.fullShape], true);
+      layer.gradientProbe = probeTensor;
+    }
+    return { point, solves, probe: probeTensor, conditions };
   }
 
-  private galerkinAndTruncate(name: string, layer: TuckerLayer, a: Augmented, tauNow: number): LayerStepInfo {
-    const { shape, bases } = a;
-    const g = layer.core.grad ? layer.core.grad.data : new Float64Array(a.core.length);
+  /** ∇_C L and the K-step directions of each mode, from the probe or from the factor gradients. */
+  private gradientsOf(layer: TuckerLayer, prep: Prepared): LayerGradients {
+    const { point } = prep;
+    if (prep.probe) {
+      const name = this.layers.find(([, l]) => l === layer)?.[0] ?? '';
+      this.probeCounts.set(name, (this.probeCounts.get(name) ?? 0) + 1);
+      const g = prep.probe.grad ? Float64Array.from(prep.probe.grad.data) : new Float64Array(prep.probe.size);
+      const { coreGrad, modes } = directionsFromKernelGrad(g, layer.fullShape, point);
+      // Modes at full rank have no new directions to give.
+      return { point, coreGrad, modes: modes.map((m, i) => (point.shape[i] < layer.fullShape[i] ? m : null)), probed: true };
+    }
+    const coreGrad = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(point.core.length);
+    const modes = layer.factors.map((f, i) => {
+      const solve = prep.solves[i];
+      if (!f || !solve) return null;
+      const fg = f.grad ? Float64Array.from(f.grad.data) : new Float64Array(f.size);
+      return directionsFromFactorGrad(fg, solve.unfolded, solve.chol, point.shape[i]);
+    });
+    return { point, coreGrad, modes, probed: false };
+  }
+
+  /** Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) (heavy-ball: v = μv + g + wd·Ĉ0, Ĉ1 = Ĉ0 − λv), then the truncation. */
+  private updateAndTruncate(name: string, layer: TuckerLayer, a: AugmentedPoint, g: Float64Array, tauNow: number): LayerStepInfo {
     const lr = this.lr;
     const wd = this.weightDecay;
     const mu = this.momentum;
     const c1 = new Float64Array(a.core.length);
     let velocity: Float64Array | null = null;
     if (mu > 0) {
-      velocity = a.velocity ?? new Float64Array(a.core.length);
+      velocity = a.velocity ? Float64Array.from(a.velocity) : new Float64Array(a.core.length);
       for (let k = 0; k < c1.length; k++) {
         velocity[k] = mu * velocity[k] + g[k] + wd * a.core[k];
         c1[k] = a.core[k] - lr * velocity[k];
@@ -290,94 +302,33 @@ export class RankAdaptiveIntegrator {
     } else {
       for (let k = 0; k < c1.length; k++) c1[k] = a.core[k] - lr * (g[k] + wd * a.core[k]);
     }
-
-    // HOSVD truncation of Ĉ1 on the stored modes.
     const norm = frob(c1);
-    const d = shape.length;
-    const left: (Float64Array | null)[] = new Array(d).fill(null);
-    const spectra: (Float64Array | null)[] = new Array(d).fill(null);
+    const d = a.shape.length;
     const thresholds = new Array<number>(d).fill(0);
-    const ranks = shape.slice();
-    // A small matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one Jacobi SVD gives the left vectors of both (U, V).
-    const matrixSvd = d === 2 && bases[0] && bases[1] && Math.min(shape[0], shape[1]) < GRAM_SVD_MIN_SIDE ? svdRaw(c1, shape[0], shape[1]) : null;
+    const perMode: (number | null)[] = [];
+    const bounds: [number, number][] = [];
     for (let i = 0; i < d; i++) {
-      if (!bases[i]) continue;
-      const svd = matrixSvd ? { u: matrixSvd[i === 0 ? 'u' : 'v'] as Float64Array, s: matrixSvd.s, floor: JACOBI_FLOOR } : unfoldingSvd(c1, shape, i);
-      left[i] = svd.u;
-      spectra[i] = svd.s;
-      const k = svd.s.length;
-      if (layer.adaptModes.includes(i)) {
-        // A floor at the SVD's noise level (1e-14‖Ĉ1‖ for Jacobi) drops only rounding noise, so that τ = 0 never grows numerically singular cores.
-        const theta = this.theta ?? tauNow * norm;
-        thresholds[i] = theta;
-        const r = truncationRank(svd.s, Math.max(theta, svd.floor * norm));
-        const cap = Math.min(k, this.maxRankOf(name, i, layer.fullShape[i]));
-        ranks[i] = Math.min(cap, Math.max(this.minRank, r));
-      } else {
-        ranks[i] = Math.min(k, a.before[i]);
-      }
+      const adapts = a.bases[i] !== null && layer.adaptModes.includes(i);
+      if (adapts) thresholds[i] = this.theta ?? tauNow * norm;
+      perMode.push(adapts ? thresholds[i] : null);
+      bounds.push([this.minRank, adapts ? this.maxRankOf(name, i, layer.fullShape[i]) : a.shape[i]]);
     }
-    // A matrix has one rank: r_i ≤ Π_{j≠i} r_j.
-    for (let changed = true; changed; ) {
-      changed = false;
-      const total = ranks.reduce((p, r) => p * r, 1);
-      for (let i = 0; i < d; i++) {
-        const others = total / ranks[i];
-        if (bases[i] && ranks[i] > others) {
-          ranks[i] = others;
-          changed = true;
-          break;
-        }
-      }
-    }
-
-    let core: Float64Array = c1;
-    let coreShape = shape.slice();
-    let tail2 = 0;
-    const newFactors: (Float64Array | null)[] = [];
-    const projections: (Float64Array | null)[] = new Array(d).fill(null);
-    for (let i = 0; i < d; i++) {
-      const u = left[i];
-      const basis = bases[i];
-      if (!u || !basis || !spectra[i]) {
-        newFactors.push(null);
-        continue;
-      }
-      const rows = shape[i];
-      const k = (spectra[i] as Float64Array).length;
-      for (let j = ranks[i]; j < k; j++) tail2 += (spectra[i] as Float64Array)[j] ** 2;
-      const p = sliceCols(u, rows, k, 0, ranks[i]);
-      projections[i] = p;
-      const pt = transpose(p, rows, ranks[i]);
-      core = modeProductRaw(core, coreShape, pt, ranks[i], i).data;
-      if (velocity) velocity = modeProductRaw(velocity, coreShape, pt, ranks[i], i).data;
-      coreShape = coreShape.slice();
-      coreShape[i] = ranks[i];
-      newFactors.push(matmul(basis, layer.fullShape[i], rows, p, ranks[i]));
-    }
-    // ε = ‖Ĉ1 − C_new ×_i P_i‖ in the augmented coordinates (the bases Û are orthonormal), formed
-    // directly: ‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny.
-    let lifted: Float64Array = core;
-    let liftedShape = coreShape;
-    for (let i = 0; i < d; i++) {
-      if (!projections[i]) continue;
-      const back = modeProductRaw(lifted, liftedShape, projections[i] as Float64Array, shape[i], i);
-      lifted = back.data;
-      liftedShape = back.shape;
-    }
-    let err2 = 0;
-    for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
-    const truncationError = Math.sqrt(err2);
-    layer.setTucker(
-      this.asParamTensor(core, coreShape, layer),
-      newFactors.map((f, i) => (f ? this.asParamTensor(f, [layer.fullShape[i], coreShape[i]], layer) : null)),
-    );
-    if (velocity) this.velocity.set(layer, velocity);
+    const t = truncateCore({ shape: a.shape, c1, bases: a.bases, fullShape: layer.fullShape, thresholds: perMode, keep: a.before, bounds, velocity });
+    this.install(layer, t.core, t.coreShape, t.factors);
+    if (t.velocity) this.velocity.set(layer, t.velocity);
     else this.velocity.delete(layer);
     return {
-      name, ranks: coreShape, augmentedRanks: shape, truncationError, tailBound: Math.sqrt(tail2), thresholds,
-      galerkinGradNorm: frob(g), liftedCore: a.core, updatedCore: c1, augmentedBases: bases,
+      name, ranks: t.coreShape, augmentedRanks: a.shape, truncationError: t.truncationError, tailBound: t.tailBound, thresholds,
+      galerkinGradNorm: frob(g), liftedCore: a.core, updatedCore: c1, augmentedBases: a.bases,
     };
+  }
+
+  /** Puts core and factors (float64) into the layer as parameters of its dtype. */
+  private install(layer: TuckerLayer, core: Float64Array, shape: readonly number[], factors: readonly (Float64Array | null)[]): void {
+    layer.setTucker(
+      this.asParamTensor(core, [...shape], layer),
+      factors.map((f, i) => (f ? this.asParamTensor(f, [layer.fullShape[i], shape[i]], layer) : null)),
+    );
   }
 
   /**

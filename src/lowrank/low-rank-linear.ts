@@ -12,11 +12,15 @@ export class LowRankLinear extends TuckerLayer {
     if (fullShape.length !== 2) throw new Error(`LowRankLinear: fullShape must be [out, in], got [${fullShape.join(', ')}]`);
   }
 
-  forward(x: Tensor): Tensor {
+  protected forwardFactored(x: Tensor): Tensor {
     const [u, v] = this.factors;
     let z = v ? matmul(x, v) : x;
     z = linear(z, this.core, u ? null : this.bias);
     return u ? linear(z, u, this.bias) : z;
+  }
+
+  protected forwardFull(x: Tensor, w: Tensor): Tensor {
+    return linear(x, w, this.bias);
   }
 
   fullParamCount(): number {

@@ -21,7 +21,7 @@ export class MatrixConv2d extends TuckerLayer {
     this.dilation = geometry.dilation ?? 1;
   }
 
-  forward(x: Tensor): Tensor {
+  protected forwardFactored(x: Tensor): Tensor {
     const [u, v] = this.factors;
     const [, inC, kh, kw] = this.kernelShape;
     const geometry = { stride: this.stride, padding: this.padding, dilation: this.dilation };
@@ -30,6 +30,10 @@ export class MatrixConv2d extends TuckerLayer {
     let z = conv2d(x, reshape(permute(v, [1, 0]), [r2, inC, kh, kw]), null, geometry);
     z = conv2d(z, reshape(this.core, [r1, r2, 1, 1]), u ? null : this.bias);
     return u ? conv2d(z, reshape(u, [u.shape[0], r1, 1, 1]), this.bias) : z;
+  }
+
+  protected forwardFull(x: Tensor, w: Tensor): Tensor {
+    return conv2d(x, reshape(w, [...this.kernelShape]), this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }
 
   /** The kernel in its 4-D conv shape. */

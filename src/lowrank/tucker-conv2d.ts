@@ -33,7 +33,7 @@ export class TuckerConv2d extends TuckerLayer {
     pair(this.dilation, 'TuckerConv2d', 'dilation', 1);
   }
 
-  forward(x: Tensor): Tensor {
+  protected forwardFactored(x: Tensor): Tensor {
     const [uOut, uIn, uH, uW] = this.factors;
     let z = x;
     if (uIn) z = conv2d(z, reshape(permute(uIn, [1, 0]), [uIn.shape[1], uIn.shape[0], 1, 1]));
@@ -43,6 +43,10 @@ export class TuckerConv2d extends TuckerLayer {
     z = conv2d(z, k, uOut ? null : this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
     if (uOut) z = conv2d(z, reshape(uOut, [uOut.shape[0], uOut.shape[1], 1, 1]), this.bias);
     return z;
+  }
+
+  protected forwardFull(x: Tensor, w: Tensor): Tensor {
+    return conv2d(x, w, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }
 
   fullParamCount(): number {

@@ -18,6 +18,13 @@ export abstract class TuckerLayer extends Module {
   bias: Parameter | null;
   /** Modes whose rank the integrator may change (a subset of the stored modes). */
   adaptModes: number[];
+  /**
+   * When set (by the integrator, for one forward/backward), forward runs the full kernel held in
+   * this leaf tensor instead of the factorised form, so that its `.grad` is ∇_W L. The integrator
+   * does this only where a core unfolding is too ill-conditioned to recover the K-step directions
+   * from the factor gradients (docs/integrator.md, "The K-step directions").
+   */
+  gradientProbe: Tensor | null = null;
 
   constructor(
     readonly fullShape: readonly number[],
@@ -112,4 +119,15 @@ export abstract class TuckerLayer extends Module {
 
   /** Parameters of the same layer held full. */
   abstract fullParamCount(): number;
+
+  /** The layer's forward with a full kernel w of shape fullShape (the gradient probe's path). */
+  protected abstract forwardFull(x: Tensor, w: Tensor): Tensor;
+
+  /** Runs the factorised forward, or the full-kernel forward while a gradient probe is set. */
+  forward(x: Tensor): Tensor {
+    return this.gradientProbe ? this.forwardFull(x, this.gradientProbe) : this.forwardFactored(x);
+  }
+
+  /** The forward through the factors (the cheap path that training normally takes). */
+  protected abstract forwardFactored(x: Tensor): Tensor;
 }

@@ -37,7 +37,7 @@ describe('RankAdaptiveIntegrator on the Gram-SVD route (augmented ranks ≥ GRAM
     const core = randomCore([r0, r0], [out, inp], inp, 'float64', gen);
     const layer = new LowRankLinear([out, inp], core, [randomOrthonormal(out, r0, 'float64', gen), randomOrthonormal(inp, r0, 'float64', gen)], null);
     const lr = 0.5 / beta;
-    const integ = new RankAdaptiveIntegrator(layer, { lr, tau: 0.02 });
+    const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr, tau: 0.02 });
     let first = Infinity;
     let last = Infinity;
     let gramSteps = 0;

@@ -84,7 +84,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
         const y = ls.targets(p.outC);
         const layer = tuckerConv([p.outC, p.inC, p.k, p.k], [Math.min(p.r1, p.outC), Math.min(p.r2, p.inC)], gen, (p.k - 1) / 2);
         const lr = p.lrFactor / ls.beta;
-        const integ = new RankAdaptiveIntegrator(layer, { lr, tau: p.tau, minRank: 1 });
+        const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr, tau: p.tau, minRank: 1 });
         const lossOf = (w: Tensor) => ls.lossOfWeight(w, y);
         for (let step = 0; step < 3; step++) {
           const w0 = layer.fullWeight();
@@ -120,7 +120,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
         const y = ls.targets(p.outC);
         const layer = tuckerConv([p.outC, p.inC, p.k, p.k], [p.outC, p.inC], gen, pad);
         const lr = p.lrFactor / ls.beta;
-        const integ = new RankAdaptiveIntegrator(layer, { lr, tau: 0, minRank: 1, momentum });
+        const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr, tau: 0, minRank: 1, momentum });
         let w = Float64Array.from(layer.fullWeight().data);
         const v = new Float64Array(w.length);
         for (let step = 0; step < 3; step++) {
@@ -145,7 +145,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     const ls = leastSquares(5, 3, gen);
     const y = ls.targets(6);
     const layer = tuckerConv([6, 5, 3, 3], [3, 2], gen);
-    const integ = new RankAdaptiveIntegrator(layer, { lr: 0.5 / ls.beta, tau: 0.1, minRank: 1, momentum: 0.5 });
+    const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.5 / ls.beta, tau: 0.1, minRank: 1, momentum: 0.5 });
     for (let step = 0; step < 80; step++) {
       const w0 = layer.fullWeight();
       integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
@@ -164,7 +164,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
         const ls = leastSquares(p.inC, p.k, gen, 2, 5, pad);
         const y = ls.targets(p.outC);
         const layer = tuckerConv([p.outC, p.inC, p.k, p.k], [Math.min(p.r1, p.outC), Math.min(p.r2, p.inC)], gen, pad);
-        const integ = new RankAdaptiveIntegrator(layer, { lr: p.lrFactor / ls.beta, tau: p.tau + 0.05, minRank, maxRank });
+        const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: p.lrFactor / ls.beta, tau: p.tau + 0.05, minRank, maxRank });
         for (let step = 0; step < 4; step++) {
           integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
           const info = integ.lastInfo[0];
@@ -203,7 +203,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     it('0 < τ < τ*: the ranks fall to (2, 2) and the iterates converge to A', () => {
       for (const seed of [1, 2, 3]) {
         const { a, tauStar, layer, loss } = setup(seed);
-        const integ = new RankAdaptiveIntegrator(layer, { lr: 0.7, tau: tauStar / 2, minRank: 1 });
+        const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.7, tau: tauStar / 2, minRank: 1 });
         for (let s = 0; s < 60; s++) integ.step(loss);
         expect(layer.ranks).toEqual([2, 2, 3, 3]);
         expect(frobDiff(layer.fullWeight().data, a.data)).toBeLessThan(1e-6 * frobNorm(a.data));
@@ -211,13 +211,13 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     });
     it('τ = 0 never prunes, and τ > τ* under-estimates the rank', () => {
       const { layer, loss, tauStar } = setup(4);
-      const integ = new RankAdaptiveIntegrator(layer, { lr: 0.7, tau: 0, minRank: 1 });
+      const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.7, tau: 0, minRank: 1 });
       for (let s = 0; s < 20; s++) {
         integ.step(loss);
         expect(Math.min(layer.ranks[0], layer.ranks[1])).toBeGreaterThanOrEqual(6);
       }
       const over = setup(4);
-      const integ2 = new RankAdaptiveIntegrator(over.layer, { lr: 0.7, tau: tauStar * 1.5, minRank: 1 });
+      const integ2 = new RankAdaptiveIntegrator(over.layer, { integrator: 'bug', lr: 0.7, tau: tauStar * 1.5, minRank: 1 });
       for (let s = 0; s < 60; s++) integ2.step(over.loss);
       expect(Math.min(over.layer.ranks[0], over.layer.ranks[1])).toBeLessThan(2);
     });
@@ -229,7 +229,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
       const ls = leastSquares(4, 3, gen);
       const y = ls.targets(5);
       const layer = tuckerConv([5, 4, 3, 3], [2, 2], gen);
-      const integ = new RankAdaptiveIntegrator(layer, { lr: lr / ls.beta, theta, minRank: 1 });
+      const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: lr / ls.beta, theta, minRank: 1 });
       for (let s = 0; s < steps; s++) integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
       return Float64Array.from(layer.fullWeight().data);
     };
@@ -252,7 +252,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
       const ls = leastSquares(5, 3, gen);
       const y = ls.targets(6);
       const layer = tuckerConv([6, 5, 3, 3], [4, 4], gen);
-      const integ = new RankAdaptiveIntegrator(layer, { lr: 0.5 / ls.beta, tau, minRank: 1 });
+      const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.5 / ls.beta, tau, minRank: 1 });
       for (let s = 0; s < 30; s++) integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
       return layer.ranks[0] * layer.ranks[1];
     });
@@ -261,7 +261,7 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     expect(finalRanks[2]).toBeLessThan(finalRanks[0]);
   });
 
-  it('a numerically singular core (S_i not invertible) is reduced to its numerical rank without changing W, and training goes on', () => {
+  it('a numerically singular core (S_i not invertible) takes its K-step directions from the full-kernel gradient, and training goes on', () => {
     const gen = new Generator(31);
     const ls = leastSquares(4, 3, gen);
     const y = ls.targets(5);
@@ -272,10 +272,12 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
     for (let a = 1; a < 3; a++) for (let k = 0; k < slice; k++) c[a * slice + k] = (a + 1) * c[k];
     const loss = () => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5);
     const l0 = noGrad(loss).item();
-    const integ = new RankAdaptiveIntegrator(layer, { lr: 0.5 / ls.beta, tau: 0, minRank: 1 });
+    const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.5 / ls.beta, tau: 0, minRank: 1 });
     const first = integ.step(loss);
     expect(Math.abs(first - l0)).toBeLessThan(1e-10 * (1 + l0));
-    expect(integ.lastInfo[0].augmentedRanks[0]).toBe(2);
+    // Mode 0 (rank 3 of 5) keeps the K-step's 2 new directions although Mat_0(C) has rank 1.
+    expect(integ.lastInfo[0].augmentedRanks[0]).toBe(5);
+    expect(integ.probeCounts.get('')).toBe(1);
     // A zero core: W = 0, still no NaN and the loss falls.
     layer.core.data.fill(0);
     const start = noGrad(loss).item();
@@ -287,9 +289,9 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
 
   it('rejects bad options and models without low-rank layers', () => {
     const layer = tuckerConv([4, 4, 3, 3], [2, 2], new Generator(1));
-    expect(() => new RankAdaptiveIntegrator(layer, { lr: 0 })).toThrow(/lr must be > 0, got 0/);
-    expect(() => new RankAdaptiveIntegrator(layer, { lr: 0.1, tau: -1 })).toThrow(/tau must be ≥ 0/);
-    const integ = new RankAdaptiveIntegrator(layer, { lr: 0.1 });
+    expect(() => new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0 })).toThrow(/lr must be > 0, got 0/);
+    expect(() => new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.1, tau: -1 })).toThrow(/tau must be ≥ 0/);
+    const integ = new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.1 });
     expect(() => integ.step(() => layer.reconstruct())).toThrow(/closure must return a scalar loss Tensor/);
   });
 });

@@ -1,0 +1,180 @@
+/**
+ * The current point of one Tucker layer as the integrator reads it: core and factors in float64,
+ * the factors' orthonormality repaired when float32 storage has let it drift, and the conditioning
+ * of each core unfolding, which decides how the K-step directions are recovered
+ * (docs/integrator.md, "The K-step directions" and "Drift").
+ */
+import { matmul, matmulTA } from '../linalg/matrix.js';
+import { eighRaw } from '../linalg/eigh.js';
+import { unfoldRaw } from '../tucker/unfold.js';
+import { modeProductRaw } from '../tucker/product.js';
+import type { TuckerLayer } from './tucker-layer.js';
+
+/**
+ * Largest condition number of Mat_i(C) for which the K-step direction Mat_i(G)V_i is recovered
+ * from the factor gradient ∇_{U_i}L = Mat_i(G)V_i S_iᵀ through (Mat_i(C)Mat_i(C)ᵀ)⁻¹: the
+ * Gram matrix then has condition ≤ 1e6, so the solve loses at most ~1e-10 in float64, and the
+ * float32 gradient's rounding (~1e-7 relative) is amplified to at most ~1e-4. Above it, the layer
+ * runs one forward/backward through its full kernel (the gradient probe) instead.
+ */
+export const K_STEP_COND_LIMIT = 1e3;
+
+/** ‖UᵀU − I‖_F above which a stored factor is re-orthonormalised (float32 rounding accumulates). */
+export const DRIFT_LIMIT = 5e-7;
+
+export interface LayerPoint {
+  /** Core shape: r_i on stored modes, n_i where the mode is kept full. */
+  shape: number[];
+  core: Float64Array;
+  /** U_i, n_i × r_i row-major, null where the mode is kept full. */
+  factors: (Float64Array | null)[];
+  /** Per stored mode: ‖U_iᵀU_i − I‖_F as read, before any repair. */
+  drift: number[];
+  /** Whether any factor was re-orthonormalised (the point W is unchanged up to rounding). */
+  repaired: boolean;
+}
+
+/** Reads a layer's point in float64 and re-orthonormalises factors whose drift passed DRIFT_LIMIT. */
+export function readPoint(layer: TuckerLayer): LayerPoint {
+  const shape = layer.ranks;
+  let core: Float64Array = Float64Array.from(layer.core.data);
+  const factors: (Float64Array | null)[] = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
+  const drift = factors.map(() => 0);
+  let repaired = false;
+  factors.forEach((u, i) => {
+    if (!u) return;
+    const n = layer.fullShape[i];
+    const r = shape[i];
+    const gram = matmulTA(u, n, r, u, r);
+    let d2 = 0;
+    for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) d2 += (gram[a * r + b] - (a === b ? 1 : 0)) ** 2;
+    drift[i] = Math.sqrt(d2);
+    if (drift[i] <= DRIFT_LIMIT) return;
+    // Polar repair: U = U'·(UᵀU)^½ with U' orthonormal, so C ×_i (UᵀU)^½ keeps W = C ×_i U exactly.
+    const { values, vectors } = eighRaw(gram, r);
+    const half = new Float64Array(r * r);
+    const invHalf = new Float64Array(r * r);
+    for (let a = 0; a < r; a++) {
+      for (let b = 0; b < r; b++) {
+        let h = 0;
+        let ih = 0;
+        for (let k = 0; k < r; k++) {
+          const w = vectors[a * r + k] * vectors[b * r + k];
+          const s = Math.sqrt(Math.max(values[k], 0));
+          h += w * s;
+          ih += s > 0 ? w / s : 0;
+        }
+        half[a * r + b] = h;
+        invHalf[a * r + b] = ih;
+      }
+    }
+    factors[i] = matmul(u, n, r, invHalf, r);
+    core = modeProductRaw(core, shape, half, r, i).data;
+    repaired = true;
+  });
+  return { shape, core, factors, drift, repaired };
+}
+
+/** The Gram matrix Mat_i(C)·Mat_i(C)ᵀ (r_i × r_i) and the unfolding itself. */
+export function unfoldingGram(core: Float64Array, shape: readonly number[], i: number): { unfolded: Float64Array; gram: Float64Array } {
+  const rows = shape[i];
+  const cols = core.length / rows;
+  const unfolded = unfoldRaw(core, shape, i);
+  const gram = new Float64Array(rows * rows);
+  for (let a = 0; a < rows; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      const oa = a * cols;
+      const ob = b * cols;
+      for (let c = 0; c < cols; c++) s += unfolded[oa + c] * unfolded[ob + c];
+      gram[a * rows + b] = s;
+      gram[b * rows + a] = s;
+    }
+  }
+  return { unfolded, gram };
+}
+
+/**
+ * Cholesky factor L (lower, row-major) of a symmetric positive definite matrix, or null when a
+ * pivot is not positive (the matrix is singular to working precision).
+ */
+export function cholesky(a: Float64Array, n: number): Float64Array | null {
+  const l = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= l[j * n + k] * l[j * n + k];
+    if (!(d > 0)) return null;
+    const ljj = Math.sqrt(d);
+    l[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = s / ljj;
+    }
+  }
+  return l;
+}
+
+/** Solves L·Lᵀ·X = B in place for B (n × c, row-major). */
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < i; k++) {
+      const f = l[i * n + k];
+      if (f !== 0) for (let j = 0; j < c; j++) b[i * c + j] -= f * b[k * c + j];
+    }
+    const d = l[i * n + i];
+    for (let j = 0; j < c; j++) b[i * c + j] /= d;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    for (let k = i + 1; k < n; k++) {
+      const f = l[k * n + i];
+      if (f !== 0) for (let j = 0; j < c; j++) b[i * c + j] -= f * b[k * c + j];
+    }
+    const d = l[i * n + i];
+    for (let j = 0; j < c; j++) b[i * c + j] /= d;
+  }
+}
+
+/**
+ * The 2-norm condition number of Mat_i(C), √(λ_max/λ_min) of its Gram matrix, estimated by 30
+ * steps each of power and inverse iteration (the Cholesky factor does the inverse); Infinity where
+ * the Gram matrix is not numerically positive definite. An estimate from below that converges fast
+ * for the clustered small-rank spectra met here; the guard needs its order of magnitude only.
+ */
+export function gramCondition(gram: Float64Array, l: Float64Array | null, n: number): number {
+  if (!l) return Infinity;
+  if (n === 1) return 1;
+  const v = new Float64Array(n);
+  const w = new Float64Array(n);
+  const normalise = (x: Float64Array): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * x[i];
+    const nrm = Math.sqrt(s);
+    for (let i = 0; i < n; i++) x[i] /= nrm;
+    return nrm;
+  };
+  // A fixed, deterministic start with a component along every direction.
+  for (let i = 0; i < n; i++) v[i] = 1 + i / n;
+  normalise(v);
+  let lmax = 0;
+  for (let it = 0; it < 30; it++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += gram[i * n + j] * v[j];
+      w[i] = s;
+    }
+    lmax = normalise(w);
+    v.set(w);
+  }
+  for (let i = 0; i < n; i++) v[i] = 1 - i / (2 * n);
+  normalise(v);
+  let inv = 0;
+  for (let it = 0; it < 30; it++) {
+    w.set(v);
+    choleskySolve(l, n, w, 1);
+    inv = normalise(w);
+    v.set(w);
+  }
+  const lmin = 1 / inv;
+  return lmin > 0 ? Math.sqrt(lmax / lmin) : Infinity;
+}

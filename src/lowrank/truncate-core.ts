@@ -1,0 +1,158 @@
+/**
+ * The last part of every integrator step: truncation of the updated augmented core Ĉ1 by HOSVD at
+ * a per-mode tolerance ϑ_i, the new bases Û_i P_i and core Ĉ1 ×_i P_iᵀ, and the velocity projected
+ * alike (docs/integrator.md, "Truncation").
+ *
+ * Route: the SVD of each unfolding is taken through its Gram matrix where both sides are at least
+ * GRAM_SVD_MIN_SIDE (about 4× faster than Jacobi), but only where the cut it decides lies well
+ * above the Gram route's noise (GRAM_SVD_FLOOR·σ₁): below it, the spectrum there is noise and the
+ * mode is recomputed by one-sided Jacobi. So τ = 0 prunes nothing but values at Jacobi's rounding
+ * level, on any route.
+ */
+import { frob, matmul, sliceCols, transpose } from '../linalg/matrix.js';
+import { svdRaw, truncationRank } from '../linalg/svd.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../linalg/svd-gram.js';
+import { unfoldRaw } from '../tucker/unfold.js';
+import { modeProductRaw } from '../tucker/product.js';
+
+/** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
+export const JACOBI_FLOOR = 1e-14;
+
+/** A Gram-route cut must lie this far above GRAM_SVD_FLOOR·‖Ĉ1‖ to be trusted. */
+export const GRAM_CUT_MARGIN = 100;
+
+export interface TruncationInput {
+  /** Shape of Ĉ1 (augmented ranks; n_i on modes kept full). */
+  shape: number[];
+  c1: Float64Array;
+  /** Û_i (n_i × shape[i]) per stored mode, null where the mode is kept full. */
+  bases: (Float64Array | null)[];
+  fullShape: readonly number[];
+  /** Per mode: the tolerance ϑ_i when the mode adapts, or null to keep rank `keep[i]`. */
+  thresholds: (number | null)[];
+  keep: number[];
+  /** Per mode: [minRank, maxRank] for adapted modes. */
+  bounds: [number, number][];
+  velocity: Float64Array | null;
+}
+
+export interface TruncationResult {
+  coreShape: number[];
+  core: Float64Array;
+  factors: (Float64Array | null)[];
+  velocity: Float64Array | null;
+  /** ‖Ĉ1 − C_new ×_i P_i‖_F. */
+  truncationError: number;
+  /** (Σ_i tail_i(r_i)²)^½ over the stored modes. */
+  tailBound: number;
+  /** Per mode, which route gave the spectrum ('jacobi' | 'gram'), null where not stored. */
+  routes: ('jacobi' | 'gram' | null)[];
+}
+
+interface ModeSpectrum {
+  u: Float64Array;
+  s: Float64Array;
+  route: 'jacobi' | 'gram';
+}
+
+function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): ModeSpectrum {
+  const rows = shape[i];
+  const cols = c1.length / rows;
+  const svd = svdRaw(unfoldRaw(c1, shape, i), rows, cols, { wantU: true, wantV: false });
+  return { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
+}
+
+/** Kept rank of one adapted mode: the tail rule at max(ϑ, Jacobi floor), clamped to its bounds. */
+function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number, number]): number {
+  const r = truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
+  return Math.min(s.length, hi, Math.max(lo, r));
+}
+
+export function truncateCore(input: TruncationInput): TruncationResult {
+  const { shape, c1, bases, fullShape, thresholds, keep, bounds } = input;
+  let velocity = input.velocity;
+  const norm = frob(c1);
+  const d = shape.length;
+  const spectra: (ModeSpectrum | null)[] = new Array(d).fill(null);
+  const ranks = shape.slice();
+  // A small matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one Jacobi SVD gives both sides.
+  if (d === 2 && bases[0] && bases[1] && Math.min(shape[0], shape[1]) < GRAM_SVD_MIN_SIDE) {
+    const svd = svdRaw(c1, shape[0], shape[1]);
+    spectra[0] = { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
+    spectra[1] = { u: svd.v as Float64Array, s: svd.s, route: 'jacobi' };
+  }
+  for (let i = 0; i < d; i++) {
+    if (!bases[i]) continue;
+    const rows = shape[i];
+    const cols = c1.length / rows;
+    let sp = spectra[i];
+    if (!sp) sp = Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
+    const theta = thresholds[i];
+    let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
+    if (sp.route === 'gram' && r < sp.s.length) {
+      // The cut separates σ_{r-1} (kept) from σ_r (dropped): trust it only above the Gram noise.
+      const cut = Math.max(theta ?? 0, sp.s[r]);
+      if (cut < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm) {
+        sp = jacobiLeft(c1, shape, i);
+        r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
+      }
+    }
+    spectra[i] = sp;
+    ranks[i] = r;
+  }
+  // A matrix has one rank: r_i ≤ Π_{j≠i} r_j.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const total = ranks.reduce((p, r) => p * r, 1);
+    for (let i = 0; i < d; i++) {
+      const others = total / ranks[i];
+      if (bases[i] && ranks[i] > others) {
+        ranks[i] = others;
+        changed = true;
+        break;
+      }
+    }
+  }
+
+  let core: Float64Array = c1;
+  let coreShape = shape.slice();
+  let tail2 = 0;
+  const factors: (Float64Array | null)[] = [];
+  const projections: (Float64Array | null)[] = new Array(d).fill(null);
+  for (let i = 0; i < d; i++) {
+    const sp = spectra[i];
+    const basis = bases[i];
+    if (!sp || !basis) {
+      factors.push(null);
+      continue;
+    }
+    const rows = shape[i];
+    const k = sp.s.length;
+    for (let j = ranks[i]; j < k; j++) tail2 += sp.s[j] ** 2;
+    const p = sliceCols(sp.u, rows, k, 0, ranks[i]);
+    projections[i] = p;
+    const pt = transpose(p, rows, ranks[i]);
+    core = modeProductRaw(core, coreShape, pt, ranks[i], i).data;
+    if (velocity) velocity = modeProductRaw(velocity, coreShape, pt, ranks[i], i).data;
+    coreShape = coreShape.slice();
+    coreShape[i] = ranks[i];
+    factors.push(matmul(basis, fullShape[i], rows, p, ranks[i]));
+  }
+  // ε = ‖Ĉ1 − C_new ×_i P_i‖ in the augmented coordinates (the bases Û are orthonormal), formed
+  // directly: ‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny.
+  let lifted: Float64Array = core;
+  let liftedShape = coreShape;
+  for (let i = 0; i < d; i++) {
+    const p = projections[i];
+    if (!p) continue;
+    const back = modeProductRaw(lifted, liftedShape, p, shape[i], i);
+    lifted = back.data;
+    liftedShape = back.shape;
+  }
+  let err2 = 0;
+  for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
+  return {
+    coreShape, core, factors, velocity, truncationError: Math.sqrt(err2), tailBound: Math.sqrt(tail2),
+    routes: spectra.map((s) => (s ? s.route : null)),
+  };
+}
