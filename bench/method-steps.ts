@@ -48,8 +48,11 @@ const run = (label: string, name: string, options: Omit<MethodOptions, 'lr'>, st
   process.stderr.write(`${label}: ${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
 };
 run('full', 'full', {}, 30, { step: [5, 30] });
-run('tdlrt (τ = 0.1)', 'tdlrt', adaptive, 50, { 'warm-up (τ = 0, ranks at their caps)': [3, 20], 'after the warm-up': [25, 50] });
-run('dlrt-matrix (τ = 0.1)', 'dlrt-matrix', adaptive, 50, { 'warm-up (τ = 0, ranks at their caps)': [3, 20], 'after the warm-up': [25, 50] });
+for (const integrator of ['parallel', 'bug'] as const) {
+  const windows: Record<string, [number, number]> = { 'warm-up (τ = 0, ranks at their caps)': [3, 20], 'after the warm-up': [25, 50] };
+  run(`tdlrt (τ = 0.1, ${integrator})`, 'tdlrt', { ...adaptive, integrator }, 50, windows);
+  run(`dlrt-matrix (τ = 0.1, ${integrator})`, 'dlrt-matrix', { ...adaptive, integrator }, 50, windows);
+}
 run('trp (e = 0.95, m = 20)', 'trp', { trpEnergy: 0.95, trpInterval: 20 }, 63, { 'step, truncation amortised': [3, 63] });
 run('lra (S_D = 200)', 'lra', { budget, lraInterval: 200 }, 30, { step: [5, 30] });
 run('tucker-fixed', 'tucker-fixed', { budget }, 30, { step: [5, 30] });

@@ -9,11 +9,12 @@
  * mode is recomputed by one-sided Jacobi. So τ = 0 prunes nothing but values at Jacobi's rounding
  * level, on any route.
  */
-import { frob, matmul, sliceCols, transpose } from '../linalg/matrix.js';
+import { frob, matmul, matmulTA, sliceCols, transpose } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
+import { cholesky } from './layer-point.js';
 
 /** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
 export const JACOBI_FLOOR = 1e-14;
@@ -53,6 +54,47 @@ interface ModeSpectrum {
   u: Float64Array;
   s: Float64Array;
   route: 'jacobi' | 'gram';
+  /** Vectors derived from the other side (V = ĈᵀUΣ⁻¹): re-orthonormalise the kept ones. */
+  derived?: boolean;
+}
+
+/**
+ * Both sides of a matrix core from one Gram eigendecomposition (of the smaller side): the other
+ * side's vectors are Ĉᵀu_k/σ_k. They are accurate where σ_k is resolved, which is where a trusted
+ * cut keeps them (gramCutTrusted), and are re-orthonormalised once kept.
+ */
+function matrixByGram(c1: Float64Array, m: number, n: number): [ModeSpectrum, ModeSpectrum] {
+  const wide = m <= n;
+  const a = wide ? c1 : transpose(c1, m, n);
+  const rows = wide ? m : n;
+  const cols = wide ? n : m;
+  const left = leftSvdByGram(a, rows, cols);
+  const k = left.uCols;
+  const other = matmulTA(a, rows, cols, left.u, k); // cols × k = Aᵀ U
+  for (let j = 0; j < k; j++) {
+    const sj = left.s[j];
+    for (let i = 0; i < cols; i++) other[i * k + j] = sj > 0 ? other[i * k + j] / sj : 0;
+  }
+  const first: ModeSpectrum = { u: left.u, s: left.s, route: 'gram' };
+  const second: ModeSpectrum = { u: other, s: left.s, route: 'gram', derived: true };
+  return wide ? [first, second] : [second, first];
+}
+
+/** Orthonormalises the columns of p (rows × c) in place by Cholesky QR; they are nearly orthonormal already. */
+function reorthonormalize(p: Float64Array, rows: number, c: number): void {
+  const gram = matmulTA(p, rows, c, p, c);
+  const l = cholesky(gram, c);
+  if (!l) return;
+  // p ← p·L⁻ᵀ, row by row: solve L·xᵀ = rowᵀ.
+  const row = new Float64Array(c);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < c; j++) {
+      let v = p[i * c + j];
+      for (let k = 0; k < j; k++) v -= l[j * c + k] * row[k];
+      row[j] = v / l[j * c + j];
+    }
+    p.set(row, i * c);
+  }
 }
 
 function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): ModeSpectrum {
@@ -68,6 +110,18 @@ function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number,
   return Math.min(s.length, hi, Math.max(lo, r));
 }
 
+/**
+ * Whether a Gram-route cut at rank r (some values dropped) can be trusted. The Gram route resolves
+ * σ down to about GRAM_SVD_FLOOR·‖Ĉ1‖: a tolerance above that level (with a margin) is decided on
+ * resolved values; a cut set by a clamp (a rank cap) keeps an accurate subspace as long as the
+ * smallest value kept is resolved. Otherwise the cut would fall among noise: take Jacobi.
+ */
+function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: number): boolean {
+  const resolved = GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
+  if (theta !== null && theta >= resolved) return true;
+  return r > 0 && s[r - 1] >= resolved && truncationRank(s, Math.max(theta ?? 0, JACOBI_FLOOR * norm)) > r;
+}
+
 export function truncateCore(input: TruncationInput): TruncationResult {
   const { shape, c1, bases, fullShape, thresholds, keep, bounds } = input;
   let velocity = input.velocity;
@@ -75,11 +129,15 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   const d = shape.length;
   const spectra: (ModeSpectrum | null)[] = new Array(d).fill(null);
   const ranks = shape.slice();
-  // A small matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one Jacobi SVD gives both sides.
-  if (d === 2 && bases[0] && bases[1] && Math.min(shape[0], shape[1]) < GRAM_SVD_MIN_SIDE) {
-    const svd = svdRaw(c1, shape[0], shape[1]);
-    spectra[0] = { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
-    spectra[1] = { u: svd.v as Float64Array, s: svd.s, route: 'jacobi' };
+  // A matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one SVD gives both sides.
+  if (d === 2 && bases[0] && bases[1]) {
+    if (Math.min(shape[0], shape[1]) < GRAM_SVD_MIN_SIDE) {
+      const svd = svdRaw(c1, shape[0], shape[1]);
+      spectra[0] = { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
+      spectra[1] = { u: svd.v as Float64Array, s: svd.s, route: 'jacobi' };
+    } else {
+      [spectra[0], spectra[1]] = matrixByGram(c1, shape[0], shape[1]);
+    }
   }
   for (let i = 0; i < d; i++) {
     if (!bases[i]) continue;
@@ -89,13 +147,10 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     if (!sp) sp = Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
     const theta = thresholds[i];
     let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
-    if (sp.route === 'gram' && r < sp.s.length) {
-      // The cut separates σ_{r-1} (kept) from σ_r (dropped): trust it only above the Gram noise.
-      const cut = Math.max(theta ?? 0, sp.s[r]);
-      if (cut < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm) {
-        sp = jacobiLeft(c1, shape, i);
-        r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
-      }
+    const derivedUnresolved = sp.derived === true && r > 0 && sp.s[r - 1] < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
+    if (sp.route === 'gram' && ((r < sp.s.length && !gramCutTrusted(sp.s, r, theta, norm)) || derivedUnresolved)) {
+      sp = jacobiLeft(c1, shape, i);
+      r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
     }
     spectra[i] = sp;
     ranks[i] = r;
@@ -130,6 +185,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     const k = sp.s.length;
     for (let j = ranks[i]; j < k; j++) tail2 += sp.s[j] ** 2;
     const p = sliceCols(sp.u, rows, k, 0, ranks[i]);
+    if (sp.derived) reorthonormalize(p, rows, ranks[i]);
     projections[i] = p;
     const pt = transpose(p, rows, ranks[i]);
     core = modeProductRaw(core, coreShape, pt, ranks[i], i).data;
