@@ -10,7 +10,8 @@ import { modeProductRaw } from '../tucker/product.js';
 import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.js';
 import { directionsFromFactorGrad, directionsFromKernelGrad, type ModeDirections } from './kstep.js';
 import { cholesky, gramCondition, K_STEP_COND_LIMIT, readPoint, unfoldingGram, type LayerPoint } from './layer-point.js';
-import { truncateCore } from './truncate-core.js';
+import { truncateCore, unfoldingSpectrum } from './truncate-core.js';
+import { truncationRank } from '../linalg/svd.js';
 import { TuckerLayer } from './tucker-layer.js';
 
 export interface IntegratorOptions {
@@ -35,6 +36,12 @@ export interface IntegratorOptions {
    * step) or 'bug' (the paper's two-pass augmented basis-update & Galerkin step).
    */
   integrator?: IntegratorKind;
+  /**
+   * When the tolerance first applies after a warm-up (warmupSteps > 0), truncate every layer at
+   * once to the ranks that repeating the truncation rule on the current point reaches
+   * (settleRanks), instead of shedding the warm-up's spectrum a tail of τ‖Ĉ‖ per step. Default false.
+   */
+  settleAfterWarmup?: boolean;
 }
 
 export const INTEGRATOR_KINDS = ['bug', 'parallel'] as const;
@@ -47,8 +54,8 @@ export interface LayerStepInfo {
   ranks: number[];
   /** Ranks of the augmented core Ĉ1. */
   augmentedRanks: number[];
-  /** ‖Ĉ1 ×Û − C_new ×U_new‖F, the error of the truncation. */
-  truncationError: number;
+  /** ‖Ĉ1 ×Û − C_new ×U_new‖F, the error of the truncation (computed when first read). */
+  readonly truncationError: number;
   /** (Σ_i tail_i(r_i)²)^½ over the truncated modes: the HOSVD bound on truncationError. */
   tailBound: number;
   /** ϑ_i per mode (0 where the mode does not adapt). */
@@ -117,6 +124,9 @@ export class RankAdaptiveIntegrator {
   warmupSteps: number;
   /** Which step this integrator takes (see IntegratorOptions.integrator). */
   readonly kind: IntegratorKind;
+  readonly settleAfterWarmup: boolean;
+  /** What settleRanks did, if it ran: the step and the ranks before and after, per layer. */
+  settled: { step: number; before: Record<string, number[]>; after: Record<string, number[]> } | null = null;
   stepCount = 0;
   /** Per layer, what the last step did. */
   lastInfo: LayerStepInfo[] = [];
@@ -146,6 +156,7 @@ export class RankAdaptiveIntegrator {
     if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) throw new Error(`${name}: warmupSteps must be an integer ≥ 0, got ${options.warmupSteps}`);
     this.kind = options.integrator ?? 'parallel';
     if (!INTEGRATOR_KINDS.includes(this.kind)) throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
+    this.settleAfterWarmup = options.settleAfterWarmup ?? false;
     this.layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
     if (this.layers.length === 0) throw new Error(`${name}: the model has no low-rank layers; convert it with lowrank.factorize first`);
     const lowRank = new Set<Parameter>();
@@ -175,6 +186,7 @@ export class RankAdaptiveIntegrator {
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
+    if (this.settleAfterWarmup && this.warmupSteps > 0 && this.stepCount === this.warmupSteps && this.tau > 0) this.settleRanks();
     const prepared = this.layers.map(([, layer]) => this.prepare(layer));
     let lossBefore: number;
     let grads: LayerGradients[];
@@ -286,6 +298,48 @@ export class RankAdaptiveIntegrator {
     return { point, coreGrad, modes, probed: false };
   }
 
+  /**
+   * Truncates every layer at once to the ranks that the truncation rule reaches when repeated on
+   * the current point (docs/integrator.md, "No pruning cliff"). After a warm-up at τ = 0 the
+   * spectra hold a flat bulk that one truncation sheds only a tail of τ‖C‖ of, so the steps that
+   * follow run for tens of steps at near-full rank, each repeating the same cut on a point the
+   * gradient barely moves (new directions of size λ‖P_T G‖ ≪ τ‖C‖ never survive it). Per adapted
+   * mode: r ← rank of the tail rule on σ_1..σ_r at τ·(Σ_{k≤r} σ_k²)^½, clamped to [minRank,
+   * maxRank], until it stops falling; then one HOSVD truncation to those ranks (velocity projected
+   * alike).
+   */
+  settleRanks(tau: number = this.tau): Record<string, number[]> {
+    if (!(tau >= 0 && tau < 1)) throw new Error(`RankAdaptiveIntegrator.settleRanks: tau must be ≥ 0 and < 1, got ${tau}`);
+    const before = this.ranks();
+    for (const [name, layer] of this.layers) {
+      const point = readPoint(layer);
+      const keep = point.shape.slice();
+      point.factors.forEach((u, i) => {
+        if (!u || !layer.adaptModes.includes(i)) return;
+        const rows = point.shape[i];
+        const s = unfoldingSpectrum(point.core, point.shape, i);
+        let r = s.length;
+        const hi = this.maxRankOf(name, i, layer.fullShape[i]);
+        for (;;) {
+          let e = 0;
+          for (let k = 0; k < r; k++) e += s[k] * s[k];
+          const next = Math.min(hi, Math.max(this.minRank, truncationRank(s.subarray(0, r), tau * Math.sqrt(e))));
+          if (next >= r) break;
+          r = next;
+        }
+        keep[i] = Math.min(rows, r);
+      });
+      const t = truncateCore({
+        shape: point.shape, c1: point.core, bases: point.factors, fullShape: layer.fullShape, thresholds: point.shape.map(() => null), keep,
+        bounds: point.shape.map((n) => [1, n]), velocity: this.velocity.get(layer) ?? null,
+      });
+      this.install(layer, t.core, t.coreShape, t.factors);
+      if (t.velocity) this.velocity.set(layer, t.velocity);
+    }
+    this.settled = { step: this.stepCount, before, after: this.ranks() };
+    return this.settled.after;
+  }
+
   /** Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) (heavy-ball: v = μv + g + wd·Ĉ0, Ĉ1 = Ĉ0 − λv), then the truncation. */
   private updateAndTruncate(name: string, layer: TuckerLayer, a: AugmentedPoint, g: Float64Array, tauNow: number): LayerStepInfo {
     const lr = this.lr;
@@ -318,7 +372,10 @@ export class RankAdaptiveIntegrator {
     if (t.velocity) this.velocity.set(layer, t.velocity);
     else this.velocity.delete(layer);
     return {
-      name, ranks: t.coreShape, augmentedRanks: a.shape, truncationError: t.truncationError, tailBound: t.tailBound, thresholds,
+      name, ranks: t.coreShape, augmentedRanks: a.shape, tailBound: t.tailBound, thresholds,
+      get truncationError() {
+        return t.truncationError();
+      },
       galerkinGradNorm: frob(g), liftedCore: a.core, updatedCore: c1, augmentedBases: a.bases,
     };
   }

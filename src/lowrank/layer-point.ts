@@ -4,7 +4,7 @@
  * of each core unfolding, which decides how the K-step directions are recovered
  * (docs/integrator.md, "The K-step directions" and "Drift").
  */
-import { matmul, matmulTA } from '../linalg/matrix.js';
+import { matmul, matmulTA, matmulTB } from '../linalg/matrix.js';
 import { eighRaw } from '../linalg/eigh.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
@@ -80,17 +80,7 @@ export function unfoldingGram(core: Float64Array, shape: readonly number[], i: n
   const rows = shape[i];
   const cols = core.length / rows;
   const unfolded = unfoldRaw(core, shape, i);
-  const gram = new Float64Array(rows * rows);
-  for (let a = 0; a < rows; a++) {
-    for (let b = 0; b <= a; b++) {
-      let s = 0;
-      const oa = a * cols;
-      const ob = b * cols;
-      for (let c = 0; c < cols; c++) s += unfolded[oa + c] * unfolded[ob + c];
-      gram[a * rows + b] = s;
-      gram[b * rows + a] = s;
-    }
-  }
+  const gram = matmulTB(unfolded, rows, cols, unfolded, rows);
   return { unfolded, gram };
 }
 

@@ -42,8 +42,8 @@ export interface TruncationResult {
   core: Float64Array;
   factors: (Float64Array | null)[];
   velocity: Float64Array | null;
-  /** ‖Ĉ1 − C_new ×_i P_i‖_F. */
-  truncationError: number;
+  /** ‖Ĉ1 − C_new ×_i P_i‖_F, computed on first call. */
+  truncationError: () => number;
   /** (Σ_i tail_i(r_i)²)^½ over the stored modes. */
   tailBound: number;
   /** Per mode, which route gave the spectrum ('jacobi' | 'gram'), null where not stored. */
@@ -104,6 +104,15 @@ function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): Mode
   return { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
 }
 
+/** Singular values of Mat_i(C), by the Gram route where both sides are large (a tolerance-level cut needs no more). */
+export function unfoldingSpectrum(c: Float64Array, shape: readonly number[], i: number): Float64Array {
+  const rows = shape[i];
+  const cols = c.length / rows;
+  const unfolded = unfoldRaw(c, shape, i);
+  if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return leftSvdByGram(unfolded, rows, cols).s;
+  return svdRaw(unfolded, rows, cols, { wantU: false, wantV: false }).s;
+}
+
 /** Kept rank of one adapted mode: the tail rule at max(ϑ, Jacobi floor), clamped to its bounds. */
 function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number, number]): number {
   const r = truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
@@ -139,12 +148,19 @@ export function truncateCore(input: TruncationInput): TruncationResult {
       [spectra[0], spectra[1]] = matrixByGram(c1, shape[0], shape[1]);
     }
   }
-  for (let i = 0; i < d; i++) {
-    if (!bases[i]) continue;
+  const spectrumOf = (i: number): ModeSpectrum => {
     const rows = shape[i];
     const cols = c1.length / rows;
+    return Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
+  };
+  // A mode asked to keep everything (tolerance 0, or a kept rank at least its size, within its cap)
+  // needs no SVD: its basis stays Û_i, unless the feasibility clamp below lowers its rank.
+  const whole = (i: number): boolean => spectra[i] === null && (thresholds[i] === null ? keep[i] >= shape[i] : thresholds[i] === 0 && shape[i] <= bounds[i][1]);
+  for (let i = 0; i < d; i++) {
+    if (!bases[i]) continue;
+    if (whole(i)) continue;
     let sp = spectra[i];
-    if (!sp) sp = Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
+    if (!sp) sp = spectrumOf(i);
     const theta = thresholds[i];
     let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
     const derivedUnresolved = sp.derived === true && r > 0 && sp.s[r - 1] < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
@@ -169,6 +185,8 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     }
   }
 
+  for (let i = 0; i < d; i++) if (bases[i] && !spectra[i] && ranks[i] < shape[i]) spectra[i] = spectrumOf(i);
+
   let core: Float64Array = c1;
   let coreShape = shape.slice();
   let tail2 = 0;
@@ -177,8 +195,13 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   for (let i = 0; i < d; i++) {
     const sp = spectra[i];
     const basis = bases[i];
-    if (!sp || !basis) {
+    if (!basis) {
       factors.push(null);
+      continue;
+    }
+    if (!sp) {
+      // Kept whole: P_i = I.
+      factors.push(basis);
       continue;
     }
     const rows = shape[i];
@@ -195,20 +218,27 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     factors.push(matmul(basis, fullShape[i], rows, p, ranks[i]));
   }
   // ε = ‖Ĉ1 − C_new ×_i P_i‖ in the augmented coordinates (the bases Û are orthonormal), formed
-  // directly: ‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny.
-  let lifted: Float64Array = core;
-  let liftedShape = coreShape;
-  for (let i = 0; i < d; i++) {
-    const p = projections[i];
-    if (!p) continue;
-    const back = modeProductRaw(lifted, liftedShape, p, shape[i], i);
-    lifted = back.data;
-    liftedShape = back.shape;
-  }
-  let err2 = 0;
-  for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
+  // directly (‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny), and only when read:
+  // it costs as much as the projections themselves and only the checks read it.
+  let error: number | null = null;
+  const truncationError = (): number => {
+    if (error !== null) return error;
+    let lifted: Float64Array = core;
+    let liftedShape = coreShape;
+    for (let i = 0; i < d; i++) {
+      const p = projections[i];
+      if (!p) continue;
+      const back = modeProductRaw(lifted, liftedShape, p, shape[i], i);
+      lifted = back.data;
+      liftedShape = back.shape;
+    }
+    let err2 = 0;
+    for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
+    error = Math.sqrt(err2);
+    return error;
+  };
   return {
-    coreShape, core, factors, velocity, truncationError: Math.sqrt(err2), tailBound: Math.sqrt(tail2),
+    coreShape, core, factors, velocity, truncationError, tailBound: Math.sqrt(tail2),
     routes: spectra.map((s) => (s ? s.route : null)),
   };
 }

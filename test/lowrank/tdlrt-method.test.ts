@@ -6,6 +6,8 @@ import { maxAbsDiff } from '../helpers.js';
 import { rankReport } from '../../src/lowrank/rank-report.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/layers.js';
 import { randn } from '../../src/tensor/creation.js';
+import { svdRaw } from '../../src/linalg/svd.js';
+import { unfoldRaw } from '../../src/tucker/unfold.js';
 import { Generator } from '../../src/tensor/random.js';
 
 function net(seed: number) {
@@ -18,7 +20,7 @@ describe('TdlrtMethod', () => {
     const g = new Generator(3);
     const x = randn([16, 1, 8, 8], { generator: g });
     const y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
-    const method = new TdlrtMethod({ lr: 0.05, tau: 0.3, warmupSteps: 3 });
+    const method = new TdlrtMethod({ lr: 0.05, tau: 0.3, warmupSteps: 3, settle: false });
     const model = method.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
     const reference = new FullMethod({ lr: 0.05 });
     const refModel = reference.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
@@ -40,6 +42,45 @@ describe('TdlrtMethod', () => {
     expect(after.params).toBeLessThan(rep.params);
     expect(Number.isFinite(method.step(x, y).loss)).toBe(true);
   });
+  it('settles the ranks at the switch: the fixed point of the truncation rule on the trained weights, computed here from their unfoldings', () => {
+    const g = new Generator(3);
+    const x = randn([16, 1, 8, 8], { generator: g });
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+    const tau = 0.3;
+    const method = new TdlrtMethod({ lr: 0.05, tau, warmupSteps: 3, minRank: 1 });
+    const model = method.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
+    const reference = new FullMethod({ lr: 0.05 });
+    const refModel = reference.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
+    for (let s = 0; s < 3; s++) {
+      method.step(x, y);
+      reference.step(x, y);
+    }
+    const fixedPoint = (sigma: Float64Array): number => {
+      let r = sigma.length;
+      for (;;) {
+        let e = 0;
+        for (let k = 0; k < r; k++) e += sigma[k] ** 2;
+        // Smallest rank whose tail within σ_1..σ_r has norm ≤ τ·(Σ_{k≤r} σ_k²)^½, at least 1.
+        let next = r;
+        let tail = 0;
+        while (next > 1 && Math.sqrt(tail + sigma[next - 1] ** 2) <= tau * Math.sqrt(e)) tail += sigma[--next] ** 2;
+        if (next >= r) return r;
+        r = next;
+      }
+    };
+    const layers = refModel.namedModules().filter(([n]) => n === '2' || n === '5');
+    const expected = layers.map(([, m]) => {
+      const w = (m as unknown as { weight: { data: Float32Array; shape: number[] } }).weight;
+      const shape = w.shape;
+      const data = Float64Array.from(w.data);
+      return [0, 1].map((i) => fixedPoint(svdRaw(unfoldRaw(data, shape, i), shape[i], data.length / shape[i], { wantU: false, wantV: false }).s));
+    });
+    const settled = rankReport(model).layers.map((l) => l.ranks.slice(0, 2));
+    // A matrix has one rank: min of the two modes' fixed points.
+    expect(settled).toEqual([expected[0], [Math.min(...expected[1]), Math.min(...expected[1])]]);
+    expect(method.state?.settled?.before).toEqual({ '2': [8, 4, 3, 3], '5': [16, 16] });
+  });
+
   it("the 'integrator' warm-up holds tau at 0 and starts from the factorised model", () => {
     const g = new Generator(4);
     const x = randn([8, 1, 8, 8], { generator: g });

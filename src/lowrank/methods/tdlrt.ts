@@ -22,13 +22,20 @@ export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
    * restart at the switch.
    */
   warmup?: 'integrator' | 'full';
+  /**
+   * After the warm-up, truncate at once to the ranks that repeating the truncation rule reaches
+   * (RankAdaptiveIntegrator.settleRanks) instead of pruning a tail of τ‖C‖ per step for tens of
+   * steps at near-full rank (default true).
+   */
+  settle?: boolean;
   /** How the model is factorised at the start (default: Tucker convs, matrix linears, random init, ratio 0.2). */
   factorize?: FactorizeOptions;
 }
 
 /**
  * TDLRT: Tucker convolutions (and low-rank linears) trained from scratch by the rank-adaptive
- * integrator, two passes per batch, ranks chosen by the relative tolerance tau.
+ * integrator (one pass per batch with the default 'parallel' step, two with 'bug'), ranks chosen
+ * by the relative tolerance tau.
  */
 export class TdlrtMethod implements TrainingMethod {
   readonly name: string = 'tdlrt';
@@ -83,8 +90,8 @@ export class TdlrtMethod implements TrainingMethod {
 
   private startIntegrator(model: Module, warmupSteps: number): void {
     // Defaults after the spread: an option present but undefined (createMethod passes them so) must not erase them.
-    const { momentum = 0.9, weightDecay = 5e-4 } = this.options;
-    this.integrator = new RankAdaptiveIntegrator(model, { ...this.options, momentum, weightDecay, warmupSteps });
+    const { momentum = 0.9, weightDecay = 5e-4, settle = true } = this.options;
+    this.integrator = new RankAdaptiveIntegrator(model, { ...this.options, momentum, weightDecay, warmupSteps, settleAfterWarmup: settle });
   }
 
   step(x: Tensor, y: Int32Array): { loss: number; logits: Tensor } {
@@ -95,6 +102,7 @@ export class TdlrtMethod implements TrainingMethod {
         factorize(this.warm.full.finalize(), this.warm.factorize);
         this.warm = null;
         this.startIntegrator(this.model as Module, 0);
+        if (this.options.settle !== false && (this.options.tau ?? 0.1) > 0) this.integrator?.settleRanks();
       }
       return r;
     }
