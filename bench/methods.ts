@@ -5,7 +5,7 @@
  *   npm run bench:methods -- [--quick] [--full] [--epochs 5] [--seeds 3] [--lrs 0.05,0.01]
  *        [--taus 0.05,0.1,0.2] [--budgets 0.2,0.07,0.03] [--methods full,tdlrt,...] [--train 10000]
  *        [--max-rank-linear 100] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9] [--lra-interval 200]
- *        [--resume] [--out bench/results]
+ *        [--integrator parallel|bug] [--resume] [--out bench/results]
  *
  * How it is fair. Every method compresses conv2 and fc1 (conv1 and fc2 stay whole), trains for the
  * same epochs with the same batches, and gets the same learning-rate grid: each (method, budget)
@@ -37,6 +37,7 @@ import { compressOnce } from '../src/lowrank/methods/post-hoc.js';
 import { createMethod, type MethodOptions } from '../src/lowrank/methods/registry.js';
 import { reportOf } from '../src/lowrank/methods/report.js';
 import { TdlrtMethod } from '../src/lowrank/methods/tdlrt.js';
+import { INTEGRATOR_KINDS, type IntegratorKind } from '../src/lowrank/integrator.js';
 import type { MethodReport } from '../src/lowrank/methods/types.js';
 
 /** The rows of the bench: post-hoc gives two (Tucker and matrix compression of the same full runs). */
@@ -62,8 +63,10 @@ export interface BenchConfig {
   /** TRP's energy per budget. */
   trpEnergies: number[];
   lraInterval: number;
-  /** Epochs with tau held at 0 (DESIGN §3.2.6). */
+  /** Epochs with tau held at 0 (docs/integrator.md §7). */
   warmupEpochs: number;
+  /** The integrator step of tdlrt and dlrt-matrix (the library's default: 'parallel'). */
+  integrator: IntegratorKind;
   /** Live progress (per epoch and per run); null for silence. */
   progress: NodeJS.WriteStream | null;
   dataDir?: string;
@@ -76,7 +79,7 @@ export function defaultConfig(mode: 'default' | 'quick' | 'full' = 'default'): B
   const base: BenchConfig = {
     trainSize: 10_000, valSize: 2_000, testSize: 10_000, epochs: 5, batchSize: 64, seeds: [0, 1, 2], lrs: [0.05, 0.01],
     taus: [0.05, 0.1, 0.2], methods: [...BENCH_METHODS], maxRankLinear: 100, trpInterval: 20, trpEnergies: [0.98, 0.95, 0.9],
-    lraInterval: 200, warmupEpochs: 1, progress: process.stderr,
+    lraInterval: 200, warmupEpochs: 1, integrator: 'parallel', progress: process.stderr,
   };
   if (mode === 'full') return { ...base, trainSize: 'all' };
   // One lr in quick mode: 0.02, where every method trains (fixed-rank factors diverge at 0.05 in a 2,000-image epoch).
@@ -161,7 +164,7 @@ function log(config: BenchConfig, line: string): void {
 /** The method options of a row at a budget index (everything but lr). */
 function optionsFor(label: string, k: number | null, budgets: number[], config: BenchConfig): { name: string; options: Omit<MethodOptions, 'lr'>; setting: string } {
   const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, config.maxRankLinear) : size);
-  const adaptive = (tau: number) => ({ tau, maxRank: fc1Cap, warmupEpochs: config.warmupEpochs });
+  const adaptive = (tau: number) => ({ tau, maxRank: fc1Cap, warmupEpochs: config.warmupEpochs, integrator: config.integrator });
   if (k === null) return { name: label, options: {}, setting: '—' };
   const budget = budgets[k];
   switch (label) {
@@ -182,7 +185,10 @@ function pct(x: number): string {
 }
 
 function runKey(label: string, setting: string, lr: number, seed: number, config: BenchConfig): string {
-  return JSON.stringify([label, setting, lr, seed, config.trainSize, config.valSize, config.testSize, config.epochs, config.batchSize, config.maxRankLinear, config.warmupEpochs]);
+  const key: unknown[] = [label, setting, lr, seed, config.trainSize, config.valSize, config.testSize, config.epochs, config.batchSize, config.maxRankLinear, config.warmupEpochs];
+  // Runs logged before the single-pass step existed took the two-pass step without settling: their keys carry no step.
+  if (label === 'tdlrt' || label === 'dlrt-matrix') key.push(`integrator ${config.integrator}`);
+  return JSON.stringify(key);
 }
 
 /** Runs the whole bench in process; writes nothing but the run log (see writeMethodsReport). */
@@ -492,7 +498,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
     if (!Number.isInteger(x)) throw new Error(`bench/methods: --${f} must be an integer, got '${v}'`);
     return x;
   };
-  const known = new Set(['quick', 'full', 'resume', 'epochs', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'train', 'test', 'max-rank-linear', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'batch']);
+  const known = new Set(['quick', 'full', 'resume', 'epochs', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'train', 'test', 'max-rank-linear', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'batch', 'integrator']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`bench/methods: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
   if (has('quick') && has('full')) throw new Error('bench/methods: --quick and --full exclude each other');
   const c = defaultConfig(has('quick') ? 'quick' : has('full') ? 'full' : 'default');
@@ -511,6 +517,9 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
   c.trpInterval = int('trp-interval') ?? c.trpInterval;
   c.lraInterval = int('lra-interval') ?? c.lraInterval;
   c.warmupEpochs = list('warmup-epochs')?.[0] ?? c.warmupEpochs;
+  const integrator = value('integrator') ?? c.integrator;
+  if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator)) throw new Error(`bench/methods: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
+  c.integrator = integrator as IntegratorKind;
   c.resume = has('resume');
   const out = value('out') ?? 'bench/results';
   c.runLog = join(out, 'methods.runs.jsonl');
