@@ -8,7 +8,7 @@ import type { Module } from '../../nn/module.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { zeros } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { RankAdaptiveIntegrator } from '../integrator.js';
+import type { IntegratorKind, RankAdaptiveIntegrator } from '../integrator.js';
 import { TuckerLayer } from '../tucker-layer.js';
 
 /** Thin SVD with both singular-vector sets (Golub & Van Loan, R-SVD: 6·m·n² + 20·n³ for m ≥ n). */
@@ -71,12 +71,13 @@ export function sgdStepFlops(model: Module, batchSize: number, inputShape: reado
 }
 
 /**
- * One rank-adaptive integrator step: pass 1 at the current ranks, pass 2 at the augmented ranks
- * min(2r_i, n_i) (the S-step runs in the augmented bases), and per low-rank layer the small linear
- * algebra: QR of each [U_i | ∇U_i] (n_i × 2r_i), the check of S_i (QR of Mat_i(C)ᵀ), the SVDs of
- * the augmented core's unfoldings and the mode products of lift and truncation.
+ * One rank-adaptive integrator step: a forward/backward at the current ranks; for the two-pass
+ * 'bug' step a second one at the augmented ranks min(2r_i, n_i) (the S-step runs in the augmented
+ * bases); and per low-rank layer the small linear algebra: the Gram matrix and Cholesky check of
+ * Mat_i(C), the residual projection and QR of the new directions (n_i × r_i), the SVDs of the
+ * augmented core's unfoldings and the mode products of the truncation.
  */
-export function integratorStepFlops(model: Module, batchSize: number, inputShape: readonly number[]): number {
+export function integratorStepFlops(model: Module, batchSize: number, inputShape: readonly number[], kind: IntegratorKind = 'parallel'): number {
   checkBatch(batchSize, 'integratorStepFlops');
   const shapes = leafShapes(model, inputShape);
   let pass1 = 0;
@@ -99,13 +100,13 @@ export function integratorStepFlops(model: Module, batchSize: number, inputShape
     m.factors.forEach((u, i) => {
       if (!u) return;
       const n = m.fullShape[i];
-      algebra += qrFlops(n, 2 * r[i]) + qrFlops(size / r[i], r[i]);
+      algebra += 2 * r[i] * r[i] * (size / r[i]) + (r[i] ** 3) / 3 + 8 * n * r[i] * r[i] + qrFlops(n, r[i]);
       algebra += svdFlops(aug[i], augSize / aug[i]) / 2; // U only
       algebra += 3 * 2 * augSize * aug[i] + 2 * n * aug[i] * r[i];
     });
   }
   const params = model.parameters().reduce((n, p) => n + p.size, 0);
-  return 3 * batchSize * (pass1 + pass2) + algebra + 4 * params;
+  return 3 * batchSize * (pass1 + (kind === 'bug' ? pass2 : 0)) + algebra + 4 * params;
 }
 
 /** Bytes of a list of tensors' buffers. */

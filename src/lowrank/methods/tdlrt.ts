@@ -169,7 +169,7 @@ export class TdlrtMethod implements TrainingMethod {
   /** During a full warm-up: a full SGD step; then an integrator step at the current ranks. */
   stepFlops(batchSize: number, inputShape: readonly number[]): number {
     if (this.warm) return this.warm.full.stepFlops(batchSize, inputShape);
-    return integratorStepFlops(this.finalize(), batchSize, inputShape);
+    return integratorStepFlops(this.finalize(), batchSize, inputShape, this.integrator?.kind ?? 'parallel');
   }
 
   memory(): { paramBytes: number; optimizerBytes: number } {
