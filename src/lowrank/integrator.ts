@@ -10,7 +10,7 @@ import { modeProductRaw } from '../tucker/product.js';
 import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.js';
 import { directionsFromFactorGrad, directionsFromKernelGrad, type ModeDirections } from './kstep.js';
 import { cholesky, gramCondition, K_STEP_COND_LIMIT, readPoint, unfoldingGram, type LayerPoint } from './layer-point.js';
-import { truncateCore, unfoldingSpectrum } from './truncate-core.js';
+import { truncateCore } from './truncate-core.js';
 import { truncationRank } from '../linalg/svd.js';
 import { TuckerLayer } from './tucker-layer.js';
 
@@ -313,25 +313,22 @@ export class RankAdaptiveIntegrator {
     const before = this.ranks();
     for (const [name, layer] of this.layers) {
       const point = readPoint(layer);
-      const keep = point.shape.slice();
-      point.factors.forEach((u, i) => {
-        if (!u || !layer.adaptModes.includes(i)) return;
-        const rows = point.shape[i];
-        const s = unfoldingSpectrum(point.core, point.shape, i);
+      const adapts = point.factors.map((u, i) => u !== null && layer.adaptModes.includes(i));
+      const bounds = point.shape.map((n, i): [number, number] => [this.minRank, adapts[i] ? this.maxRankOf(name, i, layer.fullShape[i]) : n]);
+      // The fixed point of the tail rule on σ_1..σ_r, with the norm of what is kept.
+      const rankRule = (i: number, s: Float64Array): number => {
         let r = s.length;
-        const hi = this.maxRankOf(name, i, layer.fullShape[i]);
         for (;;) {
           let e = 0;
           for (let k = 0; k < r; k++) e += s[k] * s[k];
-          const next = Math.min(hi, Math.max(this.minRank, truncationRank(s.subarray(0, r), tau * Math.sqrt(e))));
-          if (next >= r) break;
+          const next = Math.min(bounds[i][1], Math.max(bounds[i][0], truncationRank(s.subarray(0, r), tau * Math.sqrt(e))));
+          if (next >= r) return r;
           r = next;
         }
-        keep[i] = Math.min(rows, r);
-      });
+      };
       const t = truncateCore({
-        shape: point.shape, c1: point.core, bases: point.factors, fullShape: layer.fullShape, thresholds: point.shape.map(() => null), keep,
-        bounds: point.shape.map((n) => [1, n]), velocity: this.velocity.get(layer) ?? null,
+        shape: point.shape, c1: point.core, bases: point.factors, fullShape: layer.fullShape, thresholds: adapts.map((a) => (a ? tau : null)),
+        keep: point.shape, bounds, velocity: this.velocity.get(layer) ?? null, rankRule,
       });
       this.install(layer, t.core, t.coreShape, t.factors);
       if (t.velocity) this.velocity.set(layer, t.velocity);

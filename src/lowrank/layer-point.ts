@@ -22,6 +22,14 @@ export const K_STEP_COND_LIMIT = 1e3;
 /** ‖UᵀU − I‖_F above which a stored factor is re-orthonormalised (float32 rounding accumulates). */
 export const DRIFT_LIMIT = 5e-7;
 
+/**
+ * The limit for a factor of r columns: float32 storage alone leaves ‖UᵀU − I‖_F ≈ 1.6e-9·r (measured:
+ * 8e-7 at r = 500), so a fixed limit would repair every step at large r and gain nothing.
+ */
+export function driftLimit(r: number): number {
+  return Math.max(DRIFT_LIMIT, 5e-9 * r);
+}
+
 export interface LayerPoint {
   /** Core shape: r_i on stored modes, n_i where the mode is kept full. */
   shape: number[];
@@ -49,7 +57,7 @@ export function readPoint(layer: TuckerLayer): LayerPoint {
     let d2 = 0;
     for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) d2 += (gram[a * r + b] - (a === b ? 1 : 0)) ** 2;
     drift[i] = Math.sqrt(d2);
-    if (drift[i] <= DRIFT_LIMIT) return;
+    if (drift[i] <= driftLimit(r)) return;
     // Polar repair: U = U'·(UᵀU)^½ with U' orthonormal, so C ×_i (UᵀU)^½ keeps W = C ×_i U exactly.
     const { values, vectors } = eighRaw(gram, r);
     const half = new Float64Array(r * r);

@@ -34,6 +34,8 @@ export interface TruncationInput {
   keep: number[];
   /** Per mode: [minRank, maxRank] for adapted modes. */
   bounds: [number, number][];
+  /** Replaces the tolerance rule of the adapted modes (thresholds[i] !== null): the kept rank from the spectrum. */
+  rankRule?: (mode: number, sigma: Float64Array) => number;
   velocity: Float64Array | null;
 }
 
@@ -104,18 +106,9 @@ function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): Mode
   return { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
 }
 
-/** Singular values of Mat_i(C), by the Gram route where both sides are large (a tolerance-level cut needs no more). */
-export function unfoldingSpectrum(c: Float64Array, shape: readonly number[], i: number): Float64Array {
-  const rows = shape[i];
-  const cols = c.length / rows;
-  const unfolded = unfoldRaw(c, shape, i);
-  if (Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE) return leftSvdByGram(unfolded, rows, cols).s;
-  return svdRaw(unfolded, rows, cols, { wantU: false, wantV: false }).s;
-}
-
 /** Kept rank of one adapted mode: the tail rule at max(ϑ, Jacobi floor), clamped to its bounds. */
-function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number, number]): number {
-  const r = truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
+function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number, number], rule?: (sigma: Float64Array) => number): number {
+  const r = rule ? rule(s) : truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
   return Math.min(s.length, hi, Math.max(lo, r));
 }
 
@@ -155,18 +148,19 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   };
   // A mode asked to keep everything (tolerance 0, or a kept rank at least its size, within its cap)
   // needs no SVD: its basis stays Û_i, unless the feasibility clamp below lowers its rank.
-  const whole = (i: number): boolean => spectra[i] === null && (thresholds[i] === null ? keep[i] >= shape[i] : thresholds[i] === 0 && shape[i] <= bounds[i][1]);
+  const whole = (i: number): boolean => spectra[i] === null && !(input.rankRule && thresholds[i] !== null) && (thresholds[i] === null ? keep[i] >= shape[i] : thresholds[i] === 0 && shape[i] <= bounds[i][1]);
   for (let i = 0; i < d; i++) {
     if (!bases[i]) continue;
     if (whole(i)) continue;
     let sp = spectra[i];
     if (!sp) sp = spectrumOf(i);
     const theta = thresholds[i];
-    let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
+    const rule = input.rankRule ? (sigma: Float64Array) => (input.rankRule as NonNullable<TruncationInput['rankRule']>)(i, sigma) : undefined;
+    let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i], rule);
     const derivedUnresolved = sp.derived === true && r > 0 && sp.s[r - 1] < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
     if (sp.route === 'gram' && ((r < sp.s.length && !gramCutTrusted(sp.s, r, theta, norm)) || derivedUnresolved)) {
       sp = jacobiLeft(c1, shape, i);
-      r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i]);
+      r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i], rule);
     }
     spectra[i] = sp;
     ranks[i] = r;
