@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
-import { LOCK_FILE } from '../../src/cli/outdir.js';
 import { runCli, snapshot, tempDir, TINY } from './helpers.js';
+
+/** The lock file of a run folder (src/cli/outdir.ts), spelt out so that this file runs against older versions. */
+const LOCK_FILE = '.tuckergrad.lock';
 
 let dir: string;
 let run: string; // a finished full run, shared by the compress tests

@@ -12,6 +12,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { buildBaseModel, loadCheckpoint, restoreModel, saveCheckpoint, type ModelSpec } from '../../src/io/checkpoint.js';
+import { factorize } from '../../src/lowrank/factorize.js';
+import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { tempDir } from '../cli/helpers.js';
 import { peakRss } from '../data/memory.js';
@@ -26,7 +28,10 @@ let good: Buffer;
 beforeAll(() => {
   dir = tempDir('tuckergrad-fuzz-ckpt-');
   path = join(dir, 'fuzz.safetensors');
-  saveCheckpoint(path, { model: buildBaseModel(MLP), modelSpec: MLP, kind: 'model', sections: { metrics: { testAccuracy: 0.3281 } } });
+  // Factorised, so that tuckergrad.layers describes low-rank layers (sizes a hostile edit can inflate).
+  const model = buildBaseModel(MLP);
+  factorize(model, { rankRatio: 0.5, init: 'random', generator: new Generator(3) });
+  saveCheckpoint(path, { model, modelSpec: MLP, kind: 'model', sections: { metrics: { testAccuracy: 0.3281 } } });
   good = readFileSync(path);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,6 +86,15 @@ const corruption: fc.Arbitrary<Corruption> = fc.oneof(
     const m = numbers[k % numbers.length];
     const text = Number.isNaN(v) ? 'NaN' : String(v);
     return join2(header.slice(0, m.index) + text + header.slice((m.index as number) + m[0].length), data, sign);
+  }),
+  // The model description inflated: numClasses, or one size of a recorded layer, made huge; signed,
+  // so that only the bounds behind the checksum can refuse it.
+  fc.tuple(fc.nat(), fc.constantFrom(2 ** 20, 2 ** 26, 2 ** 31, 1e9, 1e15)).map(([k, v]) => (b: Buffer) => {
+    const { header, data } = split(b);
+    const sizes = [...header.matchAll(/\\"(?:numClasses|fullShape|inputShape)\\":\[?(\d+)/g)];
+    const m = sizes[k % sizes.length];
+    const at = (m.index as number) + m[0].length - m[1].length;
+    return join2(header.slice(0, at) + String(v) + header.slice(at + m[1].length), data, true);
   }),
   // A tensor given a huge shape; signed.
   fc.tuple(fc.nat(), fc.constantFrom([1e9, 1e9], [2 ** 31, 2 ** 31, 2 ** 31], [0], [2 ** 53], [400_000_000])).map(([k, shape]) => (b: Buffer) => {
