@@ -310,50 +310,50 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
   }
 
   function writeOutputs(): number {
-  ensureDir(out);
-  for (const m of models) m.save();
-  writeFileAtomic(join(out, 'log.jsonl'), logRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-  const files = ['log.jsonl', 'metrics.md', ...outcomes.map((x) => x.file)];
-  const plots: Record<string, string> = {};
-  if (baseline) {
-    const points = [{ series: 'uncompressed', compression: 0, accuracy: baseline.accuracy }];
-    for (const x of outcomes) if (x.before) points.push({ series: 'post-hoc (no fine-tune)', compression: x.compression, accuracy: x.before.accuracy });
-    for (const x of outcomes) if (x.after) points.push({ series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`, compression: x.compression, accuracy: x.after.accuracy });
-    plots['accuracy-vs-compression.svg'] = accuracyCompressionChart(points, `${ckpt.modelSpec.builder}: accuracy against compression (post-hoc ${o.conv})`);
-  }
-  if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
-  files.push(...writePlots(out, plots));
-  const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
-  const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
-  for (const x of outcomes) {
-    table.push(`| ${x.label} | ${Object.entries(x.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ')} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`);
-  }
-  writeText(join(out, 'metrics.md'), metricsMarkdown({
-    title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
-    settings: [
-      ['checkpoint', path],
-      ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
-      ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
-      ['convolutions as', o.conv],
-      ['fine-tune', o.finetuneEpochs > 0 ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}` : 'none'],
-    ],
-    records: finetuneRecords,
-    rank,
-    extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
-    files,
-  }));
+    ensureDir(out);
+    for (const m of models) m.save();
+    writeFileAtomic(join(out, 'log.jsonl'), logRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    const files = ['log.jsonl', 'metrics.md', ...outcomes.map((x) => x.file)];
+    const plots: Record<string, string> = {};
+    if (baseline) {
+      const points = [{ series: 'uncompressed', compression: 0, accuracy: baseline.accuracy }];
+      for (const x of outcomes) if (x.before) points.push({ series: 'post-hoc (no fine-tune)', compression: x.compression, accuracy: x.before.accuracy });
+      for (const x of outcomes) if (x.after) points.push({ series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`, compression: x.compression, accuracy: x.after.accuracy });
+      plots['accuracy-vs-compression.svg'] = accuracyCompressionChart(points, `${ckpt.modelSpec.builder}: accuracy against compression (post-hoc ${o.conv})`);
+    }
+    if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
+    files.push(...writePlots(out, plots));
+    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
+    const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
+    for (const x of outcomes) {
+      table.push(`| ${x.label} | ${Object.entries(x.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ')} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`);
+    }
+    writeText(join(out, 'metrics.md'), metricsMarkdown({
+      title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
+      settings: [
+        ['checkpoint', path],
+        ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
+        ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
+        ['convolutions as', o.conv],
+        ['fine-tune', o.finetuneEpochs > 0 ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}` : 'none'],
+      ],
+      records: finetuneRecords,
+      rank,
+      extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
+      files,
+    }));
 
-  const lines = [`${path}: ${ckpt.modelSpec.builder}, ${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`];
-  for (const x of outcomes) {
-    lines.push(
-      `${x.label}: ranks ${Object.entries(x.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
-        `network ${x.report.networkParams} / ${x.report.fullNetworkParams} (${pct(x.networkCompression, 1)} fewer)` +
-        (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') + (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
-    );
-  }
-  lines.push(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
-  io.stdout.write(lines.join('\n') + '\n');
-  return 0;
+    const lines = [`${path}: ${ckpt.modelSpec.builder}, ${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`];
+    for (const x of outcomes) {
+      lines.push(
+        `${x.label}: ranks ${Object.entries(x.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
+          `network ${x.report.networkParams} / ${x.report.fullNetworkParams} (${pct(x.networkCompression, 1)} fewer)` +
+          (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') + (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
+      );
+    }
+    lines.push(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
+    io.stdout.write(lines.join('\n') + '\n');
+    return 0;
   }
 }
 
