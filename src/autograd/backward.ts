@@ -5,6 +5,12 @@ import { checkFinite } from './record.js';
 import { accumulateInPlace, addGrads, onesLike } from './grad-utils.js';
 import { copyOf } from '../ops/util.js';
 
+/**
+ * Tensors whose graph node a backward freed. Such a tensor looks like a leaf afterwards, so without
+ * this record a second backward through it was a silent no-op; PyTorch raises there, and so do we.
+ */
+const freed = new WeakSet<Tensor>();
+
 export interface BackwardOptions {
   /** Keep the graph so backward can run again through it (default false: the graph is freed). */
   retainGraph?: boolean;
@@ -58,7 +64,10 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
         const prev = grads.get(input);
         grads.set(input, prev === undefined ? gi : addGrads(prev, gi));
       }
-      if (!options.retainGraph) t.node = null;
+      if (!options.retainGraph) {
+        t.node = null;
+        freed.add(t);
+      }
     }
   });
 }
@@ -81,6 +90,12 @@ function topoOrder(root: Tensor): Tensor[] {
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const [t, i] = top;
+    if (t.node === null && freed.has(t)) {
+      throw new Error(
+        `backward: trying to backward through the graph a second time (a tensor of shape ${shapeStr(t.shape)} was computed by a graph that an earlier backward freed); ` +
+          'pass { retainGraph: true } to the earlier backward to keep it',
+      );
+    }
     const inputs = t.node?.inputs ?? [];
     if (i < inputs.length) {
       top[1]++;

@@ -39,6 +39,8 @@ export interface NumberOption extends BaseOption {
   max?: number;
   /** The lower bound is excluded (e.g. a learning rate must be > 0). */
   exclusiveMin?: boolean;
+  /** The upper bound is excluded (e.g. momentum must be < 1). */
+  exclusiveMax?: boolean;
 }
 export interface BooleanOption extends BaseOption {
   type: 'boolean';
@@ -131,7 +133,10 @@ export function convertValue(key: string, spec: OptionSpec, raw: string, command
         const excl = spec.type === 'number' && spec.exclusiveMin === true;
         if (excl ? !(n > spec.min) : !(n >= spec.min)) throw new UsageError(`${flag} must be ${excl ? '>' : '≥'} ${spec.min}, got ${raw}`, command);
       }
-      if (spec.max !== undefined && !(n <= spec.max)) throw new UsageError(`${flag} must be ≤ ${spec.max}, got ${raw}`, command);
+      if (spec.max !== undefined) {
+        const excl = spec.type === 'number' && spec.exclusiveMax === true;
+        if (excl ? !(n < spec.max) : !(n <= spec.max)) throw new UsageError(`${flag} must be ${excl ? '<' : '≤'} ${spec.max}, got ${raw}`, command);
+      }
       return n;
     }
     case 'boolean': {

@@ -5,6 +5,7 @@
  * relative tolerance, then optionally fine-tuned at those ranks: the "post-hoc" path that the
  * rank-adaptive training is measured against.
  */
+import { existsSync, rmdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { DataLoader } from '../data/loader.js';
 import { encodeCheckpoint, restoreModel, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
@@ -31,6 +32,7 @@ import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './a
 import { BACKENDS, checkModelFits, CliError, DATA_OPTIONS, datasetSpecFrom, describeDataset, loadDataset, pct, useBackend, writeText, type CliIO } from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
 import { freshProgress, runLoop } from './loop.js';
+import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
 import { accuracyCompressionChart, metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
@@ -41,14 +43,15 @@ export const COMPRESS_OPTIONS = {
   layers: { type: 'list', split: true, placeholder: 'NAME[,NAME…]', description: 'Layers to compress (default: every Conv2d/Linear but the first conv and the last linear).' },
   finetuneEpochs: { type: 'int', min: 0, default: 0, placeholder: 'N', description: 'Fine-tune the compressed model at fixed ranks for N epochs (SGD on cores, factors and the rest).' },
   lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.01, description: 'Fine-tune learning rate.' },
-  momentum: { type: 'number', min: 0, default: 0.9, description: 'Fine-tune momentum.' },
+  momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, description: 'Fine-tune momentum, in [0, 1).' },
   weightDecay: { type: 'number', min: 0, default: 5e-4, description: 'Fine-tune weight decay, on cores and full layers only (not on the orthonormal factors).' },
   batch: { type: 'int', min: 1, default: 64, description: 'Fine-tune batch size.' },
   seed: { type: 'int', min: 0, default: 0, description: 'Seeds the fine-tune data order.' },
   ...DATA_OPTIONS,
   eval: { type: 'boolean', default: true, description: 'Evaluate before and after compression.' },
   evalBatch: { type: 'int', min: 1, default: 500, description: 'Batch size of the evaluation.' },
-  out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Output folder (default: <checkpoint folder>/compressed).' },
+  out: { type: 'string', short: 'o', placeholder: 'DIR', description: "Output folder (default: <checkpoint folder>/compressed); never the checkpoint's own folder." },
+  force: { type: 'boolean', description: 'Replace the files of an earlier compress in --out.' },
   backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
   quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
 } as const satisfies OptionSpecs;
@@ -211,8 +214,12 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
   await useBackend(o.backend, io);
   const settings = settingsOf(o);
   const path = parsed.positionals[0];
-  const { ckpt, model: original } = openCheckpoint(path);
   const out = o.out ?? join(dirname(path), 'compressed');
+  // The input's folder holds its run (model, log, plots): writing there would replace them.
+  if (sameFolder(out, dirname(path))) throw new UsageError(`--out ${out} is the folder of the checkpoint ${path}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`, 'compress');
+  const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);
+  if (!o.force) refuseExisting(out, outFiles, 'pass --force to replace them, or choose another --out');
+  const { ckpt, model: original } = openCheckpoint(path);
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'compress');
   if (o.finetuneEpochs > 0 && !o.eval) throw new UsageError('--finetune-epochs needs the data: drop --no-eval', 'compress');
   const data = o.eval ? loadDataset(spec, { train: o.finetuneEpochs > 0 }) : null;
@@ -237,7 +244,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     const model = restoreModel(ckpt as LoadedCheckpoint);
     for (const [name, layer] of targetLayers(model, layerNames)) {
       const low = compressLayer(layer, name, setting.spec, o.conv as 'tucker' | 'matrix');
-      if (low.paramCount() >= low.fullParamCount() && !o.quiet) {
+      if (low.paramCount() >= low.fullParamCount()) { // a warning, not progress: --quiet keeps it
         io.stderr.write(`compress ${setting.label}: layer '${name}' at ranks ${low.ranks.join('×')} holds ${low.paramCount()} parameters, not fewer than the ${low.fullParamCount()} of the full layer\n`);
       }
       setModuleAt(model, name, low);
@@ -284,51 +291,77 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     if (!o.quiet) io.stderr.write(`compress ${setting.label}: ${pct(outcome.compression, 1)} fewer parameters in the compressed layers${before ? `, accuracy ${pct(before.accuracy)}` : ''}${after ? ` → ${pct(after.accuracy)} after fine-tuning` : ''}\n`);
   }
 
-  // Files.
-  ensureDir(out);
-  for (const m of models) m.save();
-  writeFileAtomic(join(out, 'log.jsonl'), logRecords.map((r) => JSON.stringify(r) + '\n').join(''));
-  const files = ['log.jsonl', 'metrics.md', ...outcomes.map((x) => x.file)];
-  const plots: Record<string, string> = {};
-  if (baseline) {
-    const points = [{ series: 'uncompressed', compression: 0, accuracy: baseline.accuracy }];
-    for (const x of outcomes) if (x.before) points.push({ series: 'post-hoc (no fine-tune)', compression: x.compression, accuracy: x.before.accuracy });
-    for (const x of outcomes) if (x.after) points.push({ series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`, compression: x.compression, accuracy: x.after.accuracy });
-    plots['accuracy-vs-compression.svg'] = accuracyCompressionChart(points, `${ckpt.modelSpec.builder}: accuracy against compression (post-hoc ${o.conv})`);
+  // Files, under the folder's lock; the existence check is repeated there, as another process may have written meanwhile.
+  const created = !existsSync(out);
+  const release = lockFolder(out, io);
+  try {
+    if (!o.force) refuseExisting(out, outFiles, 'pass --force to replace them, or choose another --out');
+    removeStaleTemps(out);
+    return writeOutputs();
+  } finally {
+    release();
+    if (created) {
+      try {
+        rmdirSync(out);
+      } catch {
+        /* written: keep */
+      }
+    }
   }
-  if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
-  files.push(...writePlots(out, plots));
-  const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
-  const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
-  for (const x of outcomes) {
-    table.push(`| ${x.label} | ${Object.entries(x.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ')} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`);
-  }
-  writeText(join(out, 'metrics.md'), metricsMarkdown({
-    title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
-    settings: [
-      ['checkpoint', path],
-      ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
-      ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
-      ['convolutions as', o.conv],
-      ['fine-tune', o.finetuneEpochs > 0 ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}` : 'none'],
-    ],
-    records: finetuneRecords,
-    rank,
-    extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
-    files,
-  }));
 
-  const lines = [`${path}: ${ckpt.modelSpec.builder}, ${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`];
-  for (const x of outcomes) {
-    lines.push(
-      `${x.label}: ranks ${Object.entries(x.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
-        `network ${x.report.networkParams} / ${x.report.fullNetworkParams} (${pct(x.networkCompression, 1)} fewer)` +
-        (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') + (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
-    );
+  function writeOutputs(): number {
+    ensureDir(out);
+    for (const m of models) m.save();
+    writeFileAtomic(join(out, 'log.jsonl'), logRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    const files = ['log.jsonl', 'metrics.md', ...outcomes.map((x) => x.file)];
+    const plots: Record<string, string> = {};
+    if (baseline) {
+      const points = [{ series: 'uncompressed', compression: 0, accuracy: baseline.accuracy }];
+      for (const x of outcomes) if (x.before) points.push({ series: 'post-hoc (no fine-tune)', compression: x.compression, accuracy: x.before.accuracy });
+      for (const x of outcomes) if (x.after) points.push({ series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`, compression: x.compression, accuracy: x.after.accuracy });
+      plots['accuracy-vs-compression.svg'] = accuracyCompressionChart(points, `${ckpt.modelSpec.builder}: accuracy against compression (post-hoc ${o.conv})`);
+    }
+    if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
+    files.push(...writePlots(out, plots));
+    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
+    const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
+    for (const x of outcomes) {
+      table.push(`| ${x.label} | ${Object.entries(x.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ')} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`);
+    }
+    writeText(join(out, 'metrics.md'), metricsMarkdown({
+      title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
+      settings: [
+        ['checkpoint', path],
+        ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
+        ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
+        ['convolutions as', o.conv],
+        ['fine-tune', o.finetuneEpochs > 0 ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}` : 'none'],
+      ],
+      records: finetuneRecords,
+      rank,
+      extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
+      files,
+    }));
+
+    const lines = [`${path}: ${ckpt.modelSpec.builder}, ${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`];
+    for (const x of outcomes) {
+      lines.push(
+        `${x.label}: ranks ${Object.entries(x.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
+          `network ${x.report.networkParams} / ${x.report.fullNetworkParams} (${pct(x.networkCompression, 1)} fewer)` +
+          (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') + (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
+      );
+    }
+    lines.push(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
+    io.stdout.write(lines.join('\n') + '\n');
+    return 0;
   }
-  lines.push(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
-  io.stdout.write(lines.join('\n') + '\n');
-  return 0;
+}
+
+/** Every file a compress run may write in --out (the refusal checks all of them, before any work). */
+function compressFiles(settings: Setting[], evaluated: boolean, finetuned: boolean): string[] {
+  const single = settings.length === 1;
+  const models = settings.map((s) => (single ? 'model.safetensors' : `model-${s.label}.safetensors`));
+  return ['log.jsonl', 'metrics.md', ...models, ...(evaluated ? ['accuracy-vs-compression.svg'] : []), ...(finetuned && single ? ['loss.svg', 'accuracy.svg', 'ranks.svg'] : [])];
 }
 
 /** Reopens a written model (the report reads it back as any later tool would). */

@@ -10,6 +10,7 @@ import type { TrainingMethod } from '../lowrank/methods/types.js';
 import { TuckerLayer } from '../lowrank/tucker-layer.js';
 import type { Module } from '../nn/module.js';
 import { countCorrect, evaluate, type EvalResult } from '../train/fit.js';
+import { explainNonFiniteLoss } from '../train/finite.js';
 import { formatDuration, ProgressLine } from '../train/progress.js';
 import { CliError } from './common.js';
 import type { EpochLog, LogRecord } from './reports.js';
@@ -96,7 +97,10 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
         const s = method.step(x, y);
         return { loss: s.loss, correct: countCorrect(s.logits, y) };
       });
-      if (!Number.isFinite(r.loss)) throw new CliError(`the loss became ${r.loss} at epoch ${epochNo}, step ${p.stepInEpoch + 1}; lower the learning rate (--lr)`);
+      if (!Number.isFinite(r.loss)) {
+        const why = explainNonFiniteLoss(`epoch ${epochNo}, step ${p.stepInEpoch + 1}`, r.loss, x, model);
+        throw new CliError(why.endsWith('learning rate') ? `${why} (--lr)` : why);
+      }
       p.step++;
       p.stepInEpoch++;
       p.lossSum += r.loss * y.length;

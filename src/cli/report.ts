@@ -6,7 +6,7 @@ import { scatterChart } from '../io/svg-plot.js';
 import type { CommandSpec, OptionSpecs, Parsed } from './args.js';
 import { CliError, pct, writeText, type CliIO } from './common.js';
 import { openCheckpoint } from './eval.js';
-import { metricsMarkdown, readLog, runPlots, writePlots } from './reports.js';
+import { metricsMarkdown, readLogTolerant, runPlots, writePlots } from './reports.js';
 
 export const REPORT_OPTIONS = {
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: "Where the plots and report.md go (default: the checkpoint's folder)." },
@@ -35,7 +35,8 @@ export function runReport(parsed: Parsed<typeof REPORT_OPTIONS>, io: CliIO): num
   const metrics = ckpt.sections.metrics as { testAccuracy?: number; epoch?: number; step?: number } | undefined;
   const epoch = progress?.epoch ?? metrics?.epoch;
   const step = progress?.step ?? metrics?.step;
-  const records = existsSync(logPath) ? readLog(logPath) : [];
+  const { records, torn } = readLogTolerant(logPath);
+  if (torn !== null) io.stderr.write(`notice: ignored the half-written last line of ${logPath} (${torn.length} bytes)\n`);
   const title = `${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}`;
   const plots = records.length ? runPlots(records, title) : {};
   if (rank.layers.length > 0) {

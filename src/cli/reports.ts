@@ -1,7 +1,7 @@
 /** The files every run leaves in its output folder: metrics.md and SVG plots built from log.jsonl. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonl } from '../io/jsonl.js';
+import { readJsonl, readJsonlTolerant } from '../io/jsonl.js';
 import { lineChart, scatterChart, stepChart, type ChartSeries } from '../io/svg-plot.js';
 import type { RankReport } from '../lowrank/rank-report.js';
 import { pct, writeText } from './common.js';
@@ -34,7 +34,16 @@ export interface StepLog extends LogRecord {
 
 export function readLog(path: string): LogRecord[] {
   if (!existsSync(path)) return [];
-  return readJsonl<LogRecord>(path).filter((r) => r && typeof r === 'object' && typeof r.type === 'string');
+  return readJsonl<LogRecord>(path).filter(isRecord);
+}
+
+const isRecord = (r: LogRecord) => r !== null && typeof r === 'object' && typeof r.type === 'string';
+
+/** readLog that drops a torn last line (a process stopped mid-write) and returns it, instead of failing. */
+export function readLogTolerant(path: string): { records: LogRecord[]; torn: string | null } {
+  if (!existsSync(path)) return { records: [], torn: null };
+  const { records, torn } = readJsonlTolerant<LogRecord>(path);
+  return { records: records.filter(isRecord), torn };
 }
 
 const isEpoch = (r: LogRecord): r is EpochLog => r.type === 'epoch';

@@ -1,5 +1,5 @@
 /** `tuckergrad train`: train a model with one of the training methods, checkpointing so it can resume. */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type DataLoaderState } from '../data/loader.js';
 import { captureMethodState, conformModel, loadCheckpoint, loadModelState, MODEL_BUILDERS, restoreMethodState, saveCheckpoint, type LoadedCheckpoint, type ModelSpec, type StateTree } from '../io/checkpoint.js';
@@ -15,7 +15,9 @@ import { ProgressLine } from '../train/progress.js';
 import { parseKeyValues, UsageError, flagOf, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
 import { BACKENDS, checkModelFits, CliError, DATA_OPTIONS, datasetSpecFrom, describeDataset, loadDataset, pct, useBackend, type CliIO, type DatasetSpec } from './common.js';
 import { checkProgress, freshProgress, runLoop, type LoopProgress } from './loop.js';
-import { metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
+import { checkMethodOptions } from './method-options.js';
+import { lockFolder, refuseExisting, removeStaleTemps } from './outdir.js';
+import { metricsMarkdown, readLog, readLogTolerant, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const MODEL_FILE = 'model.safetensors';
@@ -31,12 +33,13 @@ export const TRAIN_OPTIONS = {
   epochs: { type: 'int', min: 1, default: 5, description: 'Epochs to train (on --resume: may be raised to train on).' },
   batch: { type: 'int', min: 1, default: 64, description: 'Mini-batch size.' },
   lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.05, description: 'Learning rate.' },
-  momentum: { type: 'number', min: 0, default: 0.9, description: 'Heavy-ball momentum.' },
+  momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, description: 'Heavy-ball momentum, in [0, 1).' },
   weightDecay: { type: 'number', min: 0, default: 5e-4, description: 'Weight decay (the low-rank methods apply it to cores and full layers, not to factors).' },
-  tau: { type: 'number', min: 0, description: 'TDLRT: relative truncation tolerance (default 0.1).' },
+  tau: { type: 'number', min: 0, max: 1, exclusiveMax: true, description: 'TDLRT, dlrt-matrix: relative truncation tolerance, in [0, 1) (default 0.1).' },
   maxRank: { type: 'int', min: 1, description: 'TDLRT: cap on every adapted rank.' },
   rankRatio: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'TDLRT, dlrt-matrix: initial rank ratio (default 0.2).' },
   warmupEpochs: { type: 'number', min: 0, description: 'TDLRT: epochs with tau held at 0 (default 1).' },
+  integrator: { type: 'string', choices: ['bug', 'parallel'], description: "TDLRT, dlrt-matrix: the integrator step: 'parallel' (one pass) or 'bug' (two passes, the basis-update & Galerkin integrator)." },
   budget: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'Fixed-rank methods, LRA, ELRT, post-hoc: fraction of the compressed layers\' parameters kept (0.07 = 93% fewer).' },
   opt: {
     type: 'list',
@@ -47,11 +50,11 @@ export const TRAIN_OPTIONS = {
   backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Output folder (default runs/<model>-<method>-s<seed>).' },
   resume: { type: 'boolean', description: `Continue the run in --out from its ${CHECKPOINT_FILE}; with the same seed it ends with the same weights, bit for bit, as a run never interrupted.` },
-  force: { type: 'boolean', description: 'Start over in an --out folder that already holds a run.' },
-  checkpointEvery: { type: 'int', min: 0, default: 0, placeholder: 'STEPS', description: 'Also checkpoint every this many steps (0: at the end of each epoch only).' },
+  force: { type: 'boolean', description: 'Start over in an --out folder that already holds a run, replacing its files.' },
+  checkpointEvery: { type: 'int', min: 0, placeholder: 'STEPS', description: 'Also checkpoint every this many steps (0: at the end of each epoch only). Saved with the run (default 0).' },
   maxSteps: { type: 'int', min: 1, placeholder: 'STEPS', description: 'Stop after this many steps in all (a checkpoint is written there; --resume goes on).' },
-  logEvery: { type: 'int', min: 1, default: 10, placeholder: 'STEPS', description: 'A step record (loss, ranks) in log.jsonl every this many steps.' },
-  evalBatch: { type: 'int', min: 1, default: 500, description: 'Batch size of the test evaluation.' },
+  logEvery: { type: 'int', min: 1, placeholder: 'STEPS', description: 'A step record (loss, ranks) in log.jsonl every this many steps. Saved with the run (default 10).' },
+  evalBatch: { type: 'int', min: 1, description: 'Batch size of the test evaluation. Saved with the run (default 500).' },
   quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
 } as const satisfies OptionSpecs;
 
@@ -86,16 +89,52 @@ export interface RunConfig {
   seed: number;
 }
 
+/**
+ * How the run checkpoints, logs and evaluates: it does not change the weights, but a resumed run
+ * must keep it. Saved in the training checkpoint (section "schedule"; absent in older ones), not
+ * in the final model, so that interrupted and uninterrupted runs still end in identical files.
+ */
+export interface RunSchedule {
+  checkpointEvery: number;
+  logEvery: number;
+  evalBatch: number;
+}
+
+const SCHEDULE_DEFAULTS: RunSchedule = { checkpointEvery: 0, logEvery: 10, evalBatch: 500 };
+const SCHEDULE_FLAGS = ['checkpointEvery', 'logEvery', 'evalBatch'] as const;
+
+/** The schedule: each flag given now, else the saved value, else the default. */
+function scheduleOf(o: TrainValues, saved: RunSchedule | undefined): RunSchedule {
+  const out = { ...SCHEDULE_DEFAULTS };
+  for (const k of SCHEDULE_FLAGS) {
+    const v = o[k] ?? saved?.[k];
+    if (v !== undefined) {
+      if (!Number.isSafeInteger(v) || v < (k === 'checkpointEvery' ? 0 : 1)) throw new CliError(`the saved run setting ${flagOf(k)} is ${JSON.stringify(v)}, not a valid step count`);
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Every file train writes in --out: a fresh start refuses a folder holding any of them unless --force. */
+export const RUN_FILES = [CHECKPOINT_FILE, MODEL_FILE, LOG_FILE, 'metrics.md', 'loss.svg', 'accuracy.svg', 'ranks.svg'] as const;
+
 type TrainValues = Parsed<typeof TRAIN_OPTIONS>['options'];
-const METHOD_FLAGS = ['lr', 'momentum', 'weightDecay', 'tau', 'maxRank', 'rankRatio', 'warmupEpochs', 'budget'] as const;
+const METHOD_FLAGS = ['lr', 'momentum', 'weightDecay', 'tau', 'maxRank', 'rankRatio', 'warmupEpochs', 'integrator', 'budget'] as const;
+/** Flags with a default that every method reads: never reported as ignored. */
+const SHARED_FLAGS = new Set(['lr', 'momentum', 'weightDecay']);
 
 function configFromFlags(o: TrainValues): RunConfig {
   const methodOptions: Record<string, unknown> = {};
   for (const k of METHOD_FLAGS) if (o[k] !== undefined) methodOptions[k] = o[k];
-  for (const [k, v] of Object.entries(parseKeyValues(o.opt, '--opt', 'train'))) {
+  const opts = parseKeyValues(o.opt, '--opt', 'train');
+  for (const [k, v] of Object.entries(opts)) {
     if (k in methodOptions) throw new UsageError(`--opt ${k}=… repeats ${flagOf(k)}; give it once`, 'train');
     methodOptions[k] = v;
   }
+  // A flag or --opt key the method would ignore is a mistake, not a no-op.
+  const chosen = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => !SHARED_FLAGS.has(k) || k in opts));
+  checkMethodOptions(o.method, chosen, (k) => (k in opts ? `--opt ${k}` : flagOf(k)));
   return {
     model: o.model,
     dtype: o.dtype as DType,
@@ -142,35 +181,39 @@ const fromJson = (s: unknown, where: string): number[] => {
   return s.map((v) => (v === null ? Number.NaN : (v as number)));
 };
 
-/** Temp files of checkpoint writes that a killed process left behind (writeFileAtomic names them .<file>.<pid>.<hex>.tmp). */
-function removeStaleTemps(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) {
-    const m = /^\.(?:checkpoint|model)\.safetensors\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
-    if (!m || Number(m[1]) === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO): Promise<number> {
+  const o = parsed.options;
+  if (o.resume && o.force) throw new UsageError('--resume and --force contradict each other: continue the run, or start it over', 'train');
+  const fresh = o.resume ? null : configFromFlags(o); // usage mistakes first, before anything is touched
+  await useBackend(o.backend, io);
+  const out = o.out ?? join('runs', `${o.model}-${o.method}-s${o.seed}`);
+  const created = !existsSync(out);
+  // One process per run folder: a second train (or compress) on it stops here instead of interleaving writes.
+  const release = lockFolder(out, io);
+  try {
+    return await trainLocked(parsed, io, out, fresh);
+  } finally {
+    release();
+    if (created) {
+      try {
+        rmdirSync(out); // only succeeds when nothing was written: a refused start leaves no empty folder
+      } catch {
+        /* the run wrote files: keep them */
+      }
     }
-    if (!alive) rmSync(join(dir, f), { force: true });
   }
 }
 
-export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO): Promise<number> {
+async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out: string, fresh: RunConfig | null): Promise<number> {
   const o = parsed.options;
-  await useBackend(o.backend, io);
-  const out = o.out ?? join('runs', `${o.model}-${o.method}-s${o.seed}`);
   const ckptPath = join(out, CHECKPOINT_FILE);
   const logPath = join(out, LOG_FILE);
-  if (o.resume && o.force) throw new UsageError('--resume and --force contradict each other: continue the run, or start it over', 'train');
 
   // 1. Settings: from the flags, or from the checkpoint being resumed (nothing is written until all checks pass).
   let ckpt: LoadedCheckpoint | null = null;
   let config: RunConfig;
   let progress: LoopProgress = freshProgress();
-  if (o.resume) {
+  if (!fresh) {
     if (!existsSync(ckptPath)) throw new CliError(`nothing to resume: ${ckptPath} does not exist (train without --resume to start the run)`);
     try {
       ckpt = loadCheckpoint(ckptPath);
@@ -192,9 +235,11 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
       return 0;
     }
   } else {
-    config = configFromFlags(o);
+    config = fresh;
     if (existsSync(ckptPath) && !o.force) throw new CliError(`${out} already holds a run (${CHECKPOINT_FILE}); pass --resume to continue it, --force to start over, or choose another --out`);
+    if (!o.force) refuseExisting(out, RUN_FILES, 'pass --force to replace them, or choose another --out');
   }
+  const schedule = scheduleOf(o, ckpt?.sections.schedule as RunSchedule | undefined);
 
   // 2. Data, model and method, built the same way on a fresh start and on a resume.
   const data = loadDataset(config.dataset, { train: true });
@@ -206,7 +251,7 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
   manualSeed(config.seed);
   const methodGen = new Generator((config.seed ^ 0x5eed5eed) >>> 0);
   const loader = new DataLoader(trainSet, { batchSize: config.batch, shuffle: true, seed: config.seed });
-  const testLoader = new DataLoader(data.test, { batchSize: o.evalBatch });
+  const testLoader = new DataLoader(data.test, { batchSize: schedule.evalBatch });
   let method: TrainingMethod;
   try {
     method = createMethod(config.method, config.methodOptions as unknown as MethodOptions);
@@ -236,12 +281,15 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
   }
 
   // 3. From here on the output folder changes.
-  removeStaleTemps(out);
+  const stale = removeStaleTemps(out);
+  if (stale.length > 0 && !o.quiet) io.stderr.write(`notice: removed ${stale.length} temp file(s) a stopped process left in ${out}: ${stale.join(', ')}\n`);
   if (ckpt) {
-    const kept = readLog(logPath).filter((r) => r.step <= progress.step && r.type !== 'final');
+    const { records, torn } = readLogTolerant(logPath);
+    if (torn !== null) io.stderr.write(`notice: dropped the half-written last line of ${logPath} (${torn.length} bytes), as a process stopped while writing it\n`);
+    const kept = records.filter((r) => r.step <= progress.step && r.type !== 'final');
     writeFileAtomic(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   } else if (o.force) {
-    for (const f of [CHECKPOINT_FILE, MODEL_FILE, 'ranks.svg', 'loss.svg', 'accuracy.svg', 'metrics.md']) rmSync(join(out, f), { force: true });
+    for (const f of RUN_FILES) rmSync(join(out, f), { force: true });
   }
   const logger = new JsonlLogger(logPath, { truncate: !ckpt });
   const log = (r: LogRecord) => logger.log(r);
@@ -258,6 +306,7 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
       state: { method: captureMethodState(method) },
       sections: {
         run: config,
+        schedule,
         progress: { ...p, stepsPerEpoch: loader.length },
         rng: { default: toJson(defaultGenerator.getState()), method: toJson(methodGen.getState()) },
         loader: loader.getState(),
@@ -289,7 +338,7 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
   );
   const result = runLoop({
     method, model, loader, testLoader, epochs: config.epochs, progress,
-    maxSteps: o.maxSteps, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery,
+    maxSteps: o.maxSteps, checkpointEvery: schedule.checkpointEvery, logEvery: schedule.logEvery,
     checkpoint, log, bar,
     onEpoch: () => writeReports(),
   });

@@ -10,6 +10,11 @@ import { readBytes, type ByteSource } from './source.js';
 
 export const CIFAR10_RECORD_BYTES = 3073;
 export const CIFAR10_IMAGE_BYTES = 3072;
+/**
+ * The most records one gzipped batch may inflate to: the whole dataset (60,000 images) in one file.
+ * A batch has no header to declare its size, so this cap is what bounds a .gz that inflates without end.
+ */
+export const CIFAR10_MAX_RECORDS = 60_000;
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -27,7 +32,7 @@ export interface Cifar10Batch {
 /** Reads one CIFAR-10 binary batch (data_batch_k.bin / test_batch.bin), gzipped or not. */
 export function readCifar10Batch(source: ByteSource): Cifar10Batch {
   const fn = 'readCifar10Batch';
-  const { bytes, label } = readBytes(source, fn);
+  const { bytes, label } = readBytes(source, fn, { head: 0, limit: () => CIFAR10_MAX_RECORDS * CIFAR10_RECORD_BYTES });
   if (bytes.length === 0 || bytes.length % CIFAR10_RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
     throw new Error(

@@ -7,7 +7,7 @@ import { MNIST_MEAN, MNIST_STD } from './mnist-split.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pixelsToFloat, type Dataset } from './dataset.js';
-import { readBytes, type ByteSource } from './source.js';
+import { labelOf, readBytes, type ByteSource } from './source.js';
 
 export const IDX_IMAGES_MAGIC = 2051; // 0x00000803: ubyte, 3 dims
 export const IDX_LABELS_MAGIC = 2049; // 0x00000801: ubyte, 1 dim
@@ -25,8 +25,8 @@ export interface IdxImages {
 
 const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
 
-function parseIdx(source: ByteSource, fn: string, magic: number, kind: string): { dims: number[]; data: Uint8Array; label: string } {
-  const { bytes, label } = readBytes(source, fn);
+/** Checks the magic number and reads the declared sizes; `bytes` may be just the header (the head of a .gz). */
+function idxHeader(bytes: Uint8Array, fn: string, magic: number, kind: string, label: string): { dims: number[]; header: number; expected: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 4) {
     throw new Error(`${fn}: ${label} is truncated: an IDX file needs at least a 4-byte magic number, got ${bytes.length} bytes`);
@@ -50,6 +50,17 @@ function parseIdx(source: ByteSource, fn: string, magic: number, kind: string): 
   for (let d = 0; d < ndim; d++) dims.push(view.getUint32(4 + 4 * d, false));
   let expected = 1;
   for (const d of dims) expected *= d;
+  return { dims, header, expected };
+}
+
+function parseIdx(source: ByteSource, fn: string, magic: number, kind: string): { dims: number[]; data: Uint8Array; label: string } {
+  // A gzipped file may inflate to no more than its header declares: checked on the first bytes, before the rest is inflated.
+  const inflate = { head: 4 + 4 * (magic & 0xff), limit: (head: Uint8Array) => {
+    const h = idxHeader(head, fn, magic, kind, `${labelOf(source)} (gunzipped)`);
+    return h.header + h.expected;
+  } };
+  const { bytes, label } = readBytes(source, fn, inflate);
+  const { dims, header, expected } = idxHeader(bytes, fn, magic, kind, label);
   const have = bytes.length - header;
   if (have < expected) {
     throw new Error(

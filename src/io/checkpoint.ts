@@ -34,6 +34,7 @@ import { allocate, type DType } from '../tensor/dtype.js';
 import { Generator } from '../tensor/random.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkDescriptionFits } from './checkpoint-bounds.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 import type { SafetensorsMetadata, SafetensorsTensors } from './safetensors-codec.js';
 import { fromTensor } from './safetensors-tensor.js';
@@ -470,7 +471,7 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   if (!modelSpec || typeof modelSpec.builder !== 'string' || !Number.isInteger(modelSpec.numClasses) || (modelSpec.dtype !== 'float32' && modelSpec.dtype !== 'float64') || !Array.isArray(modelSpec.inputShape)) {
     throw new Error(`${where}: tuckergrad.model must be {builder, numClasses, dtype, inputShape}, got ${metadata['tuckergrad.model']}`);
   }
-  builderOf(modelSpec.builder, where);
+  const builder = builderOf(modelSpec.builder, where);
   const layers = json<LayerSpec[]>('layers', true) as LayerSpec[];
   if (!Array.isArray(layers) || !layers.every((l) => l && typeof l.name === 'string' && typeof l.kind === 'string')) throw new Error(`${where}: tuckergrad.layers must be a list of {name, kind, …}`);
   const modelState: StateDict = {};
@@ -480,6 +481,7 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     modelState[k.slice(MODEL_PREFIX.length)] = new Tensor(e.data, e.shape);
   }
   if (Object.keys(modelState).length === 0) throw new Error(`${where} holds no model tensors (model.*)`);
+  checkDescriptionFits(modelSpec, builder, layers, Object.fromEntries(Object.entries(modelState).map(([k, t]) => [k, t.shape])), where);
   const rawState = json<unknown>('state', false);
   const sections: Record<string, unknown> = {};
   for (const key of Object.keys(metadata)) {

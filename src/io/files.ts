@@ -3,7 +3,7 @@
  * The data goes to a temporary file in the target's directory, is fsynced, then renamed over the
  * target (rename is atomic within one file system). On any error the temporary file is removed.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -94,4 +94,38 @@ function syncDirectory(dir: string): void {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Reads a whole regular file, refusing anything else (a FIFO would block forever, a device would
+ * never end) and any file larger than `maxBytes`. The file is opened non-blocking and checked with
+ * fstat on the open descriptor, so a FIFO put in place of the file cannot block either.
+ */
+export function readRegularFile(path: string, maxBytes = Number.MAX_SAFE_INTEGER, what = 'file'): Buffer {
+  if (typeof path !== 'string' || path === '') throw new Error(`readRegularFile: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (!(maxBytes >= 0)) throw new Error(`readRegularFile: maxBytes must be ≥ 0, got ${maxBytes}`);
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${what} ${path} is not a regular file (it is ${kindOf(st)})`), { code: st.isDirectory() ? 'EISDIR' : 'ENOTREG', kind: kindOf(st) });
+    if (st.size > maxBytes) throw new Error(`${what} ${path} is ${st.size} bytes, more than the ${maxBytes} allowed`);
+    const out = Buffer.allocUnsafe(st.size);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(fd, out, done, out.length - done, done);
+      if (n === 0) throw new Error(`${what} ${path} shrank while being read (${done} of ${st.size} bytes)`);
+      done += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a plain file';
 }

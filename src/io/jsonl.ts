@@ -33,6 +33,19 @@ export class JsonlLogger {
 
 /** Reads every non-blank line of a JSONL file; a bad line throws with the file and line number. */
 export function readJsonl<T = unknown>(path: string): T[] {
+  return parseJsonl<T>(path, false).records;
+}
+
+/**
+ * readJsonl, except that an unparsable last line that does not end in a newline (an append a
+ * stopped process left half-written) is dropped and returned as `torn`. A bad line elsewhere, or a
+ * complete bad last line, still throws: that is damage, not an interrupted append.
+ */
+export function readJsonlTolerant<T = unknown>(path: string): { records: T[]; torn: string | null } {
+  return parseJsonl<T>(path, true);
+}
+
+function parseJsonl<T>(path: string, tolerateTornTail: boolean): { records: T[]; torn: string | null } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -47,9 +60,11 @@ export function readJsonl<T = unknown>(path: string): T[] {
     try {
       out.push(JSON.parse(line) as T);
     } catch (err) {
+      // The last element of split('\n') is the text after the final newline: an unfinished line.
+      if (tolerateTornTail && i === lines.length - 1) return { records: out, torn: lines[i] };
       const shown = line.length > 80 ? `${line.slice(0, 80)}…` : line;
       throw new Error(`readJsonl: ${path}:${i + 1}: invalid JSON (${err instanceof Error ? err.message : String(err)}): ${shown}`, { cause: err });
     }
   }
-  return out;
+  return { records: out, torn: null };
 }

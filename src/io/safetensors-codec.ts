@@ -97,6 +97,12 @@ export function dataStartOf(bytes: Uint8Array): number {
   return readHeader(bytes).dataStart;
 }
 
+/** The metadata of a safetensors file and where its data starts, without decoding any tensor. */
+export function decodeMetadata(bytes: Uint8Array): { metadata: SafetensorsMetadata; dataStart: number } {
+  const { header, dataStart } = readHeader(bytes);
+  return { metadata: readMetadata(header[METADATA_KEY]), dataStart };
+}
+
 function fail(message: string): never {
   throw new Error(`safetensors: ${message}`);
 }

@@ -33,6 +33,8 @@ export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean
   const lda = ac;
   const ldb = bc;
   const nb0 = sizeOf(batch);
+  // An empty dimension gives zeros, as in PyTorch ([2,0]@[0,4] is a [2,4] of zeros): the gemm kernels take sizes ≥ 1.
+  if (m === 0 || n === 0 || k === 0 || nb0 === 0) return emptyLike([...batch, m, n], a.dtype);
   // On the device a batch broadcasts only whole: each side either has every batch entry or one.
   const aFull = sizeOf(aBatch) === nb0 && aBatch.length === batch.length;
   const bFull = sizeOf(bBatch) === nb0 && bBatch.length === batch.length;

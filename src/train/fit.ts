@@ -6,6 +6,7 @@ import type { LRScheduler } from '../optim/schedulers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { formatDuration, ProgressLine } from './progress.js';
+import { explainNonFiniteLoss } from './finite.js';
 import { sgdStep } from './step.js';
 import { tidy } from '../tensor/storage.js';
 
@@ -121,7 +122,7 @@ export function fit(model: Module, loader: BatchSource, options: FitOptions): Ep
         const out = step(x, y);
         return { loss: out.loss, correct: countCorrect(out.logits, y) };
       });
-      if (!Number.isFinite(r.loss)) throw new Error(`fit: loss became ${r.loss} at epoch ${epoch}, step ${batchIndex + 1}; lower the learning rate`);
+      if (!Number.isFinite(r.loss)) throw new Error(explainNonFiniteLoss(`fit: epoch ${epoch}, step ${batchIndex + 1}`, r.loss, x, model));
       batchIndex++;
       globalStep++;
       lossSum += r.loss * y.length;

@@ -109,9 +109,14 @@ describe('train', () => {
   // its own getState/setState. TDLRT runs with its default full-model warm-up (no --max-rank), stopped
   // once inside the warm-up and once after the switch to Tucker form.
   it.each(METHOD_NAMES.map((m) => [m]))('method %s resumes bit for bit from mid-epoch stops', async (method) => {
+    // Each method gets only the flags it reads: a flag a method would ignore is a usage error.
+    const own: Record<string, string[]> = {
+      'tucker-fixed': ['--budget', '0.1'], 'matrix-fixed': ['--budget', '0.1'], elrt: ['--budget', '0.1'], 'post-hoc': ['--budget', '0.1'],
+      lra: ['--budget', '0.1', '--opt', 'lraInterval=3'], trp: ['--opt', 'trpInterval=2'],
+      tdlrt: ['--warmup-epochs', '0.5'], 'dlrt-matrix': ['--warmup-epochs', '0.5'],
+    };
     const common = [
-      'train', '--model', 'mlp', '--method', method, '--budget', '0.1', '--warmup-epochs', '0.5',
-      '--opt', 'trpInterval=2', '--opt', 'lraInterval=3', '--epochs', '2', '--train-size', '64', '--test-size', '16', '--batch', '16', '--quiet',
+      'train', '--model', 'mlp', '--method', method, ...(own[method] ?? []), '--epochs', '2', '--train-size', '64', '--test-size', '16', '--batch', '16', '--quiet',
     ];
     const a = join(dir, `all-${method}-a`);
     const b = join(dir, `all-${method}-b`);

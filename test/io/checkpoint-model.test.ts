@@ -277,6 +277,48 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
     expect(() => loadCheckpoint(p3)).toThrow(/unknown model builder 'vgg99' \(known: lenet5, small-vgg, resnet20, mlp\)/);
   });
 
+  // Issue #19, defect 1: an edited training state (the integrator's lr) was accepted on resume.
+  it('an edited metadata value (the training state) fails the checksum', () => {
+    const p = join(dir, 'lr.safetensors');
+    const { method, model } = trainedTdlrt();
+    saveCheckpoint(p, { model, modelSpec: LENET, kind: 'training', state: { method: captureMethodState(method) } });
+    const text = readFileSync(p).toString('latin1');
+    expect(text).toContain('\\"lr\\":0.05');
+    writeFileSync(p, Buffer.from(text.replace('\\"lr\\":0.05', '\\"lr\\":0.95'), 'latin1'));
+    expect(() => loadCheckpoint(p)).toThrow(/is corrupt: checksum mismatch/);
+  });
+
+  // Issue #19, defect 1: with tuckergrad.sha256 removed, a flipped data bit loaded.
+  it('a checkpoint without its checksum key is refused, naming the key', () => {
+    const { tensors, metadata } = encodeCheckpoint({ model: trainedTdlrt().model, modelSpec: LENET, kind: 'model' });
+    const p = join(dir, 'nosum.safetensors');
+    writeFileSync(p, encodeSafetensors(tensors, metadata));
+    expect(() => loadCheckpoint(p)).toThrow(/is corrupt: its metadata has tuckergrad.format but no tuckergrad.sha256/);
+  });
+
+  // Issue #19, defect 5: an inflated numClasses or layer size drove allocations of most of a gigabyte
+  // before the state load's shape check. Now loadCheckpoint, which builds nothing, refuses them.
+  it('an inflated numClasses, inputShape or layer size is refused before any model is built', () => {
+    const { tensors, metadata } = encodeCheckpoint({ model: trainedTdlrt().model, modelSpec: LENET, kind: 'model' });
+    const save = (name: string, edit: Record<string, string>) => {
+      const p = join(dir, name);
+      saveSafetensors(p, tensors, { ...metadata, ...edit }); // a valid checksum: only the bounds can tell
+      return p;
+    };
+    expect(() => loadCheckpoint(save('classes.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 400_000_000 }) })))
+      .toThrow(/numClasses 400000000 does not fit the \d+ weights the file holds/);
+    expect(() => loadCheckpoint(save('classes2.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 1000 }) })))
+      .toThrow(/the tensors do not fit the model it describes \(lenet5, 1000 classes\): '9.weight' is \[10, 500\], the model needs \[1000, 500\]/);
+    expect(() => loadCheckpoint(save('input.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, inputShape: [1, 28000, 28000] }) })))
+      .toThrow(/inputShape \[1,28000,28000\] is not the 1×28×28 that builder 'lenet5' takes/);
+    const layers = JSON.parse(metadata['tuckergrad.layers']) as { name: string; fullShape?: number[] }[];
+    const big = layers.map((l) => (l.name === '7' ? { ...l, fullShape: [500, 800_000_000] } : l));
+    expect(() => loadCheckpoint(save('layer.safetensors', { 'tuckergrad.layers': JSON.stringify(big) })))
+      .toThrow(/describes layer '7' \(LowRankLinear\) with \d+ placeholder weights, but the file holds \d+ under '7.'/);
+    const bad = layers.map((l) => (l.name === '3' ? { ...l, fullShape: [50, 20.5, 5, 5] } : l));
+    expect(() => loadCheckpoint(save('frac.safetensors', { 'tuckergrad.layers': JSON.stringify(bad) }))).toThrow(/describes layer '3' \(TuckerConv2d\) with malformed sizes/);
+  });
+
   it('a state that does not fit the model changes nothing in it', () => {
     const model = buildBaseModel(LENET);
     const before = model.stateDict();

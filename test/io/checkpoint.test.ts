@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +33,16 @@ describe('saveSafetensors / loadSafetensors', () => {
   it('round-trips tensors and metadata, creating the directory, and stores a SHA-256 of the data', () => {
     const path = join(dir, 'run', 'ckpt.safetensors');
     saveSafetensors(path, tensors, { epoch: '3', method: 'tdlrt' });
-    const { tensors: back, metadata } = loadSafetensors(path);
+    const { tensors: back, metadata, verified } = loadSafetensors(path);
     expect(back).toEqual(tensors);
+    expect(verified).toBe(true);
     expect(metadata.epoch).toBe('3');
     expect(metadata.method).toBe('tdlrt');
+    // The hash covers the whole file, header included, with its own 64 digits read as zeros.
     const bytes = readFileSync(path);
-    expect(metadata[CHECKSUM_KEY]).toBe(createHash('sha256').update(dataRegion(bytes)).digest('hex'));
+    const zeroed = Buffer.from(bytes.toString('latin1').replace(metadata[CHECKSUM_KEY], '0'.repeat(64)), 'latin1');
+    expect(metadata[CHECKSUM_KEY]).toBe(createHash('sha256').update(zeroed).digest('hex'));
+    expect(metadata[CHECKSUM_KEY]).not.toBe(createHash('sha256').update(dataRegion(bytes)).digest('hex'));
     expect(readdirSync(join(dir, 'run'))).toEqual(['ckpt.safetensors']);
   });
 
@@ -68,10 +73,48 @@ describe('saveSafetensors / loadSafetensors', () => {
     expect(() => loadSafetensors(path)).toThrow(/is corrupt: safetensors: file is 4 bytes/);
   });
 
-  it('loads files without a checksum (written by other tools)', () => {
+  it('loads files without a checksum (written by other tools), marked unverified', () => {
     const path = join(dir, 'plain.safetensors');
     writeFileSync(path, encodeSafetensors(tensors, { format: 'pt' }));
     expect(loadSafetensors(path).metadata).toEqual({ format: 'pt' });
+    expect(loadSafetensors(path).verified).toBe(false);
+  });
+
+  // Issue #19, defect 1: the checksum covered only the data, so metadata edits loaded silently.
+  it('detects one changed digit in the metadata (a stored metric): checksum mismatch', () => {
+    const path = join(dir, 'meta.safetensors');
+    saveSafetensors(path, tensors, { 'tuckergrad.metrics': '{"testAccuracy":0.3281}' });
+    const text = readFileSync(path).toString('latin1');
+    expect(text).toContain('0.3281');
+    writeFileSync(path, Buffer.from(text.replace('0.3281', '0.2281'), 'latin1'));
+    expect(() => loadSafetensors(path)).toThrow(`checkpoint ${path} is corrupt: checksum mismatch`);
+  });
+
+  // Issue #19, defect 1: with the checksum key removed, a flipped data bit loaded.
+  it('refuses a tuckergrad file whose checksum key was removed, naming the key', () => {
+    const path = join(dir, 'nosum.safetensors');
+    const bytes = encodeSafetensors(tensors, { 'tuckergrad.format': 'tuckergrad-checkpoint/1' });
+    bytes[bytes.length - 1] ^= 0x01;
+    writeFileSync(path, bytes);
+    expect(() => loadSafetensors(path)).toThrow(`checkpoint ${path} is corrupt: its metadata has tuckergrad.format but no tuckergrad.sha256`);
+  });
+
+  it('refuses a header that holds the checksum key twice (JSON keeps the last, the hash the first)', () => {
+    const path = join(dir, 'twice.safetensors');
+    const sum = '0'.repeat(64);
+    const json = Buffer.from(`{"__metadata__":{"tuckergrad.sha256":"${sum}","tuckergrad.sha256":"${sum}"}}`.padEnd(96, ' '));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(path, Buffer.concat([prefix, json]));
+    expect(() => loadSafetensors(path)).toThrow(`checkpoint ${path} is corrupt: the header holds "tuckergrad.sha256" more than once`);
+  });
+
+  // Issue #19, defect 5: a FIFO given as a checkpoint blocked forever.
+  it('refuses a FIFO or a directory instead of blocking on it', () => {
+    const fifo = join(dir, 'fifo.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => loadSafetensors(fifo)).toThrow(/cannot read checkpoint .*fifo\.safetensors: checkpoint .* is not a regular file \(it is a FIFO\)/);
+    expect(() => loadSafetensors(dir)).toThrow(/is not a regular file \(it is a directory\)/);
   });
 
   it('names a missing checkpoint', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlLogger, readJsonl } from '../../src/io/jsonl.js';
+import { JsonlLogger, readJsonl, readJsonlTolerant } from '../../src/io/jsonl.js';
 
 let dir: string;
 beforeEach(() => {
@@ -80,5 +80,20 @@ describe('JsonlLogger / readJsonl', () => {
       }),
       { seed: 7, numRuns: 100 },
     );
+  });
+
+  // Issue #19, defect 6: a half-written last line (a process stopped mid-append) blocked --resume.
+  it('readJsonlTolerant drops a torn last line and returns it; damage elsewhere still throws', () => {
+    const path = join(dir, 'torn.jsonl');
+    writeFileSync(path, '{"a":1}\n{"a":2}\n{"a":3,"b');
+    expect(readJsonlTolerant(path)).toEqual({ records: [{ a: 1 }, { a: 2 }], torn: '{"a":3,"b' });
+    expect(() => readJsonl(path)).toThrow(/torn\.jsonl:3: invalid JSON/);
+    writeFileSync(path, '{"a":1}\n{"a":2}\n');
+    expect(readJsonlTolerant(path)).toEqual({ records: [{ a: 1 }, { a: 2 }], torn: null });
+    // A complete (newline-terminated) bad line is damage, not an interrupted append.
+    writeFileSync(path, '{"a":1}\n{"a":\n');
+    expect(() => readJsonlTolerant(path)).toThrow(/torn\.jsonl:2: invalid JSON/);
+    writeFileSync(path, '{"a":\n{"a":2}');
+    expect(() => readJsonlTolerant(path)).toThrow(/torn\.jsonl:1: invalid JSON/);
   });
 });

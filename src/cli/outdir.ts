@@ -1,0 +1,109 @@
+/**
+ * Output folders that never lose what a user has: a command refuses an --out holding files it would
+ * write (unless told --force or --resume), a lock file keeps two processes from writing one folder,
+ * and temp files that a killed process left are removed on the next start.
+ */
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureDir } from '../io/files.js';
+import { CliError, type CliIO } from './common.js';
+
+export const LOCK_FILE = '.tuckergrad.lock';
+
+/** The files of `names` that exist in `dir`. */
+export function existingFiles(dir: string, names: readonly string[]): string[] {
+  return names.filter((f) => existsSync(join(dir, f)));
+}
+
+/** Throws unless none of `names` exists in `dir`; `how` says what lets the command replace them. */
+export function refuseExisting(dir: string, names: readonly string[], how: string): void {
+  const found = existingFiles(dir, names);
+  if (found.length > 0) throw new CliError(`${dir} already holds ${found.join(', ')}, which this command would overwrite; ${how}`);
+}
+
+/** The real path of an existing path, or the absolute path of one that does not exist yet. */
+function canonical(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** Whether two paths name the same folder (symlinks and relative paths resolved). */
+export function sameFolder(a: string, b: string): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the folder's lock file (created with O_EXCL, holding this pid). A lock held by a live
+ * process is an error; one left by a dead process is taken over, with a notice on stderr.
+ * Returns the release function (idempotent).
+ */
+export function lockFolder(dir: string, io: CliIO): () => void {
+  ensureDir(dir);
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock ${dir}: ${(err as Error).message}`);
+      let text = '';
+      try {
+        text = readFileSync(path, 'utf8').trim();
+      } catch {
+        /* removed meanwhile: try again */
+      }
+      const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (alive(pid)) throw new CliError(`${dir} is in use by another tuckergrad process (pid ${pid}, lock file ${path}); wait for it to finish or choose another --out`);
+      io.stderr.write(`notice: taking over the stale lock ${path} (${Number.isNaN(pid) ? 'unreadable' : `pid ${pid} is not running`})\n`);
+      rmSync(path, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      try {
+        if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+      } catch {
+        /* already gone */
+      }
+    };
+  }
+  throw new CliError(`cannot lock ${dir}: another process keeps re-creating ${path}`);
+}
+
+/**
+ * Temp files of atomic writes (.<file>.<pid>.<hex>.tmp) that a process that is no longer running
+ * left in `dir`: any file name, so plots and reports are cleaned as well as checkpoints.
+ * Returns the names removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(join(dir, f), { force: true });
+    removed.push(f);
+  }
+  return removed;
+}
