@@ -1,3 +1,4 @@
+import { noGrad } from '../autograd/grad-mode.js';
 import { frob } from '../linalg/matrix.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
@@ -379,6 +380,22 @@ export class RankAdaptiveIntegrator {
 
   /** Puts core and factors (float64) into the layer as parameters of its dtype. */
   private install(layer: TuckerLayer, core: Float64Array, shape: readonly number[], factors: readonly (Float64Array | null)[]): void {
+    // Same ranks as now (most steps once the ranks have settled): write in place, so that the
+    // parameters keep their buffers (and the backends their packed copies) instead of new ones.
+    const same = layer.core.shape.every((n, i) => n === shape[i]);
+    if (same) {
+      noGrad(() => {
+        layer.core.data.set(core);
+        layer.factors.forEach((f, i) => {
+          if (!f) return;
+          f.data.set(factors[i] as Float64Array);
+          f.requiresGrad = true;
+        });
+      });
+      layer.core.zeroGrad();
+      for (const f of layer.factors) f?.zeroGrad();
+      return;
+    }
     layer.setTucker(
       this.asParamTensor(core, [...shape], layer),
       factors.map((f, i) => (f ? this.asParamTensor(f, [layer.fullShape[i], shape[i]], layer) : null)),
