@@ -134,7 +134,7 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: nu
 }
 
 /**
- * The 2-norm condition number of Mat_i(C), √(λ_max/λ_min) of its Gram matrix, estimated by 30
+ * The 2-norm condition number of Mat_i(C), √(λ_max/λ_min) of its Gram matrix, estimated by 12
  * steps each of power and inverse iteration (the Cholesky factor does the inverse); Infinity where
  * the Gram matrix is not numerically positive definite. An estimate from below that converges fast
  * for the clustered small-rank spectra met here; the guard needs its order of magnitude only.
@@ -155,7 +155,7 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
   for (let i = 0; i < n; i++) v[i] = 1 + i / n;
   normalise(v);
   let lmax = 0;
-  for (let it = 0; it < 30; it++) {
+  for (let it = 0; it < 12; it++) {
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < n; j++) s += gram[i * n + j] * v[j];
@@ -167,7 +167,7 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
   for (let i = 0; i < n; i++) v[i] = 1 - i / (2 * n);
   normalise(v);
   let inv = 0;
-  for (let it = 0; it < 30; it++) {
+  for (let it = 0; it < 12; it++) {
     w.set(v);
     choleskySolve(l, n, w, 1);
     inv = normalise(w);

@@ -3,8 +3,9 @@
  * a per-mode tolerance ϑ_i, the new bases Û_i P_i and core Ĉ1 ×_i P_iᵀ, and the velocity projected
  * alike (docs/integrator.md, "Truncation").
  *
- * Route: the SVD of each unfolding is taken through its Gram matrix where both sides are at least
- * GRAM_SVD_MIN_SIDE (about 4× faster than Jacobi), but only where the cut it decides lies well
+ * Route: the SVD of each unfolding is taken through its Gram matrix where its short side is at least
+ * TRUNCATION_GRAM_MIN_SIDE (a matrix core: GRAM_SVD_MIN_SIDE, both sides), several times faster
+ * than Jacobi on the wide unfoldings of a conv core, but only where the cut it decides lies well
  * above the Gram route's noise (GRAM_SVD_FLOOR·σ₁): below it, the spectrum there is noise and the
  * mode is recomputed by one-sided Jacobi. So τ = 0 prunes nothing but values at Jacobi's rounding
  * level, on any route.
@@ -18,6 +19,9 @@ import { cholesky } from './layer-point.js';
 
 /** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
 export const JACOBI_FLOOR = 1e-14;
+
+/** Short side of a conv core's unfolding from which the Gram route is taken (rows² · cols flops against Jacobi's sweeps of them). */
+export const TRUNCATION_GRAM_MIN_SIDE = 16;
 
 /** A Gram-route cut must lie this far above GRAM_SVD_FLOOR·‖Ĉ1‖ to be trusted. */
 export const GRAM_CUT_MARGIN = 100;
@@ -144,7 +148,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   const spectrumOf = (i: number): ModeSpectrum => {
     const rows = shape[i];
     const cols = c1.length / rows;
-    return Math.min(rows, cols) >= GRAM_SVD_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
+    return Math.min(rows, cols) >= TRUNCATION_GRAM_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
   };
   // A mode asked to keep everything (tolerance 0, or a kept rank at least its size, within its cap)
   // needs no SVD: its basis stays Û_i, unless the feasibility clamp below lowers its rank.
