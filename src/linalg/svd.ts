@@ -14,7 +14,8 @@
  * (Gram–Schmidt against the standard basis, largest residual first).
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, pow2Scale, transpose } from './matrix.js';
+import { eighRaw } from './eigh.js';
+import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 
 export interface SvdRaw {
@@ -33,9 +34,24 @@ export interface SvdRawOptions {
   wantV?: boolean;
   /** Complete U to m×m and V to n×n. */
   full?: boolean;
-  /** Jacobi sweep limit (default 60; convergence usually takes 4–10). */
+  /** Jacobi sweep limit (default 60; convergence usually takes 4–10, 2–4 preconditioned). */
   maxSweeps?: number;
+  /**
+   * 'fast' (default): the Jacobi iteration starts from the eigenvectors of the Gram matrix of the
+   * triangular factor (see `svdTall`) when min(m, n) ≥ PRECONDITION_MIN; 'jacobi': it starts from
+   * the triangular factor itself. Same accuracy contract; 'fast' needs 3–5× fewer sweeps.
+   */
+  method?: SvdMethod;
 }
+
+/** The SVD routes: 'fast' (Gram-eigenvector preconditioned Jacobi) and 'jacobi' (plain, the reference). */
+export type SvdMethod = 'fast' | 'jacobi';
+
+/**
+ * From this size of the smaller side on, 'fast' preconditions; below it a Jacobi sweep costs less
+ * than the Gram product and the eigendecomposition it would save.
+ */
+export const PRECONDITION_MIN = 16;
 
 interface TallResult {
   /** m×n row-major, if wantU. */
@@ -49,15 +65,30 @@ interface TallResult {
 /** Columns of X with a squared norm below this (X scaled to max|entry| ≈ 1) count as exact zeros. */
 const TINY2 = 1e-300;
 
-/** SVD of a tall, already scaled row-major m×n matrix (m ≥ n). */
-function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: boolean, maxSweeps: number): TallResult {
+/**
+ * SVD of a tall, already scaled row-major m×n matrix (m ≥ n).
+ *
+ * With `precondition`, the Jacobi iteration on X = Rᵀ starts from X·V₀ instead of X, where V₀ holds
+ * the eigenvectors of XᵀX (one GEMM, eighRaw, one GEMM), and W starts at V₀. The columns of X·V₀ are
+ * orthogonal up to the Gram route's error (≈ ε·σ₁²/gap), so Jacobi only has to polish: 2–4 sweeps
+ * instead of 8–12 on a random matrix. Accuracy is that of Jacobi on X: V₀ multiplies X from the
+ * right, as the rotations do, so the computed X·V₀ has a row-wise small backward error, which is
+ * the perturbation class under which one-sided Jacobi on the row-graded Rᵀ keeps high relative
+ * accuracy (Drmač & Veselić 2008); V₀ itself needs no accuracy, only orthogonality.
+ */
+function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: boolean, maxSweeps: number, precondition: boolean): TallResult {
   const h = householder(a, m, n, true);
   // Working columns x_j = column j of Rᵀ = row j of R, stored contiguously (row j of X).
-  const x = new Float64Array(n * n);
+  let x = new Float64Array(n * n);
   for (let j = 0; j < n; j++) for (let c = j; c < n; c++) x[j * n + c] = h.at[c * m + j];
   // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
-  const wt = wantU ? new Float64Array(n * n) : null;
+  let wt = wantU ? new Float64Array(n * n) : null;
   if (wt) for (let j = 0; j < n; j++) wt[j * n + j] = 1;
+  if (precondition) {
+    const v0t = gramEigenvectors(x, n);
+    x = gemm64(false, false, n, n, n, v0t, 0, n, x, 0, n);
+    if (wt) wt = v0t;
+  }
   const nrm2 = new Float64Array(n);
   const tol = EPS * Math.sqrt(Math.max(n, 1));
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
@@ -136,6 +167,21 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   return out;
 }
 
+/**
+ * The eigenvectors of XᵀX for X stored by columns (row j of `x` is column j of X), as the rows of an
+ * n×n matrix in the order of descending eigenvalue (so that de Rijk's pivoting finds them sorted).
+ */
+function gramEigenvectors(x: Float64Array, n: number): Float64Array {
+  const g = gemm64(false, true, n, n, n, x, 0, n, x, 0, n);
+  const { vectors } = eighRaw(g, n);
+  const v0t = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    const src = n - 1 - c;
+    for (let i = 0; i < n; i++) v0t[c * n + i] = vectors[i * n + src];
+  }
+  return v0t;
+}
+
 function dot(a: Float64Array, po: number, qo: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[po + i] * a[qo + i];
@@ -180,7 +226,9 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const wantV = options.wantV ?? true;
   const full = options.full ?? false;
   const maxSweeps = options.maxSweeps ?? 60;
+  const method = options.method ?? 'fast';
   const k = Math.min(m, n);
+  const precondition = method === 'fast' && k >= PRECONDITION_MIN;
   const scale = pow2Scale(a);
   const as = scale === 1 ? a : a.map((v) => v / scale);
   let u: Float64Array | undefined;
@@ -189,14 +237,14 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   let uZero: boolean[] = [];
   let vZero: boolean[] = [];
   if (m >= n) {
-    const t = svdTall(as, m, n, wantU, wantV, maxSweeps);
+    const t = svdTall(as, m, n, wantU, wantV, maxSweeps, precondition);
     s = t.s;
     u = t.u; // m×k, always orthonormal
     v = t.v; // n×n = n×k
     uZero = new Array(k).fill(false);
     vZero = t.zero;
   } else {
-    const t = svdTall(transpose(as, m, n), n, m, wantV, wantU, maxSweeps);
+    const t = svdTall(transpose(as, m, n), n, m, wantV, wantU, maxSweeps, precondition);
     s = t.s;
     u = t.v; // m×m = m×k
     v = t.u; // n×k
