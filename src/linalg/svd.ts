@@ -79,10 +79,10 @@ const TINY2 = 1e-300;
 function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: boolean, maxSweeps: number, precondition: boolean): TallResult {
   const h = householder(a, m, n, true);
   // Working columns x_j = column j of Rᵀ = row j of R, stored contiguously (row j of X).
-  let x = new Float64Array(n * n);
+  let x: Float64Array = new Float64Array(n * n);
   for (let j = 0; j < n; j++) for (let c = j; c < n; c++) x[j * n + c] = h.at[c * m + j];
   // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
-  let wt = wantU ? new Float64Array(n * n) : null;
+  let wt: Float64Array | null = wantU ? new Float64Array(n * n) : null;
   if (wt) for (let j = 0; j < n; j++) wt[j * n + j] = 1;
   if (precondition) {
     const v0t = gramEigenvectors(x, n);
