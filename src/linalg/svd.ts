@@ -14,6 +14,7 @@
  * (Gram–Schmidt against the standard basis, largest residual first).
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 import { eighRaw } from './eigh.js';
 import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
@@ -79,7 +80,7 @@ const TINY2 = 1e-300;
 function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: boolean, maxSweeps: number, precondition: boolean): TallResult {
   const h = householder(a, m, n, true);
   // Working columns x_j = column j of Rᵀ = row j of R, stored contiguously (row j of X).
-  let x: Float64Array = new Float64Array(n * n);
+  let x: Float64Array = allocF64(n * n);
   for (let j = 0; j < n; j++) for (let c = j; c < n; c++) x[j * n + c] = h.at[c * m + j];
   // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
   let wt: Float64Array | null = wantU ? new Float64Array(n * n) : null;
@@ -155,7 +156,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   }
   if (wt) {
     // U = Q·[W; 0] = H_0…H_{n-1}·[W; 0], built column by column (column-major n×m).
-    const ut = new Float64Array(n * m);
+    const ut = allocF64(n * m);
     for (let c = 0; c < n; c++) {
       const src = order[c] * n;
       const dst = c * m;
@@ -174,7 +175,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
 function gramEigenvectors(x: Float64Array, n: number): Float64Array {
   const g = gemm64(false, true, n, n, n, x, 0, n, x, 0, n);
   const { vectors } = eighRaw(g, n);
-  const v0t = new Float64Array(n * n);
+  const v0t = allocF64(n * n);
   for (let c = 0; c < n; c++) {
     const src = n - 1 - c;
     for (let i = 0; i < n; i++) v0t[c * n + i] = vectors[i * n + src];

@@ -6,6 +6,7 @@
  * cost eigh most of its time). The reflectors are kept in the compact form of qr.ts, so Q is formed
  * by the blocked, GEMM-based application of qr-blocked.ts.
  */
+import { allocF64 } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, formQt } from './qr.js';
 
 /**
@@ -17,7 +18,7 @@ export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e:
   const A = sym;
   const m = n - 1;
   const steps = Math.max(0, n - 2);
-  const at = new Float64Array(Math.max(0, m * steps));
+  const at = allocF64(Math.max(0, m * steps));
   const tau = new Float64Array(steps);
   const p = new Float64Array(n);
   e[0] = 0;
@@ -76,7 +77,7 @@ export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e:
     e[n - 1] = A[(n - 1) * n + n - 2];
   }
   if (n >= 1) d[n - 1] = A[(n - 1) * n + n - 1];
-  const z = new Float64Array(n * n);
+  const z = allocF64(n * n);
   if (n === 0) return z;
   z[0] = 1;
   if (n === 1) return z;
