@@ -277,6 +277,12 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
 export interface SvdOptions {
   /** false (default): thin, U m×k, Vᵀ k×n with k = min(m, n). true: U m×m, Vᵀ n×n. */
   full?: boolean;
+  /**
+   * 'fast' (default): one-sided Jacobi preconditioned by the Gram eigenvectors (see svdTall);
+   * 'jacobi': the plain one-sided Jacobi, the reference it is tested against. Both keep the same
+   * contract, high relative accuracy included (docs/linalg.md).
+   */
+  method?: SvdMethod;
 }
 
 export interface SvdResult {
@@ -290,7 +296,8 @@ export interface SvdResult {
 
 /**
  * Singular value decomposition `A = U·diag(s)·Vᵀ` of a 2-D tensor (float32 or float64; computed
- * and returned in float64), thin by default. One-sided Jacobi with QR preconditioning: accurate
+ * and returned in float64), thin by default. One-sided Jacobi with QR preconditioning (and, by
+ * default, Gram-eigenvector preconditioning, which saves most of the sweeps): accurate
  * (‖A − UΣVᵀ‖ ≈ ε‖A‖, U and V orthonormal to ≈ ε) for tall, wide, square, rank-deficient, zero
  * and 1×n matrices and for repeated or clustered singular values. s is sorted descending; the
  * largest-|.| entry of each column of U is positive; columns for σ = 0 are completed
@@ -300,7 +307,9 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
   const [m, n] = check2D(a, 'svd', 'a');
   const full = options.full ?? false;
   if (typeof full !== 'boolean') throw new Error(`svd: options.full must be a boolean, got ${String(full)}`);
-  const r = svdRaw(Float64Array.from(a.data), m, n, { full });
+  const method = options.method ?? 'fast';
+  if (method !== 'fast' && method !== 'jacobi') throw new Error(`svd: options.method must be 'fast' or 'jacobi', got ${String(method)}`);
+  const r = svdRaw(Float64Array.from(a.data), m, n, { full, method });
   const k = Math.min(m, n);
   return {
     u: f64Tensor(r.u!, [m, r.uCols]),
