@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale, transpose } from './matrix.js';
 import { tridiagonalize } from './tridiag.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 
 export interface EighRaw {
   /** Eigenvalues, ascending. */
@@ -21,7 +22,7 @@ export interface EighRaw {
  */
 export function eighRaw(a: Float64Array, n: number): EighRaw {
   const scale = pow2Scale(a);
-  const sym = new Float64Array(n * n);
+  const sym = allocF64(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
     const v = a[i * n + j] / scale;
     sym[i * n + j] = v;
@@ -144,7 +145,7 @@ export function eigh(a: Tensor): EighResult {
   if (m !== n) throw new Error(`eigh: a must be square, got shape [${m}, ${n}]`);
   const src = a.data;
   const tol = 1e-10 * maxAbs(src);
-  const sym = new Float64Array(n * n);
+  const sym = allocF64(n * n);
   let worst = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
     const x = src[i * n + j];

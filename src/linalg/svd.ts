@@ -92,42 +92,61 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   }
   const nrm2 = new Float64Array(n);
   const tol = EPS * Math.sqrt(Math.max(n, 1));
+  /** The Jacobi rotation of columns p, q (squared norms a2, b2) if their cosine exceeds tol. */
+  const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
+    if (a2 < TINY2 || b2 < TINY2) return false;
+    const po = p * n;
+    const qo = q * n;
+    const g = dot(x, po, qo, n);
+    if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) return false;
+    const zeta = (b2 - a2) / (2 * g);
+    let t: number;
+    if (Math.abs(zeta) > 1e150) t = 0.5 / zeta;
+    else t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+    const c = 1 / Math.sqrt(1 + t * t);
+    const s = c * t;
+    rotate(x, po, qo, n, c, s);
+    if (wt) rotate(wt, po, qo, n, c, s);
+    nrm2[p] = Math.max(0, a2 - t * g);
+    nrm2[q] = b2 + t * g;
+    return true;
+  };
+  // Pairs left to rotate, found by a Gram check (preconditioned route): a short list replaces a sweep.
+  let targets: Int32Array | null = null;
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
-    for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     let rotations = 0;
-    for (let p = 0; p < n - 1; p++) {
-      // de Rijk: bring the largest remaining column to position p.
-      let best = p;
-      for (let q = p + 1; q < n; q++) if (nrm2[q] > nrm2[best]) best = q;
-      if (best !== p) {
-        swapRows(x, p, best, n);
-        if (wt) swapRows(wt, p, best, n);
-        const t = nrm2[p];
-        nrm2[p] = nrm2[best];
-        nrm2[best] = t;
+    if (targets) {
+      for (let i = 0; i < targets.length; i += 2) {
+        const p = targets[i];
+        const q = targets[i + 1];
+        if (rotatePair(p, q, dot(x, p * n, p * n, n), dot(x, q * n, q * n, n))) rotations++;
       }
-      const po = p * n;
-      for (let q = p + 1; q < n; q++) {
-        const a2 = nrm2[p];
-        const b2 = nrm2[q];
-        if (a2 < TINY2 || b2 < TINY2) continue;
-        const qo = q * n;
-        const g = dot(x, po, qo, n);
-        if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) continue;
-        rotations++;
-        const zeta = (b2 - a2) / (2 * g);
-        let t: number;
-        if (Math.abs(zeta) > 1e150) t = 0.5 / zeta;
-        else t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        rotate(x, po, qo, n, c, s);
-        if (wt) rotate(wt, po, qo, n, c, s);
-        nrm2[p] = Math.max(0, a2 - t * g);
-        nrm2[q] = b2 + t * g;
+    } else {
+      for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
+      for (let p = 0; p < n - 1; p++) {
+        // de Rijk: bring the largest remaining column to position p.
+        let best = p;
+        for (let q = p + 1; q < n; q++) if (nrm2[q] > nrm2[best]) best = q;
+        if (best !== p) {
+          swapRows(x, p, best, n);
+          if (wt) swapRows(wt, p, best, n);
+          const t = nrm2[p];
+          nrm2[p] = nrm2[best];
+          nrm2[best] = t;
+        }
+        for (let q = p + 1; q < n; q++) if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
     }
+    // (Pairs the GEMM's rounding flags but the dot products do not are converged too.)
     if (rotations === 0) break;
+    targets = null;
+    // Near convergence a sweep costs n³ flops of dot products to rotate a handful of pairs: one
+    // Gram product on the GEMM finds those pairs (or shows there are none) for a fraction of that.
+    if (precondition && rotations <= n) {
+      const bad = unconvergedPairs(x, n, tol);
+      if (bad.length === 0) break;
+      if (bad.length <= 2 * n) targets = bad;
+    }
   }
   // Singular values, sorted descending (stable).
   const sig = new Float64Array(n);
@@ -181,6 +200,21 @@ function gramEigenvectors(x: Float64Array, n: number): Float64Array {
     for (let i = 0; i < n; i++) v0t[c * n + i] = vectors[i * n + src];
   }
   return v0t;
+}
+
+/** The pairs (p, q), p < q, of rows of `x` whose cosine exceeds tol, from one GEMM (flat [p, q, p, q, …]). */
+function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
+  const g = gemm64(false, true, n, n, n, x, 0, n, x, 0, n);
+  const out: number[] = [];
+  for (let p = 0; p < n; p++) {
+    const a2 = g[p * n + p];
+    if (a2 < TINY2) continue;
+    for (let q = p + 1; q < n; q++) {
+      const b2 = g[q * n + q];
+      if (b2 >= TINY2 && Math.abs(g[p * n + q]) > tol * Math.sqrt(a2) * Math.sqrt(b2)) out.push(p, q);
+    }
+  }
+  return Int32Array.from(out);
 }
 
 function dot(a: Float64Array, po: number, qo: number, n: number): number {
