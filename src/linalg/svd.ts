@@ -217,10 +217,21 @@ function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
   return Int32Array.from(out);
 }
 
+/** Σ a[po+i]·a[qo+i] with four partial sums (one accumulator would wait on each add's latency). */
 function dot(a: Float64Array, po: number, qo: number, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[po + i] * a[qo + i];
-  return s;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[po + i] * a[qo + i];
+    s1 += a[po + i + 1] * a[qo + i + 1];
+    s2 += a[po + i + 2] * a[qo + i + 2];
+    s3 += a[po + i + 3] * a[qo + i + 3];
+  }
+  for (; i < n; i++) s0 += a[po + i] * a[qo + i];
+  return s0 + s1 + (s2 + s3);
 }
 
 function swapRows(a: Float64Array, p: number, q: number, n: number): void {

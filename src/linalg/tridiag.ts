@@ -94,8 +94,20 @@ export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e:
       let wv = 0;
       for (let i = 0; i < L; i++) {
         const row = base + i * n;
-        let s = 0;
-        for (let c = 0; c < L; c++) s += A[row + c] * at[vo + c];
+        // Four partial sums: a single accumulator would wait on each add's latency.
+        let s0 = 0;
+        let s1_ = 0;
+        let s2_ = 0;
+        let s3 = 0;
+        let c = 0;
+        for (; c + 3 < L; c += 4) {
+          s0 += A[row + c] * at[vo + c];
+          s1_ += A[row + c + 1] * at[vo + c + 1];
+          s2_ += A[row + c + 2] * at[vo + c + 2];
+          s3 += A[row + c + 3] * at[vo + c + 3];
+        }
+        for (; c < L; c++) s0 += A[row + c] * at[vo + c];
+        let s = s0 + s1_ + (s2_ + s3);
         const rr = (j + i) * nb;
         for (let t = 0; t < j; t++) s -= V[rr + t] * s1[t] + W[rr + t] * s2[t];
         s *= tk;
