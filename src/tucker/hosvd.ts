@@ -14,7 +14,7 @@ import { svdRaw, truncationRank } from '../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows, leftSvdFromGram } from '../linalg/svd-gram.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
-import { multiModeProductRaw, reconstruct, type RawMatrix } from './product.js';
+import { multiModeProductRaw, reconstruct, type RawMatrix, type RawTensor } from './product.js';
 import { modeView } from './unfold.js';
 
 export { truncationRank };
@@ -349,9 +349,18 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
   for (let it = 0; it < maxIter && modes.length > 0; it++) {
     iterations++;
     let core: Float64Array | null = null;
-    for (const n of modes) {
-      const others = cur.map((m, k) => (k === n ? null : m));
-      const y = multiModeProductRaw(t.data, shape, others, true);
+    // Dimension tree: the projection onto the second half of the modes (with their factors of the
+    // previous sweep, which the first half's updates must see) is shared by every first-half mode,
+    // and the projection onto the updated first half by every second-half mode, instead of d full
+    // projections of T per sweep.
+    const half = Math.ceil(modes.length / 2);
+    let shared: RawTensor | null = null;
+    for (let idx = 0; idx < modes.length; idx++) {
+      const n = modes[idx];
+      const group = idx < half ? modes.slice(half) : modes.slice(0, half);
+      if (idx === 0 || idx === half) shared = multiModeProductRaw(t.data, shape, cur.map((m, k) => (group.includes(k) ? m : null)), true);
+      const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
+      const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
       let ms: ModeSvdRaw | null = null;
       if (method === 'gram' || (method === 'auto' && gramCandidate(y.shape, n))) {
         ms = modeSvdRaw(y.data, y.shape, n, 'gram');
