@@ -9,7 +9,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
-import { completeOrthonormal, fixColumnSigns, frob } from '../linalg/matrix.js';
+import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows, leftSvdFromGram } from '../linalg/svd-gram.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
@@ -44,12 +44,13 @@ export type ModeSvdMethod = 'auto' | 'svd' | 'gram';
  * Left singular vectors and singular values of the mode-`mode` unfolding of a row-major tensor.
  * 'svd': only the left side is computed (through the transpose when the unfolding is wide, which
  * costs a QR of the N/I × I matrix and a Jacobi SVD of its I × I triangle, with no rotation
- * accumulation). 'gram': eigh of the I × I Gram matrix (wide unfoldings only; else 'svd').
+ * accumulation). 'gram': eigh of the I × I Gram matrix (wide unfoldings with entries of moderate
+ * size only; else 'svd').
  */
 export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mode: number, route: 'svd' | 'gram' = 'svd'): ModeSvdRaw {
   const { P, I, Q } = modeView(shape, mode);
   const M = P * Q;
-  if (route === 'gram' && M >= I) {
+  if (route === 'gram' && M >= I && gramRange(data)) {
     const r = leftSvdFromGram(unfoldingGram(data, P, I, Q), I, I);
     return { u: r.u, s: r.s, rows: I, k: I };
   }
@@ -72,6 +73,16 @@ export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mo
   }
   const r = svdRaw(a, I, M, { wantU: true, wantV: false });
   return { u: r.u!, s: r.s, rows: I, k: M };
+}
+
+/**
+ * Whether the Gram matrix of `data` can be formed unscaled without overflow or loss to
+ * subnormals (max|entry| in [1e-100, 1e100]); outside, 'gram' falls back to the Jacobi route,
+ * which scales by a power of two first.
+ */
+function gramRange(data: ArrayLike<number>): boolean {
+  const m = maxAbs(data);
+  return m === 0 || (m >= 1e-100 && m <= 1e100);
 }
 
 /** Rows of the Gram matrix below which it is summed in place instead of through a copy and the GEMM. */

@@ -113,3 +113,21 @@ describe('tucker.hosvd: the Gram route', () => {
     expect(() => hooi(t, [2, 2, 2], { method: 'qr' as never })).toThrow(/hooi: options\.method must be 'auto', 'svd' or 'gram', got qr/);
   });
 });
+
+describe('tucker.hosvd: the Gram route at extreme scales', () => {
+  it('entries of size 1e-170 or 1e170 (whose squares leave the float64 range) are decomposed as accurately as at size 1', () => {
+    const t = lowRankPlusNoise([64, 64, 3, 3], [8, 8, 3, 3], 0.01, 6);
+    const ref = hosvd(t, { ranks: [8, 8, 3, 3] }, { method: 'svd' });
+    for (const scale of [1e-170, 1e170]) {
+      const ts = Tensor.fromData((t.data as Float64Array).map((v) => v * scale), t.shape);
+      const r = hosvd(ts, { ranks: [8, 8, 3, 3] }, { method: 'gram' });
+      for (let i = 0; i < 4; i++) {
+        const sv = r.singularValues[i]!;
+        const s0 = ref.singularValues[i]!;
+        for (let k = 0; k < 3; k++) expect(Math.abs(sv[k] / scale - s0[k])).toBeLessThanOrEqual(1e-12 * s0[0]);
+      }
+      const rec = (reconstruct(r.core, r.factors).data as Float64Array).map((v) => v / scale);
+      expect(diffFro(t.data, rec)).toBeCloseTo(recErr(t, ref.core, ref.factors), 10);
+    }
+  });
+});
