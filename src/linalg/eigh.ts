@@ -43,10 +43,10 @@ export function eighRaw(a: Float64Array, n: number): EighRaw {
 
 /**
  * Implicit QL with Wilkinson-type shifts (EISPACK tql2) on the tridiagonal (d, e) — e[i] is the
- * entry between i−1 and i, e[0] unused — accumulating into Z = Vᵀ (row j of Z is eigenvector j),
- * eigenvalues sorted ascending at the end.
+ * entry between i−1 and i, e[0] unused; overwritten) — accumulating into Z = Vᵀ (row j of Z is
+ * eigenvector j) unless Z is null (eigenvalues only, O(n²)); eigenvalues sorted ascending at the end.
  */
-function tql2(Z: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -91,6 +91,7 @@ function tql2(Z: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (!Z) continue;
           const r0 = i * n;
           const r1 = r0 + n;
           for (let k = 0; k < n; k++) {
@@ -119,7 +120,7 @@ function tql2(Z: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
     if (k !== i) {
       d[k] = d[i];
       d[i] = p;
-      for (let j = 0; j < n; j++) {
+      if (Z) for (let j = 0; j < n; j++) {
         const t = Z[i * n + j];
         Z[i * n + j] = Z[k * n + j];
         Z[k * n + j] = t;

@@ -8,7 +8,7 @@
  * kept in the compact form of qr.ts, so Q is formed by the blocked application of qr-blocked.ts.
  */
 import { allocF64, gemmF64 } from '../backend/linalg-kernels.js';
-import { type HouseholderQR, formQt } from './qr.js';
+import { type HouseholderQR, applyQ, formQt } from './qr.js';
 
 /** Panel width of the blocked reduction. */
 export const TRIDIAG_BLOCK = 32;
@@ -19,6 +19,14 @@ export const TRIDIAG_BLOCK = 32;
  * Z = Qᵀ (row-major n×n), so that sym = Zᵀ·T·Z.
  */
 export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e: Float64Array): Float64Array {
+  return formTridiagonalQt(reduceToTridiagonal(sym, n, d, e), n);
+}
+
+/**
+ * The reduction of `tridiagonalize` without forming Q: returns its reflectors in the compact QR
+ * form (acting on rows 1..n−1), for `formTridiagonalQt` or `applyTridiagonalQ`.
+ */
+export function reduceToTridiagonal(sym: Float64Array, n: number, d: Float64Array, e: Float64Array): HouseholderQR {
   const A = sym;
   const m = n - 1;
   const steps = Math.max(0, n - 2);
@@ -131,13 +139,28 @@ export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e:
     e[n - 1] = A[(n - 1) * n + n - 2];
   }
   if (n >= 1) d[n - 1] = A[(n - 1) * n + n - 1];
+  return { at, tau, perm: new Int32Array(steps), m: Math.max(0, m), n: steps, k: steps };
+}
+
+/** Z = Qᵀ (row-major n×n) from the reflectors of reduceToTridiagonal. */
+export function formTridiagonalQt(h: HouseholderQR, n: number): Float64Array {
   const z = allocF64(n * n);
   if (n === 0) return z;
   z[0] = 1;
   if (n === 1) return z;
   // Q = H₀·H₁⋯ acts on rows 1..n−1; formQt returns its columns contiguously, i.e. Qᵀ row-major.
-  const h: HouseholderQR = { at, tau, perm: new Int32Array(steps), m, n: steps, k: steps };
+  const m = n - 1;
   const qt = formQt(h, m);
   for (let j = 0; j < m; j++) z.set(qt.subarray(j * m, j * m + m), (j + 1) * n + 1);
   return z;
+}
+
+/** x_j ← Q·x_j for `c` vectors of length n stored contiguously in `xt` (column-major), in place. */
+export function applyTridiagonalQ(h: HouseholderQR, n: number, xt: Float64Array, c: number): void {
+  if (n <= 2 || c === 0) return; // Q = I
+  const m = n - 1;
+  const sub = allocF64(c * m);
+  for (let j = 0; j < c; j++) sub.set(xt.subarray(j * n + 1, j * n + n), j * m);
+  applyQ(h, sub, c);
+  for (let j = 0; j < c; j++) xt.set(sub.subarray(j * m, j * m + m), j * n + 1);
 }

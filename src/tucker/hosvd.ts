@@ -11,7 +11,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
 import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows, leftSvdFromGram } from '../linalg/svd-gram.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows } from '../linalg/svd-gram.js';
+import { eighSpectrumRaw } from '../linalg/eigh-top.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
 import { multiModeProductRaw, reconstruct, type RawMatrix, type RawTensor } from './product.js';
@@ -21,9 +22,9 @@ export { truncationRank };
 
 /** Left singular vectors and singular values of Mat_mode(T) on plain buffers. */
 export interface ModeSvdRaw {
-  /** I × k row-major (k = min(I, N/I)), the left singular vectors, largest-|.| entry positive. */
+  /** I × k row-major (k = min(I, N/I), or the rank asked for on the Gram route), the left singular vectors, largest-|.| entry positive. */
   u: Float64Array;
-  /** The k singular values, descending. */
+  /** All min(I, N/I) singular values, descending. */
   s: Float64Array;
   rows: number;
   k: number;
@@ -50,9 +51,9 @@ export type ModeSvdMethod = 'auto' | 'svd' | 'gram';
 export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mode: number, route: 'svd' | 'gram' = 'svd'): ModeSvdRaw {
   const { P, I, Q } = modeView(shape, mode);
   const M = P * Q;
-  if (route === 'gram' && M >= I && gramRange(data)) {
-    const r = leftSvdFromGram(unfoldingGram(data, P, I, Q), I, I);
-    return { u: r.u, s: r.s, rows: I, k: I };
+  if (route === 'gram') {
+    const g = modeGramSpectrum(data, shape, mode);
+    if (g) return { u: g.top(I), s: g.s, rows: I, k: I };
   }
   if (M >= I) {
     // X = Mat_modeᵀ (M × I); the left vectors of Mat_mode are the right vectors of X.
@@ -129,6 +130,45 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
  * 3 × 196,608 unfoldings of a 256×256×3×3 kernel: 40 ms against 1 ms).
  */
 const GRAM_WIDE = 4096;
+
+/** The spectrum of an unfolding from its Gram matrix, with the leading left singular vectors on demand. */
+export interface ModeGramSpectrum {
+  /** All I singular values, descending (√ of the Gram eigenvalues, clamped at 0). */
+  s: Float64Array;
+  /** I×r row-major: the r leading left singular vectors (largest-|.| entry positive). */
+  top(r: number): Float64Array;
+}
+
+/**
+ * The Gram route's spectrum of the mode-`mode` unfolding (null where the route does not apply:
+ * a tall unfolding, or entries whose squares would leave the float64 range). The eigenvalues come
+ * first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)` then
+ * costs O(I²·r) for small r (eigh-top.ts).
+ */
+export function modeGramSpectrum(data: ArrayLike<number>, shape: readonly number[], mode: number): ModeGramSpectrum | null {
+  const { P, I, Q } = modeView(shape, mode);
+  if (P * Q < I || !gramRange(data)) return null;
+  const spec = eighSpectrumRaw(unfoldingGram(data, P, I, Q), I);
+  const s = new Float64Array(I);
+  for (let j = 0; j < I; j++) s[j] = Math.sqrt(Math.max(0, spec.values[I - 1 - j]));
+  return { s, top: (r) => spec.top(r) };
+}
+
+/**
+ * The mode's left singular vectors and spectrum for hosvd/hooi: the Gram route when `method` asks
+ * for it (or 'auto' finds it applicable and `gramIsEnough` accepts the rank `rankOf` picks), with
+ * only the leading vectors computed; else the Jacobi route.
+ */
+function modeSubspace(data: ArrayLike<number>, shape: readonly number[], mode: number, method: ModeSvdMethod, rankOf: (s: Float64Array) => number, threshold: number | null): ModeSvdRaw {
+  if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
+    const g = modeGramSpectrum(data, shape, mode);
+    if (g) {
+      const r = rankOf(g.s);
+      if (method === 'gram' || gramIsEnough(g.s, r, threshold)) return { u: g.top(r), s: g.s, rows: shape[mode], k: r };
+    }
+  }
+  return modeSvdRaw(data, shape, mode, 'svd');
+}
 
 /** Whether 'auto' tries the Gram route on the mode-`mode` unfolding of `shape`. */
 export function gramCandidate(shape: readonly number[], mode: number): boolean {
@@ -273,12 +313,7 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const mats: (RawMatrix | null)[] = new Array(d).fill(null);
   const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
   for (const i of modes) {
-    let ms: ModeSvdRaw | null = null;
-    if (method === 'gram' || (method === 'auto' && gramCandidate(shape, i))) {
-      ms = modeSvdRaw(t.data, shape, i, 'gram');
-      if (method === 'auto' && !gramIsEnough(ms.s, rankOf(ms.s, i), fixedRanks ? null : threshold)) ms = null;
-    }
-    ms ??= modeSvdRaw(t.data, shape, i, 'svd');
+    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold);
     const r = rankOf(ms.s, i);
     ranks[i] = r;
     discarded[i] = tailEnergy(ms.s, r);
@@ -372,12 +407,7 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
       if (idx === 0 || idx === half) shared = multiModeProductRaw(t.data, shape, cur.map((m, k) => (group.includes(k) ? m : null)), true);
       const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
       const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
-      let ms: ModeSvdRaw | null = null;
-      if (method === 'gram' || (method === 'auto' && gramCandidate(y.shape, n))) {
-        ms = modeSvdRaw(y.data, y.shape, n, 'gram');
-        if (method === 'auto' && !gramIsEnough(ms.s, full[n], null)) ms = null;
-      }
-      ms ??= modeSvdRaw(y.data, y.shape, n, 'svd');
+      const ms = modeSubspace(y.data, y.shape, n, method, () => full[n], null);
       cur[n] = { data: leadingColumns(ms.u, ms.rows, ms.k, full[n]), rows: shape[n], cols: full[n] };
       if (n === modes[modes.length - 1]) {
         const only: (RawMatrix | null)[] = new Array(d).fill(null);
