@@ -52,7 +52,7 @@ export type SvdMethod = 'fast' | 'jacobi';
  * From this size of the smaller side on, 'fast' preconditions; below it a Jacobi sweep costs less
  * than the Gram product and the eigendecomposition it would save.
  */
-export const PRECONDITION_MIN = 16;
+export const PRECONDITION_MIN = 24;
 
 interface TallResult {
   /** m×n row-major, if wantU. */
