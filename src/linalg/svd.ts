@@ -18,6 +18,7 @@ import { allocF64 } from '../backend/linalg-kernels.js';
 import { eighRaw } from './eigh.js';
 import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
+import { gramRows } from './svd-gram.js';
 
 export interface SvdRaw {
   /** m×uCols row-major (uCols = k thin, m full); absent unless wantU. */
@@ -192,8 +193,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
  * n×n matrix in the order of descending eigenvalue (so that de Rijk's pivoting finds them sorted).
  */
 function gramEigenvectors(x: Float64Array, n: number): Float64Array {
-  const g = gemm64(false, true, n, n, n, x, 0, n, x, 0, n);
-  const { vectors } = eighRaw(g, n);
+  const { vectors } = eighRaw(gramRows(x, n, n), n);
   const v0t = allocF64(n * n);
   for (let c = 0; c < n; c++) {
     const src = n - 1 - c;
@@ -204,7 +204,7 @@ function gramEigenvectors(x: Float64Array, n: number): Float64Array {
 
 /** The pairs (p, q), p < q, of rows of `x` whose cosine exceeds tol, from one GEMM (flat [p, q, p, q, …]). */
 function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
-  const g = gemm64(false, true, n, n, n, x, 0, n, x, 0, n);
+  const g = gramRows(x, n, n);
   const out: number[] = [];
   for (let p = 0; p < n; p++) {
     const a2 = g[p * n + p];
