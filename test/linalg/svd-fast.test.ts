@@ -101,6 +101,27 @@ describe('linalg.svd: the fast route against plain Jacobi', () => {
     }
   });
 
+  it('full U and V on the fast route (tall, wide, rank-deficient): orthogonal, and A = UΣVᵀ', () => {
+    const g = new Generator(22);
+    for (const [m, n] of [[40, 30], [30, 40], [32, 32]]) {
+      const k = Math.min(m, n);
+      const sigma = Float64Array.from({ length: k }, (_, i) => (i < k / 2 ? 2 - i / k : 0));
+      const a = withSpectrum(m, n, sigma, g);
+      for (const method of METHODS) {
+        const r = svd(Tensor.fromData(a, [m, n]), { full: true, method });
+        expect(orthError(r.u.data, m, m)).toBeLessThanOrEqual(1e-13);
+        expect(orthError(tr(r.vt.data, n, n), n, n)).toBeLessThanOrEqual(1e-13);
+        const u = new Float64Array(m * k);
+        for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) u[i * k + j] = r.u.data[i * m + j];
+        const v = tr(r.vt.data, n, n);
+        const vk = new Float64Array(n * k);
+        for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) vk[i * k + j] = v[i * n + j];
+        expect(diffFro(a, rebuild(u, r.s.data, vk, m, n, k))).toBeLessThanOrEqual(1e-13 * fro(a));
+        for (let i = 0; i < k; i++) expect(Math.abs(r.s.data[i] - sigma[i])).toBeLessThanOrEqual(1e-13 * sigma[0]);
+      }
+    }
+  });
+
   it('rejects an unknown method', () => {
     expect(() => svd(Tensor.fromData(new Float64Array(4), [2, 2]), { method: 'lapack' as SvdMethod })).toThrow(/svd: options\.method must be 'fast' or 'jacobi', got lapack/);
   });
