@@ -1,13 +1,28 @@
 /**
- * bench/linalg.ts — how long do the float64 factorisations of linalg/ and tucker/ take?
- * SVD of random square matrices (64², 256², 512²), thin SVD of the wide cores the integrator
- * meets (100×2000), QR, and HOSVD / Tucker-2 / HOOI of a 256×256×3×3 conv kernel.
- * Run: npx tsx bench/linalg.ts   (median of a few runs; accuracy printed beside each timing)
+ * bench/linalg.ts — how long do the float64 factorisations of linalg/ and tucker/ take, against
+ * PyTorch on the same machine in the same run?
+ *
+ * SVD of random square matrices (64², 256², 512², both routes), thin SVD of the wide and tall
+ * shapes the integrator meets (100×2000), eigh, QR, and HOSVD / Tucker-2 / HOOI of 64×64×3×3 and
+ * 256×256×3×3 conv kernels. When `/usr/bin/python3 -c 'import torch'` works, the same shapes are
+ * timed in a python subprocess (torch.linalg in float64, 2 threads, HOSVD written with
+ * torch.linalg.svd of each unfolding, HOOI with 5 sweeps), and a PyTorch column and the ratio are
+ * printed; otherwise the table says that PyTorch was not found. Timings are the best of several
+ * runs (bench/timing.ts); the machine load (uptime) before and after is written beside them.
+ *
+ * Run: npx tsx bench/linalg.ts   (writes bench/results/linalg.md)
  */
-import { qr, svd } from '../src/linalg/index.js';
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { eigh, qr, svd } from '../src/linalg/index.js';
 import { hooi, hosvd, reconstruct } from '../src/tucker/index.js';
 import { Generator } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { getNumThreads } from '../src/backend/cpu/threads.js';
+import { bestMs } from './timing.js';
+
+const PYTHON = '/usr/bin/python3';
 
 function gaussian(shape: number[], seed: number): Tensor {
   const g = new Generator(seed);
@@ -22,61 +37,167 @@ function fro(a: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-function time<T>(runs: number, f: () => T): { ms: number; out: T } {
-  const ts: number[] = [];
-  let out!: T;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    out = f();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return { ms: ts[Math.floor(ts.length / 2)], out };
-}
-
-function svdResidual(a: Tensor, r: ReturnType<typeof svd>): number {
+/** ‖A − UΣVᵀ‖/‖A‖ and max(|UᵀU − I|, |VᵀV − I|). */
+function svdAccuracy(a: Tensor, r: ReturnType<typeof svd>): string {
   const [m, n] = a.shape;
   const k = r.s.data.length;
+  const u = r.u.data;
+  const vt = r.vt.data;
   const rec = new Float64Array(m * n);
   for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) {
-    const f = r.u.data[i * k + p] * r.s.data[p];
-    for (let j = 0; j < n; j++) rec[i * n + j] += f * r.vt.data[p * n + j];
+    const f = u[i * k + p] * r.s.data[p];
+    for (let j = 0; j < n; j++) rec[i * n + j] += f * vt[p * n + j];
   }
   let e = 0;
   for (let i = 0; i < rec.length; i++) e += (rec[i] - a.data[i]) ** 2;
-  return Math.sqrt(e) / fro(a.data);
+  let orth = 0;
+  for (let p = 0; p < k; p++) for (let q = p; q < k; q++) {
+    let su = 0;
+    for (let i = 0; i < m; i++) su += u[i * k + p] * u[i * k + q];
+    let sv = 0;
+    for (let j = 0; j < n; j++) sv += vt[p * n + j] * vt[q * n + j];
+    const id = p === q ? 1 : 0;
+    orth = Math.max(orth, Math.abs(su - id), Math.abs(sv - id));
+  }
+  return `residual ${(Math.sqrt(e) / fro(a.data)).toExponential(1)}, orthogonality ${orth.toExponential(1)}`;
 }
 
-const rows: string[] = [];
-const line = (what: string, ms: number, note = '') => {
-  const s = `${what.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms  ${note}`;
-  rows.push(s);
-  console.log(s);
+interface Row {
+  key: string;
+  what: string;
+  ms: number;
+  note: string;
+}
+const rows: Row[] = [];
+const add = (key: string, what: string, ms: number, note = '') => {
+  rows.push({ key, what, ms, note });
+  console.log(`${what.padEnd(48)} ${ms.toFixed(1).padStart(9)} ms  ${note}`);
 };
+const opts = (slow: boolean) => (slow ? { reps: 3, warm: 1, budgetMs: 8000 } : { reps: 8, warm: 2 });
 
-console.log(`node ${process.version}, ${process.arch}`);
-for (const [m, n, runs] of [[64, 64, 5], [256, 256, 3], [512, 512, 1], [100, 2000, 3], [2000, 100, 3]] as const) {
+const loadBefore = loadavg();
+console.log(`node ${process.version}, ${process.arch}, ${getNumThreads()} threads`);
+for (const [m, n] of [[64, 64], [256, 256], [512, 512], [100, 2000], [2000, 100]] as const) {
   const a = gaussian([m, n], m * 7 + n);
-  const { ms, out } = time(runs, () => svd(a));
-  line(`svd ${m}×${n} (thin, U and V)`, ms, `‖A−UΣVᵀ‖/‖A‖ = ${svdResidual(a, out).toExponential(1)}`);
+  let out!: ReturnType<typeof svd>;
+  const ms = bestMs(() => { out = svd(a); }, opts(m * n >= 200_000));
+  add(`svd_${m}x${n}`, `svd ${m}×${n} (thin, U and V)`, ms, svdAccuracy(a, out));
+}
+for (const n of [256, 512]) {
+  const a = gaussian([n, n], n + 1);
+  let out!: ReturnType<typeof svd>;
+  const ms = bestMs(() => { out = svd(a, { method: 'jacobi' }); }, { reps: 2, warm: 0, budgetMs: 1 });
+  add(`svdj_${n}`, `svd ${n}×${n}, method 'jacobi' (reference)`, ms, svdAccuracy(a, out));
+}
+for (const n of [256, 512]) {
+  const g = gaussian([n, n], n + 2);
+  const s = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = g.data[i * n + j] + g.data[j * n + i];
+  const a = Tensor.fromData(s, [n, n]);
+  add(`eigh_${n}`, `eigh ${n}×${n}`, bestMs(() => eigh(a), opts(n >= 512)));
 }
 {
   const a = gaussian([512, 512], 3);
-  const { ms } = time(1, () => qr(a));
-  line('qr 512×512 (reduced)', ms);
-  const b = gaussian([2000, 200], 4);
-  line('qr 2000×200 (reduced)', time(3, () => qr(b)).ms);
+  add('qr_512', 'qr 512×512 (reduced)', bestMs(() => qr(a), opts(true)));
 }
-{
-  const w = gaussian([256, 256, 3, 3], 5);
+for (const [I, r] of [[64, 64], [256, 64]] as const) {
+  const w = gaussian([I, I, 3, 3], 5);
   const nw = fro(w.data);
-  const full = time(1, () => hosvd(w, { ranks: [64, 64, 3, 3] }));
-  const e1 = fro(reconstruct(full.out.core, full.out.factors).data.map((v, i) => v - w.data[i])) / nw;
-  line('hosvd 256×256×3×3 → (64, 64, 3, 3)', full.ms, `rel err ${e1.toFixed(4)}`);
-  const t2 = time(1, () => hosvd(w, { ranks: [64, 64, null, null] }, { modes: [0, 1] }));
-  line('hosvd Tucker-2 256×256×3×3 → (64, 64)', t2.ms);
-  const tol = time(1, () => hosvd(w, { relTol: 0.5 }, { modes: [0, 1] }));
-  line('hosvd Tucker-2 relTol 0.5', tol.ms, `ranks ${tol.out.ranks.join('×')}`);
-  const h = time(1, () => hooi(w, [64, 64, 3, 3], { maxIter: 5 }));
-  line('hooi 256×256×3×3 → (64, 64, 3, 3), 5 sweeps', h.ms, `rel err ${(h.out.error / nw).toFixed(4)} (hosvd ${(h.out.hosvdError / nw).toFixed(4)})`);
+  let h!: ReturnType<typeof hosvd>;
+  const ms = bestMs(() => { h = hosvd(w, { ranks: [r, r, 3, 3] }); }, opts(I >= 256));
+  const e = fro(reconstruct(h.core, h.factors).data.map((v, i) => v - w.data[i])) / nw;
+  add(`hosvd_${I}_${r}`, `hosvd ${I}×${I}×3×3 → (${r}, ${r}, 3, 3)`, ms, `rel err ${e.toExponential(2)}`);
+  if (I === 256) {
+    add(`hosvd_${I}_svd`, `  the same, method 'svd' (Jacobi route)`, bestMs(() => hosvd(w, { ranks: [r, r, 3, 3] }, { method: 'svd' }), { reps: 1, warm: 0 }));
+    add(`tucker2_${I}`, `hosvd Tucker-2 ${I}×${I}×3×3 → (${r}, ${r})`, bestMs(() => hosvd(w, { ranks: [r, r, null, null] }, { modes: [0, 1] }), opts(true)));
+    let ho!: ReturnType<typeof hooi>;
+    const hm = bestMs(() => { ho = hooi(w, [r, r, 3, 3], { maxIter: 5, tol: 0 }); }, { reps: 2, warm: 0 });
+    add(`hooi_${I}`, `hooi ${I}×${I}×3×3 → (${r}, ${r}, 3, 3), 5 sweeps`, hm, `rel err ${(ho.error / nw).toFixed(4)} (hosvd ${(ho.hosvdError / nw).toFixed(4)}), ${(hm / ms).toFixed(1)}× the hosvd`);
+  }
 }
+const loadAfter = loadavg();
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch, same shapes, in a subprocess of this run.
+const TORCH_SCRIPT = String.raw`
+import json, time, torch
+torch.set_num_threads(2)
+torch.manual_seed(0)
+f64 = torch.float64
+def best(fn, reps):
+    fn()
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); fn(); t.append((time.perf_counter() - t0) * 1e3)
+    return min(t)
+def unfold(x, n):
+    return torch.movedim(x, n, 0).reshape(x.shape[n], -1)
+def mode_mult(x, u, n):
+    # x ×_n uᵀ (u is I_n × r): contract mode n
+    y = torch.tensordot(x, u, dims=([n], [0]))
+    return torch.movedim(y, -1, n)
+def hosvd(x, ranks):
+    us = [torch.linalg.svd(unfold(x, n), full_matrices=False)[0][:, :r] for n, r in enumerate(ranks)]
+    c = x
+    for n, u in enumerate(us): c = mode_mult(c, u, n)
+    return c, us
+def hooi(x, ranks, sweeps):
+    c, us = hosvd(x, ranks)
+    for _ in range(sweeps):
+        for n in range(x.dim()):
+            y = x
+            for k, u in enumerate(us):
+                if k != n: y = mode_mult(y, u, k)
+            us[n] = torch.linalg.svd(unfold(y, n), full_matrices=False)[0][:, :ranks[n]]
+        c = x
+        for n, u in enumerate(us): c = mode_mult(c, u, n)
+    return c, us
+out = {'version': torch.__version__, 'threads': torch.get_num_threads()}
+for m, n in [(64, 64), (256, 256), (512, 512), (100, 2000), (2000, 100)]:
+    a = torch.randn(m, n, dtype=f64)
+    out['svd_%dx%d' % (m, n)] = best(lambda: torch.linalg.svd(a, full_matrices=False), 3 if m * n >= 200000 else 8)
+for n in [256, 512]:
+    g = torch.randn(n, n, dtype=f64); s = g + g.T
+    out['eigh_%d' % n] = best(lambda: torch.linalg.eigh(s), 3)
+a = torch.randn(512, 512, dtype=f64)
+out['qr_512'] = best(lambda: torch.linalg.qr(a), 3)
+for I, r in [(64, 64), (256, 64)]:
+    w = torch.randn(I, I, 3, 3, dtype=f64)
+    out['hosvd_%d_%d' % (I, r)] = best(lambda: hosvd(w, [r, r, 3, 3]), 5 if I == 64 else 3)
+    if I == 256:
+        out['tucker2_%d' % I] = best(lambda: hosvd(w, [r, r]), 3)
+        out['hooi_%d' % I] = best(lambda: hooi(w, [r, r, 3, 3], 5), 2)
+print(json.dumps(out))
+`;
+
+let torch: Record<string, number | string> | null = null;
+let torchNote = '';
+const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+if (probe.status === 0) {
+  const res = spawnSync(PYTHON, ['-c', TORCH_SCRIPT], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (res.status === 0) torch = JSON.parse(res.stdout.trim().split('\n').pop()!);
+  else torchNote = `PyTorch failed: ${res.stderr.trim().split('\n').pop()}`;
+} else torchNote = `PyTorch not found (\`${PYTHON} -c 'import torch'\` failed): no PyTorch column.`;
+const loadTorch = loadavg();
+
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const lines: string[] = [];
+lines.push('# Linear algebra: tuckergrad against PyTorch (float64)');
+lines.push('');
+lines.push(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${getNumThreads()} threads; best of several runs (bench/timing.ts). Command: \`npx tsx bench/linalg.ts\`.`);
+lines.push(torch ? `PyTorch ${torch.version} (${torch.threads} threads, float64), timed by a python subprocess of the same run, same shapes (random data).` : torchNote);
+const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+lines.push(`Machine load (1, 5, 15 min): ${la(loadBefore)} before, ${la(loadAfter)} after tuckergrad${torch ? `, ${la(loadTorch)} after PyTorch` : ''}. The machine is shared: compare the ratios, taken minutes apart, rather than the absolute figures.`);
+lines.push('');
+lines.push(torch ? '| operation | tuckergrad (ms) | PyTorch (ms) | ratio | accuracy (tuckergrad) |' : '| operation | tuckergrad (ms) | accuracy |');
+lines.push(torch ? '|---|---|---|---|---|' : '|---|---|---|');
+for (const r of rows) {
+  const t = torch?.[r.key];
+  if (torch) lines.push(`| ${r.what.trim()} | ${fmt(r.ms)} | ${typeof t === 'number' ? fmt(t) : '–'} | ${typeof t === 'number' ? `${(r.ms / t).toFixed(2)}×` : '–'} | ${r.note} |`);
+  else lines.push(`| ${r.what.trim()} | ${fmt(r.ms)} | ${r.note} |`);
+}
+lines.push('');
+lines.push('Ratio: tuckergrad time / PyTorch time (below 1: tuckergrad is faster). PyTorch HOSVD/HOOI: torch.linalg.svd of each unfolding, tensordot mode products.');
+const md = lines.join('\n') + '\n';
+console.log('\n' + md);
+writeFileSync(new URL('./results/linalg.md', import.meta.url), md);

@@ -1,10 +1,12 @@
 /**
- * Symmetric eigendecomposition: Householder tridiagonalisation followed by the implicit QL
- * algorithm with Wilkinson-type shifts (EISPACK tred2/tql2, as in JAMA), accumulating the
- * orthogonal transformations. Backward stable: ‖A − VΛVᵀ‖ ≈ ε‖A‖, VᵀV = I to ≈ ε.
+ * Symmetric eigendecomposition: Householder tridiagonalisation (tridiag.ts) followed by the implicit
+ * QL algorithm with Wilkinson-type shifts (EISPACK tql2, as in JAMA), accumulating the orthogonal
+ * transformations. Backward stable: ‖A − VΛVᵀ‖ ≈ ε‖A‖, VᵀV = I to ≈ ε.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale } from './matrix.js';
+import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale, transpose } from './matrix.js';
+import { tridiagonalize } from './tridiag.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 
 export interface EighRaw {
   /** Eigenvalues, ascending. */
@@ -13,101 +15,38 @@ export interface EighRaw {
   vectors: Float64Array;
 }
 
-/** Eigendecomposition of the symmetric row-major n×n matrix `a` (only its lower triangle is read). */
+/**
+ * Eigendecomposition of the symmetric row-major n×n matrix `a` (only its lower triangle is read):
+ * tridiagonalisation (tridiag.ts: row-contiguous, its Q formed on the blocked GEMM), then implicit
+ * QL on the rows of Vᵀ, so that every plane rotation touches two contiguous rows.
+ */
 export function eighRaw(a: Float64Array, n: number): EighRaw {
   const scale = pow2Scale(a);
-  const V = new Float64Array(n * n);
+  const sym = allocF64(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
     const v = a[i * n + j] / scale;
-    V[i * n + j] = v;
-    V[j * n + i] = v;
+    sym[i * n + j] = v;
+    sym[j * n + i] = v;
   }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
+  let V: Float64Array;
   if (n > 0) {
-    tred2(V, d, e, n);
-    tql2(V, d, e, n);
-  }
+    const z = tridiagonalize(sym, n, d, e);
+    tql2(z, d, e, n);
+    V = transpose(z, n, n);
+  } else V = new Float64Array(0);
   for (let i = 0; i < n; i++) d[i] *= scale;
   fixColumnSigns(V, n, n);
   return { values: d, vectors: V };
 }
 
-function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j];
-  for (let i = n - 1; i > 0; i--) {
-    let scale = 0;
-    let h = 0;
-    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
-    if (scale === 0) {
-      e[i] = d[i - 1];
-      for (let j = 0; j < i; j++) {
-        d[j] = V[(i - 1) * n + j];
-        V[i * n + j] = 0;
-        V[j * n + i] = 0;
-      }
-    } else {
-      for (let k = 0; k < i; k++) {
-        d[k] /= scale;
-        h += d[k] * d[k];
-      }
-      let f = d[i - 1];
-      let g = Math.sqrt(h);
-      if (f > 0) g = -g;
-      e[i] = scale * g;
-      h -= f * g;
-      d[i - 1] = f - g;
-      for (let j = 0; j < i; j++) e[j] = 0;
-      for (let j = 0; j < i; j++) {
-        f = d[j];
-        V[j * n + i] = f;
-        g = e[j] + V[j * n + j] * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          g += V[k * n + j] * d[k];
-          e[k] += V[k * n + j] * f;
-        }
-        e[j] = g;
-      }
-      f = 0;
-      for (let j = 0; j < i; j++) {
-        e[j] /= h;
-        f += e[j] * d[j];
-      }
-      const hh = f / (h + h);
-      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
-      for (let j = 0; j < i; j++) {
-        f = d[j];
-        g = e[j];
-        for (let k = j; k <= i - 1; k++) V[k * n + j] -= f * e[k] + g * d[k];
-        d[j] = V[(i - 1) * n + j];
-        V[i * n + j] = 0;
-      }
-    }
-    d[i] = h;
-  }
-  for (let i = 0; i < n - 1; i++) {
-    V[(n - 1) * n + i] = V[i * n + i];
-    V[i * n + i] = 1;
-    const h = d[i + 1];
-    if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1] / h;
-      for (let j = 0; j <= i; j++) {
-        let g = 0;
-        for (let k = 0; k <= i; k++) g += V[k * n + i + 1] * V[k * n + j];
-        for (let k = 0; k <= i; k++) V[k * n + j] -= g * d[k];
-      }
-    }
-    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
-  }
-  for (let j = 0; j < n; j++) {
-    d[j] = V[(n - 1) * n + j];
-    V[(n - 1) * n + j] = 0;
-  }
-  V[(n - 1) * n + n - 1] = 1;
-  e[0] = 0;
-}
-
-function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/**
+ * Implicit QL with Wilkinson-type shifts (EISPACK tql2) on the tridiagonal (d, e) — e[i] is the
+ * entry between i−1 and i, e[0] unused; overwritten) — accumulating into Z = Vᵀ (row j of Z is
+ * eigenvector j) unless Z is null (eigenvalues only, O(n²)); eigenvalues sorted ascending at the end.
+ */
+export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -152,11 +91,14 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (!Z) continue;
+          const r0 = i * n;
+          const r1 = r0 + n;
           for (let k = 0; k < n; k++) {
-            const ko = k * n;
-            h = V[ko + i + 1];
-            V[ko + i + 1] = s * V[ko + i] + c * h;
-            V[ko + i] = c * V[ko + i] - s * h;
+            h = Z[r1 + k];
+            const zi = Z[r0 + k];
+            Z[r1 + k] = s * zi + c * h;
+            Z[r0 + k] = c * zi - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
@@ -178,10 +120,10 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
     if (k !== i) {
       d[k] = d[i];
       d[i] = p;
-      for (let j = 0; j < n; j++) {
-        const t = V[j * n + i];
-        V[j * n + i] = V[j * n + k];
-        V[j * n + k] = t;
+      if (Z) for (let j = 0; j < n; j++) {
+        const t = Z[i * n + j];
+        Z[i * n + j] = Z[k * n + j];
+        Z[k * n + j] = t;
       }
     }
   }
@@ -204,7 +146,7 @@ export function eigh(a: Tensor): EighResult {
   if (m !== n) throw new Error(`eigh: a must be square, got shape [${m}, ${n}]`);
   const src = a.data;
   const tol = 1e-10 * maxAbs(src);
-  const sym = new Float64Array(n * n);
+  const sym = allocF64(n * n);
   let worst = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
     const x = src[i * n + j];

@@ -5,6 +5,6 @@
  * for numerical code that works on Float64Arrays directly.
  */
 export { qr, type QROptions, type QRResult } from './qr.js';
-export { svd, svdvals, truncationRank, type SvdOptions, type SvdResult } from './svd.js';
+export { svd, svdvals, truncationRank, type SvdMethod, type SvdOptions, type SvdResult } from './svd.js';
 export { eigh, type EighResult } from './eigh.js';
 export { solve, lstsq, orth, norm, type LstsqOptions, type LstsqResult, type OrthOptions } from './solve.js';

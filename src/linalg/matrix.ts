@@ -7,7 +7,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
-import { gemm } from '../backend/cpu/gemm.js';
+import { allocF64, gemmF64 as gemm } from '../backend/linalg-kernels.js';
 
 /**
  * Products with at least this many multiply-adds go to the CPU backend's blocked, threaded GEMM
@@ -16,7 +16,7 @@ import { gemm } from '../backend/cpu/gemm.js';
 export const BLOCKED_GEMM_MACS = 1 << 18;
 
 /** C (m×n, fresh) = op(A)·op(B) on the blocked GEMM; lda/ldb as stored (row-major). */
-export function gemm64(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number, c = new Float64Array(m * n), cOffset = 0, ldc = n): Float64Array {
+export function gemm64(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number, c: Float64Array = allocF64(m * n), cOffset = 0, ldc = n): Float64Array {
   if (m > 0 && n > 0) gemm({ transA, transB, m, n, k, alpha: 1, a, aOffset, lda, b, bOffset, ldb, beta: 0, c, cOffset, ldc });
   return c;
 }

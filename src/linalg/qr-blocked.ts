@@ -10,7 +10,7 @@
  * everything downstream (formQt, extractR, the sign fix) is shared. No pivoting: a pivoted panel
  * needs norm downdates across the whole trailing matrix, which is what the unblocked loop does.
  */
-import { gemm } from '../backend/cpu/gemm.js';
+import { allocF64, gemmF64 as gemm } from '../backend/linalg-kernels.js';
 import type { HouseholderQR } from './qr.js';
 import { compactCopy, householderStep } from './reflector.js';
 
@@ -20,7 +20,7 @@ export const QR_BLOCK = 32;
 /** Dense copy of the panel's reflectors v_s..v_{s+nb-1}, rows s..m-1 (unit diagonal, zeros above), nb rows of length m−s. */
 function panelVectors(at: Float64Array, m: number, s: number, nb: number): Float64Array {
   const len = m - s;
-  const v = new Float64Array(nb * len);
+  const v = allocF64(nb * len);
   for (let j = 0; j < nb; j++) {
     const src = (s + j) * m + s;
     v[j * len + j] = 1;
@@ -60,9 +60,9 @@ function blockT(v: Float64Array, len: number, nb: number, tau: Float64Array, s: 
 function applyBlock(v: Float64Array, t: Float64Array, nb: number, len: number, ct: Float64Array, off: number, m: number, count: number, transposeT: boolean): void {
   if (count === 0) return;
   // W = Vᵀ C (nb × count); as stored, C is the row-major count × len matrix at off with stride m.
-  const w = new Float64Array(nb * count);
+  const w = allocF64(nb * count);
   gemm({ transA: false, transB: true, m: nb, n: count, k: len, alpha: 1, a: v, aOffset: 0, lda: len, b: ct, bOffset: off, ldb: m, beta: 0, c: w, cOffset: 0, ldc: count });
-  const w2 = new Float64Array(nb * count);
+  const w2 = allocF64(nb * count);
   gemm({ transA: transposeT, transB: false, m: nb, n: count, k: nb, alpha: 1, a: t, aOffset: 0, lda: nb, b: w, bOffset: 0, ldb: count, beta: 0, c: w2, cOffset: 0, ldc: count });
   // Cᵀ −= W2ᵀ Vᵀ.
   gemm({ transA: true, transB: false, m: count, n: len, k: nb, alpha: -1, a: w2, aOffset: 0, lda: count, b: v, bOffset: 0, ldb: len, beta: 1, c: ct, cOffset: off, ldc: m });

@@ -7,6 +7,7 @@
  * complete Q come from the Householder product and are deterministic.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
 import { QR_BLOCK, applyQBlocked, householderBlocked } from './qr-blocked.js';
 import { colNorm, compactCopy, householderStep } from './reflector.js';
@@ -117,7 +118,7 @@ export function applyQUnblocked(h: HouseholderQR, ct: Float64Array, c: number, i
 /** The leading `c` columns of Q (c ≤ m) as a column-major c×m buffer. */
 export function formQt(h: HouseholderQR, c: number): Float64Array {
   const { m } = h;
-  const qt = new Float64Array(c * m);
+  const qt = allocF64(c * m);
   for (let j = 0; j < c; j++) qt[j * m + j] = 1;
   applyQ(h, qt, c, true);
   return qt;

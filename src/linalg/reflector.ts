@@ -7,6 +7,8 @@
  * columns s+1..end-1. The vector v = [1, at[s·m+s+1..]] is stored in place, β on the
  * diagonal; τ = 0 (nothing to zero) leaves the column as it is.
  */
+import { allocF64 } from '../backend/linalg-kernels.js';
+
 export function householderStep(at: Float64Array, m: number, s: number, end: number): number {
   const so = s * m;
   const alpha = at[so + s];
@@ -32,7 +34,7 @@ export function householderStep(at: Float64Array, m: number, s: number, end: num
 /** The starting compact form of a QR of the row-major m×n `a`: a column-major copy, τ = 0, the identity permutation. */
 export function compactCopy(a: Float64Array, m: number, n: number): { k: number; at: Float64Array; tau: Float64Array; perm: Int32Array } {
   const k = Math.min(m, n);
-  const at = new Float64Array(m * n);
+  const at = allocF64(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
   const perm = new Int32Array(n);
   for (let j = 0; j < n; j++) perm[j] = j;

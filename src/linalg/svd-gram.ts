@@ -11,6 +11,7 @@
  * accuracy use svdRaw (Jacobi). The kept subspace is accurate to ε·σ₁²/(σ_r² − σ_{r+1}²).
  */
 import { eighRaw } from './eigh.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 import { fixColumnSigns, gemm64, pow2Scale } from './matrix.js';
 
 /** Relative level (to σ₁) under which Gram-route singular values carry no information. */
@@ -21,6 +22,25 @@ export const GRAM_SVD_FLOOR = 1e-6;
  * TRP's, LRA's) take the Gram route; below it the Jacobi SVD costs little and keeps full accuracy.
  */
 export const GRAM_SVD_MIN_SIDE = 48;
+
+/** Row block of the symmetric Gram product: blocks on and below the diagonal are computed, the rest mirrored. */
+const GRAM_BLOCK = 64;
+
+/**
+ * G = A·Aᵀ (m×m, row-major, exactly symmetric) for the row-major m×n `a`: the block lower
+ * triangle on the GEMM, mirrored, so about half the flops of the full product for m ≫ GRAM_BLOCK.
+ */
+export function gramRows(a: Float64Array, m: number, n: number): Float64Array {
+  const g = allocF64(m * m);
+  if (m <= GRAM_BLOCK) return gemm64(false, true, m, m, n, a, 0, n, a, 0, n, g);
+  for (let i0 = 0; i0 < m; i0 += GRAM_BLOCK) {
+    const bi = Math.min(GRAM_BLOCK, m - i0);
+    // Rows i0..i0+bi-1 against rows 0..i0+bi-1: one GEMM per block row.
+    gemm64(false, true, bi, i0 + bi, n, a, i0 * n, n, a, 0, n, g, i0 * m, m);
+  }
+  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) g[i * m + j] = g[j * m + i];
+  return g;
+}
 
 export interface LeftSvd {
   /** m×k row-major (k = min(m, n)), orthonormal columns, largest |entry| of each column positive. */
@@ -35,11 +55,18 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1 || a.length !== m * n) {
     throw new Error(`leftSvdByGram: expected an m×n buffer of ${m}×${n} = ${m * n} values with m, n ≥ 1, got ${a.length}`);
   }
-  const k = Math.min(m, n);
   // Scaling by a power of two is exact and keeps the squares inside the float64 range.
   const scale = pow2Scale(a);
   const as = scale === 1 ? a : a.map((v) => v / scale);
-  const gram = gemm64(false, true, m, m, n, as, 0, n, as, 0, n);
+  return leftSvdFromGram(gramRows(as, m, n), m, Math.min(m, n), scale);
+}
+
+/**
+ * U and σ from the Gram matrix G = (A/scale)·(A/scale)ᵀ (m×m, symmetric; overwritten by nothing):
+ * the k leading eigenvectors and σ = scale·√max(λ, 0), descending, largest-|.| entry of each
+ * column positive. For callers that form G their own way (tucker/hosvd.ts, from a tensor's layout).
+ */
+export function leftSvdFromGram(gram: Float64Array, m: number, k: number, scale = 1): LeftSvd {
   const { values, vectors } = eighRaw(gram, m);
   const u = new Float64Array(m * k);
   const s = new Float64Array(k);

@@ -9,32 +9,52 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
-import { completeOrthonormal, fixColumnSigns, frob } from '../linalg/matrix.js';
+import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows } from '../linalg/svd-gram.js';
+import { eighSpectrumRaw } from '../linalg/eigh-top.js';
+import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
-import { multiModeProductRaw, reconstruct, type RawMatrix } from './product.js';
+import { multiModeProductRaw, reconstruct, type RawMatrix, type RawTensor } from './product.js';
 import { modeView } from './unfold.js';
 
 export { truncationRank };
 
 /** Left singular vectors and singular values of Mat_mode(T) on plain buffers. */
 export interface ModeSvdRaw {
-  /** I × k row-major (k = min(I, N/I)), the left singular vectors, largest-|.| entry positive. */
+  /** I × k row-major (k = min(I, N/I), or the rank asked for on the Gram route), the left singular vectors, largest-|.| entry positive. */
   u: Float64Array;
-  /** The k singular values, descending. */
+  /** All min(I, N/I) singular values, descending. */
   s: Float64Array;
   rows: number;
   k: number;
 }
 
 /**
- * Left singular vectors and singular values of the mode-`mode` unfolding of a row-major tensor.
- * Only the left side is computed (through the transpose when the unfolding is wide, which costs a
- * QR of the N/I × I matrix and a Jacobi SVD of its I × I triangle, with no rotation accumulation).
+ * How the leading subspace of each unfolding is computed:
+ * - 'svd': the Jacobi SVD (linalg/svd.ts): every singular value to ≈ ε·σ₁ absolute or better;
+ * - 'gram': the eigendecomposition of the Gram matrix Mat·Matᵀ (linalg/svd-gram.ts): one GEMM and a
+ *   small eigh, but σ_k carries an absolute error ≈ ε·σ₁²/σ_k (noise below GRAM_SVD_FLOOR·σ₁);
+ * - 'auto' (default): 'gram' for unfoldings at least as wide as tall with at least
+ *   GRAM_SVD_MIN_SIDE rows or GRAM_WIDE columns, when the guard of `gramIsEnough` shows that the ranks and the factors do not
+ *   depend on that error; 'svd' otherwise.
  */
-export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mode: number): ModeSvdRaw {
+export type ModeSvdMethod = 'auto' | 'svd' | 'gram';
+
+/**
+ * Left singular vectors and singular values of the mode-`mode` unfolding of a row-major tensor.
+ * 'svd': only the left side is computed (through the transpose when the unfolding is wide, which
+ * costs a QR of the N/I × I matrix and a Jacobi SVD of its I × I triangle, with no rotation
+ * accumulation). 'gram': eigh of the I × I Gram matrix (wide unfoldings with entries of moderate
+ * size only; else 'svd').
+ */
+export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mode: number, route: 'svd' | 'gram' = 'svd'): ModeSvdRaw {
   const { P, I, Q } = modeView(shape, mode);
   const M = P * Q;
+  if (route === 'gram') {
+    const g = modeGramSpectrum(data, shape, mode);
+    if (g) return { u: g.top(I), s: g.s, rows: I, k: I };
+  }
   if (M >= I) {
     // X = Mat_modeᵀ (M × I); the left vectors of Mat_mode are the right vectors of X.
     const x = new Float64Array(M * I);
@@ -54,6 +74,120 @@ export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mo
   }
   const r = svdRaw(a, I, M, { wantU: true, wantV: false });
   return { u: r.u!, s: r.s, rows: I, k: M };
+}
+
+/**
+ * Whether the Gram matrix of `data` can be formed unscaled without overflow or loss to
+ * subnormals (max|entry| in [1e-100, 1e100]); outside, 'gram' falls back to the Jacobi route,
+ * which scales by a power of two first.
+ */
+function gramRange(data: ArrayLike<number>): boolean {
+  const m = maxAbs(data);
+  return m === 0 || (m >= 1e-100 && m <= 1e100);
+}
+
+/** Rows of the Gram matrix below which it is summed in place instead of through a copy and the GEMM. */
+const DIRECT_GRAM_ROWS = 16;
+
+/**
+ * Mat·Matᵀ (I × I) of the [P, I, Q] view of a row-major tensor, the column order of the
+ * unfolding being irrelevant: the buffer itself for mode 0, in-place sums for few rows, else a
+ * row-major copy of the unfolding on the GEMM. No scaling: a Gram entry overflows only for entries
+ * beyond 1e150, which hosvd's callers (weights, activations) never hold.
+ */
+export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
+  const M = P * Q;
+  if (P === 1 && data instanceof Float64Array) return gramRows(data, I, M);
+  if (I <= DIRECT_GRAM_ROWS) {
+    const g = new Float64Array(I * I);
+    for (let p = 0; p < P; p++) {
+      const base = p * I * Q;
+      for (let i = 0; i < I; i++) {
+        const ri = base + i * Q;
+        for (let j = 0; j <= i; j++) {
+          const rj = base + j * Q;
+          let s = 0;
+          for (let q = 0; q < Q; q++) s += data[ri + q] * data[rj + q];
+          g[i * I + j] += s;
+        }
+      }
+    }
+    for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) g[j * I + i] = g[i * I + j];
+    return g;
+  }
+  const a = allocF64(I * M);
+  for (let p = 0; p < P; p++) for (let i = 0; i < I; i++) {
+    const src = (p * I + i) * Q;
+    const dst = i * M + p * Q;
+    for (let q = 0; q < Q; q++) a[dst + q] = data[src + q];
+  }
+  return gramRows(a, I, M);
+}
+
+/**
+ * Unfoldings at least this wide take the Gram route whatever their height: the QR of the
+ * M × I transpose that the Jacobi route starts with costs more than the whole Gram route (the
+ * 3 × 196,608 unfoldings of a 256×256×3×3 kernel: 40 ms against 1 ms).
+ */
+const GRAM_WIDE = 4096;
+
+/** The spectrum of an unfolding from its Gram matrix, with the leading left singular vectors on demand. */
+export interface ModeGramSpectrum {
+  /** All I singular values, descending (√ of the Gram eigenvalues, clamped at 0). */
+  s: Float64Array;
+  /** I×r row-major: the r leading left singular vectors (largest-|.| entry positive). */
+  top(r: number): Float64Array;
+}
+
+/**
+ * The Gram route's spectrum of the mode-`mode` unfolding (null where the route does not apply:
+ * a tall unfolding, or entries whose squares would leave the float64 range). The eigenvalues come
+ * first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)` then
+ * costs O(I²·r) for small r (eigh-top.ts).
+ */
+export function modeGramSpectrum(data: ArrayLike<number>, shape: readonly number[], mode: number): ModeGramSpectrum | null {
+  const { P, I, Q } = modeView(shape, mode);
+  if (P * Q < I || !gramRange(data)) return null;
+  const spec = eighSpectrumRaw(unfoldingGram(data, P, I, Q), I);
+  const s = new Float64Array(I);
+  for (let j = 0; j < I; j++) s[j] = Math.sqrt(Math.max(0, spec.values[I - 1 - j]));
+  return { s, top: (r) => spec.top(r) };
+}
+
+/**
+ * The mode's left singular vectors and spectrum for hosvd/hooi: the Gram route when `method` asks
+ * for it (or 'auto' finds it applicable and `gramIsEnough` accepts the rank `rankOf` picks), with
+ * only the leading vectors computed; else the Jacobi route.
+ */
+function modeSubspace(data: ArrayLike<number>, shape: readonly number[], mode: number, method: ModeSvdMethod, rankOf: (s: Float64Array) => number, threshold: number | null): ModeSvdRaw {
+  if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
+    const g = modeGramSpectrum(data, shape, mode);
+    if (g) {
+      const r = rankOf(g.s);
+      if (method === 'gram' || gramIsEnough(g.s, r, threshold)) return { u: g.top(r), s: g.s, rows: shape[mode], k: r };
+    }
+  }
+  return modeSvdRaw(data, shape, mode, 'svd');
+}
+
+/** Whether 'auto' tries the Gram route on the mode-`mode` unfolding of `shape`. */
+export function gramCandidate(shape: readonly number[], mode: number): boolean {
+  const { P, I, Q } = modeView(shape, mode);
+  const M = P * Q;
+  return M >= I && (I >= GRAM_SVD_MIN_SIDE || M >= GRAM_WIDE);
+}
+
+/**
+ * The accuracy guard of the Gram route: its σ_k² carry an absolute error of a few ε·σ₁², so they
+ * are trusted only above GRAM_SVD_FLOOR·σ₁. The route is enough when the decision it drives stays
+ * above that floor: a tolerance-chosen rank needs θ ≥ GRAM_SVD_FLOOR·σ₁ (its tail energies are then
+ * exact to ≈ 1e-4 relative or better), and every rank needs σ_{r−1} (the last kept value) above
+ * the floor, so that no kept direction is noise. Otherwise the Jacobi SVD decides.
+ */
+export function gramIsEnough(s: Float64Array, r: number, threshold: number | null): boolean {
+  const floor = GRAM_SVD_FLOOR * (s[0] ?? 0);
+  if (threshold !== null && threshold < floor) return false;
+  return r < 1 || s[r - 1] > floor;
 }
 
 /** The leading r columns of an I × k orthonormal set, completed deterministically when r > k. */
@@ -110,6 +244,8 @@ export interface HosvdOptions {
   modes?: readonly number[];
   /** Lower clamp of tolerance-chosen ranks (default 1; capped at n_i). */
   minRank?: number;
+  /** How each unfolding's leading subspace is computed (default 'auto'; see ModeSvdMethod). */
+  method?: ModeSvdMethod;
 }
 
 export interface HosvdResult {
@@ -129,6 +265,12 @@ export interface HosvdResult {
 
 const SPEC_KEYS = ['ranks', 'tol', 'relTol', 'modeTol', 'rankRatio'] as const;
 
+function checkMethod(method: unknown, op: string): ModeSvdMethod {
+  const m = method ?? 'auto';
+  if (m !== 'auto' && m !== 'svd' && m !== 'gram') throw new Error(`${op}: options.method must be 'auto', 'svd' or 'gram', got ${String(method)}`);
+  return m;
+}
+
 /**
  * Truncated HOSVD of `t` (float32 or float64; computed and returned in float64). See HosvdSpec for
  * the rank rules; `options.modes` restricts the factorisation (Tucker-2: two modes). The error
@@ -147,6 +289,7 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   }
   const key = keys[0];
   const minRank = options.minRank ?? 1;
+  const method = checkMethod(options.method, op);
   if (typeof minRank !== 'number' || !Number.isInteger(minRank) || minRank < 1) {
     throw new Error(`${op}: options.minRank must be an integer ≥ 1, got ${String(minRank)}`);
   }
@@ -168,9 +311,10 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const discarded = new Array<number>(d).fill(0);
   const singularValues: (Float64Array | null)[] = new Array(d).fill(null);
   const mats: (RawMatrix | null)[] = new Array(d).fill(null);
+  const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
   for (const i of modes) {
-    const ms = modeSvdRaw(t.data, shape, i);
-    const r = fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(ms.s, threshold)));
+    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold);
+    const r = rankOf(ms.s, i);
     ranks[i] = r;
     discarded[i] = tailEnergy(ms.s, r);
     singularValues[i] = ms.s;
@@ -198,6 +342,8 @@ export interface HooiOptions {
   tol?: number;
   /** The factorised modes (default all), as in hosvd. */
   modes?: readonly number[];
+  /** How each unfolding's leading subspace is computed (default 'auto'), as in hosvd. */
+  method?: ModeSvdMethod;
 }
 
 export interface HooiResult {
@@ -234,7 +380,8 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
     throw new Error(`${op}: options.maxIter must be an integer ≥ 0, got ${String(maxIter)}`);
   }
   const tol = checkNonNeg(options.tol ?? 1e-12, op, 'options.tol');
-  const start = hosvd(t, { ranks: full.map((r, i) => (modes.includes(i) ? r : null)) }, { modes });
+  const method = checkMethod(options.method, op);
+  const start = hosvd(t, { ranks: full.map((r, i) => (modes.includes(i) ? r : null)) }, { modes, method });
   const norm2 = frob(t.data) ** 2;
   const mats: (RawMatrix | null)[] = start.factors.map((f) => (f ? { data: f.data as Float64Array, rows: f.shape[0], cols: f.shape[1] } : null));
   const coreNorm2 = (c: Float64Array): number => frob(c) ** 2;
@@ -248,10 +395,19 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
   for (let it = 0; it < maxIter && modes.length > 0; it++) {
     iterations++;
     let core: Float64Array | null = null;
-    for (const n of modes) {
-      const others = cur.map((m, k) => (k === n ? null : m));
-      const y = multiModeProductRaw(t.data, shape, others, true);
-      const ms = modeSvdRaw(y.data, y.shape, n);
+    // Dimension tree: the projection onto the second half of the modes (with their factors of the
+    // previous sweep, which the first half's updates must see) is shared by every first-half mode,
+    // and the projection onto the updated first half by every second-half mode, instead of d full
+    // projections of T per sweep.
+    const half = Math.ceil(modes.length / 2);
+    let shared: RawTensor | null = null;
+    for (let idx = 0; idx < modes.length; idx++) {
+      const n = modes[idx];
+      const group = idx < half ? modes.slice(half) : modes.slice(0, half);
+      if (idx === 0 || idx === half) shared = multiModeProductRaw(t.data, shape, cur.map((m, k) => (group.includes(k) ? m : null)), true);
+      const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
+      const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
+      const ms = modeSubspace(y.data, y.shape, n, method, () => full[n], null);
       cur[n] = { data: leadingColumns(ms.u, ms.rows, ms.k, full[n]), rows: shape[n], cols: full[n] };
       if (n === modes[modes.length - 1]) {
         const only: (RawMatrix | null)[] = new Array(d).fill(null);

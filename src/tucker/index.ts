@@ -16,5 +16,6 @@ export {
   type HosvdResult,
   type HooiOptions,
   type HooiResult,
+  type ModeSvdMethod,
 } from './hosvd.js';
 export { tuckerParams, compressionRatio } from './params.js';

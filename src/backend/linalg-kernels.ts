@@ -1,0 +1,27 @@
+/**
+ * The float64 kernels linalg/ and tucker/ build on, behind one stable door: the blocked, threaded
+ * GEMM of the CPU backend and the allocation that lets it share operands with its worker threads
+ * without copying them. linalg/ imports GEMM from here only, so that the backend's dispatch layer
+ * can change underneath without touching the factorisations.
+ */
+import { allocate } from '../tensor/dtype.js';
+import type { GemmArgs } from './backend.js';
+import { gemm } from './cpu/gemm.js';
+
+/** C = alpha·op(A)·op(B) + beta·C on float64 buffers (row-major, BLAS argument conventions; validated). */
+export function gemmF64(g: GemmArgs): void {
+  if (!(g?.a instanceof Float64Array)) throw new Error(`gemmF64: a must be a Float64Array, got ${g?.a?.constructor?.name ?? String(g?.a)}`);
+  gemm(g);
+}
+
+/**
+ * A zeroed Float64Array of `size` elements, on a SharedArrayBuffer when it is large enough for the
+ * threaded GEMM to split a product over it (the workers then read and write it in place instead
+ * of staging a copy through scratch).
+ */
+export function allocF64(size: number): Float64Array {
+  if (!Number.isInteger(size) || size < 0) throw new Error(`allocF64: size must be an integer ≥ 0, got ${size}`);
+  return allocate('float64', size) as Float64Array;
+}
+
+export type { GemmArgs };

@@ -1,0 +1,54 @@
+/**
+ * The blocked tridiagonalisation (several panels, so the GEMM trailing updates are exercised) and
+ * eigh on top of it, at sizes past one panel.
+ */
+import { describe, expect, it } from 'vitest';
+import { eighRaw } from '../../src/linalg/eigh.js';
+import { TRIDIAG_BLOCK, tridiagonalize } from '../../src/linalg/tridiag.js';
+import { Generator } from '../../src/tensor/random.js';
+import { fro, mm, orthError, randomOrthogonal, tr } from './helpers.js';
+
+/** Q·diag(λ)·Qᵀ for a random orthogonal Q. */
+function symmetricWith(lambda: Float64Array, g: Generator): Float64Array {
+  const n = lambda.length;
+  const q = randomOrthogonal(n, g);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = 0; p < n; p++) s += q[i * n + p] * lambda[p] * q[j * n + p];
+    a[i * n + j] = s;
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j];
+  return a;
+}
+
+describe('linalg tridiagonalisation (blocked) and eigh on it', () => {
+  for (const n of [TRIDIAG_BLOCK + 3, 2 * TRIDIAG_BLOCK + 2, 3 * TRIDIAG_BLOCK + 7]) {
+    it(`n = ${n}: Zᵀ·T·Z = A, Z orthogonal, T tridiagonal; eigh reproduces the spectrum`, () => {
+      const g = new Generator(n);
+      const lambda = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 2 : g.uniform() * 4 - 2)).sort();
+      const a = symmetricWith(lambda, g);
+      const d = new Float64Array(n);
+      const e = new Float64Array(n);
+      const z = tridiagonalize(a.slice(), n, d, e);
+      expect(e[0]).toBe(0);
+      expect(orthError(tr(z, n, n), n, n)).toBeLessThan(1e-13);
+      const t = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        t[i * n + i] = d[i];
+        if (i > 0) t[i * n + i - 1] = t[(i - 1) * n + i] = e[i];
+      }
+      const back = mm(mm(tr(z, n, n), n, n, t, n), n, n, z, n);
+      let err = 0;
+      for (let i = 0; i < n * n; i++) err = Math.max(err, Math.abs(back[i] - a[i]));
+      expect(err).toBeLessThan(1e-13 * fro(a));
+      const { values, vectors } = eighRaw(a, n);
+      for (let i = 0; i < n; i++) expect(Math.abs(values[i] - lambda[i])).toBeLessThan(1e-13 * 2 * n);
+      expect(orthError(vectors, n, n)).toBeLessThan(1e-13);
+      const rec = mm(mm(vectors, n, n, Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? values[k / (n + 1)] : 0)), n), n, n, tr(vectors, n, n), n);
+      let r = 0;
+      for (let i = 0; i < n * n; i++) r = Math.max(r, Math.abs(rec[i] - a[i]));
+      expect(r).toBeLessThan(1e-13 * fro(a));
+    });
+  }
+});
