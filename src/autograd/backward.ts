@@ -1,9 +1,8 @@
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { isAnomalyEnabled, noGrad } from './grad-mode.js';
 import { checkFinite } from './record.js';
-import { accumulateInPlace, addGrads, onesLike } from './grad-utils.js';
-import { copyOf } from '../ops/util.js';
+import { accumulateInPlace, addGrads, copyGrad, onesLike } from './grad-utils.js';
 
 export interface BackwardOptions {
   /** Keep the graph so backward can run again through it (default false: the graph is freed). */
@@ -66,7 +65,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (!t.requiresGrad) return;
   if (t.grad === null) {
-    t.grad = copyOf(g);
+    t.grad = copyGrad(g);
     t.grad.storage.keep();
   }
   else accumulateInPlace(t.grad, g);

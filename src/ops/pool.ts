@@ -1,8 +1,8 @@
-import { getBackend } from '../backend/index.js';
+import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, dev, deviceFor, emptyLike, fromDevice } from './util.js';
+import { checkTensor, emptyLike } from './util.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
 export interface PoolOptions {
@@ -28,20 +28,11 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
   check4d(x, 'maxPool2d');
   const g = poolGeometry('maxPool2d', x, kernelSize, options);
   const outShape = [g.batch, g.channels, g.outH, g.outW];
-  const device = deviceFor([x], [outShape.reduce((a, b) => a * b, 1)]);
-  if (device) {
-    const r = device.maxPool2d(dev(x, device), g);
-    const where = fromDevice(r.index, outShape);
-    return record(fromDevice(r.out, outShape), 'maxPool2d', [x], (gy) => [fromDevice(device.maxPool2dBackward(dev(gy, device), dev(where, device), g), x.shape)]);
-  }
-  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
-  const argmax = new Int32Array(out.size);
-  getBackend().maxPool2d(x.data, g, out.data, argmax);
-  return record(out, 'maxPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    getBackend().maxPool2dBackward(gy.data, argmax, gx.data);
-    return [gx];
+  const [out, where] = runMany('maxPool2d', [x], [outShape, outShape], (k, [xb]) => {
+    const r = k.maxPool2d(xb, g);
+    return [r.out, r.index];
   });
+  return record(out, 'maxPool2d', [x], (gy) => [run('maxPool2dBackward', [gy, where], x.shape, (k, [gb, idx]) => k.maxPool2dBackward(gb, idx, g))]);
 }
 
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
@@ -49,18 +40,8 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { 
   const g = poolGeometry('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
   const include = options.countIncludePad ?? true;
   const outShape = [g.batch, g.channels, g.outH, g.outW];
-  const device = deviceFor([x], [outShape.reduce((a, b) => a * b, 1)]);
-  if (device) {
-    const y = fromDevice(device.avgPool2d(dev(x, device), g, include), outShape);
-    return record(y, 'avgPool2d', [x], (gy) => [fromDevice(device.avgPool2dBackward(dev(gy, device), g, include), x.shape)]);
-  }
-  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
-  getBackend().avgPool2d(x.data, g, include, out.data);
-  return record(out, 'avgPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    getBackend().avgPool2dBackward(gy.data, g, include, gx.data);
-    return [gx];
-  });
+  const out = run('avgPool2d', [x], outShape, (k, [xb]) => k.avgPool2d(xb, g, include));
+  return record(out, 'avgPool2d', [x], (gy) => [run('avgPool2dBackward', [gy], x.shape, (k, [gb]) => k.avgPool2dBackward(gb, g, include))]);
 }
 
 /**

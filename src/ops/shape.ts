@@ -1,9 +1,9 @@
-import { getBackend } from '../backend/index.js';
+import { run } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
 import { normAxis, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, dev, deviceFor, emptyLike, fromDevice, padShape, sumToShape } from './util.js';
+import { checkTensor, emptyLike, padShape, sumToShape } from './util.js';
 
 /**
  * Shape ops. reshape shares the buffer (ops never write into inputs, so a shared buffer is
@@ -75,13 +75,7 @@ export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Ten
   if (new Set(p).size !== p.length) throw new Error(`permute: dims must be a permutation, got [${perm.join(', ')}]`);
   if (p.every((d, i) => d === i)) return x;
   const outShape = p.map((d) => x.shape[d]);
-  const device = deviceFor([x]);
-  let out: Tensor;
-  if (device) out = fromDevice(device.permute(dev(x, device), x.shape, p), outShape);
-  else {
-    out = emptyLike(outShape, x.dtype);
-    getBackend().permute(x.data, x.shape, p, out.data);
-  }
+  const out = run('permute', [x], outShape, (k, [a]) => k.permute(a, x.shape, p));
   const inverse = new Array<number>(p.length);
   p.forEach((d, i) => (inverse[d] = i));
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
@@ -108,16 +102,10 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   padded.forEach((d, i) => {
     if (d !== 1 && d !== shape[i]) throw new Error(`broadcastTo: cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (dim ${i}: ${d} vs ${shape[i]})`);
   });
-  const zero = allocate(x.dtype, 1);
-  const device = deviceFor([x], [sizeOf(shape)]);
-  let out: Tensor;
-  if (device) {
-    const z = fromDevice(device.upload(zero as Float32Array), []);
-    out = fromDevice(device.binary('add', dev(x, device), padded, dev(z, device), shape.map(() => 1), shape), shape);
-  } else {
-    out = emptyLike(shape, x.dtype);
-    getBackend().binary('add', x.data, padded, zero, shape.map(() => 1), out.data, shape);
-  }
+  // x + 0 with broadcasting: the binary kernel is the copy that expands.
+  const zero = new Tensor(allocate(x.dtype, 1), []);
+  const ones = shape.map(() => 1);
+  const out = run('binary', [x, zero], shape, (k, [a, z]) => k.binary('add', a, padded, z, ones, shape));
   return record(out, 'broadcastTo', [x], (g) => [sumToShape(g, x.shape)]);
 }
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { noGrad, setDetectAnomaly } from '../../src/autograd/grad-mode.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { tensor } from '../../src/tensor/tensor.js';
+// The chainable Tensor methods (x.mul, x.sum, x.backward) are installed by the ops layer.
+import '../../src/ops/index.js';
 import { randT } from '../helpers.js';
 
 describe('autograd engine', () => {

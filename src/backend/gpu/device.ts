@@ -5,7 +5,8 @@
 import { allocate } from '../../tensor/dtype.js';
 import type { DeviceArray } from '../../tensor/storage.js';
 import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
-import { MAX_DEVICE_ELEMENTS, type AdamScalars, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import { MAX_DEVICE_ELEMENTS, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import type { AdamScalars, Kernels, SgdScalars } from '../kernels.js';
 import * as src from './sources.js';
 
 /** What this module needs of gpu.js (kept structural so the browser and Node builds both fit). */
@@ -53,7 +54,8 @@ function raw(d: DeviceArray): GpuJsResult {
   return d.raw;
 }
 
-export class GpuDevice implements DeviceKernels {
+/** The GPU's kernel table: every kernel of the Kernels interface has a device version here. */
+export class GpuDevice implements DeviceKernels, Kernels<DeviceArray> {
   live = 0;
   private readonly kernels = new Map<string, GpuJsKernel>();
 
@@ -115,9 +117,32 @@ export class GpuDevice implements DeviceKernels {
     return this.run(src.binarySource(op, aShape, bShape, outShape), size, [raw(a), raw(b)]);
   }
 
-  axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
+  copy(x: DeviceArray): DeviceArray {
+    return this.run(src.copySource(), x.length, [raw(x)]);
+  }
+
+  private axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
     if (a.length !== b.length) throw new Error(`gpu axpby: a has ${a.length} elements, b ${b.length}`);
     return this.run(src.axpbySource(), a.length, [raw(a), raw(b), alpha, beta]);
+  }
+
+  accumulate(target: DeviceArray, g: DeviceArray): DeviceArray {
+    return this.axpby(target, 1, g, 1);
+  }
+
+  /** SGD as axpby kernels: d = g + wd·w; v = μv + (1 − dampening)d (d at the first step); w − lr·(d + μv or v). */
+  sgdStep(w: DeviceArray, g: DeviceArray, v: DeviceArray | null, s: SgdScalars): { w: DeviceArray; v: DeviceArray | null } {
+    const d = s.weightDecay !== 0 ? this.axpby(g, 1, w, s.weightDecay) : g;
+    let step = d;
+    let v1: DeviceArray | null = v;
+    if (s.momentum !== 0) {
+      v1 = v === null ? this.axpby(d, 1, d, 0) : this.axpby(v, s.momentum, d, 1 - s.dampening);
+      step = s.nesterov ? this.axpby(d, 1, v1, s.momentum) : v1;
+    }
+    const w1 = this.axpby(w, 1, step, -s.lr);
+    if (step !== d && step !== v1) step.release();
+    if (d !== g) d.release();
+    return { w: w1, v: v1 };
   }
 
   adamStep(w: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, s: AdamScalars): { w: DeviceArray; m: DeviceArray; v: DeviceArray } {
@@ -140,6 +165,10 @@ export class GpuDevice implements DeviceKernels {
       values: this.run(src.extremeRowsSource(kind, inner, 'value'), outer, [raw(x)]),
       index: this.run(src.extremeRowsSource(kind, inner, 'index'), outer, [raw(x)]),
     };
+  }
+
+  pickRows(x: DeviceArray, index: DeviceArray, outer: number, inner: number): DeviceArray {
+    return this.run(src.pickRowsSource(inner), outer, [raw(x), raw(index)]);
   }
 
   scatterRows(g: DeviceArray, index: DeviceArray, outer: number, inner: number): DeviceArray {
@@ -180,12 +209,6 @@ export class GpuDevice implements DeviceKernels {
 
   avgPool2dBackward(gy: DeviceArray, g: WindowGeometry, countIncludePad: boolean): DeviceArray {
     return this.run(src.avgPoolBackwardSource(g, countIncludePad), g.batch * g.channels * g.inH * g.inW, [raw(gy)]);
-  }
-
-  oneHot(labels: Int32Array, classes: number): DeviceArray {
-    const h = new Float32Array(labels.length * classes);
-    for (let r = 0; r < labels.length; r++) h[r * classes + labels[r]] = 1;
-    return this.upload(h);
   }
 
   /** Frees every compiled kernel (textures already handed out stay valid until released). */

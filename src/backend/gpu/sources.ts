@@ -162,6 +162,14 @@ export function extremeRowsSource(kind: 'max' | 'min', inner: number, what: 'val
 }`;
 }
 
+/** x[r, index[r]] per row of [outer, inner] (index holds integers in float). */
+export function pickRowsSource(inner: number): string {
+  return `function(x, index) {
+  const r = this.thread.x;
+  return x[r * ${inner} + Math.floor(index[r] + 0.5)];
+}`;
+}
+
 export function scatterRowsSource(inner: number): string {
   return `function(g, index) {
   const i = this.thread.x;
