@@ -67,8 +67,7 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (t.grad === null) {
     t.grad = copyGrad(g);
     t.grad.storage.keep();
-  }
-  else accumulateInPlace(t.grad, g);
+  } else accumulateInPlace(t.grad, g);
 }
 
 /** Depth-first post-order over the recorded graph, iterative so deep graphs cannot overflow the stack. */

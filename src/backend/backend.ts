@@ -54,8 +54,18 @@ export interface WindowGeometry {
 }
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'square'
-  | 'sign' | 'reciprocal'
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'gelu'
+  | 'square'
+  | 'sign'
+  | 'reciprocal'
   /** 1 where x > 0, else 0 (the derivative mask of relu). */
   | 'step'
   /** d/dx of the exact gelu: Φ(x) + x·φ(x). */

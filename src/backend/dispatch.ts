@@ -61,14 +61,22 @@ export function formatKernelReport(report: readonly KernelStats[] = kernelReport
   const rows = [...report].sort((a, b) => fell(b) - fell(a) || a.kernel.localeCompare(b.kernel));
   return rows
     .map((s) => {
-      const why = Object.entries(s.fallbacks).map(([r, n]) => `${r} ×${n}`).join(', ');
+      const why = Object.entries(s.fallbacks)
+        .map(([r, n]) => `${r} ×${n}`)
+        .join(', ');
       return `${s.kernel.padEnd(18)} device ${String(s.device).padStart(7)}  host ${String(s.host).padStart(7)}${why ? `  fallbacks: ${why}` : ''}`;
     })
     .join('\n');
 }
 
 /** The device to run `name` on, or undefined (the host), counting fallbacks. */
-function place(backend: Backend, name: KernelName, inputs: readonly (Tensor | null)[], outSizes: readonly number[], placement: Placement): DeviceKernels | undefined {
+function place(
+  backend: Backend,
+  name: KernelName,
+  inputs: readonly (Tensor | null)[],
+  outSizes: readonly number[],
+  placement: Placement,
+): DeviceKernels | undefined {
   const device = backend.device;
   const s = statsFor(name);
   if (device === undefined) {
@@ -76,7 +84,7 @@ function place(backend: Backend, name: KernelName, inputs: readonly (Tensor | nu
     return undefined;
   }
   let reason: FallbackReason | undefined;
-  if (placement === 'follow' && !inputs.some((t) => t !== null && t.storage.onDevice)) {
+  if (placement === 'follow' && !inputs.some((t) => t?.storage.onDevice)) {
     // The data is on the host and stays there: not a fallback.
     s.host++;
     return undefined;
@@ -109,18 +117,46 @@ const sizeOf = (shape: Shape): number => shape.reduce((n, d) => n * d, 1);
 export function run(name: KernelName, inputs: readonly Tensor[], outShape: Shape, call: KernelCall<'one'>, placement: Placement = 'device'): Tensor {
   const backend = getBackend();
   const device = place(backend, name, inputs, [sizeOf(outShape)], placement);
-  if (device === undefined) return new Tensor(call(backend.host, inputs.map((t) => t.data)), outShape);
+  if (device === undefined)
+    return new Tensor(
+      call(
+        backend.host,
+        inputs.map((t) => t.data),
+      ),
+      outShape,
+    );
   const k = device as unknown as Kernels<DeviceArray>;
-  return new Tensor(Storage.fromDevice(call(k, inputs.map((t) => t.storage.device(device)))), outShape);
+  return new Tensor(
+    Storage.fromDevice(
+      call(
+        k,
+        inputs.map((t) => t.storage.device(device)),
+      ),
+    ),
+    outShape,
+  );
 }
 
 /** Runs a kernel with several outputs, one shape each. */
-export function runMany(name: KernelName, inputs: readonly Tensor[], outShapes: readonly Shape[], call: KernelCall<'many'>, placement: Placement = 'device'): Tensor[] {
+export function runMany(
+  name: KernelName,
+  inputs: readonly Tensor[],
+  outShapes: readonly Shape[],
+  call: KernelCall<'many'>,
+  placement: Placement = 'device',
+): Tensor[] {
   const backend = getBackend();
   const device = place(backend, name, inputs, outShapes.map(sizeOf), placement);
-  if (device === undefined) return call(backend.host, inputs.map((t) => t.data)).map((b, i) => new Tensor(b, outShapes[i]));
+  if (device === undefined)
+    return call(
+      backend.host,
+      inputs.map((t) => t.data),
+    ).map((b, i) => new Tensor(b, outShapes[i]));
   const k = device as unknown as Kernels<DeviceArray>;
-  return call(k, inputs.map((t) => t.storage.device(device))).map((b, i) => new Tensor(Storage.fromDevice(b), outShapes[i]));
+  return call(
+    k,
+    inputs.map((t) => t.storage.device(device)),
+  ).map((b, i) => new Tensor(Storage.fromDevice(b), outShapes[i]));
 }
 
 /**

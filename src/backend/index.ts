@@ -24,12 +24,13 @@ export function getDevice(): DeviceKernels | undefined {
  */
 export function setBackend(backend: Backend): void;
 export function setBackend(name: BackendName): Promise<BackendChoice>;
-export function setBackend(backend: Backend | BackendName): void | Promise<BackendChoice> {
+export function setBackend(backend: Backend | BackendName): undefined | Promise<BackendChoice> {
   if (typeof backend === 'string') return initBackend(backend);
   if (!backend || typeof backend.name !== 'string' || typeof backend.host?.gemm !== 'function') {
     throw new Error('setBackend: backend must implement the Backend interface (a name and a host kernel table)');
   }
   installBackend(backend);
+  return undefined;
 }
 
 export type BackendName = 'cpu' | 'gpu' | 'auto';
@@ -62,9 +63,10 @@ async function gpuBackend(): Promise<GpuBackend> {
   const { gpu, mode } = openGpu(lib);
   if (!(GL_MODES as readonly string[]).includes(mode)) {
     gpu.destroy?.();
-    const hint = typeof process !== 'undefined' && process.versions?.node
-      ? ' In Node, gpu.js reaches the GPU through headless-gl (the optional `gl` package), which needs an X display: on Linux run under `xvfb-run -a` (Debian: xvfb and Mesa), or on a desktop session.'
-      : ' This browser offers no WebGL context.';
+    const hint =
+      typeof process !== 'undefined' && process.versions?.node
+        ? ' In Node, gpu.js reaches the GPU through headless-gl (the optional `gl` package), which needs an X display: on Linux run under `xvfb-run -a` (Debian: xvfb and Mesa), or on a desktop session.'
+        : ' This browser offers no WebGL context.';
     throw new Error(`gpu: gpu.js found no GL context (it would run in '${mode}' mode).${hint}`);
   }
   cachedGpu = new GpuBackend(gpu, mode);

@@ -29,14 +29,23 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const [OC, Cg, kH, kW] = weight.shape;
   if (C % groups !== 0 || OC % groups !== 0) throw new Error(`conv2d: inC (${C}) and outC (${OC}) must be divisible by groups (${groups})`);
   if (Cg * groups !== C) {
-    throw new Error(`conv2d: weight must be [outC, inC/groups, kH, kW] = [${OC}, ${C / groups}, ${kH}, ${kW}] for input ${shapeStr(x.shape)} with groups=${groups}, got ${shapeStr(weight.shape)}`);
+    throw new Error(
+      `conv2d: weight must be [outC, inC/groups, kH, kW] = [${OC}, ${C / groups}, ${kH}, ${kW}] for input ${shapeStr(x.shape)} with groups=${groups}, got ${shapeStr(weight.shape)}`,
+    );
   }
   if (bias) {
     checkTensor(bias, 'conv2d', 'bias');
     if (bias.ndim !== 1 || bias.shape[0] !== OC) throw new Error(`conv2d: bias must be [${OC}], got ${shapeStr(bias.shape)}`);
     checkSameDtype(x, bias, 'conv2d', ['input', 'bias']);
   }
-  const geom = windowGeometry('conv2d', [N, C, H, W], [kH, kW], pair(options.stride ?? 1, 'conv2d', 'stride', 1), pair(options.padding ?? 0, 'conv2d', 'padding', 0), pair(options.dilation ?? 1, 'conv2d', 'dilation', 1));
+  const geom = windowGeometry(
+    'conv2d',
+    [N, C, H, W],
+    [kH, kW],
+    pair(options.stride ?? 1, 'conv2d', 'stride', 1),
+    pair(options.padding ?? 0, 'conv2d', 'padding', 0),
+    pair(options.dilation ?? 1, 'conv2d', 'dilation', 1),
+  );
   const { outH, outW } = geom;
   const P = outH * outW;
   const NP = N * P;
@@ -47,7 +56,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   // batched GEMM (batch = groups) computes every group's W_g · cols_g.
   const cols = run('im2col', [x], [groups * K, NP], (k, [xb]) => k.im2col(xb, geom));
   const perGroup = (m: number, n: number, kk: number, transA: boolean, transB: boolean, aStride: number, bStride: number) => ({
-    transA, transB, m, n, k: kk, batch: groups, lda: transA ? m : kk, ldb: transB ? kk : n, aOffset: 0, bOffset: 0, aBatchStride: aStride, bBatchStride: bStride,
+    transA,
+    transB,
+    m,
+    n,
+    k: kk,
+    batch: groups,
+    lda: transA ? m : kk,
+    ldb: transB ? kk : n,
+    aOffset: 0,
+    bOffset: 0,
+    aBatchStride: aStride,
+    bBatchStride: bStride,
   });
   const fwd = perGroup(OCg, NP, K, false, false, OCg * K, K * NP);
   const prod = run('gemm', [weight, cols], [OC, N, P], (k, [w, c]) => k.gemm(w, c, fwd));

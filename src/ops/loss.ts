@@ -15,7 +15,8 @@ export type Labels = readonly number[] | Int32Array | Tensor;
 
 function labelArray(labels: Labels, n: number, classes: number, op: string): Int32Array {
   const raw: ArrayLike<number> = labels instanceof Tensor ? labels.data : labels;
-  if (raw === null || raw === undefined || typeof (raw as ArrayLike<number>).length !== 'number') throw new Error(`${op}: labels must be a number[], Int32Array or Tensor`);
+  if (raw === null || raw === undefined || typeof (raw as ArrayLike<number>).length !== 'number')
+    throw new Error(`${op}: labels must be a number[], Int32Array or Tensor`);
   if (raw.length !== n) throw new Error(`${op}: labels must hold one label per row (${n}), got ${raw.length}`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -24,7 +24,9 @@ export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean
   const kb = transB ? bc : br;
   const n = transB ? br : bc;
   if (k !== kb) {
-    throw new Error(`${op}: inner dims must match: a is ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''}, b is ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+    throw new Error(
+      `${op}: inner dims must match: a is ${shapeStr(a.shape)}${transA ? 'ᵀ' : ''}, b is ${shapeStr(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`,
+    );
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
@@ -39,7 +41,16 @@ export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean
   const A = whole(a, aBatch);
   const B = whole(b, bBatch);
   const args = {
-    transA, transB, m, n, k, batch: nb, lda: ac, ldb: bc, aOffset: 0, bOffset: 0,
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    batch: nb,
+    lda: ac,
+    ldb: bc,
+    aOffset: 0,
+    bOffset: 0,
     aBatchStride: A.size > ar * ac ? ar * ac : 0,
     bBatchStride: B.size > br * bc ? br * bc : 0,
   };

@@ -60,10 +60,17 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
   checkTensor(x, 'squeeze', 'x');
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normAxis(axis, x.ndim, 'squeeze');
   if (x.shape[a] !== 1) return x;
-  return reshape(x, x.shape.filter((_, i) => i !== a));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** Reorders the axes: output axis i is input axis dims[i]. */
@@ -187,7 +194,8 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
   checkTensor(x, 'gather', 'x');
   const a = normAxis(axis, x.ndim, 'gather');
   if (indexShape.length !== x.ndim) throw new Error(`gather: index must have rank ${x.ndim} like x ${shapeStr(x.shape)}, got ${shapeStr(indexShape)}`);
-  if (sizeOf(indexShape) !== index.length) throw new Error(`gather: index holds ${index.length} values but indexShape ${shapeStr(indexShape)} needs ${sizeOf(indexShape)}`);
+  if (sizeOf(indexShape) !== index.length)
+    throw new Error(`gather: index holds ${index.length} values but indexShape ${shapeStr(indexShape)} needs ${sizeOf(indexShape)}`);
   indexShape.forEach((d, i) => {
     if (i !== a && d > x.shape[i]) throw new Error(`gather: index dim ${i} (${d}) exceeds x's ${x.shape[i]}`);
   });
@@ -213,7 +221,6 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
     return [gx];
   });
 }
-
 
 /** Concatenates along an existing axis. */
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
@@ -261,10 +268,14 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const first = checkTensor(tensors[0], 'stack', 'tensors[0]');
   tensors.forEach((t, i) => {
     checkTensor(t, 'stack', `tensors[${i}]`);
-    if (!sameShape(t.shape, first.shape)) throw new Error(`stack: all tensors must have shape ${shapeStr(first.shape)}, got ${shapeStr(t.shape)} at tensors[${i}]`);
+    if (!sameShape(t.shape, first.shape))
+      throw new Error(`stack: all tensors must have shape ${shapeStr(first.shape)}, got ${shapeStr(t.shape)} at tensors[${i}]`);
   });
   const a = normAxis(axis, first.ndim + 1, 'stack');
-  return cat(tensors.map((t) => unsqueeze(t, a)), a);
+  return cat(
+    tensors.map((t) => unsqueeze(t, a)),
+    a,
+  );
 }
 
 /**

@@ -34,8 +34,14 @@ export class Adam extends Optimizer {
     const t = ++state.step.data[0];
     const wd = this.weightDecay;
     const scalars = {
-      lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, c1: 1 - Math.pow(b1, t), c2: 1 - Math.pow(b2, t),
-      wdCoupled: this.decoupled ? 0 : wd, wdDecoupled: this.decoupled ? wd : 0,
+      lr: this.lr,
+      beta1: b1,
+      beta2: b2,
+      eps: this.eps,
+      c1: 1 - Math.pow(b1, t),
+      c2: 1 - Math.pow(b2, t),
+      wdCoupled: this.decoupled ? 0 : wd,
+      wdDecoupled: this.decoupled ? wd : 0,
     };
     const m = this.buffer(state, 'expAvg', p);
     const v = this.buffer(state, 'expAvgSq', p);

@@ -72,10 +72,11 @@ function stripComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*\(?\s*['"]([^'"]+)['"]|declare\s+module\s+['"]([^'"]+)['"]/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*\(?\s*['"]([^'"]+)['"]|declare\s+module\s+['"]([^'"]+)['"]/g;
 
 /** The relative imports of one file, resolved to paths under src/ ('.js' specifiers name '.ts' files). */
-export function importsOf(file: string, text: string): string[] {
+function importsOf(file: string, text: string): string[] {
   const out: string[] = [];
   for (const m of stripComments(text).matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3];
@@ -152,7 +153,12 @@ describe('import arrows of src/', () => {
       "declare module '../tensor/storage.js' {}",
     ].join('\n');
     expect(importsOf(file, text)).toEqual([
-      'tensor/tensor.ts', 'backend/kernels.ts', 'ops/tensor-methods.ts', 'ops/util.ts', 'autograd/record.ts', 'tensor/storage.ts',
+      'tensor/tensor.ts',
+      'backend/kernels.ts',
+      'ops/tensor-methods.ts',
+      'ops/util.ts',
+      'autograd/record.ts',
+      'tensor/storage.ts',
     ]);
   });
 

@@ -34,10 +34,22 @@ function batchedGemm(a: TypedArray, b: TypedArray, g: BatchedGemmArgs): TypedArr
   const c = like(a, g.batch * g.m * g.n);
   for (let t = 0; t < g.batch; t++) {
     gemm({
-      transA: g.transA, transB: g.transB, m: g.m, n: g.n, k: g.k, alpha: 1,
-      a, aOffset: g.aOffset + t * g.aBatchStride, lda: g.lda,
-      b, bOffset: g.bOffset + t * g.bBatchStride, ldb: g.ldb,
-      beta: 0, c, cOffset: t * g.m * g.n, ldc: g.n,
+      transA: g.transA,
+      transB: g.transB,
+      m: g.m,
+      n: g.n,
+      k: g.k,
+      alpha: 1,
+      a,
+      aOffset: g.aOffset + t * g.aBatchStride,
+      lda: g.lda,
+      b,
+      bOffset: g.bOffset + t * g.bBatchStride,
+      ldb: g.ldb,
+      beta: 0,
+      c,
+      cOffset: t * g.m * g.n,
+      ldc: g.n,
     });
   }
   return c;

@@ -25,12 +25,15 @@ export interface GpuJsInstance {
   destroy?(): void;
 }
 
-
 const KERNEL_CACHE_LIMIT = 512;
 
 class GpuArray implements DeviceArray {
   private released = false;
-  constructor(readonly raw: GpuJsResult, readonly length: number, private readonly owner: GpuDevice) {
+  constructor(
+    readonly raw: GpuJsResult,
+    readonly length: number,
+    private readonly owner: GpuDevice,
+  ) {
     owner.live++;
   }
   read(): Float32Array {
@@ -59,7 +62,10 @@ export class GpuDevice implements DeviceKernels, Kernels<DeviceArray> {
   live = 0;
   private readonly kernels = new Map<string, GpuJsKernel>();
 
-  constructor(private readonly gpu: GpuJsInstance, readonly mode: string) {}
+  constructor(
+    private readonly gpu: GpuJsInstance,
+    readonly mode: string,
+  ) {}
 
   liveBuffers(): number {
     return this.live;
@@ -73,7 +79,11 @@ export class GpuDevice implements DeviceKernels, Kernels<DeviceArray> {
   private run(source: string, size: number, args: unknown[]): DeviceArray {
     if (!(size >= 1 && size <= MAX_DEVICE_ELEMENTS)) throw new Error(`gpu: kernel output must hold 1…${MAX_DEVICE_ELEMENTS} elements, got ${size}`);
     // Argument sizes are part of the key: a kernel is compiled for the texture sizes it first saw.
-    const sizes = args.map((a) => (typeof a === 'number' ? 's' : (a as { length?: number; output?: number[] }).length ?? (a as { output?: number[] }).output?.join('x') ?? '?')).join(',');
+    const sizes = args
+      .map((a) =>
+        typeof a === 'number' ? 's' : ((a as { length?: number; output?: number[] }).length ?? (a as { output?: number[] }).output?.join('x') ?? '?'),
+      )
+      .join(',');
     const key = `${size}|${sizes}|${source}`;
     let kernel = this.kernels.get(key);
     if (kernel === undefined) {
@@ -147,7 +157,8 @@ export class GpuDevice implements DeviceKernels, Kernels<DeviceArray> {
 
   adamStep(w: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, s: AdamScalars): { w: DeviceArray; m: DeviceArray; v: DeviceArray } {
     const n = w.length;
-    if (g.length !== n || m.length !== n || v.length !== n) throw new Error(`gpu adamStep: w, g, m, v must have one length, got ${n}, ${g.length}, ${m.length}, ${v.length}`);
+    if (g.length !== n || m.length !== n || v.length !== n)
+      throw new Error(`gpu adamStep: w, g, m, v must have one length, got ${n}, ${g.length}, ${m.length}, ${v.length}`);
     const m1 = this.run(src.adamMomentSource(1), n, [raw(m), raw(g), raw(w), s.beta1, s.wdCoupled]);
     const v1 = this.run(src.adamMomentSource(2), n, [raw(v), raw(g), raw(w), s.beta2, s.wdCoupled]);
     const w1 = this.run(src.adamWeightSource(), n, [raw(w), raw(m1), raw(v1), s.lr, s.wdDecoupled, s.c1, s.c2, s.eps]);

@@ -46,7 +46,8 @@ export function openGpu(lib: GpuJsModule, mode?: string): { gpu: GpuJsInstance; 
   const out = probe(new Float32Array([1, 2, 3])) as ArrayLike<number>;
   const actual = kernelMode(lib, probe);
   probe.destroy?.(false);
-  if (out[0] !== 2 || out[1] !== 4 || out[2] !== 6) throw new Error(`gpu: the probe kernel in mode ${actual} computed [${Array.from(out).join(', ')}], expected [2, 4, 6]`);
+  if (out[0] !== 2 || out[1] !== 4 || out[2] !== 6)
+    throw new Error(`gpu: the probe kernel in mode ${actual} computed [${Array.from(out).join(', ')}], expected [2, 4, 6]`);
   return { gpu, mode: actual };
 }
 
