@@ -6,7 +6,7 @@ import { allocate } from '../../tensor/dtype.js';
 import type { DeviceArray } from '../../tensor/storage.js';
 import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
 import { MAX_DEVICE_ELEMENTS, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
-import type { AdamScalars, Kernels, SgdScalars } from '../kernels.js';
+import type { AdamScalars, SgdScalars } from '../kernels.js';
 import * as src from './sources.js';
 
 /** What this module needs of gpu.js (kept structural so the browser and Node builds both fit). */
@@ -57,8 +57,8 @@ function raw(d: DeviceArray): GpuJsResult {
   return d.raw;
 }
 
-/** The GPU's kernel table: every kernel of the Kernels interface has a device version here. */
-export class GpuDevice implements DeviceKernels, Kernels<DeviceArray> {
+/** The GPU's kernel table: the kernels with a device version (the dispatcher runs any other on the host). */
+export class GpuDevice implements DeviceKernels {
   live = 0;
   private readonly kernels = new Map<string, GpuJsKernel>();
 
