@@ -164,6 +164,20 @@ export const cpuKernels: Kernels<TypedArray> = {
   },
   sgdStep,
   adamStep,
+  cumsum(x, outer, len, inner, reverse) {
+    const out = like(x, x.length);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let s = 0;
+        for (let t = 0; t < len; t++) {
+          const at = (o * len + (reverse ? len - 1 - t : t)) * inner + i;
+          s += x[at];
+          out[at] = s;
+        }
+      }
+    }
+    return out;
+  },
 };
 
 function poolOutSize(g: WindowGeometry): number {

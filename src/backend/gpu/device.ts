@@ -222,6 +222,22 @@ export class GpuDevice implements DeviceKernels {
     return this.run(src.avgPoolBackwardSource(g, countIncludePad), g.batch * g.channels * g.inH * g.inW, [raw(gy)]);
   }
 
+  cumsum(x: DeviceArray, outer: number, len: number, inner: number, reverse: boolean): DeviceArray {
+    // Thread i = (o, j, k) sums x[o, l, k] over l ≤ j (l ≥ j in reverse); len is a literal bound.
+    const source = `function(x) {
+  const i = this.thread.x;
+  const o = Math.floor((i + 0.5) / ${len * inner});
+  const j = Math.floor((i - o * ${len * inner} + 0.5) / ${inner});
+  const k = i - o * ${len * inner} - j * ${inner};
+  let s = 0;
+  for (let l = 0; l < ${len}; l++) {
+    if (l ${reverse ? '>=' : '<='} j) { s += x[(o * ${len} + l) * ${inner} + k]; }
+  }
+  return s;
+}`;
+    return this.run(source, outer * len * inner, [raw(x)]);
+  }
+
   /** Frees every compiled kernel (textures already handed out stay valid until released). */
   dispose(): void {
     for (const k of this.kernels.values()) k.destroy?.(false);
