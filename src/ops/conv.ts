@@ -92,13 +92,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       gx = run('col2im', [gCols], x.shape, (k, [c]) => k.col2im(c, geom));
       release(gCols);
     }
+    // gb = Σ over images and positions: one sum per channel over the rows of gyG ([OC, N·P]).
+    const gb = bias?.requiresGrad ? sumAxisRaw(gyG.view([OC, NP]), 1).view(bias.shape) : null;
     release(gyG);
-    let gb: Tensor | null = null;
-    if (bias?.requiresGrad) {
-      const perImage = sumAxisRaw(gy.view([N, OC, P]), 2);
-      gb = sumAxisRaw(perImage, 0).view(bias.shape);
-      release(perImage);
-    }
     return bias ? [gx, gw, gb] : [gx, gw];
   });
 }
