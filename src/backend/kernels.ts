@@ -40,6 +40,22 @@ export interface Kernels<B> {
   /** Average pooling; countIncludePad selects the divisor (PyTorch's default is true). */
   avgPool2d(x: B, g: WindowGeometry, countIncludePad: boolean): B;
   avgPool2dBackward(gy: B, g: WindowGeometry, countIncludePad: boolean): B;
+  /** x[:, start:start+len, :] of an [outer, n, inner] buffer, and its adjoint (zeros elsewhere). */
+  sliceAxis(x: B, outer: number, n: number, start: number, len: number, inner: number): B;
+  sliceAxisBackward(g: B, outer: number, n: number, start: number, len: number, inner: number): B;
+  /** x[:, indices, :] of an [outer, n, inner] buffer, and its adjoint (repeated indices accumulate). */
+  indexSelect(x: B, outer: number, n: number, indices: Int32Array, inner: number): B;
+  indexSelectBackward(g: B, outer: number, n: number, indices: Int32Array, inner: number): B;
+  /** out[i] = x[src[i]], and its adjoint: zeros of `size` with g[i] added at src[i]. */
+  gatherFlat(x: B, src: Int32Array): B;
+  scatterAddFlat(g: B, src: Int32Array, size: number): B;
+  /** Concatenation of [outer, lens[k], inner] buffers along the middle axis. */
+  concat(xs: readonly B[], outer: number, lens: readonly number[], inner: number): B;
+  /** A buffer of `size` filled with `value`, x[i] written at map[i] (constant padding). */
+  padConstant(x: B, map: Int32Array, size: number, value: number): B;
+  /** Adaptive average pooling of [planes, H, W] to [planes, oh, ow] (PyTorch's windows), and its adjoint. */
+  adaptiveAvgPool2d(x: B, planes: number, H: number, W: number, oh: number, ow: number): B;
+  adaptiveAvgPool2dBackward(gy: B, planes: number, H: number, W: number, oh: number, ow: number): B;
   /** Update kernel: target + g (the host adds in place). */
   accumulate(target: B, g: B): B;
   /** Update kernel: one SGD step (PyTorch's); v is the momentum buffer, null before the first step. */

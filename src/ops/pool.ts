@@ -2,7 +2,7 @@ import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, emptyLike } from './util.js';
+import { checkTensor } from './util.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
 export interface PoolOptions {
@@ -52,38 +52,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   check4d(x, 'adaptiveAvgPool2d');
   const [oh, ow] = pair(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1);
   const [N, C, H, W] = x.shape;
-  const out = emptyLike([N, C, oh, ow], x.dtype);
-  const hs = windows(H, oh);
-  const ws = windows(W, ow);
-  const xd = x.data;
-  const od = out.data;
-  for (let nc = 0; nc < N * C; nc++) {
-    for (let i = 0; i < oh; i++) {
-      const [h0, h1] = hs[i];
-      for (let j = 0; j < ow; j++) {
-        const [w0, w1] = ws[j];
-        let s = 0;
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += xd[(nc * H + h) * W + w];
-        od[(nc * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
-  return record(out, 'adaptiveAvgPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let nc = 0; nc < N * C; nc++) {
-      for (let i = 0; i < oh; i++) {
-        const [h0, h1] = hs[i];
-        for (let j = 0; j < ow; j++) {
-          const [w0, w1] = ws[j];
-          const v = gy.data[(nc * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
-          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx.data[(nc * H + h) * W + w] += v;
-        }
-      }
-    }
-    return [gx];
-  });
-}
-
-function windows(n: number, out: number): [number, number][] {
-  return Array.from({ length: out }, (_, i) => [Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)] as [number, number]);
+  const planes = N * C;
+  const out = run('adaptiveAvgPool2d', [x], [N, C, oh, ow], (k, [b]) => k.adaptiveAvgPool2d(b, planes, H, W, oh, ow));
+  return record(out, 'adaptiveAvgPool2d', [x], (gy) => [
+    run('adaptiveAvgPool2dBackward', [gy], x.shape, (k, [b]) => k.adaptiveAvgPool2dBackward(b, planes, H, W, oh, ow)),
+  ]);
 }

@@ -3,7 +3,7 @@ import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
 import { normAxis, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, emptyLike, padShape, sumToShape } from './util.js';
+import { checkTensor, padShape, sumToShape } from './util.js';
 
 /**
  * Shape ops. reshape shares the buffer (ops never write into inputs, so a shared buffer is
@@ -131,16 +131,8 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const inner = sizeOf(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = len;
-  const out = emptyLike(outShape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    const src = (o * n + s) * inner;
-    out.data.set(x.data.subarray(src, src + len * inner), o * len * inner);
-  }
-  return record(out, 'slice', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let o = 0; o < outer; o++) gx.data.set(g.data.subarray(o * len * inner, (o + 1) * len * inner), (o * n + s) * inner);
-    return [gx];
-  });
+  const out = run('sliceAxis', [x], outShape, (k, [b]) => k.sliceAxis(b, outer, n, s, len, inner));
+  return record(out, 'slice', [x], (g) => [run('sliceAxisBackward', [g], x.shape, (k, [b]) => k.sliceAxisBackward(b, outer, n, s, len, inner))]);
 }
 
 function clampIndex(i: number, n: number): number {
@@ -166,24 +158,9 @@ export function indexSelect(x: Tensor, axis: number, indices: ArrayLike<number>)
   const inner = sizeOf(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = m;
-  const out = emptyLike(outShape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < m; k++) {
-      const src = (o * n + indices[k]) * inner;
-      out.data.set(x.data.subarray(src, src + inner), (o * m + k) * inner);
-    }
-  }
-  return record(out, 'indexSelect', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let o = 0; o < outer; o++) {
-      for (let k = 0; k < m; k++) {
-        const dst = (o * n + indices[k]) * inner;
-        const src = (o * m + k) * inner;
-        for (let i = 0; i < inner; i++) gx.data[dst + i] += g.data[src + i];
-      }
-    }
-    return [gx];
-  });
+  const idx = Int32Array.from(indices);
+  const out = run('indexSelect', [x], outShape, (k, [b]) => k.indexSelect(b, outer, n, idx, inner));
+  return record(out, 'indexSelect', [x], (g) => [run('indexSelectBackward', [g], x.shape, (k, [b]) => k.indexSelectBackward(b, outer, n, idx, inner))]);
 }
 
 /**
@@ -213,13 +190,8 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
     }
     src[flat] = off;
   }
-  const out = emptyLike(indexShape, x.dtype);
-  for (let i = 0; i < src.length; i++) out.data[i] = x.data[src[i]];
-  return record(out, 'gather', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let i = 0; i < src.length; i++) gx.data[src[i]] += g.data[i];
-    return [gx];
-  });
+  const out = run('gatherFlat', [x], indexShape, (k, [b]) => k.gatherFlat(b, src));
+  return record(out, 'gather', [x], (g) => [run('scatterAddFlat', [g], x.shape, (k, [b]) => k.scatterAddFlat(b, src, x.size))]);
 }
 
 /** Concatenates along an existing axis. */
@@ -239,26 +211,11 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   const total = tensors.reduce((n, t) => n + t.shape[a], 0);
   const outShape = [...first.shape];
   outShape[a] = total;
-  const out = emptyLike(outShape, first.dtype);
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    const len = t.shape[a];
-    offsets.push(offset);
-    for (let o = 0; o < outer; o++) out.data.set(t.data.subarray(o * len * inner, (o + 1) * len * inner), (o * total + offset) * inner);
-    offset += len;
-  }
+  const lens = tensors.map((t) => t.shape[a]);
+  const out = run('concat', tensors, outShape, (k, xs) => k.concat(xs, outer, lens, inner));
+  const offsets = lens.map((_, k) => lens.slice(0, k).reduce((sum, len) => sum + len, 0));
   return record(out, 'cat', tensors, (g) =>
-    tensors.map((t, k) => {
-      if (!t.requiresGrad) return null;
-      const len = t.shape[a];
-      const gt = emptyLike(t.shape, t.dtype);
-      for (let o = 0; o < outer; o++) {
-        const src = (o * total + offsets[k]) * inner;
-        gt.data.set(g.data.subarray(src, src + len * inner), o * len * inner);
-      }
-      return gt;
-    }),
+    tensors.map((t, k) => (t.requiresGrad ? run('sliceAxis', [g], t.shape, (kern, [b]) => kern.sliceAxis(b, outer, total, offsets[k], lens[k], inner)) : null)),
   );
 }
 
@@ -295,15 +252,10 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     after[x.ndim - 1 - k] = pads[2 * k + 1];
   }
   const outShape = x.shape.map((d, i) => d + before[i] + after[i]);
-  const out = emptyLike(outShape, x.dtype);
-  if (value !== 0) out.data.fill(value);
   const map = offsetsInto(x.shape, outShape, before);
-  for (let i = 0; i < map.length; i++) out.data[map[i]] = x.data[i];
-  return record(out, 'pad', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let i = 0; i < map.length; i++) gx.data[i] = g.data[map[i]];
-    return [gx];
-  });
+  const size = sizeOf(outShape);
+  const out = run('padConstant', [x], outShape, (k, [b]) => k.padConstant(b, map, size, value));
+  return record(out, 'pad', [x], (g) => [run('gatherFlat', [g], x.shape, (k, [b]) => k.gatherFlat(b, map))]);
 }
 
 /** For each element of `inner` (row-major), its flat index inside `outer` when shifted by `offset`. */

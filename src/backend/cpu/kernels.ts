@@ -12,6 +12,7 @@ import { col2im, im2col } from './im2col.js';
 import { permute } from './permute.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import { extremeAxis, sumAxis } from './reduce.js';
+import * as select from './select.js';
 import { unary } from './unary.js';
 
 const like = (x: TypedArray, size: number): TypedArray => allocate(dtypeOf(x), size);
@@ -158,6 +159,16 @@ export const cpuKernels: Kernels<TypedArray> = {
     avgPool2dBackward(gy, g, countIncludePad, dx);
     return dx;
   },
+  sliceAxis: select.sliceAxis,
+  sliceAxisBackward: select.sliceAxisBackward,
+  indexSelect: select.indexSelect,
+  indexSelectBackward: select.indexSelectBackward,
+  gatherFlat: select.gatherFlat,
+  scatterAddFlat: select.scatterAddFlat,
+  concat: select.concat,
+  padConstant: select.padConstant,
+  adaptiveAvgPool2d: select.adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward: select.adaptiveAvgPool2dBackward,
   accumulate(target, g) {
     for (let i = 0; i < target.length; i++) target[i] += g[i];
     return target;
