@@ -113,28 +113,21 @@ function place(
 
 const sizeOf = (shape: Shape): number => shape.reduce((n, d) => n * d, 1);
 
+/** The inputs' host arrays (read back from the device where the values live only there). */
+const hostBuffers = (inputs: readonly Tensor[]): TypedArray[] => inputs.map((t) => t.data);
+
+/** The inputs' device buffers (uploaded once where the values live only on the host). */
+const deviceBuffers = (inputs: readonly Tensor[], device: DeviceKernels): DeviceArray[] => inputs.map((t) => t.storage.device(device));
+
+/** The device's kernel table; place() checked that it has the kernel being run. */
+const table = (device: DeviceKernels): Kernels<DeviceArray> => device as unknown as Kernels<DeviceArray>;
+
 /** Runs a one-output kernel; the result has shape outShape. */
 export function run(name: KernelName, inputs: readonly Tensor[], outShape: Shape, call: KernelCall<'one'>, placement: Placement = 'device'): Tensor {
   const backend = getBackend();
   const device = place(backend, name, inputs, [sizeOf(outShape)], placement);
-  if (device === undefined)
-    return new Tensor(
-      call(
-        backend.host,
-        inputs.map((t) => t.data),
-      ),
-      outShape,
-    );
-  const k = device as unknown as Kernels<DeviceArray>;
-  return new Tensor(
-    Storage.fromDevice(
-      call(
-        k,
-        inputs.map((t) => t.storage.device(device)),
-      ),
-    ),
-    outShape,
-  );
+  if (device === undefined) return new Tensor(call(backend.host, hostBuffers(inputs)), outShape);
+  return new Tensor(Storage.fromDevice(call(table(device), deviceBuffers(inputs, device))), outShape);
 }
 
 /** Runs a kernel with several outputs, one shape each. */
@@ -147,16 +140,8 @@ export function runMany(
 ): Tensor[] {
   const backend = getBackend();
   const device = place(backend, name, inputs, outShapes.map(sizeOf), placement);
-  if (device === undefined)
-    return call(
-      backend.host,
-      inputs.map((t) => t.data),
-    ).map((b, i) => new Tensor(b, outShapes[i]));
-  const k = device as unknown as Kernels<DeviceArray>;
-  return call(
-    k,
-    inputs.map((t) => t.storage.device(device)),
-  ).map((b, i) => new Tensor(Storage.fromDevice(b), outShapes[i]));
+  if (device === undefined) return call(backend.host, hostBuffers(inputs)).map((b, i) => new Tensor(b, outShapes[i]));
+  return call(table(device), deviceBuffers(inputs, device)).map((b, i) => new Tensor(Storage.fromDevice(b), outShapes[i]));
 }
 
 /**
@@ -178,9 +163,8 @@ export function update(
     const bufs = inputs.map((t) => (t === null ? null : t.data));
     return call<TypedArray>(backend.host, bufs).map((b, i) => adoptHost(targets[i], b, bufs[i], shape));
   }
-  const k = device as unknown as Kernels<DeviceArray>;
   const bufs = inputs.map((t) => (t === null ? null : t.storage.device(device)));
-  return call(k, bufs).map((b, i) => {
+  return call(table(device), bufs).map((b, i) => {
     const t = targets[i];
     if (b === null || b === bufs[i]) return t;
     if (t === null) return new Tensor(Storage.fromDevice(b).keep(), shape);
