@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    globalSetup: ['test/setup/display.ts'],
+    globalSetup: ['test/setup/display.ts', 'test/setup/system-notice.ts'],
   },
 });

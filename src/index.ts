@@ -8,9 +8,21 @@ export { Generator, manualSeed, defaultGenerator } from './tensor/random.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly } from './autograd/grad-mode.js';
 export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
-export { getBackend, setBackend, initBackend, getDevice, type Backend, type BackendChoice, type BackendName } from './backend/index.js';
+export {
+  getBackend,
+  setBackend,
+  initBackend,
+  getDevice,
+  kernelReport,
+  resetKernelReport,
+  formatKernelReport,
+  type Backend,
+  type BackendChoice,
+  type BackendName,
+  type KernelStats,
+} from './backend/index.js';
 export { tidy, keep } from './tensor/storage.js';
-export { getNumThreads, setNumThreads, setSimd, simdEnabled } from './backend/cpu/index.js';
+export { getNumThreads, setNumThreads, setSimd, simdEnabled } from './backend/index.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -1,9 +1,8 @@
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { isAnomalyEnabled, noGrad } from './grad-mode.js';
 import { checkFinite } from './record.js';
-import { accumulateInPlace, addGrads, onesLike } from './grad-utils.js';
-import { copyOf } from '../ops/util.js';
+import { accumulateInPlace, addGrads, copyGrad, onesLike } from './grad-utils.js';
 
 /**
  * Tensors whose graph node a backward freed. Such a tensor looks like a leaf afterwards, so without
@@ -75,10 +74,9 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (!t.requiresGrad) return;
   if (t.grad === null) {
-    t.grad = copyOf(g);
+    t.grad = copyGrad(g);
     t.grad.storage.keep();
-  }
-  else accumulateInPlace(t.grad, g);
+  } else accumulateInPlace(t.grad, g);
 }
 
 /** Depth-first post-order over the recorded graph, iterative so deep graphs cannot overflow the stack. */

@@ -1,28 +1,25 @@
-import { Tensor } from '../tensor/tensor.js';
+import { run, update } from '../backend/dispatch.js';
 import { allocate } from '../tensor/dtype.js';
-import { dev, deviceFor, fromDevice } from '../ops/util.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Gradient arithmetic for backward(). It goes through the kernels like any op, placed where the
+ * gradients already are ('follow'): on the device only when one of them lives there.
+ */
 
 /** A fresh tensor holding a + b (same shape); never writes into either, as gradients can be shared. */
 export function addGrads(a: Tensor, b: Tensor): Tensor {
-  const device = a.storage.onDevice || b.storage.onDevice ? deviceFor([a, b]) : undefined;
-  if (device) return fromDevice(device.binary('add', dev(a, device), a.shape, dev(b, device), b.shape, a.shape), a.shape);
-  const out = allocate(a.dtype, a.size);
-  const x = a.data;
-  const y = b.data;
-  for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i];
-  return new Tensor(out, a.shape);
+  return run('binary', [a, b], a.shape, (k, [x, y]) => k.binary('add', x, a.shape, y, b.shape, a.shape), 'follow');
 }
 
-/** Accumulates g into a leaf's own .grad buffer in place. */
+/** Accumulates g into a leaf's own .grad buffer (in place on the host). */
 export function accumulateInPlace(target: Tensor, g: Tensor): void {
-  const device = target.storage.onDevice || g.storage.onDevice ? deviceFor([target, g]) : undefined;
-  if (device) {
-    target.adoptDevice(device.binary('add', dev(target, device), target.shape, dev(g, device), g.shape, target.shape));
-    return;
-  }
-  const x = target.data;
-  const y = g.data;
-  for (let i = 0; i < x.length; i++) x[i] += y[i];
+  update('accumulate', [target, g], [target], target.shape, (k, [t, x]) => [k.accumulate(t as NonNullable<typeof t>, x as NonNullable<typeof x>)]);
+}
+
+/** A fresh copy of t (the first gradient a leaf keeps). */
+export function copyGrad(t: Tensor): Tensor {
+  return run('copy', [t], t.shape, (k, [x]) => k.copy(x), 'follow');
 }
 
 export function onesLike(t: Tensor): Tensor {

@@ -2,6 +2,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { isAnomalyEnabled, isGradEnabled } from './grad-mode.js';
 import type { GradNode } from './node.js';
+// Every op imports record(), so loading any op installs x.backward() too.
+import './tensor-methods.js';
 
 /**
  * Attaches the op's history to `out` when recording is on and some input needs a gradient.

@@ -1,21 +1,20 @@
 import type { Backend } from './backend.js';
 import { CpuBackend } from './cpu/index.js';
+import { getBackend, installBackend } from './current.js';
 import type { DeviceKernels } from './device.js';
 import { GL_MODES, GpuBackend, openGpu, type GpuJsModule } from './gpu/index.js';
 
 export type { Backend, GemmArgs, WindowGeometry, UnaryOp, BinaryOp } from './backend.js';
 export type { DeviceKernels, DeviceGemmArgs } from './device.js';
-
-let current: Backend = new CpuBackend();
-
-/** The backend every op runs its kernels on. */
-export function getBackend(): Backend {
-  return current;
-}
+export type { Kernels, KernelName, BatchedGemmArgs } from './kernels.js';
+export { kernelReport, resetKernelReport, formatKernelReport, type KernelStats, type FallbackReason } from './dispatch.js';
+export { getBackend };
+/** The CPU backend's thread and SIMD switches (re-exported so nothing outside backend/ imports cpu/). */
+export { getNumThreads, setNumThreads, setSimd, simdEnabled } from './cpu/index.js';
 
 /** The device kernels of the current backend, if its tensors can live on a device. */
 export function getDevice(): DeviceKernels | undefined {
-  return current.device;
+  return getBackend().device;
 }
 
 /**
@@ -25,10 +24,13 @@ export function getDevice(): DeviceKernels | undefined {
  */
 export function setBackend(backend: Backend): void;
 export function setBackend(name: BackendName): Promise<BackendChoice>;
-export function setBackend(backend: Backend | BackendName): void | Promise<BackendChoice> {
+export function setBackend(backend: Backend | BackendName): undefined | Promise<BackendChoice> {
   if (typeof backend === 'string') return initBackend(backend);
-  if (!backend || typeof backend.gemm !== 'function') throw new Error('setBackend: backend must implement the Backend interface');
-  current = backend;
+  if (!backend || typeof backend.name !== 'string' || typeof backend.host?.gemm !== 'function') {
+    throw new Error('setBackend: backend must implement the Backend interface (a name and a host kernel table)');
+  }
+  installBackend(backend);
+  return undefined;
 }
 
 export type BackendName = 'cpu' | 'gpu' | 'auto';
@@ -61,9 +63,10 @@ async function gpuBackend(): Promise<GpuBackend> {
   const { gpu, mode } = openGpu(lib);
   if (!(GL_MODES as readonly string[]).includes(mode)) {
     gpu.destroy?.();
-    const hint = typeof process !== 'undefined' && process.versions?.node
-      ? ' In Node, gpu.js reaches the GPU through headless-gl (the optional `gl` package), which needs an X display: on Linux run under `xvfb-run -a` (Debian: xvfb and Mesa), or on a desktop session.'
-      : ' This browser offers no WebGL context.';
+    const hint =
+      typeof process !== 'undefined' && process.versions?.node
+        ? ' In Node, gpu.js reaches the GPU through headless-gl (the optional `gl` package), which needs an X display: on Linux run under `xvfb-run -a` (Debian: xvfb and Mesa), or on a desktop session.'
+        : ' This browser offers no WebGL context.';
     throw new Error(`gpu: gpu.js found no GL context (it would run in '${mode}' mode).${hint}`);
   }
   cachedGpu = new GpuBackend(gpu, mode);
@@ -82,12 +85,12 @@ export async function initBackend(name?: BackendName): Promise<BackendChoice> {
     throw new Error(`initBackend: backend must be 'cpu', 'gpu' or 'auto'${name === undefined ? ' (from TUCKERGRAD_BACKEND)' : ''}, got '${String(choice)}'`);
   }
   if (choice === 'cpu') {
-    if (current.device) current = new CpuBackend();
+    if (getBackend().device) installBackend(new CpuBackend());
     return { backend: 'cpu', mode: 'cpu', reason: '' };
   }
   try {
     const gpu = await gpuBackend();
-    current = gpu;
+    installBackend(gpu);
     return { backend: 'gpu', mode: gpu.device.mode, reason: '' };
   } catch (e) {
     if (choice === 'gpu') throw e;
@@ -96,7 +99,7 @@ export async function initBackend(name?: BackendName): Promise<BackendChoice> {
       warned = true;
       console.warn(`tuckergrad: running on the CPU backend. ${reason}`);
     }
-    if (current.device) current = new CpuBackend();
+    if (getBackend().device) installBackend(new CpuBackend());
     return { backend: 'cpu', mode: 'cpu', reason };
   }
 }

@@ -29,10 +29,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(a, b, 'mul');
   const out = rawBinary('mul', x, y, 'mul');
-  return record(out, 'mul', [x, y], (g) => [
-    x.requiresGrad ? sumToShape(mul(g, y), x.shape) : null,
-    y.requiresGrad ? sumToShape(mul(g, x), y.shape) : null,
-  ]);
+  return record(out, 'mul', [x, y], (g) => [x.requiresGrad ? sumToShape(mul(g, y), x.shape) : null, y.requiresGrad ? sumToShape(mul(g, x), y.shape) : null]);
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
@@ -60,10 +57,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
   const out = rawBinary('max', x, y, 'maximum');
   return record(out, 'maximum', [x, y], (g) => {
     const mask = rawBinary('ge', x, y, 'maximum');
-    return [
-      x.requiresGrad ? sumToShape(mul(g, mask), x.shape) : null,
-      y.requiresGrad ? sumToShape(mul(g, sub(1, mask)), y.shape) : null,
-    ];
+    return [x.requiresGrad ? sumToShape(mul(g, mask), x.shape) : null, y.requiresGrad ? sumToShape(mul(g, sub(1, mask)), y.shape) : null];
   });
 }
 
@@ -73,10 +67,7 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const out = rawBinary('min', x, y, 'minimum');
   return record(out, 'minimum', [x, y], (g) => {
     const mask = rawBinary('le', x, y, 'minimum');
-    return [
-      x.requiresGrad ? sumToShape(mul(g, mask), x.shape) : null,
-      y.requiresGrad ? sumToShape(mul(g, sub(1, mask)), y.shape) : null,
-    ];
+    return [x.requiresGrad ? sumToShape(mul(g, mask), x.shape) : null, y.requiresGrad ? sumToShape(mul(g, sub(1, mask)), y.shape) : null];
   });
 }
 
@@ -123,7 +114,12 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   checkTensor(x, 'leakyRelu', 'x');
   if (!Number.isFinite(negativeSlope)) throw new Error(`leakyRelu: negativeSlope must be finite, got ${negativeSlope}`);
   const pos = rawUnary('relu', x);
-  const out = rawBinary('add', pos, rawBinary('mul', rawBinary('sub', x, pos, 'leakyRelu'), asTensor(negativeSlope, x, 'leakyRelu', 'negativeSlope'), 'leakyRelu'), 'leakyRelu');
+  const out = rawBinary(
+    'add',
+    pos,
+    rawBinary('mul', rawBinary('sub', x, pos, 'leakyRelu'), asTensor(negativeSlope, x, 'leakyRelu', 'negativeSlope'), 'leakyRelu'),
+    'leakyRelu',
+  );
   return record(out, 'leakyRelu', [x], (g) => {
     const step = rawUnary('step', x);
     // slope + (1 − slope)·step

@@ -1,6 +1,7 @@
 /** Every differentiable op as a free function (the Tensor methods call these). */
 export * from './elementwise.js';
 export { sum, mean, max, min, variance, argmax } from './reduce.js';
+export { cumsum } from './cumsum.js';
 export { matmul, linear } from './matmul.js';
 export { reshape, flatten, unsqueeze, squeeze, permute, transpose, broadcastTo, slice, indexSelect, gather, cat, stack, pad } from './shape.js';
 export { conv2d, type Conv2dOptions } from './conv.js';

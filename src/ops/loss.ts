@@ -1,10 +1,12 @@
+import { run } from '../backend/dispatch.js';
+import { record } from '../autograd/record.js';
+import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { add, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { gather, reshape } from './shape.js';
 import { logSoftmax } from './softmax.js';
-import { checkSameDtype, checkTensor, deviceFor, fromDevice } from './util.js';
+import { checkSameDtype, checkTensor } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -13,7 +15,8 @@ export type Labels = readonly number[] | Int32Array | Tensor;
 
 function labelArray(labels: Labels, n: number, classes: number, op: string): Int32Array {
   const raw: ArrayLike<number> = labels instanceof Tensor ? labels.data : labels;
-  if (raw === null || raw === undefined || typeof (raw as ArrayLike<number>).length !== 'number') throw new Error(`${op}: labels must be a number[], Int32Array or Tensor`);
+  if (raw === null || raw === undefined || typeof (raw as ArrayLike<number>).length !== 'number')
+    throw new Error(`${op}: labels must be a number[], Int32Array or Tensor`);
   if (raw.length !== n) throw new Error(`${op}: labels must hold one label per row (${n}), got ${raw.length}`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -37,14 +40,12 @@ export function nllLoss(logProbs: Tensor, labels: Labels, options: { reduction?:
   if (logProbs.ndim !== 2) throw new Error(`nllLoss: logProbs must be 2-D [batch, classes], got ${shapeStr(logProbs.shape)}`);
   const [n, c] = logProbs.shape;
   const idx = labelArray(labels, n, c, 'nllLoss');
-  const device = deviceFor([logProbs]);
-  if (device) {
-    // A one-hot mask keeps the pick on the device: Σ_c logp[r, c]·[c = label_r].
-    const mask = fromDevice(device.oneHot(idx, c), [n, c]);
-    return reduce(neg(sum(mul(logProbs, mask), 1)), options.reduction ?? 'mean', 'nllLoss');
-  }
-  const picked = reshape(gather(logProbs, 1, idx, [n, 1]), [n]);
-  return reduce(neg(picked), options.reduction ?? 'mean', 'nllLoss');
+  // The labels as a tensor of logProbs' dtype (exact: they are below the class count).
+  const at = new Tensor(allocate(logProbs.dtype, n), [n]);
+  at.data.set(idx);
+  const picked = run('pickRows', [logProbs, at], [n], (k, [lp, i]) => k.pickRows(lp, i, n, c));
+  const pickedRecorded = record(picked, 'nllLoss', [logProbs], (g) => [run('scatterRows', [g, at], [n, c], (k, [gb, i]) => k.scatterRows(gb, i, n, c))]);
+  return reduce(neg(pickedRecorded), options.reduction ?? 'mean', 'nllLoss');
 }
 
 /**

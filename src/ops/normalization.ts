@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { shapeStr } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape.js';

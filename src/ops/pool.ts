@@ -1,8 +1,8 @@
-import { getBackend } from '../backend/index.js';
+import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, dev, deviceFor, emptyLike, fromDevice } from './util.js';
+import { checkTensor } from './util.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
 export interface PoolOptions {
@@ -28,20 +28,11 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
   check4d(x, 'maxPool2d');
   const g = poolGeometry('maxPool2d', x, kernelSize, options);
   const outShape = [g.batch, g.channels, g.outH, g.outW];
-  const device = deviceFor([x], [outShape.reduce((a, b) => a * b, 1)]);
-  if (device) {
-    const r = device.maxPool2d(dev(x, device), g);
-    const where = fromDevice(r.index, outShape);
-    return record(fromDevice(r.out, outShape), 'maxPool2d', [x], (gy) => [fromDevice(device.maxPool2dBackward(dev(gy, device), dev(where, device), g), x.shape)]);
-  }
-  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
-  const argmax = new Int32Array(out.size);
-  getBackend().maxPool2d(x.data, g, out.data, argmax);
-  return record(out, 'maxPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    getBackend().maxPool2dBackward(gy.data, argmax, gx.data);
-    return [gx];
+  const [out, where] = runMany('maxPool2d', [x], [outShape, outShape], (k, [xb]) => {
+    const r = k.maxPool2d(xb, g);
+    return [r.out, r.index];
   });
+  return record(out, 'maxPool2d', [x], (gy) => [run('maxPool2dBackward', [gy, where], x.shape, (k, [gb, idx]) => k.maxPool2dBackward(gb, idx, g))]);
 }
 
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
@@ -49,18 +40,8 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions & { 
   const g = poolGeometry('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
   const include = options.countIncludePad ?? true;
   const outShape = [g.batch, g.channels, g.outH, g.outW];
-  const device = deviceFor([x], [outShape.reduce((a, b) => a * b, 1)]);
-  if (device) {
-    const y = fromDevice(device.avgPool2d(dev(x, device), g, include), outShape);
-    return record(y, 'avgPool2d', [x], (gy) => [fromDevice(device.avgPool2dBackward(dev(gy, device), g, include), x.shape)]);
-  }
-  const out = emptyLike([g.batch, g.channels, g.outH, g.outW], x.dtype);
-  getBackend().avgPool2d(x.data, g, include, out.data);
-  return record(out, 'avgPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    getBackend().avgPool2dBackward(gy.data, g, include, gx.data);
-    return [gx];
-  });
+  const out = run('avgPool2d', [x], outShape, (k, [xb]) => k.avgPool2d(xb, g, include));
+  return record(out, 'avgPool2d', [x], (gy) => [run('avgPool2dBackward', [gy], x.shape, (k, [gb]) => k.avgPool2dBackward(gb, g, include))]);
 }
 
 /**
@@ -71,38 +52,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   check4d(x, 'adaptiveAvgPool2d');
   const [oh, ow] = pair(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1);
   const [N, C, H, W] = x.shape;
-  const out = emptyLike([N, C, oh, ow], x.dtype);
-  const hs = windows(H, oh);
-  const ws = windows(W, ow);
-  const xd = x.data;
-  const od = out.data;
-  for (let nc = 0; nc < N * C; nc++) {
-    for (let i = 0; i < oh; i++) {
-      const [h0, h1] = hs[i];
-      for (let j = 0; j < ow; j++) {
-        const [w0, w1] = ws[j];
-        let s = 0;
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += xd[(nc * H + h) * W + w];
-        od[(nc * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
-  return record(out, 'adaptiveAvgPool2d', [x], (gy) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let nc = 0; nc < N * C; nc++) {
-      for (let i = 0; i < oh; i++) {
-        const [h0, h1] = hs[i];
-        for (let j = 0; j < ow; j++) {
-          const [w0, w1] = ws[j];
-          const v = gy.data[(nc * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
-          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx.data[(nc * H + h) * W + w] += v;
-        }
-      }
-    }
-    return [gx];
-  });
-}
-
-function windows(n: number, out: number): [number, number][] {
-  return Array.from({ length: out }, (_, i) => [Math.floor((i * n) / out), Math.ceil(((i + 1) * n) / out)] as [number, number]);
+  const planes = N * C;
+  const out = run('adaptiveAvgPool2d', [x], [N, C, oh, ow], (k, [b]) => k.adaptiveAvgPool2d(b, planes, H, W, oh, ow));
+  return record(out, 'adaptiveAvgPool2d', [x], (gy) => [
+    run('adaptiveAvgPool2dBackward', [gy], x.shape, (k, [b]) => k.adaptiveAvgPool2dBackward(b, planes, H, W, oh, ow)),
+  ]);
 }

@@ -1,12 +1,12 @@
-import { getBackend } from '../backend/index.js';
+import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
-import { allocate } from '../tensor/dtype.js';
-import { normAxes, sizeOf } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { normAxes } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { div, sub, square } from './elementwise.js';
 import { broadcastTo, permute, reshape } from './shape.js';
-import { checkTensor, dev, deviceFor, emptyLike, fromDevice } from './util.js';
-import type { DeviceArray } from '../tensor/storage.js';
+import { checkTensor, copyOf, release, sumAxisRaw } from './util.js';
+
+const detach = (t: Tensor): Tensor => t.detach();
 
 /** Sum over `axis` (a number, a list, or all axes when omitted), PyTorch-style keepdim. */
 export function sum(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
@@ -14,39 +14,14 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepdim = fals
   const axes = normAxes(axis, x.ndim, 'sum');
   const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outShape = keepdim ? keptShape : x.shape.filter((_, i) => !axes.includes(i));
-  const backward = (g: Tensor) => [broadcastTo(reshape(g, keptShape), x.shape)];
-  const device = deviceFor([x]);
-  if (device) {
-    let cur: DeviceArray = dev(x, device);
-    let owned = false;
-    let curShape = [...x.shape];
-    for (let k = axes.length - 1; k >= 0; k--) {
-      const next = curShape.slice();
-      next[axes[k]] = 1;
-      const reduced = device.sumAxis(cur, curShape, axes[k]);
-      if (owned) cur.release();
-      cur = reduced;
-      owned = true;
-      curShape = next;
-    }
-    if (!owned) cur = device.permute(cur, [x.size], [0]);
-    return record(fromDevice(cur, outShape), 'sum', [x], backward);
-  }
-  const backend = getBackend();
-  let data = x.data;
-  let shape = [...x.shape];
   // Reduce from the last axis down so earlier axis indices stay valid.
+  let cur = axes.length === 0 ? copyOf(x) : x;
   for (let k = axes.length - 1; k >= 0; k--) {
-    const a = axes[k];
-    const next = shape.slice();
-    next[a] = 1;
-    const out = allocate(x.dtype, sizeOf(next));
-    backend.sumAxis(data, shape, a, out);
-    data = out;
-    shape = next;
+    const reduced = sumAxisRaw(cur, axes[k]);
+    if (cur !== x) release(cur);
+    cur = reduced;
   }
-  if (axes.length === 0) data = data.slice();
-  return record(new Tensor(data, outShape), 'sum', [x], backward);
+  return record(cur.view(outShape), 'sum', [x], (g) => [broadcastTo(reshape(g, keptShape), x.shape)]);
 }
 
 export function mean(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
@@ -94,34 +69,16 @@ function extreme(kind: 'max' | 'min', x: Tensor, axis: number | readonly number[
   const movedShape = perm.map((p) => x.shape[p]);
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
-  const device = deviceFor([x]);
-  if (device) {
-    const moved = perm.every((p, i) => p === i) ? dev(x, device) : device.permute(dev(x, device), x.shape, perm);
-    const { values, index } = device.extremeRows(kind, moved, outer, inner);
-    if (moved !== dev(x, device)) moved.release();
-    const where = fromDevice(index, [outer]);
-    return record(fromDevice(values, outShape), kind, [x], (g) => {
-      const scattered = fromDevice(device.scatterRows(dev(g, device), dev(where, device), outer, inner), movedShape);
-      return [permute(scattered, inverse)];
-    });
-  }
-  const moved = perm.every((p, i) => p === i) ? x.data : permuteRaw(x, perm);
-  const outData = allocate(x.dtype, outer);
-  const arg = new Int32Array(outer);
-  getBackend().extremeAxis(kind, moved, [outer, inner], 1, outData, arg);
-  const out = new Tensor(outData, outShape);
-  return record(out, kind, [x], (g) => {
-    const scattered = allocate(x.dtype, outer * inner);
-    const gd = g.data;
-    for (let r = 0; r < outer; r++) scattered[r * inner + arg[r]] = gd[r];
-    return [permute(new Tensor(scattered, movedShape), inverse)];
+  const moved = perm.every((p, i) => p === i) ? x : permute(detach(x), perm);
+  const [values, where] = runMany('extremeRows', [moved], [outShape, [outer]], (k, [m]) => {
+    const r = k.extremeRows(kind, m, outer, inner);
+    return [r.values, r.index];
   });
-}
-
-function permuteRaw(x: Tensor, perm: number[]): Float32Array | Float64Array {
-  const out = emptyLike(perm.map((p) => x.shape[p]), x.dtype);
-  getBackend().permute(x.data, x.shape, perm, out.data);
-  return out.data;
+  if (moved !== x) release(moved);
+  return record(values, kind, [x], (g) => {
+    const scattered = run('scatterRows', [g, where], movedShape, (k, [gb, idx]) => k.scatterRows(gb, idx, outer, inner));
+    return [permute(scattered, inverse)];
+  });
 }
 
 /** Index of the max along one axis (no gradient). */

@@ -1,9 +1,9 @@
-import { getBackend } from '../backend/index.js';
+import { run } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
 import { normAxis, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, dev, deviceFor, emptyLike, fromDevice, padShape, sumToShape } from './util.js';
+import { checkTensor, padShape, sumToShape } from './util.js';
 
 /**
  * Shape ops. reshape shares the buffer (ops never write into inputs, so a shared buffer is
@@ -60,10 +60,17 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
   checkTensor(x, 'squeeze', 'x');
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normAxis(axis, x.ndim, 'squeeze');
   if (x.shape[a] !== 1) return x;
-  return reshape(x, x.shape.filter((_, i) => i !== a));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** Reorders the axes: output axis i is input axis dims[i]. */
@@ -75,13 +82,7 @@ export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Ten
   if (new Set(p).size !== p.length) throw new Error(`permute: dims must be a permutation, got [${perm.join(', ')}]`);
   if (p.every((d, i) => d === i)) return x;
   const outShape = p.map((d) => x.shape[d]);
-  const device = deviceFor([x]);
-  let out: Tensor;
-  if (device) out = fromDevice(device.permute(dev(x, device), x.shape, p), outShape);
-  else {
-    out = emptyLike(outShape, x.dtype);
-    getBackend().permute(x.data, x.shape, p, out.data);
-  }
+  const out = run('permute', [x], outShape, (k, [a]) => k.permute(a, x.shape, p));
   const inverse = new Array<number>(p.length);
   p.forEach((d, i) => (inverse[d] = i));
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
@@ -108,16 +109,10 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   padded.forEach((d, i) => {
     if (d !== 1 && d !== shape[i]) throw new Error(`broadcastTo: cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (dim ${i}: ${d} vs ${shape[i]})`);
   });
-  const zero = allocate(x.dtype, 1);
-  const device = deviceFor([x], [sizeOf(shape)]);
-  let out: Tensor;
-  if (device) {
-    const z = fromDevice(device.upload(zero as Float32Array), []);
-    out = fromDevice(device.binary('add', dev(x, device), padded, dev(z, device), shape.map(() => 1), shape), shape);
-  } else {
-    out = emptyLike(shape, x.dtype);
-    getBackend().binary('add', x.data, padded, zero, shape.map(() => 1), out.data, shape);
-  }
+  // x + 0 with broadcasting: the binary kernel is the copy that expands.
+  const zero = new Tensor(allocate(x.dtype, 1), []);
+  const ones = shape.map(() => 1);
+  const out = run('binary', [x, zero], shape, (k, [a, z]) => k.binary('add', a, padded, z, ones, shape));
   return record(out, 'broadcastTo', [x], (g) => [sumToShape(g, x.shape)]);
 }
 
@@ -136,16 +131,8 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const inner = sizeOf(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = len;
-  const out = emptyLike(outShape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    const src = (o * n + s) * inner;
-    out.data.set(x.data.subarray(src, src + len * inner), o * len * inner);
-  }
-  return record(out, 'slice', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let o = 0; o < outer; o++) gx.data.set(g.data.subarray(o * len * inner, (o + 1) * len * inner), (o * n + s) * inner);
-    return [gx];
-  });
+  const out = run('sliceAxis', [x], outShape, (k, [b]) => k.sliceAxis(b, outer, n, s, len, inner));
+  return record(out, 'slice', [x], (g) => [run('sliceAxisBackward', [g], x.shape, (k, [b]) => k.sliceAxisBackward(b, outer, n, s, len, inner))]);
 }
 
 function clampIndex(i: number, n: number): number {
@@ -171,24 +158,9 @@ export function indexSelect(x: Tensor, axis: number, indices: ArrayLike<number>)
   const inner = sizeOf(x.shape.slice(a + 1));
   const outShape = [...x.shape];
   outShape[a] = m;
-  const out = emptyLike(outShape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < m; k++) {
-      const src = (o * n + indices[k]) * inner;
-      out.data.set(x.data.subarray(src, src + inner), (o * m + k) * inner);
-    }
-  }
-  return record(out, 'indexSelect', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let o = 0; o < outer; o++) {
-      for (let k = 0; k < m; k++) {
-        const dst = (o * n + indices[k]) * inner;
-        const src = (o * m + k) * inner;
-        for (let i = 0; i < inner; i++) gx.data[dst + i] += g.data[src + i];
-      }
-    }
-    return [gx];
-  });
+  const idx = Int32Array.from(indices);
+  const out = run('indexSelect', [x], outShape, (k, [b]) => k.indexSelect(b, outer, n, idx, inner));
+  return record(out, 'indexSelect', [x], (g) => [run('indexSelectBackward', [g], x.shape, (k, [b]) => k.indexSelectBackward(b, outer, n, idx, inner))]);
 }
 
 /**
@@ -199,7 +171,8 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
   checkTensor(x, 'gather', 'x');
   const a = normAxis(axis, x.ndim, 'gather');
   if (indexShape.length !== x.ndim) throw new Error(`gather: index must have rank ${x.ndim} like x ${shapeStr(x.shape)}, got ${shapeStr(indexShape)}`);
-  if (sizeOf(indexShape) !== index.length) throw new Error(`gather: index holds ${index.length} values but indexShape ${shapeStr(indexShape)} needs ${sizeOf(indexShape)}`);
+  if (sizeOf(indexShape) !== index.length)
+    throw new Error(`gather: index holds ${index.length} values but indexShape ${shapeStr(indexShape)} needs ${sizeOf(indexShape)}`);
   indexShape.forEach((d, i) => {
     if (i !== a && d > x.shape[i]) throw new Error(`gather: index dim ${i} (${d}) exceeds x's ${x.shape[i]}`);
   });
@@ -217,15 +190,9 @@ export function gather(x: Tensor, axis: number, index: ArrayLike<number>, indexS
     }
     src[flat] = off;
   }
-  const out = emptyLike(indexShape, x.dtype);
-  for (let i = 0; i < src.length; i++) out.data[i] = x.data[src[i]];
-  return record(out, 'gather', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let i = 0; i < src.length; i++) gx.data[src[i]] += g.data[i];
-    return [gx];
-  });
+  const out = run('gatherFlat', [x], indexShape, (k, [b]) => k.gatherFlat(b, src));
+  return record(out, 'gather', [x], (g) => [run('scatterAddFlat', [g], x.shape, (k, [b]) => k.scatterAddFlat(b, src, x.size))]);
 }
-
 
 /** Concatenates along an existing axis. */
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
@@ -244,26 +211,11 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   const total = tensors.reduce((n, t) => n + t.shape[a], 0);
   const outShape = [...first.shape];
   outShape[a] = total;
-  const out = emptyLike(outShape, first.dtype);
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    const len = t.shape[a];
-    offsets.push(offset);
-    for (let o = 0; o < outer; o++) out.data.set(t.data.subarray(o * len * inner, (o + 1) * len * inner), (o * total + offset) * inner);
-    offset += len;
-  }
+  const lens = tensors.map((t) => t.shape[a]);
+  const out = run('concat', tensors, outShape, (k, xs) => k.concat(xs, outer, lens, inner));
+  const offsets = lens.map((_, k) => lens.slice(0, k).reduce((sum, len) => sum + len, 0));
   return record(out, 'cat', tensors, (g) =>
-    tensors.map((t, k) => {
-      if (!t.requiresGrad) return null;
-      const len = t.shape[a];
-      const gt = emptyLike(t.shape, t.dtype);
-      for (let o = 0; o < outer; o++) {
-        const src = (o * total + offsets[k]) * inner;
-        gt.data.set(g.data.subarray(src, src + len * inner), o * len * inner);
-      }
-      return gt;
-    }),
+    tensors.map((t, k) => (t.requiresGrad ? run('sliceAxis', [g], t.shape, (kern, [b]) => kern.sliceAxis(b, outer, total, offsets[k], lens[k], inner)) : null)),
   );
 }
 
@@ -273,10 +225,14 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const first = checkTensor(tensors[0], 'stack', 'tensors[0]');
   tensors.forEach((t, i) => {
     checkTensor(t, 'stack', `tensors[${i}]`);
-    if (!sameShape(t.shape, first.shape)) throw new Error(`stack: all tensors must have shape ${shapeStr(first.shape)}, got ${shapeStr(t.shape)} at tensors[${i}]`);
+    if (!sameShape(t.shape, first.shape))
+      throw new Error(`stack: all tensors must have shape ${shapeStr(first.shape)}, got ${shapeStr(t.shape)} at tensors[${i}]`);
   });
   const a = normAxis(axis, first.ndim + 1, 'stack');
-  return cat(tensors.map((t) => unsqueeze(t, a)), a);
+  return cat(
+    tensors.map((t) => unsqueeze(t, a)),
+    a,
+  );
 }
 
 /**
@@ -296,15 +252,10 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     after[x.ndim - 1 - k] = pads[2 * k + 1];
   }
   const outShape = x.shape.map((d, i) => d + before[i] + after[i]);
-  const out = emptyLike(outShape, x.dtype);
-  if (value !== 0) out.data.fill(value);
   const map = offsetsInto(x.shape, outShape, before);
-  for (let i = 0; i < map.length; i++) out.data[map[i]] = x.data[i];
-  return record(out, 'pad', [x], (g) => {
-    const gx = emptyLike(x.shape, x.dtype);
-    for (let i = 0; i < map.length; i++) gx.data[i] = g.data[map[i]];
-    return [gx];
-  });
+  const size = sizeOf(outShape);
+  const out = run('padConstant', [x], outShape, (k, [b]) => k.padConstant(b, map, size, value));
+  return record(out, 'pad', [x], (g) => [run('gatherFlat', [g], x.shape, (k, [b]) => k.gatherFlat(b, map))]);
 }
 
 /** For each element of `inner` (row-major), its flat index inside `outer` when shifted by `offset`. */

@@ -29,11 +29,26 @@ export function windowGeometry(
   const outH = outSize(inH, kernel[0], stride[0], padding[0], dilation[0]);
   const outW = outSize(inW, kernel[1], stride[1], padding[1], dilation[1]);
   if (outH < 1 || outW < 1) {
-    throw new Error(`${op}: input ${inH}×${inW} is too small for kernel ${kernel[0]}×${kernel[1]} (padding ${padding.join('×')}, dilation ${dilation.join('×')}): output would be ${outH}×${outW}`);
+    throw new Error(
+      `${op}: input ${inH}×${inW} is too small for kernel ${kernel[0]}×${kernel[1]} (padding ${padding.join('×')}, dilation ${dilation.join('×')}): output would be ${outH}×${outW}`,
+    );
   }
   return {
-    batch, totalChannels: channels, channelOffset: 0, channels, inH, inW,
-    kH: kernel[0], kW: kernel[1], strideH: stride[0], strideW: stride[1],
-    padH: padding[0], padW: padding[1], dilH: dilation[0], dilW: dilation[1], outH, outW,
+    batch,
+    totalChannels: channels,
+    channelOffset: 0,
+    channels,
+    inH,
+    inW,
+    kH: kernel[0],
+    kW: kernel[1],
+    strideH: stride[0],
+    strideW: stride[1],
+    padH: padding[0],
+    padW: padding[1],
+    dilH: dilation[0],
+    dilW: dilation[1],
+    outH,
+    outW,
   };
 }

@@ -1,7 +1,7 @@
 import type { Parameter } from '../nn/parameter.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
-import { dev, deviceFor } from '../ops/util.js';
+import { update } from '../backend/dispatch.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -32,36 +32,23 @@ export class Adam extends Optimizer {
     // Adam counts steps per parameter so a parameter reset by a low-rank layer restarts its bias correction.
     if (!state.step) state.step = new Tensor(new Float64Array(1), [1]);
     const t = ++state.step.data[0];
-    const device = grad.storage.onDevice || p.storage.onDevice ? deviceFor([p, grad]) : undefined;
-    if (device) {
-      const mT = this.buffer(state, 'expAvg', p);
-      const vT = this.buffer(state, 'expAvgSq', p);
-      const wd = this.weightDecay;
-      const r = device.adamStep(dev(p, device), dev(grad, device), dev(mT, device), dev(vT, device), {
-        lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, c1: 1 - Math.pow(b1, t), c2: 1 - Math.pow(b2, t),
-        wdCoupled: this.decoupled ? 0 : wd, wdDecoupled: this.decoupled ? wd : 0,
-      });
-      mT.adoptDevice(r.m);
-      vT.adoptDevice(r.v);
-      p.adoptDevice(r.w);
-      return;
-    }
-    const m = this.buffer(state, 'expAvg', p).data;
-    const v = this.buffer(state, 'expAvgSq', p).data;
-    const w = p.data;
-    const g = grad.data;
-    const c1 = 1 - Math.pow(b1, t);
-    const c2 = 1 - Math.pow(b2, t);
-    const lr = this.lr;
     const wd = this.weightDecay;
-    for (let i = 0; i < w.length; i++) {
-      let gi = g[i];
-      if (this.decoupled) w[i] -= lr * wd * w[i];
-      else gi += wd * w[i];
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.eps);
-    }
+    const scalars = {
+      lr: this.lr,
+      beta1: b1,
+      beta2: b2,
+      eps: this.eps,
+      c1: 1 - Math.pow(b1, t),
+      c2: 1 - Math.pow(b2, t),
+      wdCoupled: this.decoupled ? 0 : wd,
+      wdDecoupled: this.decoupled ? wd : 0,
+    };
+    const m = this.buffer(state, 'expAvg', p);
+    const v = this.buffer(state, 'expAvgSq', p);
+    update('adamStep', [p, grad, m, v], [p, m, v], p.shape, (k, [w, g, mb, vb]) => {
+      const r = k.adamStep(w!, g!, mb!, vb!, scalars);
+      return [r.w, r.m, r.v];
+    });
   }
 }
 

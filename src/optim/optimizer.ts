@@ -80,7 +80,9 @@ export abstract class Optimizer {
     }
     this.lr = sd.lr;
     this.stepCount = sd.step;
-    this.state = new Map(Object.entries(sd.buffers).map(([i, s]) => [Number(i), Object.fromEntries(Object.entries(s).map(([k, t]) => [k, new Tensor(t.data.slice(), t.shape)]))]));
+    this.state = new Map(
+      Object.entries(sd.buffers).map(([i, s]) => [Number(i), Object.fromEntries(Object.entries(s).map(([k, t]) => [k, new Tensor(t.data.slice(), t.shape)]))]),
+    );
   }
 
   /** Drops the state of parameter i (used when a low-rank layer changes a parameter's shape). */

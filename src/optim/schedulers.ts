@@ -23,7 +23,11 @@ export abstract class LRScheduler {
 
 /** lr·γ^⌊epoch/stepSize⌋. */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: Optimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     if (!Number.isInteger(stepSize) || stepSize < 1) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
   }
@@ -34,7 +38,11 @@ export class StepLR extends LRScheduler {
 
 /** Cosine annealing from lr to etaMin over tMax epochs. */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly tMax: number, readonly etaMin = 0) {
+  constructor(
+    optimizer: Optimizer,
+    readonly tMax: number,
+    readonly etaMin = 0,
+  ) {
     super(optimizer);
     if (!(tMax > 0)) throw new Error(`CosineAnnealingLR: tMax must be > 0, got ${tMax}`);
   }
@@ -46,7 +54,12 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Linear warm-up from startFactor·lr to lr over warmupEpochs, then constant (or another schedule's value). */
 export class LinearWarmup extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly warmupEpochs: number, readonly startFactor = 0.1, readonly after?: LRScheduler) {
+  constructor(
+    optimizer: Optimizer,
+    readonly warmupEpochs: number,
+    readonly startFactor = 0.1,
+    readonly after?: LRScheduler,
+  ) {
     super(optimizer);
     if (!(warmupEpochs > 0)) throw new Error(`LinearWarmup: warmupEpochs must be > 0, got ${warmupEpochs}`);
     optimizer.lr = this.lrAt(0);

@@ -124,7 +124,9 @@ export class Storage {
 }
 
 function disposedError(): Error {
-  return new Error('tensor: its device memory was freed at the end of a tidy() scope (or by zeroGrad/an optimizer step); return the tensor from the scope or call keep(tensor) to use it afterwards');
+  return new Error(
+    'tensor: its device memory was freed at the end of a tidy() scope (or by zeroGrad/an optimizer step); return the tensor from the scope or call keep(tensor) to use it afterwards',
+  );
 }
 
 function collect(value: unknown, into: Set<Storage>, depth: number): void {

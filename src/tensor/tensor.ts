@@ -1,19 +1,15 @@
 import { allocate, isDType, type DType, type TypedArray } from './dtype.js';
 import { Storage, type DeviceArray } from './storage.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from './shape.js';
-import type { GradNode } from '../autograd/node.js';
-import { backward as runBackward, type BackwardOptions } from '../autograd/backward.js';
-import * as E from '../ops/elementwise.js';
-import * as R from '../ops/reduce.js';
-import * as S from '../ops/shape.js';
-import { matmul } from '../ops/matmul.js';
-import { logSoftmax, softmax } from '../ops/softmax.js';
-import { copyOf, type TensorLike } from '../ops/util.js';
+import type { GradNode } from './node.js';
 
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
 }
+
+/** What binary ops accept on either side: a tensor or a plain number (a 0-d tensor of the other side's dtype). */
+export type TensorLike = Tensor | number;
 
 /** Nested number arrays as accepted by tensor(). */
 export type NestedArray = number | readonly NestedArray[];
@@ -21,6 +17,10 @@ export type NestedArray = number | readonly NestedArray[];
 /**
  * A dense, contiguous, row-major n-d array of float32 or float64, with an optional autograd
  * history. The buffer is owned by the tensor; ops never write into their inputs.
+ *
+ * The chainable methods (x.add(y), x.backward(), x.clone(), ...) are added by the layers that
+ * implement them (ops/tensor-methods.ts, autograd/tensor-methods.ts), so this layer imports
+ * neither (docs/design.md §2).
  */
 export class Tensor {
   readonly shape: readonly number[];
@@ -123,21 +123,10 @@ export class Tensor {
     return Array.from(this.data);
   }
 
-  // ---- autograd -------------------------------------------------------------------------------
-  /** Reverse-mode sweep from this tensor; a non-scalar needs an explicit gradient. */
-  backward(gradient?: Tensor, options?: BackwardOptions): void {
-    runBackward(this, gradient, options);
-  }
+  // ---- autograd state --------------------------------------------------------------------------
   /** The same values without history (shares the buffer). */
   detach(): Tensor {
     return new Tensor(this.storage, this.shape);
-  }
-  /** A copy with its own buffer; keeps the requiresGrad flag but no history. */
-  clone(): Tensor {
-    // On the GPU a copy kernel, so the values need not come back to the host.
-    const c = copyOf(this);
-    c.requiresGrad = this.requiresGrad;
-    return c;
   }
   /** Marks a leaf as needing a gradient (chainable). */
   requiresGrad_(flag = true): this {
@@ -165,51 +154,6 @@ export class Tensor {
     d.set(this.data);
     return new Tensor(d, this.shape);
   }
-
-  // ---- elementwise ----------------------------------------------------------------------------
-  add(other: TensorLike): Tensor { return E.add(this, other); }
-  sub(other: TensorLike): Tensor { return E.sub(this, other); }
-  mul(other: TensorLike): Tensor { return E.mul(this, other); }
-  div(other: TensorLike): Tensor { return E.div(this, other); }
-  pow(other: TensorLike): Tensor { return E.pow(this, other); }
-  maximum(other: TensorLike): Tensor { return E.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return E.minimum(this, other); }
-  neg(): Tensor { return E.neg(this); }
-  exp(): Tensor { return E.exp(this); }
-  log(): Tensor { return E.log(this); }
-  sqrt(): Tensor { return E.sqrt(this); }
-  square(): Tensor { return E.square(this); }
-  abs(): Tensor { return E.abs(this); }
-  relu(): Tensor { return E.relu(this); }
-  leakyRelu(negativeSlope?: number): Tensor { return E.leakyRelu(this, negativeSlope); }
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  tanh(): Tensor { return E.tanh(this); }
-  gelu(): Tensor { return E.gelu(this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return E.clamp(this, min, max); }
-
-  // ---- reductions -----------------------------------------------------------------------------
-  sum(axis?: number | readonly number[], keepdim = false): Tensor { return R.sum(this, axis, keepdim); }
-  mean(axis?: number | readonly number[], keepdim = false): Tensor { return R.mean(this, axis, keepdim); }
-  max(axis?: number | readonly number[], keepdim = false): Tensor { return R.max(this, axis, keepdim); }
-  min(axis?: number | readonly number[], keepdim = false): Tensor { return R.min(this, axis, keepdim); }
-  var(axis?: number | readonly number[], keepdim = false, correction = 1): Tensor { return R.variance(this, axis, keepdim, correction); }
-  argmax(axis: number): Int32Array { return R.argmax(this, axis); }
-  softmax(axis = -1): Tensor { return softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
-
-  // ---- linear algebra and shape ---------------------------------------------------------------
-  matmul(other: Tensor): Tensor { return matmul(this, other); }
-  reshape(...shape: (number | readonly number[])[]): Tensor { return S.reshape(this, ...shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
-  permute(...dims: (number | readonly number[])[]): Tensor { return S.permute(this, ...dims); }
-  transpose(a = -2, b = -1): Tensor { return S.transpose(this, a, b); }
-  /** The transpose of a 2-D tensor. */
-  get T(): Tensor { return S.transpose(this, 0, 1); }
-  unsqueeze(axis: number): Tensor { return S.unsqueeze(this, axis); }
-  squeeze(axis?: number): Tensor { return S.squeeze(this, axis); }
-  slice(axis: number, start: number, end?: number): Tensor { return S.slice(this, axis, start, end); }
-  indexSelect(axis: number, indices: ArrayLike<number>): Tensor { return S.indexSelect(this, axis, indices); }
-  broadcastTo(shape: Shape): Tensor { return S.broadcastTo(this, shape); }
 
   toString(): string {
     return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;

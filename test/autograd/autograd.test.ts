@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { noGrad, setDetectAnomaly } from '../../src/autograd/grad-mode.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { tensor } from '../../src/tensor/tensor.js';
+// The chainable Tensor methods (x.mul, x.sum, x.backward) are installed by the ops layer.
+import '../../src/ops/index.js';
 import { randT } from '../helpers.js';
 
 describe('autograd engine', () => {
@@ -16,12 +18,21 @@ describe('autograd engine', () => {
     expect(x.grad).toBeNull();
   });
   it('the example of DESIGN §2 works', () => {
-    const x = tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     const y = x.matmul(x).relu().sum();
     y.backward();
     expect(x.grad?.shape).toEqual([2, 2]);
     // d/dX sum(X·X) = 1·Xᵀ + Xᵀ·1 (all entries of X·X are positive here).
-    expect(x.grad?.toArray()).toEqual([[7, 11], [9, 13]]);
+    expect(x.grad?.toArray()).toEqual([
+      [7, 11],
+      [9, 13],
+    ]);
   });
   it('backward from a non-scalar needs an explicit gradient', () => {
     const x = tensor([1, 2], { requiresGrad: true });

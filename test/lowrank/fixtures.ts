@@ -27,7 +27,7 @@ export function leastSquares(inC: number, k: number, gen: Generator, n = 2, hw =
   const colsRows = inC * k * k;
   const colsCount = n * outHW * outHW;
   const cols = new Float64Array(colsRows * colsCount);
-  getBackend().im2col(x.data, { batch: n, totalChannels: inC, channelOffset: 0, channels: inC, inH: hw, inW: hw, kH: k, kW: k, strideH: 1, strideW: 1, padH: padding, padW: padding, dilH: 1, dilW: 1, outH: outHW, outW: outHW }, cols);
+  cols.set(getBackend().host.im2col(x.data, { batch: n, totalChannels: inC, channelOffset: 0, channels: inC, inH: hw, inW: hw, kH: k, kW: k, strideH: 1, strideW: 1, padH: padding, padW: padding, dilH: 1, dilW: 1, outH: outHW, outW: outHW }));
   const sigma = svdRaw(cols, colsRows, colsCount, { wantU: false, wantV: false }).s[0];
   const beta = sigma * sigma;
   return {

@@ -1,6 +1,7 @@
 /**
- * The CPU backend: kernels on typed arrays. Each kernel lives in its own file; this class only
- * wires them to the Backend interface.
+ * The CPU backend: kernels on typed arrays. Each kernel lives in its own file; kernels.ts wraps
+ * them into the Kernels table every op runs on (`host`), and this class also keeps the in-place
+ * entry points (gemm, im2col, ...) for the kernel tests and benchmarks.
  *
  * - GEMM: a packed, cache-blocked GEMM; float32 runs on WebAssembly SIMD micro-kernels emitted by
  *   the project itself (wasm/: a 4×8 f32x4 outer-product kernel, a 2×4 dot-product kernel for
@@ -14,6 +15,8 @@
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { Backend, BinaryOp, GemmArgs, UnaryOp, WindowGeometry } from '../backend.js';
+import type { Kernels } from '../kernels.js';
+import { cpuKernels } from './kernels.js';
 import { binary } from './binary.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -24,6 +27,7 @@ import { unary } from './unary.js';
 
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
+  readonly host: Kernels<TypedArray> = cpuKernels;
 
   gemm(args: GemmArgs): void {
     gemm(args);
@@ -74,6 +78,7 @@ export class CpuBackend implements Backend {
   }
 }
 
+export { cpuKernels } from './kernels.js';
 export { erf, erfc } from './erf.js';
 export { gelu, geluGrad } from './unary.js';
 export { getNumThreads, setNumThreads, simdEnabled, setSimd, startWorkers } from './threads.js';

@@ -5,7 +5,8 @@
 import { allocate } from '../../tensor/dtype.js';
 import type { DeviceArray } from '../../tensor/storage.js';
 import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend.js';
-import { MAX_DEVICE_ELEMENTS, type AdamScalars, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import { MAX_DEVICE_ELEMENTS, type DeviceGemmArgs, type DeviceKernels } from '../device.js';
+import type { AdamScalars, SgdScalars } from '../kernels.js';
 import * as src from './sources.js';
 
 /** What this module needs of gpu.js (kept structural so the browser and Node builds both fit). */
@@ -24,12 +25,15 @@ export interface GpuJsInstance {
   destroy?(): void;
 }
 
-
 const KERNEL_CACHE_LIMIT = 512;
 
 class GpuArray implements DeviceArray {
   private released = false;
-  constructor(readonly raw: GpuJsResult, readonly length: number, private readonly owner: GpuDevice) {
+  constructor(
+    readonly raw: GpuJsResult,
+    readonly length: number,
+    private readonly owner: GpuDevice,
+  ) {
     owner.live++;
   }
   read(): Float32Array {
@@ -53,11 +57,15 @@ function raw(d: DeviceArray): GpuJsResult {
   return d.raw;
 }
 
+/** The GPU's kernel table: the kernels with a device version (the dispatcher runs any other on the host). */
 export class GpuDevice implements DeviceKernels {
   live = 0;
   private readonly kernels = new Map<string, GpuJsKernel>();
 
-  constructor(private readonly gpu: GpuJsInstance, readonly mode: string) {}
+  constructor(
+    private readonly gpu: GpuJsInstance,
+    readonly mode: string,
+  ) {}
 
   liveBuffers(): number {
     return this.live;
@@ -71,7 +79,11 @@ export class GpuDevice implements DeviceKernels {
   private run(source: string, size: number, args: unknown[]): DeviceArray {
     if (!(size >= 1 && size <= MAX_DEVICE_ELEMENTS)) throw new Error(`gpu: kernel output must hold 1…${MAX_DEVICE_ELEMENTS} elements, got ${size}`);
     // Argument sizes are part of the key: a kernel is compiled for the texture sizes it first saw.
-    const sizes = args.map((a) => (typeof a === 'number' ? 's' : (a as { length?: number; output?: number[] }).length ?? (a as { output?: number[] }).output?.join('x') ?? '?')).join(',');
+    const sizes = args
+      .map((a) =>
+        typeof a === 'number' ? 's' : ((a as { length?: number; output?: number[] }).length ?? (a as { output?: number[] }).output?.join('x') ?? '?'),
+      )
+      .join(',');
     const key = `${size}|${sizes}|${source}`;
     let kernel = this.kernels.get(key);
     if (kernel === undefined) {
@@ -115,14 +127,38 @@ export class GpuDevice implements DeviceKernels {
     return this.run(src.binarySource(op, aShape, bShape, outShape), size, [raw(a), raw(b)]);
   }
 
-  axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
+  copy(x: DeviceArray): DeviceArray {
+    return this.run(src.copySource(), x.length, [raw(x)]);
+  }
+
+  private axpby(a: DeviceArray, alpha: number, b: DeviceArray, beta: number): DeviceArray {
     if (a.length !== b.length) throw new Error(`gpu axpby: a has ${a.length} elements, b ${b.length}`);
     return this.run(src.axpbySource(), a.length, [raw(a), raw(b), alpha, beta]);
   }
 
+  accumulate(target: DeviceArray, g: DeviceArray): DeviceArray {
+    return this.axpby(target, 1, g, 1);
+  }
+
+  /** SGD as axpby kernels: d = g + wd·w; v = μv + (1 − dampening)d (d at the first step); w − lr·(d + μv or v). */
+  sgdStep(w: DeviceArray, g: DeviceArray, v: DeviceArray | null, s: SgdScalars): { w: DeviceArray; v: DeviceArray | null } {
+    const d = s.weightDecay !== 0 ? this.axpby(g, 1, w, s.weightDecay) : g;
+    let step = d;
+    let v1: DeviceArray | null = v;
+    if (s.momentum !== 0) {
+      v1 = v === null ? this.axpby(d, 1, d, 0) : this.axpby(v, s.momentum, d, 1 - s.dampening);
+      step = s.nesterov ? this.axpby(d, 1, v1, s.momentum) : v1;
+    }
+    const w1 = this.axpby(w, 1, step, -s.lr);
+    if (step !== d && step !== v1) step.release();
+    if (d !== g) d.release();
+    return { w: w1, v: v1 };
+  }
+
   adamStep(w: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, s: AdamScalars): { w: DeviceArray; m: DeviceArray; v: DeviceArray } {
     const n = w.length;
-    if (g.length !== n || m.length !== n || v.length !== n) throw new Error(`gpu adamStep: w, g, m, v must have one length, got ${n}, ${g.length}, ${m.length}, ${v.length}`);
+    if (g.length !== n || m.length !== n || v.length !== n)
+      throw new Error(`gpu adamStep: w, g, m, v must have one length, got ${n}, ${g.length}, ${m.length}, ${v.length}`);
     const m1 = this.run(src.adamMomentSource(1), n, [raw(m), raw(g), raw(w), s.beta1, s.wdCoupled]);
     const v1 = this.run(src.adamMomentSource(2), n, [raw(v), raw(g), raw(w), s.beta2, s.wdCoupled]);
     const w1 = this.run(src.adamWeightSource(), n, [raw(w), raw(m1), raw(v1), s.lr, s.wdDecoupled, s.c1, s.c2, s.eps]);
@@ -140,6 +176,10 @@ export class GpuDevice implements DeviceKernels {
       values: this.run(src.extremeRowsSource(kind, inner, 'value'), outer, [raw(x)]),
       index: this.run(src.extremeRowsSource(kind, inner, 'index'), outer, [raw(x)]),
     };
+  }
+
+  pickRows(x: DeviceArray, index: DeviceArray, outer: number, inner: number): DeviceArray {
+    return this.run(src.pickRowsSource(inner), outer, [raw(x), raw(index)]);
   }
 
   scatterRows(g: DeviceArray, index: DeviceArray, outer: number, inner: number): DeviceArray {
@@ -182,10 +222,20 @@ export class GpuDevice implements DeviceKernels {
     return this.run(src.avgPoolBackwardSource(g, countIncludePad), g.batch * g.channels * g.inH * g.inW, [raw(gy)]);
   }
 
-  oneHot(labels: Int32Array, classes: number): DeviceArray {
-    const h = new Float32Array(labels.length * classes);
-    for (let r = 0; r < labels.length; r++) h[r * classes + labels[r]] = 1;
-    return this.upload(h);
+  cumsum(x: DeviceArray, outer: number, len: number, inner: number, reverse: boolean): DeviceArray {
+    // Thread i = (o, j, k) sums x[o, l, k] over l ≤ j (l ≥ j in reverse); len is a literal bound.
+    const source = `function(x) {
+  const i = this.thread.x;
+  const o = Math.floor((i + 0.5) / ${len * inner});
+  const j = Math.floor((i - o * ${len * inner} + 0.5) / ${inner});
+  const k = i - o * ${len * inner} - j * ${inner};
+  let s = 0;
+  for (let l = 0; l < ${len}; l++) {
+    if (l ${reverse ? '>=' : '<='} j) { s += x[(o * ${len} + l) * ${inner} + k]; }
+  }
+  return s;
+}`;
+    return this.run(source, outer * len * inner, [raw(x)]);
   }
 
   /** Frees every compiled kernel (textures already handed out stay valid until released). */

@@ -1,10 +1,13 @@
 /**
- * The GPU backend: gpu.js kernels on textures that stay on the GPU between ops (device.ts), behind
- * the same Backend interface as the CPU. Float64 work (linear algebra, gradient checks) and the
- * few ops without a device kernel run on the CPU kernels, reading the values back first.
+ * The GPU backend: gpu.js kernels on textures that stay on the GPU between ops (device.ts), and the
+ * CPU's kernel table as its host side. Float64 work (linear algebra, gradient checks) and the
+ * kernels without a device version run on the host, where the dispatcher reads the values back
+ * first and counts it (backend/dispatch.ts).
  */
+import type { TypedArray } from '../../tensor/dtype.js';
 import type { Backend } from '../backend.js';
-import { CpuBackend } from '../cpu/index.js';
+import { cpuKernels } from '../cpu/kernels.js';
+import type { Kernels } from '../kernels.js';
 import { GpuDevice, type GpuJsInstance, type GpuJsKernel } from './device.js';
 
 /** The GL modes in which gpu.js really runs on a GPU (or Mesa's software rasteriser). */
@@ -43,16 +46,17 @@ export function openGpu(lib: GpuJsModule, mode?: string): { gpu: GpuJsInstance; 
   const out = probe(new Float32Array([1, 2, 3])) as ArrayLike<number>;
   const actual = kernelMode(lib, probe);
   probe.destroy?.(false);
-  if (out[0] !== 2 || out[1] !== 4 || out[2] !== 6) throw new Error(`gpu: the probe kernel in mode ${actual} computed [${Array.from(out).join(', ')}], expected [2, 4, 6]`);
+  if (out[0] !== 2 || out[1] !== 4 || out[2] !== 6)
+    throw new Error(`gpu: the probe kernel in mode ${actual} computed [${Array.from(out).join(', ')}], expected [2, 4, 6]`);
   return { gpu, mode: actual };
 }
 
-export class GpuBackend extends CpuBackend implements Backend {
-  override readonly name: string;
+export class GpuBackend implements Backend {
+  readonly name: string;
+  readonly host: Kernels<TypedArray> = cpuKernels;
   readonly device: GpuDevice;
 
   constructor(gpu: GpuJsInstance, mode: string) {
-    super();
     this.device = new GpuDevice(gpu, mode);
     this.name = `gpu (gpu.js ${mode})`;
   }

@@ -29,7 +29,6 @@ function dot(names: string[], strides: number[], base = '0'): string {
   return [base, ...terms].filter((t) => t !== '0').join(' + ') || '0';
 }
 
-
 /** Declares c0..c{r-1}, the coordinates of this thread's output element. */
 function coordinates(shape: readonly number[]): string {
   const strides = stridesOf(shape);
@@ -96,7 +95,7 @@ export function binarySource(op: BinaryOp, aShape: readonly number[], bShape: re
   const index = (shape: readonly number[], n: number): string => (n === size ? 'i' : n === 1 ? '0' : dot(names, bStr(shape)));
   const ai = index(aShape, aSize);
   const bi = index(bShape, bSize);
-  const needsCoords = ai !== 'i' && ai !== '0' || bi !== 'i' && bi !== '0';
+  const needsCoords = (ai !== 'i' && ai !== '0') || (bi !== 'i' && bi !== '0');
   return `function(a, b) {
   const i = this.thread.x;
   ${needsCoords ? coordinates(outShape) : ''}
@@ -162,6 +161,14 @@ export function extremeRowsSource(kind: 'max' | 'min', inner: number, what: 'val
 }`;
 }
 
+/** x[r, index[r]] per row of [outer, inner] (index holds integers in float). */
+export function pickRowsSource(inner: number): string {
+  return `function(x, index) {
+  const r = this.thread.x;
+  return x[r * ${inner} + Math.floor(index[r] + 0.5)];
+}`;
+}
+
 export function scatterRowsSource(inner: number): string {
   return `function(g, index) {
   const i = this.thread.x;
@@ -179,7 +186,10 @@ export function permuteSource(shape: readonly number[], perm: readonly number[])
   return `function(x) {
   const i = this.thread.x;
   ${coordinates(outShape)}
-  return x[${dot(names, perm.map((p) => inStrides[p]))}];
+  return x[${dot(
+    names,
+    perm.map((p) => inStrides[p]),
+  )}];
 }`;
 }
 
@@ -302,11 +312,14 @@ export function maxPoolSource(g: WindowGeometry, what: 'value' | 'index'): strin
   ${outputWindow(g)}
   let best = -3.4e38;
   let at = -1;
-  ${eachWindowTap(g, `const v = x[idx];
+  ${eachWindowTap(
+    g,
+    `const v = x[idx];
         if (at < 0 || v > best) {
           best = v;
           at = idx;
-        }`)}
+        }`,
+  )}
   return ${what === 'value' ? 'best' : 'at'};
 }`;
 }
@@ -316,8 +329,11 @@ export function maxPoolBackwardSource(g: WindowGeometry): string {
   return `function(gy, index) {
   ${inputPixel(g)}
   let s = 0;
-  ${eachCoveringWindow(g, `const oi = plane * ${P} + o;
-          if (Math.abs(index[oi] - i) < 0.5) { s += gy[oi]; }`)}
+  ${eachCoveringWindow(
+    g,
+    `const oi = plane * ${P} + o;
+          if (Math.abs(index[oi] - i) < 0.5) { s += gy[oi]; }`,
+  )}
   return s;
 }`;
 }
@@ -350,9 +366,12 @@ export function avgPoolBackwardSource(g: WindowGeometry, includePad: boolean): s
   return `function(gy) {
   ${inputPixel(g)}
   let s = 0;
-  ${eachCoveringWindow(g, `${tapCount('oh', g.strideH, g.padH, 1, g.kH, g.inH, includePad)}
+  ${eachCoveringWindow(
+    g,
+    `${tapCount('oh', g.strideH, g.padH, 1, g.kH, g.inH, includePad)}
           ${tapCount('ow', g.strideW, g.padW, 1, g.kW, g.inW, includePad)}
-          s += gy[plane * ${P} + o] / (countoh * countow);`)}
+          s += gy[plane * ${P} + o] / (countoh * countow);`,
+  )}
   return s;
 }`;
 }

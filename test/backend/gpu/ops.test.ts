@@ -5,7 +5,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getDevice, initBackend } from '../../../src/backend/index.js';
+import { getDevice, initBackend, kernelReport, resetKernelReport } from '../../../src/backend/index.js';
+import { lenet5 } from '../../../src/nn/models.js';
+import { cumsum } from '../../../src/ops/cumsum.js';
+import { tidy } from '../../../src/tensor/storage.js';
 import { Generator } from '../../../src/tensor/random.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import * as F from '../../../src/nn/functional.js';
@@ -241,6 +244,45 @@ if (available) {
         }
         await initBackend('cpu');
         close(finals[1], finals[0], name, 1e-5, 1e-5);
+      }
+    });
+
+    it('grouped conv2d runs on the device too (one batched GEMM over the groups)', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.boolean(), seed, async (groups, cg, ocg, bias, sd) => {
+          const shapes = [[2, groups * cg, 6, 5], [groups * ocg, cg, 3, 3], ...(bias ? [[groups * ocg]] : [])];
+          await same(shapes, sd, ([x, w, b]) => F.conv2d(x, w, b ?? null, { padding: 1, groups }), { rtol: 3e-4 });
+        }),
+        fcOptions(4),
+      );
+    });
+
+    it('cumsum, the worked example of docs/design.md §3.6, on its device kernel', async () => {
+      await fc.assert(
+        fc.asyncProperty(shape(3, 5), fc.nat(), seed, async (s, axisSeed, sd) => {
+          await same([s], sd, ([x]) => cumsum(x, axisSeed % s.length));
+        }),
+        fcOptions(6),
+      );
+    });
+
+    it('a LeNet-5 training step runs every kernel on the device (the kernel report shows no fallback)', async () => {
+      await initBackend('gpu');
+      try {
+        const model = lenet5({ generator: new Generator(3) });
+        const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+        const x = new Tensor(values(4 * 784, 5, 'normal'), [4, 1, 28, 28]);
+        resetKernelReport();
+        tidy(() => {
+          opt.zeroGrad();
+          F.crossEntropy(model.forward(x), [1, 2, 3, 4]).backward();
+          opt.step();
+        });
+        const report = kernelReport();
+        expect(report.length).toBeGreaterThan(5);
+        expect(report.filter((r) => r.host > 0).map((r) => `${r.kernel}: ${JSON.stringify(r.fallbacks)}`)).toEqual([]);
+      } finally {
+        await initBackend('cpu');
       }
     });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BENCH_METHODS, defaultConfig, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
+import { hasSystemPackage } from '../../setup/system.js';
 
-describe('bench/methods (quick, in process)', () => {
+// The bench trains on the real Fashion-MNIST (Debian dataset-fashion-mnist): required under CI.
+describe.runIf(hasSystemPackage('fashionMnist'))('bench/methods (quick, in process)', () => {
   it('runs every method once on 384 images and writes the table and the plots', () => {
     const config = { ...defaultConfig('quick'), trainSize: 384, valSize: 256, testSize: 256, progress: null, lrs: [0.02] };
     const result = runMethodsBench(config);
