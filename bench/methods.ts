@@ -1,5 +1,5 @@
 /**
- * The seed baselines side by side (DESIGN §3.3, §4): LeNet-5 on Fashion-MNIST trained by every
+ * The seed baselines side by side (docs/design.md §5.3, §8): LeNet-5 on Fashion-MNIST trained by every
  * method at three budgets, one table and two kinds of plot.
  *
  *   npm run bench:methods -- [--quick] [--full] [--epochs 5] [--seeds 3] [--lrs 0.05,0.01]

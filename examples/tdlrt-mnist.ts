@@ -38,7 +38,7 @@ function opt(name: string, def: number | string): number | string {
 const epochs = opt('epochs', 5);
 const tau = opt('tau', 0.1);
 const lr = opt('lr', 0.05);
-// No cap by default (DESIGN: maxRank_i = n_i): the first epoch is an exact full-rank warm-up.
+// No cap by default (docs/design.md §5.1.2: maxRank_i = n_i): the first epoch is an exact full-rank warm-up.
 const maxRankArg = opt('max-rank', 0);
 const maxRank = maxRankArg > 0 ? maxRankArg : undefined;
 const seed = opt('seed', 0);

@@ -1,6 +1,6 @@
 /**
  * tuckergrad: tensors, reverse-mode autodiff and CNN training in low-rank Tucker form.
- * PyTorch-shaped API (see DESIGN.md §2).
+ * PyTorch-shaped API (see docs/design.md §4).
  */
 export { Tensor, tensor, type NestedArray, type TensorOptions } from './tensor/tensor.js';
 export { zeros, ones, full, zerosLike, onesLike, arange, eye, randn, rand, randint, fromArray } from './tensor/creation.js';

@@ -42,7 +42,7 @@ export interface TrainConfig {
   tau: number;
   lr: number;
   batchSize: number;
-  /** Steps with tau held at 0 before pruning starts (DESIGN §3.2.6). */
+  /** Steps with tau held at 0 before pruning starts (docs/design.md §5.1.2). */
   warmupSteps: number;
   /** Evaluate (accuracy, spectra, predictions) every this many steps. */
   evalEvery: number;

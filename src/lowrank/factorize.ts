@@ -22,7 +22,7 @@ export interface FactorizeOptions {
   init?: 'weights' | 'random';
   /** Conv modes whose rank adapts: the channel modes (default) or all four. */
   adaptModes?: 'channels' | 'all';
-  /** Layer names to keep full. Default: the first conv and the last linear layer (DESIGN §3.3). */
+  /** Layer names to keep full. Default: the first conv and the last linear layer (docs/design.md §5.3). */
   skip?: readonly string[];
   /** A mode smaller than 2·minRank is kept full and not stored (default 2). */
   minRank?: number;

@@ -17,7 +17,7 @@ describe('autograd engine', () => {
     x.zeroGrad();
     expect(x.grad).toBeNull();
   });
-  it('the example of DESIGN §2 works', () => {
+  it('the example of docs/design.md §4 works', () => {
     const x = tensor(
       [
         [1, 2],

@@ -142,7 +142,7 @@ describe.runIf(hasSystemPackage('chromium'))('in-browser training page (headless
     expect(size(ranks.conv2)).toBeLessThan(size(ranksWarm.conv2));
     expect(size(ranks.fc1)).toBeLessThan(size(ranksWarm.fc1));
     expect(ranks.fc1).not.toBe(ranks0.fc1);
-    expect(ranks.conv1).toBe(ranks0.conv1); // conv1 stays full (DESIGN §3.3)
+    expect(ranks.conv1).toBe(ranks0.conv1); // conv1 stays full (docs/design.md §5.3)
     expect(compression).toBeGreaterThan(0.5);
     expect(wrongOrRight).toBe(24);
     // Training runs in the worker, so the page never freezes: no task of the page's main thread

@@ -1,6 +1,6 @@
 /**
  * Which layers every method compresses, what each low-rank form of a layer costs in parameters,
- * and the budget → ranks solver (DESIGN §3.3: budgets are parameter counts of the compressed
+ * and the budget → ranks solver (docs/design.md §5.3: budgets are parameter counts of the compressed
  * layers; a Tucker rank and a matrix rank are not comparable, so each method derives its own
  * ranks from the same count).
  */

@@ -1,7 +1,7 @@
 import { TdlrtMethod, type TdlrtOptions } from './tdlrt.js';
 
 /**
- * Matrix DLRT (DESIGN §3.2, last paragraph): the same rank-adaptive integrator with two modes, on
+ * Matrix DLRT (docs/design.md §5.1.3): the same rank-adaptive integrator with two modes, on
  * each conv kernel lowered to a matrix out × in·kh·kw (MatrixConv2d) and on Linear layers;
  * one rank per layer, chosen by the relative tolerance tau.
  */

@@ -21,7 +21,7 @@ export interface ElrtOptions extends SgdSettings {
 }
 
 /**
- * ELRT-style training (the paper's exact choices could not be confirmed; DESIGN §3.3): fixed-rank
+ * ELRT-style training (the paper's exact choices could not be confirmed; docs/design.md §5.3): fixed-rank
  * Tucker-2 on the channel modes of the convolutions (U S Vᵀ for Linear layers) from scratch, with
  * an orthogonality regulariser λ·Σ reg(U) on every stored factor (both channel factors of a conv,
  * both factors of a linear) added to the loss. Everything else is tucker-fixed.

@@ -1,6 +1,6 @@
 /**
  * Orthogonality regularisers on a factor U (n×r), built from recorded ops so that their gradient
- * reaches U (ELRT-style training, DESIGN §3.3). With G = UᵀU − I_r:
+ * reaches U (ELRT-style training, docs/design.md §5.3). With G = UᵀU − I_r:
  *   SO    ‖G‖F²
  *   DSO   ‖UᵀU − I_r‖F² + ‖UUᵀ − I_n‖F², which for U of size n×r equals 2·SO + (n − r): it is kept
  *         only as an alias of SO with twice the weight (it changes nothing but λ's scale)

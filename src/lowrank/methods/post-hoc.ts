@@ -26,7 +26,7 @@ export function compressOnce(model: Module, options: Omit<PostHocOptions, keyof 
 }
 
 /**
- * Post-hoc compression, the negative control (DESIGN §3.3): train the full network exactly as
+ * Post-hoc compression, the negative control (docs/design.md §5.3): train the full network exactly as
  * 'full' does, then compress it once at the budget's ranks, with no fine-tuning.
  */
 export class PostHocMethod extends FullMethod {

@@ -11,7 +11,7 @@ import { TdlrtMethod, type TdlrtOptions } from './tdlrt.js';
 import { TrpMethod } from './trp.js';
 import type { TrainingMethod } from './types.js';
 
-/** Options every method understands; each reads what applies to it (DESIGN §3.3). */
+/** Options every method understands; each reads what applies to it (docs/design.md §5.3). */
 export interface MethodOptions {
   lr: number;
   /** SGD momentum (default 0.9). */

@@ -1,7 +1,7 @@
 /**
  * SGD for a model with low-rank layers, with weight decay where it means what it means for a
  * full kernel: on cores (the singular-value parts) and on every other parameter, never on the
- * orthonormal-ish factors, whose scale carries no weight magnitude (DESIGN §3.3). Two optimizers
+ * orthonormal-ish factors, whose scale carries no weight magnitude (docs/design.md §5.3). Two optimizers
  * with the same learning rate and momentum, one without weight decay.
  */
 import type { Module } from '../../nn/module.js';

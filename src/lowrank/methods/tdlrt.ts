@@ -10,7 +10,7 @@ import { reportOf } from './report.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
 
 export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
-  /** Epochs with tau held at 0 (default 1, DESIGN §3.2.6; fractions allowed); warmupSteps overrides it. */
+  /** Epochs with tau held at 0 (default 1, docs/design.md §5.1.2; fractions allowed); warmupSteps overrides it. */
   warmupEpochs?: number;
   warmupSteps?: number;
   /**

@@ -24,7 +24,7 @@ export interface TrpOptions extends SgdSettings {
 }
 
 /**
- * Trained Rank Pruning (DESIGN §3.3): full weights trained by SGD; every m steps each compressed
+ * Trained Rank Pruning (docs/design.md §5.3): full weights trained by SGD; every m steps each compressed
  * layer's weight (a conv kernel lowered channel- or spatial-wise) is replaced by its truncated SVD
  * at energy e; between truncations the gradient carries the nuclear-norm subgradient λ_nuc·U_kV_kᵀ
  * of the last truncation (exact right after it; the SVD that would refresh it every step is what
