@@ -27,7 +27,6 @@ import { bestMs } from './timing.js';
 const quick = process.argv.includes('--quick');
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-
 interface Row {
   name: string;
   cpu: number;
@@ -46,7 +45,9 @@ async function measure(name: string, build: () => () => void, unit = 'ms'): Prom
   }
   await initBackend('cpu');
   const row = { name, cpu: times.cpu, gpu: times.gpu, unit };
-  console.log(`${name.padEnd(40)} cpu ${row.cpu.toFixed(2).padStart(9)} ms   gpu ${row.gpu.toFixed(2).padStart(9)} ms   gpu/cpu ${(row.gpu / row.cpu).toFixed(2)}×`);
+  console.log(
+    `${name.padEnd(40)} cpu ${row.cpu.toFixed(2).padStart(9)} ms   gpu ${row.gpu.toFixed(2).padStart(9)} ms   gpu/cpu ${(row.gpu / row.cpu).toFixed(2)}×`,
+  );
   return row;
 }
 

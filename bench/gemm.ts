@@ -18,10 +18,22 @@ function filled(ctor: Ctor, n: number): TypedArray {
 
 function args(ctor: Ctor, m: number, n: number, k: number, transA = false, transB = false): GemmArgs {
   return {
-    transA, transB, m, n, k, alpha: 1, beta: 0,
-    a: filled(ctor, m * k), aOffset: 0, lda: transA ? m : k,
-    b: filled(ctor, k * n), bOffset: 0, ldb: transB ? k : n,
-    c: new ctor(m * n), cOffset: 0, ldc: n,
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    alpha: 1,
+    beta: 0,
+    a: filled(ctor, m * k),
+    aOffset: 0,
+    lda: transA ? m : k,
+    b: filled(ctor, k * n),
+    bOffset: 0,
+    ldb: transB ? k : n,
+    c: new ctor(m * n),
+    cOffset: 0,
+    ldc: n,
   };
 }
 
@@ -60,7 +72,12 @@ console.log('|---|---|---|');
 for (const n of [128, 256, 512, 1024]) {
   const row = [Float32Array, Float64Array].map((ctor) => {
     const g = args(ctor, n, n, n);
-    return gflops(n, n, n, bestMs(() => backend.gemm(g))).toFixed(2);
+    return gflops(
+      n,
+      n,
+      n,
+      bestMs(() => backend.gemm(g)),
+    ).toFixed(2);
   });
   console.log(`| ${n} | ${row[0]} | ${row[1]} |`);
 }
@@ -69,13 +86,18 @@ const n = 256;
 const g32 = args(Float32Array, n, n, n);
 const fast = bestMs(() => backend.gemm(g32));
 const naive = bestMs(() => naiveGemm(g32));
-console.log(`\nn = ${n} float32: blocked ${gflops(n, n, n, fast).toFixed(2)} GFLOP/s, naive triple loop ${gflops(n, n, n, naive).toFixed(2)} GFLOP/s → ${(naive / fast).toFixed(1)}× faster`);
+console.log(
+  `\nn = ${n} float32: blocked ${gflops(n, n, n, fast).toFixed(2)} GFLOP/s, naive triple loop ${gflops(n, n, n, naive).toFixed(2)} GFLOP/s → ${(naive / fast).toFixed(1)}× faster`,
+);
 
 // LeNet-5 (batch 64) conv GEMMs via im2col: forward W·cols, weight grad gy·colsᵀ, input grad Wᵀ·gy.
 console.log('\nConv-shaped float32 GEMMs (LeNet-5, batch 64):\n');
 console.log('| layer | product | m×n×k | GFLOP/s |');
 console.log('|---|---|---|---|');
-const convs: [string, number, number, number][] = [['conv1', 6, 1 * 5 * 5, 64 * 28 * 28], ['conv2', 16, 6 * 5 * 5, 64 * 10 * 10]];
+const convs: [string, number, number, number][] = [
+  ['conv1', 6, 1 * 5 * 5, 64 * 28 * 28],
+  ['conv2', 16, 6 * 5 * 5, 64 * 10 * 10],
+];
 for (const [name, outC, kk, cols] of convs) {
   const shapes: [string, number, number, number, boolean, boolean][] = [
     ['forward W·cols', outC, cols, kk, false, false],
@@ -84,6 +106,13 @@ for (const [name, outC, kk, cols] of convs) {
   ];
   for (const [what, m, nn, k, tA, tB] of shapes) {
     const g = args(Float32Array, m, nn, k, tA, tB);
-    console.log(`| ${name} | ${what} | ${m}×${nn}×${k} | ${gflops(m, nn, k, bestMs(() => backend.gemm(g))).toFixed(2)} |`);
+    console.log(
+      `| ${name} | ${what} | ${m}×${nn}×${k} | ${gflops(
+        m,
+        nn,
+        k,
+        bestMs(() => backend.gemm(g)),
+      ).toFixed(2)} |`,
+    );
   }
 }

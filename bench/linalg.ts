@@ -44,21 +44,23 @@ function svdAccuracy(a: Tensor, r: ReturnType<typeof svd>): string {
   const u = r.u.data;
   const vt = r.vt.data;
   const rec = new Float64Array(m * n);
-  for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) {
-    const f = u[i * k + p] * r.s.data[p];
-    for (let j = 0; j < n; j++) rec[i * n + j] += f * vt[p * n + j];
-  }
+  for (let p = 0; p < k; p++)
+    for (let i = 0; i < m; i++) {
+      const f = u[i * k + p] * r.s.data[p];
+      for (let j = 0; j < n; j++) rec[i * n + j] += f * vt[p * n + j];
+    }
   let e = 0;
   for (let i = 0; i < rec.length; i++) e += (rec[i] - a.data[i]) ** 2;
   let orth = 0;
-  for (let p = 0; p < k; p++) for (let q = p; q < k; q++) {
-    let su = 0;
-    for (let i = 0; i < m; i++) su += u[i * k + p] * u[i * k + q];
-    let sv = 0;
-    for (let j = 0; j < n; j++) sv += vt[p * n + j] * vt[q * n + j];
-    const id = p === q ? 1 : 0;
-    orth = Math.max(orth, Math.abs(su - id), Math.abs(sv - id));
-  }
+  for (let p = 0; p < k; p++)
+    for (let q = p; q < k; q++) {
+      let su = 0;
+      for (let i = 0; i < m; i++) su += u[i * k + p] * u[i * k + q];
+      let sv = 0;
+      for (let j = 0; j < n; j++) sv += vt[p * n + j] * vt[q * n + j];
+      const id = p === q ? 1 : 0;
+      orth = Math.max(orth, Math.abs(su - id), Math.abs(sv - id));
+    }
   return `residual ${(Math.sqrt(e) / fro(a.data)).toExponential(1)}, orthogonality ${orth.toExponential(1)}`;
 }
 
@@ -77,16 +79,32 @@ const opts = (slow: boolean) => (slow ? { reps: 3, warm: 1, budgetMs: 8000 } : {
 
 const loadBefore = loadavg();
 console.log(`node ${process.version}, ${process.arch}, ${getNumThreads()} threads`);
-for (const [m, n] of [[64, 64], [256, 256], [512, 512], [100, 2000], [2000, 100]] as const) {
+for (const [m, n] of [
+  [64, 64],
+  [256, 256],
+  [512, 512],
+  [100, 2000],
+  [2000, 100],
+] as const) {
   const a = gaussian([m, n], m * 7 + n);
   let out!: ReturnType<typeof svd>;
-  const ms = bestMs(() => { out = svd(a); }, opts(m * n >= 200_000));
+  const ms = bestMs(
+    () => {
+      out = svd(a);
+    },
+    opts(m * n >= 200_000),
+  );
   add(`svd_${m}x${n}`, `svd ${m}×${n} (thin, U and V)`, ms, svdAccuracy(a, out));
 }
 for (const n of [256, 512]) {
   const a = gaussian([n, n], n + 1);
   let out!: ReturnType<typeof svd>;
-  const ms = bestMs(() => { out = svd(a, { method: 'jacobi' }); }, { reps: 2, warm: 0, budgetMs: 1 });
+  const ms = bestMs(
+    () => {
+      out = svd(a, { method: 'jacobi' });
+    },
+    { reps: 2, warm: 0, budgetMs: 1 },
+  );
   add(`svdj_${n}`, `svd ${n}×${n}, method 'jacobi' (reference)`, ms, svdAccuracy(a, out));
 }
 for (const n of [256, 512]) {
@@ -94,25 +112,59 @@ for (const n of [256, 512]) {
   const s = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = g.data[i * n + j] + g.data[j * n + i];
   const a = Tensor.fromData(s, [n, n]);
-  add(`eigh_${n}`, `eigh ${n}×${n}`, bestMs(() => eigh(a), opts(n >= 512)));
+  add(
+    `eigh_${n}`,
+    `eigh ${n}×${n}`,
+    bestMs(() => eigh(a), opts(n >= 512)),
+  );
 }
 {
   const a = gaussian([512, 512], 3);
-  add('qr_512', 'qr 512×512 (reduced)', bestMs(() => qr(a), opts(true)));
+  add(
+    'qr_512',
+    'qr 512×512 (reduced)',
+    bestMs(() => qr(a), opts(true)),
+  );
 }
-for (const [I, r] of [[64, 64], [256, 64]] as const) {
+for (const [I, r] of [
+  [64, 64],
+  [256, 64],
+] as const) {
   const w = gaussian([I, I, 3, 3], 5);
   const nw = fro(w.data);
   let h!: ReturnType<typeof hosvd>;
-  const ms = bestMs(() => { h = hosvd(w, { ranks: [r, r, 3, 3] }); }, opts(I >= 256));
+  const ms = bestMs(
+    () => {
+      h = hosvd(w, { ranks: [r, r, 3, 3] });
+    },
+    opts(I >= 256),
+  );
   const e = fro(reconstruct(h.core, h.factors).data.map((v, i) => v - w.data[i])) / nw;
   add(`hosvd_${I}_${r}`, `hosvd ${I}×${I}×3×3 → (${r}, ${r}, 3, 3)`, ms, `rel err ${e.toExponential(2)}`);
   if (I === 256) {
-    add(`hosvd_${I}_svd`, `  the same, method 'svd' (Jacobi route)`, bestMs(() => hosvd(w, { ranks: [r, r, 3, 3] }, { method: 'svd' }), { reps: 1, warm: 0 }));
-    add(`tucker2_${I}`, `hosvd Tucker-2 ${I}×${I}×3×3 → (${r}, ${r})`, bestMs(() => hosvd(w, { ranks: [r, r, null, null] }, { modes: [0, 1] }), opts(true)));
+    add(
+      `hosvd_${I}_svd`,
+      `  the same, method 'svd' (Jacobi route)`,
+      bestMs(() => hosvd(w, { ranks: [r, r, 3, 3] }, { method: 'svd' }), { reps: 1, warm: 0 }),
+    );
+    add(
+      `tucker2_${I}`,
+      `hosvd Tucker-2 ${I}×${I}×3×3 → (${r}, ${r})`,
+      bestMs(() => hosvd(w, { ranks: [r, r, null, null] }, { modes: [0, 1] }), opts(true)),
+    );
     let ho!: ReturnType<typeof hooi>;
-    const hm = bestMs(() => { ho = hooi(w, [r, r, 3, 3], { maxIter: 5, tol: 0 }); }, { reps: 2, warm: 0 });
-    add(`hooi_${I}`, `hooi ${I}×${I}×3×3 → (${r}, ${r}, 3, 3), 5 sweeps`, hm, `rel err ${(ho.error / nw).toFixed(4)} (hosvd ${(ho.hosvdError / nw).toFixed(4)}), ${(hm / ms).toFixed(1)}× the hosvd`);
+    const hm = bestMs(
+      () => {
+        ho = hooi(w, [r, r, 3, 3], { maxIter: 5, tol: 0 });
+      },
+      { reps: 2, warm: 0 },
+    );
+    add(
+      `hooi_${I}`,
+      `hooi ${I}×${I}×3×3 → (${r}, ${r}, 3, 3), 5 sweeps`,
+      hm,
+      `rel err ${(ho.error / nw).toFixed(4)} (hosvd ${(ho.hosvdError / nw).toFixed(4)}), ${(hm / ms).toFixed(1)}× the hosvd`,
+    );
   }
 }
 const loadAfter = loadavg();
@@ -184,20 +236,31 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 const lines: string[] = [];
 lines.push('# Linear algebra: tuckergrad against PyTorch (float64)');
 lines.push('');
-lines.push(`${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${getNumThreads()} threads; best of several runs (bench/timing.ts). Command: \`npx tsx bench/linalg.ts\`.`);
-lines.push(torch ? `PyTorch ${torch.version} (${torch.threads} threads, float64), timed by a python subprocess of the same run, same shapes (random data).` : torchNote);
+lines.push(
+  `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${getNumThreads()} threads; best of several runs (bench/timing.ts). Command: \`npx tsx bench/linalg.ts\`.`,
+);
+lines.push(
+  torch ? `PyTorch ${torch.version} (${torch.threads} threads, float64), timed by a python subprocess of the same run, same shapes (random data).` : torchNote,
+);
 const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
-lines.push(`Machine load (1, 5, 15 min): ${la(loadBefore)} before, ${la(loadAfter)} after tuckergrad${torch ? `, ${la(loadTorch)} after PyTorch` : ''}. The machine is shared: compare the ratios, taken minutes apart, rather than the absolute figures.`);
+lines.push(
+  `Machine load (1, 5, 15 min): ${la(loadBefore)} before, ${la(loadAfter)} after tuckergrad${torch ? `, ${la(loadTorch)} after PyTorch` : ''}. The machine is shared: compare the ratios, taken minutes apart, rather than the absolute figures.`,
+);
 lines.push('');
 lines.push(torch ? '| operation | tuckergrad (ms) | PyTorch (ms) | ratio | accuracy (tuckergrad) |' : '| operation | tuckergrad (ms) | accuracy |');
 lines.push(torch ? '|---|---|---|---|---|' : '|---|---|---|');
 for (const r of rows) {
   const t = torch?.[r.key];
-  if (torch) lines.push(`| ${r.what.trim()} | ${fmt(r.ms)} | ${typeof t === 'number' ? fmt(t) : '–'} | ${typeof t === 'number' ? `${(r.ms / t).toFixed(2)}×` : '–'} | ${r.note} |`);
+  if (torch)
+    lines.push(
+      `| ${r.what.trim()} | ${fmt(r.ms)} | ${typeof t === 'number' ? fmt(t) : '–'} | ${typeof t === 'number' ? `${(r.ms / t).toFixed(2)}×` : '–'} | ${r.note} |`,
+    );
   else lines.push(`| ${r.what.trim()} | ${fmt(r.ms)} | ${r.note} |`);
 }
 lines.push('');
-lines.push('Ratio: tuckergrad time / PyTorch time (below 1: tuckergrad is faster). PyTorch HOSVD/HOOI: torch.linalg.svd of each unfolding, tensordot mode products.');
+lines.push(
+  'Ratio: tuckergrad time / PyTorch time (below 1: tuckergrad is faster). PyTorch HOSVD/HOOI: torch.linalg.svd of each unfolding, tensordot mode products.',
+);
 const md = lines.join('\n') + '\n';
 console.log('\n' + md);
 writeFileSync(new URL('./results/linalg.md', import.meta.url), md);

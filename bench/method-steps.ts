@@ -45,7 +45,11 @@ const rows: [string, string, Record<string, number>][] = [];
 const run = (label: string, name: string, options: Omit<MethodOptions, 'lr'>, steps: number, windows: Record<string, [number, number]>) => {
   const r = stepTimes(name, options, steps, windows);
   rows.push([label, name, r]);
-  process.stderr.write(`${label}: ${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
+  process.stderr.write(
+    `${label}: ${Object.entries(r)
+      .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+      .join(', ')}\n`,
+  );
 };
 run('full', 'full', {}, 30, { step: [5, 30] });
 for (const integrator of ['parallel', 'bug'] as const) {

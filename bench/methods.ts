@@ -77,13 +77,39 @@ export interface BenchConfig {
 
 export function defaultConfig(mode: 'default' | 'quick' | 'full' = 'default'): BenchConfig {
   const base: BenchConfig = {
-    trainSize: 10_000, valSize: 2_000, testSize: 10_000, epochs: 5, batchSize: 64, seeds: [0, 1, 2], lrs: [0.05, 0.01],
-    taus: [0.05, 0.1, 0.2], methods: [...BENCH_METHODS], maxRankLinear: 100, trpInterval: 20, trpEnergies: [0.98, 0.95, 0.9],
-    lraInterval: 200, warmupEpochs: 1, integrator: 'parallel', progress: process.stderr,
+    trainSize: 10_000,
+    valSize: 2_000,
+    testSize: 10_000,
+    epochs: 5,
+    batchSize: 64,
+    seeds: [0, 1, 2],
+    lrs: [0.05, 0.01],
+    taus: [0.05, 0.1, 0.2],
+    methods: [...BENCH_METHODS],
+    maxRankLinear: 100,
+    trpInterval: 20,
+    trpEnergies: [0.98, 0.95, 0.9],
+    lraInterval: 200,
+    warmupEpochs: 1,
+    integrator: 'parallel',
+    progress: process.stderr,
   };
   if (mode === 'full') return { ...base, trainSize: 'all' };
   // One lr in quick mode: 0.02, where every method trains (fixed-rank factors diverge at 0.05 in a 2,000-image epoch).
-  if (mode === 'quick') return { ...base, trainSize: 2_000, valSize: 1_000, testSize: 2_000, epochs: 1, seeds: [0], lrs: [0.02], taus: [0.1], trpEnergies: [0.95], lraInterval: 10, warmupEpochs: 0.5 };
+  if (mode === 'quick')
+    return {
+      ...base,
+      trainSize: 2_000,
+      valSize: 1_000,
+      testSize: 2_000,
+      epochs: 1,
+      seeds: [0],
+      lrs: [0.02],
+      taus: [0.1],
+      trpEnergies: [0.95],
+      lraInterval: 10,
+      warmupEpochs: 0.5,
+    };
   return base;
 }
 
@@ -141,7 +167,8 @@ export function benchData(config: BenchConfig): BenchData {
   if (!(config.valSize > 0 && config.valSize < n)) throw new Error(`benchData: valSize must be in (0, ${n}), got ${config.valSize}`);
   const pool = n - config.valSize;
   const size = config.trainSize === 'all' ? pool : config.trainSize;
-  if (!Number.isInteger(size) || size < 1 || size > pool) throw new Error(`benchData: trainSize must be an integer in [1, ${pool}] or 'all', got ${config.trainSize}`);
+  if (!Number.isInteger(size) || size < 1 || size > pool)
+    throw new Error(`benchData: trainSize must be an integer in [1, ${pool}] or 'all', got ${config.trainSize}`);
   const order = Int32Array.from({ length: pool }, (_, i) => i);
   const g = new Generator(20261123);
   for (let i = pool - 1; i > 0; i--) {
@@ -149,7 +176,10 @@ export function benchData(config: BenchConfig): BenchData {
     [order[i], order[j]] = [order[j], order[i]];
   }
   const train = subset(all, order.subarray(0, size));
-  const val = subset(all, Int32Array.from({ length: config.valSize }, (_, i) => pool + i));
+  const val = subset(
+    all,
+    Int32Array.from({ length: config.valSize }, (_, i) => pool + i),
+  );
   const test = take(loadFashionMnistSplit('test', { dir: config.dataDir }), config.testSize);
   return { train, val, test };
 }
@@ -162,7 +192,12 @@ function log(config: BenchConfig, line: string): void {
 }
 
 /** The method options of a row at a budget index (everything but lr). */
-function optionsFor(label: string, k: number | null, budgets: number[], config: BenchConfig): { name: string; options: Omit<MethodOptions, 'lr'>; setting: string } {
+function optionsFor(
+  label: string,
+  k: number | null,
+  budgets: number[],
+  config: BenchConfig,
+): { name: string; options: Omit<MethodOptions, 'lr'>; setting: string } {
   const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, config.maxRankLinear) : size);
   const adaptive = (tau: number) => ({ tau, maxRank: fc1Cap, warmupEpochs: config.warmupEpochs, integrator: config.integrator });
   if (k === null) return { name: label, options: {}, setting: '—' };
@@ -172,7 +207,11 @@ function optionsFor(label: string, k: number | null, budgets: number[], config: 
     case 'dlrt-matrix':
       return { name: label, options: adaptive(config.taus[k]), setting: `τ = ${config.taus[k]}` };
     case 'trp':
-      return { name: label, options: { trpEnergy: config.trpEnergies[k], trpInterval: config.trpInterval }, setting: `e = ${config.trpEnergies[k]}, m = ${config.trpInterval}` };
+      return {
+        name: label,
+        options: { trpEnergy: config.trpEnergies[k], trpInterval: config.trpInterval },
+        setting: `e = ${config.trpEnergies[k]}, m = ${config.trpInterval}`,
+      };
     case 'lra':
       return { name: label, options: { budget, lraInterval: config.lraInterval }, setting: `budget ${pct(budget)}, S_D = ${config.lraInterval}` };
     default:
@@ -185,7 +224,19 @@ function pct(x: number): string {
 }
 
 function runKey(label: string, setting: string, lr: number, seed: number, config: BenchConfig): string {
-  const key: unknown[] = [label, setting, lr, seed, config.trainSize, config.valSize, config.testSize, config.epochs, config.batchSize, config.maxRankLinear, config.warmupEpochs];
+  const key: unknown[] = [
+    label,
+    setting,
+    lr,
+    seed,
+    config.trainSize,
+    config.valSize,
+    config.testSize,
+    config.epochs,
+    config.batchSize,
+    config.maxRankLinear,
+    config.warmupEpochs,
+  ];
   // Runs logged before the single-pass step existed took the two-pass step without settling: their keys carry no step.
   if (label === 'tdlrt' || label === 'dlrt-matrix') key.push(`integrator ${config.integrator}`);
   return JSON.stringify(key);
@@ -198,10 +249,11 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
   const cache = new Map<string, RunResult>();
   let resumedRuns = 0;
   if (config.resume && config.runLog && existsSync(config.runLog)) {
-    for (const line of readFileSync(config.runLog, 'utf8').split('\n')) if (line.trim()) {
-      const { key, run } = JSON.parse(line) as { key: string; run: RunResult };
-      cache.set(key, run);
-    }
+    for (const line of readFileSync(config.runLog, 'utf8').split('\n'))
+      if (line.trim()) {
+        const { key, run } = JSON.parse(line) as { key: string; run: RunResult };
+        cache.set(key, run);
+      }
     log(config, `resuming: ${cache.size} finished runs read from ${config.runLog}`);
     resumedRuns = cache.size;
   }
@@ -216,9 +268,12 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     cache.set(key, run);
     if (config.runLog) appendFileSync(config.runLog, `${JSON.stringify({ key, run })}\n`);
     const r = run.report;
-    log(config, run.error
-      ? `[run ${++runIndex}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: FAILED ${run.error}`
-      : `[run ${++runIndex}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: val ${pct(run.valAccuracy)} test ${pct(run.testAccuracy)}, kept ${pct(r.fullParams ? r.params / r.fullParams : 1)} of conv2+fc1, ${run.secondsPerEpoch.toFixed(1)} s/epoch`);
+    log(
+      config,
+      run.error
+        ? `[run ${++runIndex}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: FAILED ${run.error}`
+        : `[run ${++runIndex}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: val ${pct(run.valAccuracy)} test ${pct(run.testAccuracy)}, kept ${pct(r.fullParams ? r.params / r.fullParams : 1)} of conv2+fc1, ${run.secondsPerEpoch.toFixed(1)} s/epoch`,
+    );
     return run;
   };
 
@@ -262,19 +317,37 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
       const flopsPerStep = method.stepFlops?.(config.batchSize, INPUT) ?? NaN;
       const deployed = method.finalize();
       const run: RunResult = {
-        label, budgetIndex: k, setting, lr, seed,
+        label,
+        budgetIndex: k,
+        setting,
+        lr,
+        seed,
         valAccuracy: evaluate(deployed, loaders.val).accuracy,
         testAccuracy: evaluate(deployed, loaders.test).accuracy,
         report: method.report(),
         secondsPerEpoch: records.reduce((s, r) => s + r.seconds, 0) / records.length,
-        flopsPerStep, memoryBytes,
+        flopsPerStep,
+        memoryBytes,
         rankTrace: Object.keys(trace).length ? trace : undefined,
       };
       if (label === 'full') fullStates.set(`${seed}|${lr}`, { state: deployed.stateDict(), run });
       return record(key, run);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return record(key, { label, budgetIndex: k, setting, lr, seed, valAccuracy: NaN, testAccuracy: NaN, report: emptyReport(), secondsPerEpoch: NaN, flopsPerStep: NaN, memoryBytes: NaN, error: message });
+      return record(key, {
+        label,
+        budgetIndex: k,
+        setting,
+        lr,
+        seed,
+        valAccuracy: NaN,
+        testAccuracy: NaN,
+        report: emptyReport(),
+        secondsPerEpoch: NaN,
+        flopsPerStep: NaN,
+        memoryBytes: NaN,
+        error: message,
+      });
     }
   };
 
@@ -292,20 +365,53 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
       train('full', null, lr, seed);
       full = fullStates.get(`${seed}|${lr}`);
     }
-    if (!full) return record(key, { label, budgetIndex: k, setting, lr, seed, valAccuracy: NaN, testAccuracy: NaN, report: emptyReport(), secondsPerEpoch: NaN, flopsPerStep: NaN, memoryBytes: NaN, error: 'the full run failed' });
+    if (!full)
+      return record(key, {
+        label,
+        budgetIndex: k,
+        setting,
+        lr,
+        seed,
+        valAccuracy: NaN,
+        testAccuracy: NaN,
+        report: emptyReport(),
+        secondsPerEpoch: NaN,
+        flopsPerStep: NaN,
+        memoryBytes: NaN,
+        error: 'the full run failed',
+      });
     try {
       const model = lenet5({ generator: new Generator(0) });
       model.loadStateDict(full.state);
       compressOnce(model, { budget: budgets[k], conv });
       return record(key, {
-        label, budgetIndex: k, setting, lr, seed,
+        label,
+        budgetIndex: k,
+        setting,
+        lr,
+        seed,
         valAccuracy: evaluate(model, loaders.val).accuracy,
         testAccuracy: evaluate(model, loaders.test).accuracy,
         report: reportOf(model),
-        secondsPerEpoch: full.run.secondsPerEpoch, flopsPerStep: full.run.flopsPerStep, memoryBytes: full.run.memoryBytes,
+        secondsPerEpoch: full.run.secondsPerEpoch,
+        flopsPerStep: full.run.flopsPerStep,
+        memoryBytes: full.run.memoryBytes,
       });
     } catch (err) {
-      return record(key, { label, budgetIndex: k, setting, lr, seed, valAccuracy: NaN, testAccuracy: NaN, report: emptyReport(), secondsPerEpoch: NaN, flopsPerStep: NaN, memoryBytes: NaN, error: err instanceof Error ? err.message : String(err) });
+      return record(key, {
+        label,
+        budgetIndex: k,
+        setting,
+        lr,
+        seed,
+        valAccuracy: NaN,
+        testAccuracy: NaN,
+        report: emptyReport(),
+        secondsPerEpoch: NaN,
+        flopsPerStep: NaN,
+        memoryBytes: NaN,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   };
 
@@ -315,7 +421,14 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     const search = config.lrs.map((lr) => ({ lr, run: runOne(lr, first) }));
     const best = search.reduce((a, b) => ((b.run.valAccuracy > a.run.valAccuracy || Number.isNaN(a.run.valAccuracy)) && !b.run.error ? b : a));
     const runs = [best.run, ...rest.map((seed) => runOne(best.lr, seed))];
-    return { label, budgetIndex: k, setting: best.run.setting, lr: best.lr, runs, lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })) };
+    return {
+      label,
+      budgetIndex: k,
+      setting: best.run.setting,
+      lr: best.lr,
+      runs,
+      lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })),
+    };
   };
 
   const rows: RowResult[] = [];
@@ -328,7 +441,8 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
   }
   if (!config.budgets) {
     const tdlrtRows = rows.filter((r) => r.label === 'tdlrt');
-    if (tdlrtRows.length !== K) throw new Error('runMethodsBench: without budgets, the budgets come from the tdlrt runs: include tdlrt in methods or give budgets');
+    if (tdlrtRows.length !== K)
+      throw new Error('runMethodsBench: without budgets, the budgets come from the tdlrt runs: include tdlrt in methods or give budgets');
     budgets = tdlrtRows.map((r) => {
       const kept = r.runs.filter((x) => !x.error).map((x) => x.report.params / x.report.fullParams);
       if (kept.length === 0) throw new Error(`runMethodsBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
@@ -341,12 +455,22 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     for (let k = 0; k < K; k++) rows.push(row(label, k, (lr, seed) => train(label, k, lr, seed)));
   }
   if (wantsPostHoc) {
-    for (const [label, conv] of [['post-hoc (Tucker)', 'tucker'], ['post-hoc (matrix)', 'matrix']] as const) {
+    for (const [label, conv] of [
+      ['post-hoc (Tucker)', 'tucker'],
+      ['post-hoc (matrix)', 'matrix'],
+    ] as const) {
       for (let k = 0; k < K; k++) rows.push(row(label, k, (lr, seed) => postHoc(label, conv, k, lr, seed)));
     }
   }
   const { progress: _p, ...rest } = config;
-  return { config: rest, budgets, rows, data: { train: data.train.labels.length, validation: data.val.labels.length, test: data.test.labels.length }, seconds: (performance.now() - t0) / 1000, resumedRuns };
+  return {
+    config: rest,
+    budgets,
+    rows,
+    data: { train: data.train.labels.length, validation: data.val.labels.length, test: data.test.labels.length },
+    seconds: (performance.now() - t0) / 1000,
+    resumedRuns,
+  };
 }
 
 function emptyReport(): MethodReport {
@@ -357,12 +481,16 @@ function checkConfig(c: BenchConfig): void {
   const fn = 'runMethodsBench';
   if (!Number.isInteger(c.epochs) || c.epochs < 1) throw new Error(`${fn}: epochs must be a positive integer, got ${c.epochs}`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new Error(`${fn}: batchSize must be a positive integer, got ${c.batchSize}`);
-  if (c.seeds.length < 1 || c.seeds.some((s) => !Number.isInteger(s))) throw new Error(`${fn}: seeds must be a non-empty list of integers, got [${c.seeds.join(', ')}]`);
+  if (c.seeds.length < 1 || c.seeds.some((s) => !Number.isInteger(s)))
+    throw new Error(`${fn}: seeds must be a non-empty list of integers, got [${c.seeds.join(', ')}]`);
   if (c.lrs.length < 1 || c.lrs.some((x) => !(x > 0))) throw new Error(`${fn}: lrs must be a non-empty list of positive numbers, got [${c.lrs.join(', ')}]`);
   if (c.taus.length < 1 || c.taus.some((x) => !(x >= 0))) throw new Error(`${fn}: taus must be a non-empty list of numbers ≥ 0, got [${c.taus.join(', ')}]`);
-  if (c.budgets && (c.budgets.length !== c.taus.length || c.budgets.some((b) => !(b > 0 && b <= 1)))) throw new Error(`${fn}: budgets must give one fraction in (0, 1] per tau (${c.taus.length}), got [${c.budgets.join(', ')}]`);
-  if (c.trpEnergies.length !== c.taus.length || c.trpEnergies.some((e) => !(e > 0 && e <= 1))) throw new Error(`${fn}: trpEnergies must give one energy in (0, 1] per budget (${c.taus.length}), got [${c.trpEnergies.join(', ')}]`);
-  for (const m of c.methods) if (!(BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`${fn}: unknown method '${m}'; choose from ${BENCH_METHODS.join(', ')}`);
+  if (c.budgets && (c.budgets.length !== c.taus.length || c.budgets.some((b) => !(b > 0 && b <= 1))))
+    throw new Error(`${fn}: budgets must give one fraction in (0, 1] per tau (${c.taus.length}), got [${c.budgets.join(', ')}]`);
+  if (c.trpEnergies.length !== c.taus.length || c.trpEnergies.some((e) => !(e > 0 && e <= 1)))
+    throw new Error(`${fn}: trpEnergies must give one energy in (0, 1] per budget (${c.taus.length}), got [${c.trpEnergies.join(', ')}]`);
+  for (const m of c.methods)
+    if (!(BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`${fn}: unknown method '${m}'; choose from ${BENCH_METHODS.join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,7 +513,14 @@ const kept = (rep: MethodReport, which: 'params' | 'conv' | 'network'): number =
 const compressionOf = (r: RowResult, which: 'params' | 'conv' | 'network') => stats(ok(r).map((x) => kept(x.report, which))).mean;
 
 function ranksOf(run: RunResult): string {
-  return run.report.layers.map((l) => `${COMPRESSED_NAMES[l.name] ?? l.name} ${l.ranks.length === 4 ? l.ranks.slice(0, 2).join('×') : l.ranks.length === 2 && l.ranks[0] === l.ranks[1] ? l.ranks[0] : l.ranks.join('×')}`).join(', ') || '—';
+  return (
+    run.report.layers
+      .map(
+        (l) =>
+          `${COMPRESSED_NAMES[l.name] ?? l.name} ${l.ranks.length === 4 ? l.ranks.slice(0, 2).join('×') : l.ranks.length === 2 && l.ranks[0] === l.ranks[1] ? l.ranks[0] : l.ranks.join('×')}`,
+      )
+      .join(', ') || '—'
+  );
 }
 
 /** The Markdown table and the SVGs; returns them by file name (relative to outDir) and writes them there. */
@@ -398,11 +533,17 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
   const say = (s = '') => lines.push(s);
   say('# Methods side by side: LeNet-5 on Fashion-MNIST');
   say();
-  say(`${result.data.train.toLocaleString('en')} training images (${c.trainSize === 'all' ? 'all of the training split but the validation images' : 'a fixed seeded subset'}), ${result.data.validation.toLocaleString('en')} held-out validation images from the training split (lr selection), ${result.data.test.toLocaleString('en')} test images. ${c.epochs} epoch(s), batch ${c.batchSize}, SGD momentum 0.9, weight decay 5e-4, lr grid {${c.lrs.join(', ')}} for every method (chosen on seed ${c.seeds[0]} by validation accuracy), seeds {${c.seeds.join(', ')}}. Bench time ${(result.seconds / 60).toFixed(1)} min${result.resumedRuns ? ` (this invocation; ${result.resumedRuns} runs were read back from methods.runs.jsonl)` : ''}.`);
+  say(
+    `${result.data.train.toLocaleString('en')} training images (${c.trainSize === 'all' ? 'all of the training split but the validation images' : 'a fixed seeded subset'}), ${result.data.validation.toLocaleString('en')} held-out validation images from the training split (lr selection), ${result.data.test.toLocaleString('en')} test images. ${c.epochs} epoch(s), batch ${c.batchSize}, SGD momentum 0.9, weight decay 5e-4, lr grid {${c.lrs.join(', ')}} for every method (chosen on seed ${c.seeds[0]} by validation accuracy), seeds {${c.seeds.join(', ')}}. Bench time ${(result.seconds / 60).toFixed(1)} min${result.resumedRuns ? ` (this invocation; ${result.resumedRuns} runs were read back from methods.runs.jsonl)` : ''}.`,
+  );
   say();
-  say(`Compressed layers: conv2 (50×20×5×5) and fc1 (500×800, 93% of the weights); conv1 and fc2 stay whole in every method. Budgets (kept fraction of conv2+fc1 parameters, biases included): ${result.budgets.map(pct).join(', ')}${c.budgets ? ' (given)' : `, set by where TDLRT lands at τ = ${c.taus.join(', ')}`}; each budget-matched method solves its own ranks for it, every compressed layer keeping the same fraction.`);
+  say(
+    `Compressed layers: conv2 (50×20×5×5) and fc1 (500×800, 93% of the weights); conv1 and fc2 stay whole in every method. Budgets (kept fraction of conv2+fc1 parameters, biases included): ${result.budgets.map(pct).join(', ')}${c.budgets ? ' (given)' : `, set by where TDLRT lands at τ = ${c.taus.join(', ')}`}; each budget-matched method solves its own ranks for it, every compressed layer keeping the same fraction.`,
+  );
   say();
-  say('| method | setting | lr | ranks (seed 0) | fewer params: conv | conv2+fc1 | network | test accuracy (mean ± sd, n) | Δ vs full | s / epoch | train GFLOP / step | params + optimizer (KiB) |');
+  say(
+    '| method | setting | lr | ranks (seed 0) | fewer params: conv | conv2+fc1 | network | test accuracy (mean ± sd, n) | Δ vs full | s / epoch | train GFLOP / step | params + optimizer (KiB) |',
+  );
   say('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of result.rows) {
     const good = ok(r);
@@ -417,28 +558,55 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
     const mem = stats(good.map((x) => x.memoryBytes)).mean;
     const delta = r.label === 'full' || !Number.isFinite(fullAcc) ? '—' : `${(100 * (acc.mean - fullAcc)).toFixed(2)}`;
     const failed = r.runs.length - good.length;
-    say(`| ${r.label} | ${r.setting} | ${r.lr} | ${ranksOf(first)} | ${pct(compressionOf(r, 'conv'))} | ${pct(compressionOf(r, 'params'))} | ${pct(compressionOf(r, 'network'))} | ${(100 * acc.mean).toFixed(2)} ± ${(100 * acc.sd).toFixed(2)} (${acc.n}${failed ? `, ${failed} failed` : ''}) | ${delta} | ${time.toFixed(1)} | ${(flops / 1e9).toFixed(3)} | ${(mem / 1024).toFixed(0)} |`);
+    say(
+      `| ${r.label} | ${r.setting} | ${r.lr} | ${ranksOf(first)} | ${pct(compressionOf(r, 'conv'))} | ${pct(compressionOf(r, 'params'))} | ${pct(compressionOf(r, 'network'))} | ${(100 * acc.mean).toFixed(2)} ± ${(100 * acc.sd).toFixed(2)} (${acc.n}${failed ? `, ${failed} failed` : ''}) | ${delta} | ${time.toFixed(1)} | ${(flops / 1e9).toFixed(3)} | ${(mem / 1024).toFixed(0)} |`,
+    );
   }
   say();
   say('Notes.');
-  say(`- Ranks: Tucker layers out×in (spatial modes full), matrix layers one rank. tdlrt and dlrt-matrix cap fc1's ranks at ${c.maxRankLinear} (the CPU is slow; the cap is a ceiling the tolerance rarely reaches after the warm-up), hold τ = 0 for the first ${c.warmupEpochs} epoch(s) and land where τ takes them; trp truncates every m = ${c.trpInterval} steps at energy e (default of the method: every step) and lands where e takes it; its deployed rank is the energy-e rank of the final weights.`);
-  say('- Weight decay acts on cores / singular-value parts and on the uncompressed layers only, never on factors (tucker-fixed, matrix-fixed, elrt, tdlrt, dlrt-matrix); full-weight methods (full, trp, lra) decay their full weights.');
-  say('- elrt is ELRT-style: fixed-rank Tucker-2 from scratch with the SO regulariser λ‖UᵀU − I‖² (λ = 1e-3) on every factor (the paper\'s exact choices could not be confirmed).');
-  say('- post-hoc rows compress the trained full models of the same seeds and lr once (truncated HOSVD on the channel modes, or SVD of the lowered kernel), without fine-tuning: the negative control.');
-  say('- Time per epoch is measured training time (no evaluation) on this machine; train GFLOP/step is an analytic estimate at the ranks at the end of training (forward + backward ≈ 3× forward; two passes for the integrator, its second at the augmented ranks; SVD/QR costs amortised); memory is the peak over epoch ends of parameters plus optimizer state of the training model (TRP counts its cached subgradients, the integrator its float64 core velocities; a TDLRT step briefly holds its augmented bases too).');
+  say(
+    `- Ranks: Tucker layers out×in (spatial modes full), matrix layers one rank. tdlrt and dlrt-matrix cap fc1's ranks at ${c.maxRankLinear} (the CPU is slow; the cap is a ceiling the tolerance rarely reaches after the warm-up), hold τ = 0 for the first ${c.warmupEpochs} epoch(s) and land where τ takes them; trp truncates every m = ${c.trpInterval} steps at energy e (default of the method: every step) and lands where e takes it; its deployed rank is the energy-e rank of the final weights.`,
+  );
+  say(
+    '- Weight decay acts on cores / singular-value parts and on the uncompressed layers only, never on factors (tucker-fixed, matrix-fixed, elrt, tdlrt, dlrt-matrix); full-weight methods (full, trp, lra) decay their full weights.',
+  );
+  say(
+    "- elrt is ELRT-style: fixed-rank Tucker-2 from scratch with the SO regulariser λ‖UᵀU − I‖² (λ = 1e-3) on every factor (the paper's exact choices could not be confirmed).",
+  );
+  say(
+    '- post-hoc rows compress the trained full models of the same seeds and lr once (truncated HOSVD on the channel modes, or SVD of the lowered kernel), without fine-tuning: the negative control.',
+  );
+  say(
+    '- Time per epoch is measured training time (no evaluation) on this machine; train GFLOP/step is an analytic estimate at the ranks at the end of training (forward + backward ≈ 3× forward; two passes for the integrator, its second at the augmented ranks; SVD/QR costs amortised); memory is the peak over epoch ends of parameters plus optimizer state of the training model (TRP counts its cached subgradients, the integrator its float64 core velocities; a TDLRT step briefly holds its augmented bases too).',
+  );
   // post-hoc is the negative control: it is expected to fall behind, and is not held to the 3 points.
   const mild = result.rows.filter((r) => r.budgetIndex === 0 && !r.label.startsWith('post-hoc'));
   if (Number.isFinite(fullAcc) && mild.length) {
     say();
-    say(`Acceptance (mildest budget, trained methods within 3 points of full at ${(100 * fullAcc).toFixed(2)}%; post-hoc is the negative control): ` + mild.map((r) => {
-      const a = stats(ok(r).map((x) => x.testAccuracy)).mean;
-      return `${r.label} ${Number.isFinite(a) ? `${(100 * (a - fullAcc)).toFixed(2)} ${100 * (fullAcc - a) <= 3 ? '✓' : '✗'}` : 'failed ✗'}`;
-    }).join('; ') + '.');
+    say(
+      `Acceptance (mildest budget, trained methods within 3 points of full at ${(100 * fullAcc).toFixed(2)}%; post-hoc is the negative control): ` +
+        mild
+          .map((r) => {
+            const a = stats(ok(r).map((x) => x.testAccuracy)).mean;
+            return `${r.label} ${Number.isFinite(a) ? `${(100 * (a - fullAcc)).toFixed(2)} ${100 * (fullAcc - a) <= 3 ? '✓' : '✗'}` : 'failed ✗'}`;
+          })
+          .join('; ') +
+        '.',
+    );
   }
   const searched = result.rows.filter((r) => r.lrSearch.length > 1);
   if (searched.length) {
     say();
-    say('Learning-rate selection (validation accuracy on seed 0): ' + searched.map((r) => `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? (/NaN|Infinity/.test(s.error) ? 'diverged' : 'failed') : pct(s.valAccuracy)}`).join(', ')}`).join('; ') + '.');
+    say(
+      'Learning-rate selection (validation accuracy on seed 0): ' +
+        searched
+          .map(
+            (r) =>
+              `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? (/NaN|Infinity/.test(s.error) ? 'diverged' : 'failed') : pct(s.valAccuracy)}`).join(', ')}`,
+          )
+          .join('; ') +
+        '.',
+    );
   }
   files['methods.md'] = `${lines.join('\n')}\n`;
 
@@ -448,12 +616,29 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
   const series: ChartSeries[] = [...byLabel].map(([label, rs]) => ({
     name: label,
     markers: true,
-    points: rs.map((r) => [100 * compressionOf(r, 'params'), 100 * stats(ok(r).map((x) => x.testAccuracy)).mean] as const).filter((p) => Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]),
+    points: rs
+      .map((r) => [100 * compressionOf(r, 'params'), 100 * stats(ok(r).map((x) => x.testAccuracy)).mean] as const)
+      .filter((p) => Number.isFinite(p[1]))
+      .sort((a, b) => a[0] - b[0]),
   }));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  if (Number.isFinite(fullAcc) && xs.length) series.unshift({ name: 'full', dashed: true, color: '#000000', points: [[Math.min(...xs), 100 * fullAcc], [Math.max(...xs), 100 * fullAcc]] });
+  if (Number.isFinite(fullAcc) && xs.length)
+    series.unshift({
+      name: 'full',
+      dashed: true,
+      color: '#000000',
+      points: [
+        [Math.min(...xs), 100 * fullAcc],
+        [Math.max(...xs), 100 * fullAcc],
+      ],
+    });
   files['methods.accuracy.svg'] = lineChart({
-    title: 'LeNet-5 on Fashion-MNIST: test accuracy against compression', xLabel: '% fewer parameters in conv2 + fc1', yLabel: 'test accuracy (%), mean over seeds', series, width: 820, height: 480,
+    title: 'LeNet-5 on Fashion-MNIST: test accuracy against compression',
+    xLabel: '% fewer parameters in conv2 + fc1',
+    yLabel: 'test accuracy (%), mean over seeds',
+    series,
+    width: 820,
+    height: 480,
   });
 
   // TDLRT's ranks over training, one plot per tau (seed 0 at the chosen lr).
@@ -462,7 +647,12 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
     if (!trace) continue;
     const tau = c.taus[r.budgetIndex as number];
     files[`methods.tdlrt-ranks.tau-${tau}.svg`] = stepChart({
-      title: `TDLRT ranks during training, τ = ${tau} (fc1 capped at ${c.maxRankLinear})`, xLabel: 'step', yLabel: 'rank', logY: true, width: 760, height: 420,
+      title: `TDLRT ranks during training, τ = ${tau} (fc1 capped at ${c.maxRankLinear})`,
+      xLabel: 'step',
+      yLabel: 'rank',
+      logY: true,
+      width: 760,
+      height: 420,
       series: Object.entries(trace).map(([name, ranks]) => ({ name, points: ranks.map((v, i) => [i + 1, v] as const) })),
     });
   }
@@ -486,11 +676,14 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
     if (v === undefined || v.startsWith('--')) throw new Error(`bench/methods: --${f} needs a value`);
     return v;
   };
-  const list = (f: string): number[] | undefined => value(f)?.split(',').map((s) => {
-    const x = Number(s);
-    if (!Number.isFinite(x)) throw new Error(`bench/methods: --${f} must be a comma-separated list of numbers, got '${s}'`);
-    return x;
-  });
+  const list = (f: string): number[] | undefined =>
+    value(f)
+      ?.split(',')
+      .map((s) => {
+        const x = Number(s);
+        if (!Number.isFinite(x)) throw new Error(`bench/methods: --${f} must be a comma-separated list of numbers, got '${s}'`);
+        return x;
+      });
   const int = (f: string): number | undefined => {
     const v = value(f);
     if (v === undefined) return undefined;
@@ -498,8 +691,30 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
     if (!Number.isInteger(x)) throw new Error(`bench/methods: --${f} must be an integer, got '${v}'`);
     return x;
   };
-  const known = new Set(['quick', 'full', 'resume', 'epochs', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'train', 'test', 'max-rank-linear', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'batch', 'integrator']);
-  for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`bench/methods: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
+  const known = new Set([
+    'quick',
+    'full',
+    'resume',
+    'epochs',
+    'seeds',
+    'lrs',
+    'taus',
+    'budgets',
+    'methods',
+    'train',
+    'test',
+    'max-rank-linear',
+    'trp-interval',
+    'trp-energy',
+    'lra-interval',
+    'warmup-epochs',
+    'out',
+    'batch',
+    'integrator',
+  ]);
+  for (const a of argv)
+    if (a.startsWith('--') && !known.has(a.slice(2)))
+      throw new Error(`bench/methods: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
   if (has('quick') && has('full')) throw new Error('bench/methods: --quick and --full exclude each other');
   const c = defaultConfig(has('quick') ? 'quick' : has('full') ? 'full' : 'default');
   const seeds = int('seeds');
@@ -509,7 +724,8 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
   c.lrs = list('lrs') ?? c.lrs;
   c.taus = list('taus') ?? c.taus;
   c.budgets = list('budgets') ?? c.budgets;
-  c.trpEnergies = list('trp-energy') ?? (c.taus.length === c.trpEnergies.length ? c.trpEnergies : c.taus.map((_, k) => c.trpEnergies[Math.min(k, c.trpEnergies.length - 1)]));
+  c.trpEnergies =
+    list('trp-energy') ?? (c.taus.length === c.trpEnergies.length ? c.trpEnergies : c.taus.map((_, k) => c.trpEnergies[Math.min(k, c.trpEnergies.length - 1)]));
   c.methods = value('methods')?.split(',') ?? c.methods;
   c.trainSize = int('train') ?? c.trainSize;
   c.testSize = int('test') ?? c.testSize;
@@ -518,7 +734,8 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
   c.lraInterval = int('lra-interval') ?? c.lraInterval;
   c.warmupEpochs = list('warmup-epochs')?.[0] ?? c.warmupEpochs;
   const integrator = value('integrator') ?? c.integrator;
-  if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator)) throw new Error(`bench/methods: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
+  if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator))
+    throw new Error(`bench/methods: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
   c.integrator = integrator as IntegratorKind;
   c.resume = has('resume');
   const out = value('out') ?? 'bench/results';
@@ -533,7 +750,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const result = runMethodsBench(config);
   const files = writeMethodsReport(result, out);
   process.stdout.write(files['methods.md']);
-  process.stderr.write(`wrote ${Object.keys(files).map((f) => join(out, f)).join(', ')}\n`);
+  process.stderr.write(
+    `wrote ${Object.keys(files)
+      .map((f) => join(out, f))
+      .join(', ')}\n`,
+  );
   // A row without one successful run is a failure of the bench (a NaN at one lr of the grid is not).
   const failed = result.rows.filter((r) => r.runs.every((x) => x.error)).map((r) => `${r.label} [${r.setting}]`);
   if (failed.length) {

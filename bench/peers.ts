@@ -40,7 +40,8 @@ const ALL_THREADS = getNumThreads();
 const loadBefore = os.loadavg();
 
 /** Best of `reps` runs after `warm` runs and at least 150 ms of warm-up (the JIT must optimise the JS kernels). */
-const bestMs = (run: () => void, reps = quick ? 3 : 8, warm = 2, budget = 4000): number => best(run, { reps, warm, budgetMs: budget, minWarmMs: warm > 1 ? 150 : 0 });
+const bestMs = (run: () => void, reps = quick ? 3 : 8, warm = 2, budget = 4000): number =>
+  best(run, { reps, warm, budgetMs: budget, minWarmMs: warm > 1 ? 150 : 0 });
 
 // ---------------------------------------------------------------------------------------------
 // The contenders
@@ -65,13 +66,41 @@ function ours(name: string, simd: boolean, threads: number): Contender {
       return !simd || simdEnabled();
     },
     gemm(n) {
-      const fill = (size: number): TypedArray => { const a = allocate('float32', size); for (let i = 0; i < size; i++) a[i] = Math.sin(i) * 0.5; return a; };
-      const g: GemmArgs = { transA: false, transB: false, m: n, n, k: n, alpha: 1, a: fill(n * n), aOffset: 0, lda: n, b: fill(n * n), bOffset: 0, ldb: n, beta: 0, c: allocate('float32', n * n), cOffset: 0, ldc: n };
+      const fill = (size: number): TypedArray => {
+        const a = allocate('float32', size);
+        for (let i = 0; i < size; i++) a[i] = Math.sin(i) * 0.5;
+        return a;
+      };
+      const g: GemmArgs = {
+        transA: false,
+        transB: false,
+        m: n,
+        n,
+        k: n,
+        alpha: 1,
+        a: fill(n * n),
+        aOffset: 0,
+        lda: n,
+        b: fill(n * n),
+        bOffset: 0,
+        ldb: n,
+        beta: 0,
+        c: allocate('float32', n * n),
+        cOffset: 0,
+        ldc: n,
+      };
       return () => backend.gemm(g);
     },
     convStack(batch, backward) {
       manualSeed(1);
-      const stack = new nn.Sequential(new nn.Conv2d(1, 20, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(20, 50, 5), new nn.ReLU(), new nn.MaxPool2d(2));
+      const stack = new nn.Sequential(
+        new nn.Conv2d(1, 20, 5),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Conv2d(20, 50, 5),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+      );
       const x = randn([batch, 1, 28, 28]);
       return () => {
         for (const p of stack.parameters()) p.grad = null;
@@ -104,9 +133,22 @@ function tfConv(needInputGrad: boolean) {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const [kh, kw] = ws.shape;
         const dx = needInputGrad
-          ? tf.conv2d(tf.pad(dy, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid')
+          ? tf.conv2d(
+              tf.pad(dy, [
+                [0, 0],
+                [kh - 1, kh - 1],
+                [kw - 1, kw - 1],
+                [0, 0],
+              ]),
+              tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D,
+              1,
+              'valid',
+            )
           : tf.zerosLike(xs);
-        const dw = tf.transpose(tf.conv2d(tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid'), [1, 2, 0, 3]);
+        const dw = tf.transpose(
+          tf.conv2d(tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid'),
+          [1, 2, 0, 3],
+        );
         return [dx, dw];
       },
     };
@@ -139,29 +181,48 @@ function tfjs(name: string, backend: 'cpu' | 'wasm', shipped: boolean): Contende
     gemm(n) {
       const a = tf.randomNormal([n, n]);
       const b = tf.randomNormal([n, n]);
-      return () => tf.tidy(() => { tf.matMul(a, b).dataSync(); });
+      return () =>
+        tf.tidy(() => {
+          tf.matMul(a, b).dataSync();
+        });
     },
     convStack(batch, backward) {
       const params = convParams();
       const x = tf.randomNormal([batch, 28, 28, 1]) as tf.Tensor4D;
-      return () => tf.tidy(() => {
-        if (!backward) { stack(x, params).dataSync(); return; }
-        const { grads } = tf.variableGrads(() => tf.sum(stack(x, params)) as tf.Scalar, [...params]);
-        for (const g of Object.values(grads)) g.dataSync();
-      });
+      return () =>
+        tf.tidy(() => {
+          if (!backward) {
+            stack(x, params).dataSync();
+            return;
+          }
+          const { grads } = tf.variableGrads(() => tf.sum(stack(x, params)) as tf.Scalar, [...params]);
+          for (const g of Object.values(grads)) g.dataSync();
+        });
     },
     trainStep(batch) {
       const [w1, b1, w2, b2] = convParams();
-      const w3 = v([800, 500], 0.035), b3 = v([500], 0.035), w4 = v([500, 10], 0.045), b4 = v([10], 0.045);
+      const w3 = v([800, 500], 0.035),
+        b3 = v([500], 0.035),
+        w4 = v([500, 10], 0.045),
+        b4 = v([10], 0.045);
       const x = tf.randomNormal([batch, 28, 28, 1]) as tf.Tensor4D;
-      const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
+      const y = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: batch }, (_, i) => i % 10),
+          'int32',
+        ),
+        10,
+      );
       const opt = tf.train.momentum(0.01, 0.9);
       const loss = () => {
         let h = stack(x, [w1, b1, w2, b2]).reshape([batch, 800]);
         h = tf.relu(tf.add(tf.matMul(h, w3), b3));
         return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(h, w4), b4)) as tf.Scalar;
       };
-      return () => tf.tidy(() => { opt.minimize(loss, true)!.dataSync(); });
+      return () =>
+        tf.tidy(() => {
+          opt.minimize(loss, true)!.dataSync();
+        });
     },
   };
 }
@@ -169,18 +230,27 @@ function tfjs(name: string, backend: 'cpu' | 'wasm', shipped: boolean): Contende
 // ---------------------------------------------------------------------------------------------
 // Run
 
-interface Row { what: string; unit: 'ms' | 'GFLOP/s'; values: Map<string, number> }
+interface Row {
+  what: string;
+  unit: 'ms' | 'GFLOP/s';
+  values: Map<string, number>;
+}
 const rows: Row[] = [];
 const row = (what: string, unit: Row['unit']): Row => {
   let r = rows.find((x) => x.what === what);
-  if (!r) { r = { what, unit, values: new Map() }; rows.push(r); }
+  if (!r) {
+    r = { what, unit, values: new Map() };
+    rows.push(r);
+  }
   return r;
 };
 
 const contenders: Contender[] = [
   ours('tuckergrad JS, 1 thread', false, 1),
   ours('tuckergrad SIMD, 1 thread', true, 1),
-  ...(ALL_THREADS > 1 ? [ours(`tuckergrad JS, ${ALL_THREADS} threads`, false, ALL_THREADS), ours(`tuckergrad SIMD, ${ALL_THREADS} threads`, true, ALL_THREADS)] : []),
+  ...(ALL_THREADS > 1
+    ? [ours(`tuckergrad JS, ${ALL_THREADS} threads`, false, ALL_THREADS), ours(`tuckergrad SIMD, ${ALL_THREADS} threads`, true, ALL_THREADS)]
+    : []),
   tfjs('TF.js CPU', 'cpu', false),
   tfjs('TF.js WASM', 'wasm', false),
 ];
@@ -188,7 +258,10 @@ const GEMM_SIZES = [128, 256, 512, 1024];
 const OURS_BEST = `tuckergrad SIMD, ${ALL_THREADS} thread${ALL_THREADS > 1 ? 's' : ''}`;
 
 for (const c of contenders) {
-  if (!(await c.setup())) { console.log(`${c.name}: not available here, skipped`); continue; }
+  if (!(await c.setup())) {
+    console.log(`${c.name}: not available here, skipped`);
+    continue;
+  }
   process.stdout.write(`${c.name}:`);
   for (const n of GEMM_SIZES) {
     const ms = bestMs(c.gemm(n), quick ? 3 : 15, 3, 3000);
@@ -222,7 +295,8 @@ const loadAfter = os.loadavg();
 // Report
 
 const names = [...new Set(rows.flatMap((r) => [...r.values.keys()]))];
-const fmt = (v: number | undefined, unit: Row['unit']): string => (v === undefined ? '–' : unit === 'ms' ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : v.toFixed(2));
+const fmt = (v: number | undefined, unit: Row['unit']): string =>
+  v === undefined ? '–' : unit === 'ms' ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : v.toFixed(2);
 /** How many times faster OURS_BEST is than `name` (> 1: faster). */
 const ratio = (r: Row, name: string): string => {
   const a = r.values.get(OURS_BEST);
@@ -234,7 +308,8 @@ const peers = names.filter((n) => n.startsWith('TF.js'));
 const lines: string[] = [];
 lines.push(`| benchmark | unit | ${names.join(' | ')} | ${peers.map((p) => `${OURS_BEST.replace('tuckergrad ', '')} vs ${p}`).join(' | ')} |`);
 lines.push(`|---|---|${names.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|`);
-for (const r of rows) lines.push(`| ${r.what} | ${r.unit} | ${names.map((n) => fmt(r.values.get(n), r.unit)).join(' | ')} | ${peers.map((p) => ratio(r, p)).join(' | ')} |`);
+for (const r of rows)
+  lines.push(`| ${r.what} | ${r.unit} | ${names.map((n) => fmt(r.values.get(n), r.unit)).join(' | ')} | ${peers.map((p) => ratio(r, p)).join(' | ')} |`);
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = [
@@ -264,7 +339,9 @@ const targets = [
   '## Targets, from this run',
   '',
   `- Plain-JS GEMM on one core: ${f(js1, 2)} GFLOP/s at n = 1024 (target ≥ 4, 70% of the ≈ 5.7 scalar ceiling).`,
-  ALL_THREADS > 1 ? `- Plain-JS GEMM on ${ALL_THREADS} cores: ${f(jsN, 2)} GFLOP/s, ${f(jsN !== undefined && js1 !== undefined ? jsN / js1 : undefined, 2)}× one core (target ≥ 1.8×).` : '- One core only: no thread scaling measured.',
+  ALL_THREADS > 1
+    ? `- Plain-JS GEMM on ${ALL_THREADS} cores: ${f(jsN, 2)} GFLOP/s, ${f(jsN !== undefined && js1 !== undefined ? jsN / js1 : undefined, 2)}× one core (target ≥ 1.8×).`
+    : '- One core only: no thread scaling measured.',
   `- SIMD GEMM on every core: ${f(simdN, 1)} GFLOP/s, ${f(simdN !== undefined && (jsN ?? js1) !== undefined ? simdN / (jsN ?? js1)! : undefined, 1)}× plain JS on the same cores (target ≥ 3×).`,
   `- LeNet-5 training step: ${f(step)} ms, ${f(stepCpu !== undefined && step ? stepCpu / step : undefined)}× faster than TF.js CPU (target ≥ 5×), ${f(stepWasm !== undefined && step ? stepWasm / step : undefined, 2)}× TF.js WASM (target > 1×), ${f(step !== undefined ? step / 28 : undefined, 2)}–${f(step !== undefined ? step / 17 : undefined, 2)}× PyTorch's 17–28 ms (target ≤ 5×).`,
 ];
@@ -273,4 +350,3 @@ console.log(`\n${lines.join('\n')}\n${targets.join('\n')}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
 writeFileSync(path.join(here, 'results', 'peers.md'), text);
 console.log(`\nwritten: bench/results/peers.md`);
-

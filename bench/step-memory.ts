@@ -53,7 +53,13 @@ function child(c: Config): { setup: number; steps: number } {
     for (let i = 0; i < 3; i++) layers.push(new nn.Conv2d(C, C, 3, { padding: 1, generator: g }), new nn.ReLU());
     model = new nn.Sequential(...layers);
     const r = Math.round((c.ratio ?? 1) * C);
-    if (c.model !== 'full') model = lowrank.factorize(model, { ranks: { '0': [r, r, 3, 3], '2': [r, r, 3, 3], '4': [r, r, 3, 3] }, init: 'random', skip: [], generator: new Generator(2) });
+    if (c.model !== 'full')
+      model = lowrank.factorize(model, {
+        ranks: { '0': [r, r, 3, 3], '2': [r, r, 3, 3], '4': [r, r, 3, 3] },
+        init: 'random',
+        skip: [],
+        generator: new Generator(2),
+      });
     const x = randn([8, C, 16, 16]);
     const target = randn([8, C, 16, 16]);
     const m = model;
@@ -68,7 +74,7 @@ function child(c: Config): { setup: number; steps: number } {
       opt.step();
     };
   } else {
-    const caps = c.workload === 'lenet' ? (layer: string, mode: number) => (layer === '3' ? [16, 11][mode] ?? 5 : 20) : Math.round((c.ratio ?? 1) * 128);
+    const caps = c.workload === 'lenet' ? (layer: string, mode: number) => (layer === '3' ? ([16, 11][mode] ?? 5) : 20) : Math.round((c.ratio ?? 1) * 128);
     const it = new lowrank.RankAdaptiveIntegrator(model, { integrator: c.model, lr: 1e-3, tau: 0, maxRank: caps, momentum: 0.9 });
     step = () => {
       it.step(lossFn);
@@ -90,7 +96,9 @@ if (arg >= 0) {
   };
   say('# Peak memory of a training step');
   say('');
-  say(`Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, float32, CPU backend. Command: \`npx tsx bench/step-memory.ts\`. Each row is a fresh process: "steps add" is its peak RSS after 5 training steps minus its peak RSS once the model and the batch are built (activations on the tape, gradients, optimizer or integrator state and work arrays). The ratio is to the full model of the same workload.`);
+  say(
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, float32, CPU backend. Command: \`npx tsx bench/step-memory.ts\`. Each row is a fresh process: "steps add" is its peak RSS after 5 training steps minus its peak RSS once the model and the batch are built (activations on the tape, gradients, optimizer or integrator state and work arrays). The ratio is to the full model of the same workload.`,
+  );
   say('');
   say('| workload | model | steps add (MiB) | × full | peak RSS (MiB) | load |');
   say('|---|---|---|---|---|---|');

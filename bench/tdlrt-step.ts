@@ -50,7 +50,9 @@ const say = (s: string) => {
 const load = () => loadavg()[0].toFixed(2);
 say('# TDLRT step against the full step');
 say('');
-say(`${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; mean of ${steps} steps after one untimed step. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`);
+say(
+  `${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; mean of ${steps} steps after one untimed step. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`,
+);
 say('');
 say('| channels | rank ratio r/n | ranks (out, in) | params vs full | parallel step (ms) | × full | bug step (ms) | × full | load |');
 say('|---|---|---|---|---|---|---|---|---|');
@@ -72,12 +74,19 @@ for (const C of channelList) {
     const ms: Record<string, number> = {};
     let kept = 0;
     for (const integrator of ['parallel', 'bug'] as const) {
-      const model = lowrank.factorize(stack(C), { ranks: Object.fromEntries(Array.from({ length: depth }, (_, i) => [String(2 * i), [r, r, 3, 3]])), init: 'random', skip: [], generator: new Generator(2) });
+      const model = lowrank.factorize(stack(C), {
+        ranks: Object.fromEntries(Array.from({ length: depth }, (_, i) => [String(2 * i), [r, r, 3, 3]])),
+        init: 'random',
+        skip: [],
+        generator: new Generator(2),
+      });
       const integ = new lowrank.RankAdaptiveIntegrator(model, { integrator, lr: 1e-3, tau: 0, maxRank: r, momentum: 0.9 });
       ms[integrator] = time(() => integ.step(() => loss(model)));
       kept = 1 - lowrank.rankReport(model).compression;
     }
-    say(`| ${C} | ${ratio} | ${r}, ${r} | ${(100 * kept).toFixed(1)}% | ${ms.parallel.toFixed(0)} | ${(ms.parallel / fullMs).toFixed(2)} | ${ms.bug.toFixed(0)} | ${(ms.bug / fullMs).toFixed(2)} | ${load()} |`);
+    say(
+      `| ${C} | ${ratio} | ${r}, ${r} | ${(100 * kept).toFixed(1)}% | ${ms.parallel.toFixed(0)} | ${(ms.parallel / fullMs).toFixed(2)} | ${ms.bug.toFixed(0)} | ${(ms.bug / fullMs).toFixed(2)} | ${load()} |`,
+    );
   }
 }
 mkdirSync('bench/results', { recursive: true });

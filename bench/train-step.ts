@@ -38,4 +38,6 @@ for (let i = 0; i < steps; i++) once();
 const ms = (performance.now() - t0) / steps;
 console.log(`LeNet-5 training step, batch ${batch}, float32, CPU backend (${steps} steps after warm-up)`);
 console.log(`  ${ms.toFixed(1)} ms/step, ${((batch * 1000) / ms).toFixed(0)} images/s`);
-console.log(`  forward ${(phases.forward / steps).toFixed(1)} ms, backward ${(phases.backward / steps).toFixed(1)} ms, update ${(phases.update / steps).toFixed(1)} ms`);
+console.log(
+  `  forward ${(phases.forward / steps).toFixed(1)} ms, backward ${(phases.backward / steps).toFixed(1)} ms, update ${(phases.update / steps).toFixed(1)} ms`,
+);

@@ -55,17 +55,28 @@ say(`Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, best of 
 say('## QR of the augmented basis [U | ∇U], n × 2r (the integrator, every step and mode)\n');
 say('| n × 2r | one-reflector loops (ms) | blocked, compact WY (ms) | speed-up |');
 say('|---|---|---|---|');
-for (const [n, c] of [[500, 200], [800, 200], [500, 100], [800, 80], [150, 100]]) {
+for (const [n, c] of [
+  [500, 200],
+  [800, 200],
+  [500, 100],
+  [800, 80],
+  [150, 100],
+]) {
   const a = gaussian(n * c, n + c);
   const loops = bestMs(() => unblockedQ(a, n, c));
   const blocked = bestMs(() => qrRaw(a, n, c));
   say(`| ${n} × ${c} | ${fmt(loops)} | ${fmt(blocked)} | ${(loops / blocked).toFixed(2)}× |`);
 }
 
-say('\n## U and σ of an unfolding (the integrator\'s truncation)\n');
+say("\n## U and σ of an unfolding (the integrator's truncation)\n");
 say('| matrix | Jacobi (ms) | Gram route (ms) | speed-up | max |σ_gram − σ_jacobi| / σ₁ |');
 say('|---|---|---|---|---|');
-for (const [m, n] of [[200, 200], [100, 100], [60, 540], [96, 96]]) {
+for (const [m, n] of [
+  [200, 200],
+  [100, 100],
+  [60, 540],
+  [96, 96],
+]) {
   const a = decaying(m, n, m * 7 + n);
   const jac = bestMs(() => svdRaw(a, m, n, { wantU: true, wantV: false }));
   const gram = bestMs(() => leftSvdByGram(a, m, n));
@@ -79,18 +90,23 @@ for (const [m, n] of [[200, 200], [100, 100], [60, 540], [96, 96]]) {
 say('\n## Truncated SVD of a lowered kernel at energy 0.9 (TRP; LRA at a fixed rank)\n');
 say('| lowered kernel | Jacobi U, σ, V (ms) | truncatedSvd, Gram route (ms) | speed-up | rank | max |approx − Jacobi approx| / σ₁ |');
 say('|---|---|---|---|---|---|');
-for (const [rows, cols, what] of [[500, 800, 'LeNet-5 fc1'], [50, 500, 'LeNet-5 conv2, channel-wise'], [256, 1152, 'a 3×3 conv, 128 → 256']] as const) {
+for (const [rows, cols, what] of [
+  [500, 800, 'LeNet-5 fc1'],
+  [50, 500, 'LeNet-5 conv2, channel-wise'],
+  [256, 1152, 'a 3×3 conv, 128 → 256'],
+] as const) {
   const data = decaying(rows, cols, rows + cols);
   const jac = bestMs(() => svdRaw(data, rows, cols), { reps: 3 });
   const fast = bestMs(() => truncatedSvd({ data, rows, cols }, { energy: 0.9 }), { reps: 3 });
   const t = truncatedSvd({ data, rows, cols }, { energy: 0.9 });
   const ref = svdRaw(data, rows, cols);
   let err = 0;
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    let s = 0;
-    for (let l = 0; l < t.rank; l++) s += (ref.u as Float64Array)[i * ref.uCols + l] * ref.s[l] * (ref.v as Float64Array)[j * ref.vCols + l];
-    err = Math.max(err, Math.abs(s - t.approx[i * cols + j]));
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let l = 0; l < t.rank; l++) s += (ref.u as Float64Array)[i * ref.uCols + l] * ref.s[l] * (ref.v as Float64Array)[j * ref.vCols + l];
+      err = Math.max(err, Math.abs(s - t.approx[i * cols + j]));
+    }
   const route = Math.min(rows, cols) >= 48 ? '' : ' (Jacobi: below the Gram size)';
   say(`| ${rows} × ${cols} (${what}) | ${fmt(jac)} | ${fmt(fast)}${route} | ${(jac / fast).toFixed(2)}× | ${t.rank} | ${(err / ref.s[0]).toExponential(1)} |`);
 }

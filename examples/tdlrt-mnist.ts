@@ -76,7 +76,9 @@ const { train: trainSet, test: testSet } = data.loadMnistEmbedded({ seed });
 const testLoader = new data.DataLoader(testSet, { batchSize: 500 });
 const log = new io.JsonlLogger(`${out}/log.jsonl`, { truncate: true });
 const lrText = schedule === 'cosine' ? `lr ${lr} cosine-annealed per epoch` : `lr ${lr}`;
-console.log(`tuckergrad demo: LeNet-5 on ${trainSet.labels.length} embedded MNIST digits (test ${testSet.labels.length}), ${epochs} epochs, batch 64, SGD ${lrText} momentum 0.9 weight decay 5e-4`);
+console.log(
+  `tuckergrad demo: LeNet-5 on ${trainSet.labels.length} embedded MNIST digits (test ${testSet.labels.length}), ${epochs} epochs, batch 64, SGD ${lrText} momentum 0.9 weight decay 5e-4`,
+);
 
 function run(name: string, method: lowrank.methods.TrainingMethod) {
   manualSeed(seed);
@@ -140,7 +142,10 @@ const series = Object.entries(tdlrt.rankTrace).flatMap(([layer, [r0, r1]]) => [
   { name: `layer ${layer} mode 0 (out)`, points: r0 },
   { name: `layer ${layer} mode 1 (in)`, points: r1, dashed: true },
 ]);
-io.writeFileAtomic(`${out}/ranks.svg`, io.stepChart({ title: `TDLRT ranks over training (τ = ${tau}; epoch 1 is the full-rank warm-up)`, xLabel: 'step', yLabel: 'rank', series }));
+io.writeFileAtomic(
+  `${out}/ranks.svg`,
+  io.stepChart({ title: `TDLRT ranks over training (τ = ${tau}; epoch 1 is the full-rank warm-up)`, xLabel: 'step', yLabel: 'rank', series }),
+);
 io.writeFileAtomic(
   `${out}/curves.svg`,
   io.lineChart({

@@ -102,6 +102,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const outIdx = args.indexOf('--out');
   const r = await buildWeb({ outDir: outIdx >= 0 ? args[outIdx + 1] : undefined, minify: !args.includes('--no-minify') });
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
-  console.log(`web-build: ${relative(process.cwd(), r.outDir) || '.'} in ${r.ms.toFixed(0)} ms: ${Object.entries(r.files).map(([f, n]) => `${f} ${kb(n)}`).join(', ')}`);
+  console.log(
+    `web-build: ${relative(process.cwd(), r.outDir) || '.'} in ${r.ms.toFixed(0)} ms: ${Object.entries(r.files)
+      .map(([f, n]) => `${f} ${kb(n)}`)
+      .join(', ')}`,
+  );
   if (r.stubbed.length) console.log(`web-build: stubbed node built-ins (imported by src/, unused in the page): ${r.stubbed.join(', ')}`);
 }

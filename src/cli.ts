@@ -93,7 +93,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       io.stdout.write(formatHelp(cmd.spec));
       return 0;
     }
-    const cmd = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+    const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!cmd) {
       const hint = closest(name, Object.keys(COMMANDS));
       throw new UsageError(`unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; the commands are ${Object.keys(COMMANDS).join(', ')}`);

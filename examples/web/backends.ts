@@ -40,7 +40,6 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = [
   { name: 'cpu', label: 'CPU (typed arrays)', available: () => true, create: async () => new CpuBackend() },
 ];
 
-
 export function findBackend(name: string): BackendChoice {
   const b = BACKEND_CHOICES.find((c) => c.name === name);
   if (!b) throw new Error(`backend: unknown backend '${name}'; choose one of ${BACKEND_CHOICES.map((c) => c.name).join(', ')}`);

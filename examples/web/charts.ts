@@ -120,7 +120,9 @@ export function lineChart(series: Series[], o: ChartOptions = {}): string {
   const yTicks = o.yLog ? logTicks(ly0, ly1) : niceTicks(yMin, yMax, 4);
   for (const v of yTicks) {
     const y = Y(v).toFixed(1);
-    parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#f0f0f3"/><text x="${m.l - 4}" y="${y}" text-anchor="end" dominant-baseline="middle" class="tick">${fmt(v)}</text>`);
+    parts.push(
+      `<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#f0f0f3"/><text x="${m.l - 4}" y="${y}" text-anchor="end" dominant-baseline="middle" class="tick">${fmt(v)}</text>`,
+    );
   }
   for (const v of niceTicks(xMin, xMax, 5)) {
     const x = X(v).toFixed(1);
@@ -129,7 +131,9 @@ export function lineChart(series: Series[], o: ChartOptions = {}): string {
   for (const h of o.hLines ?? []) {
     if (ty(h.y) < ly0 || ty(h.y) > ly1) continue;
     const y = Y(h.y).toFixed(1);
-    parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#a1a1aa" stroke-dasharray="2 3"/><text x="${m.l + pw - 3}" y="${Number(y) - 3}" text-anchor="end" class="tick">${esc(h.label)}</text>`);
+    parts.push(
+      `<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#a1a1aa" stroke-dasharray="2 3"/><text x="${m.l + pw - 3}" y="${Number(y) - 3}" text-anchor="end" class="tick">${esc(h.label)}</text>`,
+    );
   }
   const clampY = (y: number) => Math.min(m.t + ph, Math.max(m.t, Y(y)));
   for (const s of series) {
@@ -152,7 +156,9 @@ export function lineChart(series: Series[], o: ChartOptions = {}): string {
     const ly = 10 + r * 13;
     for (const { s, x } of row) {
       const lx = m.l + x;
-      parts.push(`<line x1="${lx}" x2="${lx + 16}" y1="${ly - 3}" y2="${ly - 3}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/><text x="${lx + 20}" y="${ly}" class="legend">${esc(s.name)}</text>`);
+      parts.push(
+        `<line x1="${lx}" x2="${lx + 16}" y1="${ly - 3}" y2="${ly - 3}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/><text x="${lx + 20}" y="${ly}" class="legend">${esc(s.name)}</text>`,
+      );
     }
   });
   parts.push('</svg>');

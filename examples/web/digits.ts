@@ -50,7 +50,8 @@ export function packDigits(perClass: readonly (readonly number[])[]): { meta: Di
 
 /** Decodes digits.bin with its meta into images in [0, 1] and labels (class order, as the package). */
 export function unpackDigits(meta: DigitsMeta, codes: Uint8Array): AllDigits {
-  if (meta.format !== 'tuckergrad-digits-v1') throw new Error(`unpackDigits: digits.json format must be 'tuckergrad-digits-v1', got ${JSON.stringify(meta.format)}`);
+  if (meta.format !== 'tuckergrad-digits-v1')
+    throw new Error(`unpackDigits: digits.json format must be 'tuckergrad-digits-v1', got ${JSON.stringify(meta.format)}`);
   const n = meta.classCounts.reduce((a, b) => a + b, 0);
   if (codes.length !== n * PIXELS) throw new Error(`unpackDigits: digits.bin must hold ${n}·${PIXELS} = ${n * PIXELS} bytes, got ${codes.length}`);
   const table = Float32Array.from(meta.values);

@@ -59,7 +59,15 @@ let dirty = false;
 const params = new URLSearchParams(location.search);
 const fields = ['tau', 'lr', 'batch', 'warmup', 'max-rank', 'eval-every', 'eval-size', 'max-steps', 'seed'] as const;
 const queryName: Record<(typeof fields)[number], string> = {
-  tau: 'tau', lr: 'lr', batch: 'batch', warmup: 'warmup', 'max-rank': 'maxRank', 'eval-every': 'evalEvery', 'eval-size': 'evalSize', 'max-steps': 'maxSteps', seed: 'seed',
+  tau: 'tau',
+  lr: 'lr',
+  batch: 'batch',
+  warmup: 'warmup',
+  'max-rank': 'maxRank',
+  'eval-every': 'evalEvery',
+  'eval-size': 'evalSize',
+  'max-steps': 'maxSteps',
+  seed: 'seed',
 };
 for (const f of fields) {
   const v = params.get(queryName[f]);
@@ -324,7 +332,9 @@ function drawSpectra(): void {
     const sp = byLayer.get(l.name);
     const color = PALETTE[i++ % PALETTE.length];
     if (!sp) {
-      html.push(`<figure><figcaption>${l.name}: ${l.fullShape.join('×')} (full, spectrum not computed: too large for a Jacobi SVD per evaluation)</figcaption></figure>`);
+      html.push(
+        `<figure><figcaption>${l.name}: ${l.fullShape.join('×')} (full, spectrum not computed: too large for a Jacobi SVD per evaluation)</figcaption></figure>`,
+      );
       continue;
     }
     const series: Series[] = sp.map((s) => ({
@@ -335,7 +345,9 @@ function drawSpectra(): void {
       dots: s.sigma.length <= 24,
     }));
     const what = isLowRank(l) ? `core ${l.ranks.join('×')}` : `weight ${l.fullShape.join('×')}`;
-    html.push(`<figure><figcaption>${l.name}: ${what}</figcaption>${lineChart(series, { width: 280, height: 180, yLog: true, xLabel: 'k', xMin: 1, yMax: 1.3 })}</figure>`);
+    html.push(
+      `<figure><figcaption>${l.name}: ${what}</figcaption>${lineChart(series, { width: 280, height: 180, yLog: true, xLabel: 'k', xMin: 1, yMax: 1.3 })}</figure>`,
+    );
   }
   $('spectra').innerHTML = html.join('');
 }

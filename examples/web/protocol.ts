@@ -8,16 +8,22 @@ export interface PageConfig extends TrainConfig {
 
 export type ToWorker =
   /** Builds a fresh model and method (the reset button); training waits for 'start'. */
-  | { type: 'configure'; config: PageConfig }
-  | { type: 'start' }
-  | { type: 'pause' }
-  | { type: 'checkpoint' };
+  { type: 'configure'; config: PageConfig } | { type: 'start' } | { type: 'pause' } | { type: 'checkpoint' };
 
 export type RunState = 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'error';
 
 export type FromWorker =
   /** Digits loaded: what the page can offer, and the grid digits to draw (values in [0, 1]). */
-  | { type: 'ready'; methods: string[]; backends: string[]; trainSize: number; testSize: number; gridImages: Float32Array; gridLabels: number[]; loadMs: number }
+  | {
+      type: 'ready';
+      methods: string[];
+      backends: string[];
+      trainSize: number;
+      testSize: number;
+      gridImages: Float32Array;
+      gridLabels: number[];
+      loadMs: number;
+    }
   /** A run was set up: the backend actually installed (getBackend().name). */
   | { type: 'configured'; backend: string; config: PageConfig; stepsPerEpoch: number }
   | { type: 'step'; report: StepReport }

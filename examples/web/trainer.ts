@@ -140,7 +140,12 @@ export class WebTrainer {
   private epoch = 0;
   private readonly names = new Map<string, string>();
 
-  constructor(readonly train: Dataset, readonly test: Dataset, config: Partial<TrainConfig> = {}, readonly gridSize = 24) {
+  constructor(
+    readonly train: Dataset,
+    readonly test: Dataset,
+    config: Partial<TrainConfig> = {},
+    readonly gridSize = 24,
+  ) {
     const c = { ...DEFAULT_CONFIG, ...config };
     for (const k of ['tau', 'lr', 'batchSize', 'warmupSteps', 'evalEvery', 'evalSize', 'maxSteps', 'maxRank', 'seed', 'momentum', 'weightDecay'] as const) {
       if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] < 0) throw new Error(`WebTrainer: ${k} must be a finite number ≥ 0, got ${String(c[k])}`);
@@ -155,8 +160,19 @@ export class WebTrainer {
     this.loader = new DataLoader(train, { batchSize: c.batchSize, shuffle: true, seed: c.seed });
     this.stepsPerEpoch = this.loader.length;
     // The registry takes warm-up in epochs; the page counts steps (set exactly on the integrator below).
-    this.method = createMethod(c.method, { lr: c.lr, tau: c.tau, maxRank: c.maxRank || undefined, momentum: c.momentum, weightDecay: c.weightDecay, warmupEpochs: c.warmupSteps / this.stepsPerEpoch });
-    this.model = this.method.setup(lenet5({ generator: new Generator(c.seed + 1) }), { stepsPerEpoch: this.stepsPerEpoch, epochs: 1, generator: new Generator(c.seed + 2) });
+    this.method = createMethod(c.method, {
+      lr: c.lr,
+      tau: c.tau,
+      maxRank: c.maxRank || undefined,
+      momentum: c.momentum,
+      weightDecay: c.weightDecay,
+      warmupEpochs: c.warmupSteps / this.stepsPerEpoch,
+    });
+    this.model = this.method.setup(lenet5({ generator: new Generator(c.seed + 1) }), {
+      stepsPerEpoch: this.stepsPerEpoch,
+      epochs: 1,
+      generator: new Generator(c.seed + 2),
+    });
     const integ = this.integrator();
     if (integ) integ.warmupSteps = c.warmupSteps;
     let conv = 0;
@@ -216,10 +232,30 @@ export class WebTrainer {
       if (m instanceof TuckerLayer) {
         const params = m.paramCount();
         const fullParams = m.fullParamCount();
-        out.push({ path, name, kind: m.kind, fullShape: [...m.fullShape], ranks: m.ranks, adaptModes: this.integrator() ? [...m.adaptModes] : [], params, fullParams, compression: 1 - params / fullParams });
+        out.push({
+          path,
+          name,
+          kind: m.kind,
+          fullShape: [...m.fullShape],
+          ranks: m.ranks,
+          adaptModes: this.integrator() ? [...m.adaptModes] : [],
+          params,
+          fullParams,
+          compression: 1 - params / fullParams,
+        });
       } else if (m instanceof Conv2d || m instanceof Linear) {
         const params = m.weight.size + (m.bias?.size ?? 0);
-        out.push({ path, name, kind: m instanceof Conv2d ? 'Conv2d' : 'Linear', fullShape: [...m.weight.shape], ranks: [...m.weight.shape], adaptModes: [], params, fullParams: params, compression: 0 });
+        out.push({
+          path,
+          name,
+          kind: m instanceof Conv2d ? 'Conv2d' : 'Linear',
+          fullShape: [...m.weight.shape],
+          ranks: [...m.weight.shape],
+          adaptModes: [],
+          params,
+          fullParams: params,
+          compression: 0,
+        });
       }
     }
     return out;
@@ -267,29 +303,31 @@ export class WebTrainer {
     const wasTraining = model.training;
     model.eval();
     try {
-      tidy(() => noGrad(() => {
-        for (let start = 0; start < n; start += chunk) {
-          const b = Math.min(chunk, n - start);
-          const x = new Tensor(this.test.images.slice(start * per, (start + b) * per), [b, 1, 28, 28]);
-          const y = this.test.labels.slice(start, start + b);
-          const logits = model.forward(x);
-          lossSum += crossEntropy(logits, y).item() * b;
-          const pred = logits.argmax(1);
-          for (let i = 0; i < b; i++) {
-            if (pred[i] === y[i]) correct++;
-            if (start + i < this.gridSize) predictions.push(pred[i]);
+      tidy(() =>
+        noGrad(() => {
+          for (let start = 0; start < n; start += chunk) {
+            const b = Math.min(chunk, n - start);
+            const x = new Tensor(this.test.images.slice(start * per, (start + b) * per), [b, 1, 28, 28]);
+            const y = this.test.labels.slice(start, start + b);
+            const logits = model.forward(x);
+            lossSum += crossEntropy(logits, y).item() * b;
+            const pred = logits.argmax(1);
+            for (let i = 0; i < b; i++) {
+              if (pred[i] === y[i]) correct++;
+              if (start + i < this.gridSize) predictions.push(pred[i]);
+            }
           }
-        }
-        // Grid digits beyond the evaluated subset still get a prediction.
-        if (predictions.length < this.gridSize) {
-          const from = predictions.length;
-          const b = Math.min(this.gridSize, this.test.labels.length) - from;
-          if (b > 0) {
-            const x = new Tensor(this.test.images.slice(from * per, (from + b) * per), [b, 1, 28, 28]);
-            predictions.push(...model.forward(x).argmax(1));
+          // Grid digits beyond the evaluated subset still get a prediction.
+          if (predictions.length < this.gridSize) {
+            const from = predictions.length;
+            const b = Math.min(this.gridSize, this.test.labels.length) - from;
+            if (b > 0) {
+              const x = new Tensor(this.test.images.slice(from * per, (from + b) * per), [b, 1, 28, 28]);
+              predictions.push(...model.forward(x).argmax(1));
+            }
           }
-        }
-      }));
+        }),
+      );
     } finally {
       model.train(wasTraining);
     }

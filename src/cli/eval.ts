@@ -4,13 +4,30 @@ import { loadCheckpoint, restoreModel, type LoadedCheckpoint } from '../io/check
 import type { Module } from '../nn/module.js';
 import { evaluate } from '../train/fit.js';
 import type { CommandSpec, OptionSpecs, Parsed } from './args.js';
-import { BACKENDS, checkModelFits, CliError, DATA_OPTIONS, datasetSpecFrom, describeDataset, loadDataset, pct, useBackend, type CliIO, type DatasetSpec } from './common.js';
+import {
+  BACKENDS,
+  checkModelFits,
+  CliError,
+  DATA_OPTIONS,
+  datasetSpecFrom,
+  describeDataset,
+  loadDataset,
+  pct,
+  useBackend,
+  type CliIO,
+  type DatasetSpec,
+} from './common.js';
 
 export const EVAL_OPTIONS = {
   ...DATA_OPTIONS,
   split: { type: 'string', choices: ['test', 'train'], default: 'test', description: 'Which split to evaluate.' },
   batch: { type: 'int', min: 1, default: 500, description: 'Batch size.' },
-  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
+  backend: {
+    type: 'string',
+    choices: BACKENDS,
+    description:
+      'Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu.',
+  },
   json: { type: 'boolean', description: 'Print one JSON object instead of text.' },
 } as const satisfies OptionSpecs;
 
@@ -63,9 +80,23 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
   const seconds = (performance.now() - t0) / 1000;
   const params = model.parameters().reduce((n, p) => n + p.size, 0);
   if (o.json) {
-    io.stdout.write(JSON.stringify({ checkpoint: path, dataset: spec, split: o.split, accuracy: ev.accuracy, loss: ev.loss, count: ev.count, params, ranks: ckpt.ranks, seconds }) + '\n');
+    io.stdout.write(
+      JSON.stringify({
+        checkpoint: path,
+        dataset: spec,
+        split: o.split,
+        accuracy: ev.accuracy,
+        loss: ev.loss,
+        count: ev.count,
+        params,
+        ranks: ckpt.ranks,
+        seconds,
+      }) + '\n',
+    );
   } else {
-    const ranks = Object.entries(ckpt.ranks).map(([n, r]) => `${n} ${r.join('×')}`).join(', ');
+    const ranks = Object.entries(ckpt.ranks)
+      .map(([n, r]) => `${n} ${r.join('×')}`)
+      .join(', ');
     io.stdout.write(
       `${path}: ${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}, ${params} parameters${ranks ? ` (ranks: ${ranks})` : ''}\n` +
         `${describeDataset(spec)} ${o.split} split, ${ev.count} images: accuracy ${pct(ev.accuracy)}, loss ${ev.loss.toFixed(4)} (${seconds.toFixed(1)} s)\n`,

@@ -11,7 +11,7 @@ import { TuckerLayer } from '../lowrank/tucker-layer.js';
 import type { Module } from '../nn/module.js';
 import { countCorrect, evaluate, type EvalResult } from '../train/fit.js';
 import { explainNonFiniteLoss } from '../train/finite.js';
-import { formatDuration, ProgressLine } from '../train/progress.js';
+import { formatDuration, type ProgressLine } from '../train/progress.js';
 import { CliError } from './common.js';
 import type { EpochLog, LogRecord } from './reports.js';
 
@@ -38,7 +38,14 @@ export function checkProgress(p: unknown, where: string): LoopProgress {
   if (!o || typeof o !== 'object' || ints.some((k) => !Number.isInteger(o[k]) || (o[k] as number) < 0) || typeof o.lossSum !== 'number') {
     throw new CliError(`${where}: tuckergrad.progress must hold epoch, step, stepInEpoch, lossSum, correct, seen; got ${JSON.stringify(p)}`);
   }
-  return { epoch: o.epoch as number, step: o.step as number, stepInEpoch: o.stepInEpoch as number, lossSum: o.lossSum, correct: o.correct as number, seen: o.seen as number };
+  return {
+    epoch: o.epoch as number,
+    step: o.step as number,
+    stepInEpoch: o.stepInEpoch as number,
+    lossSum: o.lossSum,
+    correct: o.correct as number,
+    seen: o.seen as number,
+  };
 }
 
 export interface LoopOptions {
@@ -80,7 +87,9 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
   const records: EpochLog[] = [];
   const label = o.label ? `[${o.label}] ` : '';
   if (p.stepInEpoch !== loader.position || p.epoch !== loader.epoch) {
-    throw new CliError(`the saved progress (epoch ${p.epoch}, step ${p.stepInEpoch} in it) and the data loader state (epoch ${loader.epoch}, position ${loader.position}) disagree`);
+    throw new CliError(
+      `the saved progress (epoch ${p.epoch}, step ${p.stepInEpoch} in it) and the data loader state (epoch ${loader.epoch}, position ${loader.position}) disagree`,
+    );
   }
   const len = loader.length;
   while (p.epoch < o.epochs) {

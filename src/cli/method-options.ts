@@ -32,15 +32,20 @@ const ALL_KEYS = [...new Set(Object.values(METHOD_OPTION_KEYS).flat())];
  * it (a flag such as `--tau`, or `--opt tau`).
  */
 export function checkMethodOptions(method: string, options: Record<string, unknown>, source: (key: string) => string, command = 'train'): void {
-  const known = Object.prototype.hasOwnProperty.call(METHOD_OPTION_KEYS, method) ? METHOD_OPTION_KEYS[method as keyof typeof METHOD_OPTION_KEYS] : undefined;
+  const known = Object.hasOwn(METHOD_OPTION_KEYS, method) ? METHOD_OPTION_KEYS[method as keyof typeof METHOD_OPTION_KEYS] : undefined;
   if (!known) throw new UsageError(`unknown method '${method}' (known: ${METHOD_NAMES.join(', ')})`, command);
   for (const key of Object.keys(options)) {
     if ((known as readonly string[]).includes(key)) continue;
     if (!(ALL_KEYS as string[]).includes(key)) {
       const hint = closest(key, ALL_KEYS);
-      throw new UsageError(`${source(key)}: no training method has an option '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; method options: ${ALL_KEYS.join(', ')}`, command);
+      throw new UsageError(
+        `${source(key)}: no training method has an option '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; method options: ${ALL_KEYS.join(', ')}`,
+        command,
+      );
     }
-    const users = Object.entries(METHOD_OPTION_KEYS).filter(([, keys]) => (keys as readonly string[]).includes(key)).map(([m]) => m);
+    const users = Object.entries(METHOD_OPTION_KEYS)
+      .filter(([, keys]) => (keys as readonly string[]).includes(key))
+      .map(([m]) => m);
     throw new UsageError(`${source(key)} does not apply to --method ${method}, which would ignore it (it applies to ${users.join(', ')})`, command);
   }
 }

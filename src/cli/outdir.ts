@@ -67,7 +67,8 @@ export function lockFolder(dir: string, io: CliIO): () => void {
         /* removed meanwhile: try again */
       }
       const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-      if (alive(pid)) throw new CliError(`${dir} is in use by another tuckergrad process (pid ${pid}, lock file ${path}); wait for it to finish or choose another --out`);
+      if (alive(pid))
+        throw new CliError(`${dir} is in use by another tuckergrad process (pid ${pid}, lock file ${path}); wait for it to finish or choose another --out`);
       io.stderr.write(`notice: taking over the stale lock ${path} (${Number.isNaN(pid) ? 'unreadable' : `pid ${pid} is not running`})\n`);
       rmSync(path, { force: true });
       continue;

@@ -10,7 +10,11 @@ import { metricsMarkdown, readLogTolerant, runPlots, writePlots } from './report
 
 export const REPORT_OPTIONS = {
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: "Where the plots and report.md go (default: the checkpoint's folder)." },
-  log: { type: 'string', placeholder: 'FILE', description: "The run's JSONL log for the loss, accuracy and rank plots (default: log.jsonl beside the checkpoint)." },
+  log: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: "The run's JSONL log for the loss, accuracy and rank plots (default: log.jsonl beside the checkpoint).",
+  },
   json: { type: 'boolean', description: 'Print the report as JSON instead of a table.' },
 } as const satisfies OptionSpecs;
 
@@ -60,17 +64,42 @@ export function runReport(parsed: Parsed<typeof REPORT_OPTIONS>, io: CliIO): num
   if (epoch !== undefined) settings.push(['epoch / step', `${epoch} / ${step}`]);
   if (metrics?.testAccuracy !== undefined) settings.push(['test accuracy', pct(metrics.testAccuracy)]);
   const layerNames = rank.layers.map((l, i) => `${i + 1}: ${l.name}`).join(', ');
-  writeText(join(out, 'report.md'), metricsMarkdown({
-    title: `report: ${title}`,
-    settings,
-    records,
-    rank,
-    extraSections: rank.layers.length ? [{ heading: 'FLOPs per sample', body: rank.layers.map((l) => `- ${l.name}: ${((l.flops ?? 0) / 1e6).toFixed(3)} MFLOPs (full: ${((l.fullFlops ?? 0) / 1e6).toFixed(3)})`).join('\n') + `\n\nlayers.svg numbers the layers ${layerNames}.` }] : [],
-    files,
-  }));
+  writeText(
+    join(out, 'report.md'),
+    metricsMarkdown({
+      title: `report: ${title}`,
+      settings,
+      records,
+      rank,
+      extraSections: rank.layers.length
+        ? [
+            {
+              heading: 'FLOPs per sample',
+              body:
+                rank.layers.map((l) => `- ${l.name}: ${((l.flops ?? 0) / 1e6).toFixed(3)} MFLOPs (full: ${((l.fullFlops ?? 0) / 1e6).toFixed(3)})`).join('\n') +
+                `\n\nlayers.svg numbers the layers ${layerNames}.`,
+            },
+          ]
+        : [],
+      files,
+    }),
+  );
   writePlots(out, plots);
   if (o.json) {
-    io.stdout.write(JSON.stringify({ checkpoint: path, kind: ckpt.kind, model: ckpt.modelSpec, method: ckpt.method, epoch, step, testAccuracy: metrics?.testAccuracy, ...rank, table: undefined, files: files.map((f) => join(out, f)) }) + '\n');
+    io.stdout.write(
+      JSON.stringify({
+        checkpoint: path,
+        kind: ckpt.kind,
+        model: ckpt.modelSpec,
+        method: ckpt.method,
+        epoch,
+        step,
+        testAccuracy: metrics?.testAccuracy,
+        ...rank,
+        table: undefined,
+        files: files.map((f) => join(out, f)),
+      }) + '\n',
+    );
     return 0;
   }
   const lines = settings.map(([k, v]) => `${k}: ${v}`);

@@ -143,23 +143,44 @@ export function metricsMarkdown(doc: MetricsDoc): string {
   const lines = [`# ${doc.title}`, '', '| setting | value |', '| --- | --- |', ...doc.settings.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
   const epochs = doc.records.filter(isEpoch);
   if (epochs.length > 0) {
-    lines.push('## Per epoch', '', '| epoch | step | train loss | train acc | test loss | test acc | seconds | img/s | ranks |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push(
+      '## Per epoch',
+      '',
+      '| epoch | step | train loss | train acc | test loss | test acc | seconds | img/s | ranks |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
     for (const e of epochs) {
-      const ranks = e.ranks ? Object.entries(e.ranks).map(([n, r]) => `${n}: ${r.join('×')}`).join('; ') : '';
+      const ranks = e.ranks
+        ? Object.entries(e.ranks)
+            .map(([n, r]) => `${n}: ${r.join('×')}`)
+            .join('; ')
+        : '';
       lines.push(
         `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${pct(e.trainAccuracy)} | ${e.testLoss?.toFixed(4) ?? ''} | ${e.testAccuracy !== undefined ? pct(e.testAccuracy) : ''} | ${e.seconds.toFixed(1)} | ${e.imagesPerSecond.toFixed(0)} | ${ranks} |`,
       );
     }
-    if (doc.records.some((r) => r.type === 'resume')) lines.push('', 'The run was resumed from a checkpoint; seconds and img/s of a resumed epoch cover only the part run after the resume.');
+    if (doc.records.some((r) => r.type === 'resume'))
+      lines.push('', 'The run was resumed from a checkpoint; seconds and img/s of a resumed epoch cover only the part run after the resume.');
     lines.push('');
   }
-  if (doc.final) lines.push('## Final model', '', `Test accuracy ${pct(doc.final.accuracy)} (loss ${doc.final.loss.toFixed(4)}) on ${doc.final.count} images.`, '');
+  if (doc.final)
+    lines.push('## Final model', '', `Test accuracy ${pct(doc.final.accuracy)} (loss ${doc.final.loss.toFixed(4)}) on ${doc.final.count} images.`, '');
   if (doc.rank) {
     const r = doc.rank;
     if (r.layers.length > 0) {
-      lines.push('## Ranks and compression', '', '| layer | kind | full shape | ranks | params | full params | fewer |', '| --- | --- | --- | --- | ---: | ---: | ---: |');
-      for (const l of r.layers) lines.push(`| ${l.name} | ${l.kind} | ${l.fullShape.join('×')} | ${l.ranks.join('×')} | ${l.params} | ${l.fullParams} | ${pct(l.compression, 1)} |`);
-      lines.push('', `Factorised layers: ${r.params} / ${r.fullParams} parameters (${pct(r.compression, 1)} fewer). Whole network: ${r.networkParams} / ${r.fullNetworkParams} (${pct(r.networkCompression, 1)} fewer).`, '');
+      lines.push(
+        '## Ranks and compression',
+        '',
+        '| layer | kind | full shape | ranks | params | full params | fewer |',
+        '| --- | --- | --- | --- | ---: | ---: | ---: |',
+      );
+      for (const l of r.layers)
+        lines.push(`| ${l.name} | ${l.kind} | ${l.fullShape.join('×')} | ${l.ranks.join('×')} | ${l.params} | ${l.fullParams} | ${pct(l.compression, 1)} |`);
+      lines.push(
+        '',
+        `Factorised layers: ${r.params} / ${r.fullParams} parameters (${pct(r.compression, 1)} fewer). Whole network: ${r.networkParams} / ${r.fullNetworkParams} (${pct(r.networkCompression, 1)} fewer).`,
+        '',
+      );
     } else {
       lines.push('## Ranks and compression', '', `No low-rank layers: the network holds ${r.networkParams} parameters.`, '');
     }

@@ -2,7 +2,18 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type DataLoaderState } from '../data/loader.js';
-import { captureMethodState, conformModel, loadCheckpoint, loadModelState, MODEL_BUILDERS, restoreMethodState, saveCheckpoint, type LoadedCheckpoint, type ModelSpec, type StateTree } from '../io/checkpoint.js';
+import {
+  captureMethodState,
+  conformModel,
+  loadCheckpoint,
+  loadModelState,
+  MODEL_BUILDERS,
+  restoreMethodState,
+  saveCheckpoint,
+  type LoadedCheckpoint,
+  type ModelSpec,
+  type StateTree,
+} from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { createMethod, METHOD_NAMES, type MethodOptions } from '../lowrank/methods/registry.js';
@@ -13,7 +24,19 @@ import { defaultGenerator, Generator, manualSeed } from '../tensor/random.js';
 import { evaluate } from '../train/fit.js';
 import { ProgressLine } from '../train/progress.js';
 import { parseKeyValues, UsageError, flagOf, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
-import { BACKENDS, checkModelFits, CliError, DATA_OPTIONS, datasetSpecFrom, describeDataset, loadDataset, pct, useBackend, type CliIO, type DatasetSpec } from './common.js';
+import {
+  BACKENDS,
+  checkModelFits,
+  CliError,
+  DATA_OPTIONS,
+  datasetSpecFrom,
+  describeDataset,
+  loadDataset,
+  pct,
+  useBackend,
+  type CliIO,
+  type DatasetSpec,
+} from './common.js';
 import { checkProgress, freshProgress, runLoop, type LoopProgress } from './loop.js';
 import { checkMethodOptions } from './method-options.js';
 import { lockFolder, refuseExisting, removeStaleTemps } from './outdir.js';
@@ -39,21 +62,50 @@ export const TRAIN_OPTIONS = {
   maxRank: { type: 'int', min: 1, description: 'TDLRT: cap on every adapted rank.' },
   rankRatio: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'TDLRT, dlrt-matrix: initial rank ratio (default 0.2).' },
   warmupEpochs: { type: 'number', min: 0, description: 'TDLRT: epochs with tau held at 0 (default 1).' },
-  integrator: { type: 'string', choices: ['bug', 'parallel'], description: "TDLRT, dlrt-matrix: the integrator step: 'parallel' (one pass) or 'bug' (two passes, the basis-update & Galerkin integrator)." },
-  budget: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'Fixed-rank methods, LRA, ELRT, post-hoc: fraction of the compressed layers\' parameters kept (0.07 = 93% fewer).' },
+  integrator: {
+    type: 'string',
+    choices: ['bug', 'parallel'],
+    description: "TDLRT, dlrt-matrix: the integrator step: 'parallel' (one pass) or 'bug' (two passes, the basis-update & Galerkin integrator).",
+  },
+  budget: {
+    type: 'number',
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    description: "Fixed-rank methods, LRA, ELRT, post-hoc: fraction of the compressed layers' parameters kept (0.07 = 93% fewer).",
+  },
   opt: {
     type: 'list',
     placeholder: 'KEY=VALUE',
-    description: 'Any other option of lowrank.methods.createMethod, e.g. --opt trpEnergy=0.9, --opt lraInterval=50, --opt convForm=matrix, --opt orthoRegularizer=srip, --opt \'ranks={"3":[8,8,5,5]}\' (numbers, true/false and JSON are converted).',
+    description:
+      'Any other option of lowrank.methods.createMethod, e.g. --opt trpEnergy=0.9, --opt lraInterval=50, --opt convForm=matrix, --opt orthoRegularizer=srip, --opt \'ranks={"3":[8,8,5,5]}\' (numbers, true/false and JSON are converted).',
   },
   seed: { type: 'int', min: 0, default: 0, description: 'Seeds the weights, the data order and the method.' },
-  backend: { type: 'string', choices: BACKENDS, description: "Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu." },
+  backend: {
+    type: 'string',
+    choices: BACKENDS,
+    description:
+      'Kernels to run on: cpu, gpu (gpu.js; in Node it needs an X display, e.g. xvfb-run) or auto (the GPU where it works). Default: TUCKERGRAD_BACKEND, else cpu.',
+  },
   out: { type: 'string', short: 'o', placeholder: 'DIR', description: 'Output folder (default runs/<model>-<method>-s<seed>).' },
-  resume: { type: 'boolean', description: `Continue the run in --out from its ${CHECKPOINT_FILE}; with the same seed it ends with the same weights, bit for bit, as a run never interrupted.` },
+  resume: {
+    type: 'boolean',
+    description: `Continue the run in --out from its ${CHECKPOINT_FILE}; with the same seed it ends with the same weights, bit for bit, as a run never interrupted.`,
+  },
   force: { type: 'boolean', description: 'Start over in an --out folder that already holds a run, replacing its files.' },
-  checkpointEvery: { type: 'int', min: 0, placeholder: 'STEPS', description: 'Also checkpoint every this many steps (0: at the end of each epoch only). Saved with the run (default 0).' },
+  checkpointEvery: {
+    type: 'int',
+    min: 0,
+    placeholder: 'STEPS',
+    description: 'Also checkpoint every this many steps (0: at the end of each epoch only). Saved with the run (default 0).',
+  },
   maxSteps: { type: 'int', min: 1, placeholder: 'STEPS', description: 'Stop after this many steps in all (a checkpoint is written there; --resume goes on).' },
-  logEvery: { type: 'int', min: 1, placeholder: 'STEPS', description: 'A step record (loss, ranks) in log.jsonl every this many steps. Saved with the run (default 10).' },
+  logEvery: {
+    type: 'int',
+    min: 1,
+    placeholder: 'STEPS',
+    description: 'A step record (loss, ranks) in log.jsonl every this many steps. Saved with the run (default 10).',
+  },
   evalBatch: { type: 'int', min: 1, description: 'Batch size of the test evaluation. Saved with the run (default 500).' },
   quiet: { type: 'boolean', short: 'q', description: 'No progress on stderr.' },
 } as const satisfies OptionSpecs;
@@ -109,7 +161,8 @@ function scheduleOf(o: TrainValues, saved: RunSchedule | undefined): RunSchedule
   for (const k of SCHEDULE_FLAGS) {
     const v = o[k] ?? saved?.[k];
     if (v !== undefined) {
-      if (!Number.isSafeInteger(v) || v < (k === 'checkpointEvery' ? 0 : 1)) throw new CliError(`the saved run setting ${flagOf(k)} is ${JSON.stringify(v)}, not a valid step count`);
+      if (!Number.isSafeInteger(v) || v < (k === 'checkpointEvery' ? 0 : 1))
+        throw new CliError(`the saved run setting ${flagOf(k)} is ${JSON.stringify(v)}, not a valid step count`);
       out[k] = v;
     }
   }
@@ -151,7 +204,8 @@ function configFromFlags(o: TrainValues): RunConfig {
 function checkResumeFlags(saved: RunConfig, o: TrainValues, given: Set<string>): void {
   const problems: string[] = [];
   const differ = (flag: string, mine: unknown, theirs: unknown) => {
-    if (JSON.stringify(mine) !== JSON.stringify(theirs)) problems.push(`${flag} ${JSON.stringify(mine)} (the checkpoint has ${theirs === undefined ? 'none' : JSON.stringify(theirs)})`);
+    if (JSON.stringify(mine) !== JSON.stringify(theirs))
+      problems.push(`${flag} ${JSON.stringify(mine)} (the checkpoint has ${theirs === undefined ? 'none' : JSON.stringify(theirs)})`);
   };
   for (const k of ['model', 'dtype', 'method', 'batch', 'seed'] as const) if (given.has(k)) differ(flagOf(k), o[k], saved[k]);
   if (given.has('dataset')) differ('--dataset', o.dataset, saved.dataset.name);
@@ -161,23 +215,37 @@ function checkResumeFlags(saved: RunConfig, o: TrainValues, given: Set<string>):
   for (const k of METHOD_FLAGS) if (given.has(k)) differ(flagOf(k), o[k], saved.methodOptions[k]);
   for (const [k, v] of Object.entries(parseKeyValues(o.opt, '--opt', 'train'))) differ(`--opt ${k}`, v, saved.methodOptions[k]);
   if (problems.length > 0) {
-    throw new CliError(`the checkpoint does not match the flags: ${problems.join('; ')}. A resumed run keeps the settings it started with: leave these flags out (or start a new run in another --out)`);
+    throw new CliError(
+      `the checkpoint does not match the flags: ${problems.join('; ')}. A resumed run keeps the settings it started with: leave these flags out (or start a new run in another --out)`,
+    );
   }
 }
 
 function checkRunConfig(raw: unknown, where: string): RunConfig {
   const c = raw as RunConfig;
-  if (!c || typeof c !== 'object' || typeof c.model !== 'string' || typeof c.method !== 'string' || !c.dataset || typeof c.dataset.name !== 'string' ||
-    !Number.isInteger(c.epochs) || !Number.isInteger(c.batch) || !Number.isInteger(c.seed) || typeof c.methodOptions !== 'object') {
+  if (
+    !c ||
+    typeof c !== 'object' ||
+    typeof c.model !== 'string' ||
+    typeof c.method !== 'string' ||
+    !c.dataset ||
+    typeof c.dataset.name !== 'string' ||
+    !Number.isInteger(c.epochs) ||
+    !Number.isInteger(c.batch) ||
+    !Number.isInteger(c.seed) ||
+    typeof c.methodOptions !== 'object'
+  ) {
     throw new CliError(`${where}: its run settings (tuckergrad.run) are missing or malformed`);
   }
-  if (!METHOD_NAMES.includes(c.method as never)) throw new CliError(`${where}: it was trained with method '${c.method}', which this version does not know (known: ${METHOD_NAMES.join(', ')})`);
+  if (!METHOD_NAMES.includes(c.method as never))
+    throw new CliError(`${where}: it was trained with method '${c.method}', which this version does not know (known: ${METHOD_NAMES.join(', ')})`);
   return c;
 }
 
 const toJson = (s: number[]) => s.map((v) => (Number.isNaN(v) ? null : v));
 const fromJson = (s: unknown, where: string): number[] => {
-  if (!Array.isArray(s) || s.length !== 5 || !s.every((v) => v === null || typeof v === 'number')) throw new CliError(`${where}: a generator state must be 5 numbers, got ${JSON.stringify(s)}`);
+  if (!Array.isArray(s) || s.length !== 5 || !s.every((v) => v === null || typeof v === 'number'))
+    throw new CliError(`${where}: a generator state must be 5 numbers, got ${JSON.stringify(s)}`);
   return s.map((v) => (v === null ? Number.NaN : (v as number)));
 };
 
@@ -227,7 +295,9 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     config = { ...saved, epochs: parsed.given.has('epochs') ? o.epochs : saved.epochs };
     if (config.epochs < progress.epoch) throw new CliError(`--epochs ${config.epochs} is below the ${progress.epoch} epochs the run has already completed`);
     if (progress.epoch >= config.epochs) {
-      io.stderr.write(`tuckergrad train: the run in ${out} is already complete (${progress.epoch} epochs, ${progress.step} steps); nothing to do. Pass --epochs N above ${progress.epoch} to train on.\n`);
+      io.stderr.write(
+        `tuckergrad train: the run in ${out} is already complete (${progress.epoch} epochs, ${progress.step} steps); nothing to do. Pass --epochs N above ${progress.epoch} to train on.\n`,
+      );
       return 0;
     }
     if (o.maxSteps !== undefined && progress.step >= o.maxSteps) {
@@ -236,7 +306,8 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     }
   } else {
     config = fresh;
-    if (existsSync(ckptPath) && !o.force) throw new CliError(`${out} already holds a run (${CHECKPOINT_FILE}); pass --resume to continue it, --force to start over, or choose another --out`);
+    if (existsSync(ckptPath) && !o.force)
+      throw new CliError(`${out} already holds a run (${CHECKPOINT_FILE}); pass --resume to continue it, --force to start over, or choose another --out`);
     if (!o.force) refuseExisting(out, RUN_FILES, 'pass --force to replace them, or choose another --out');
   }
   const schedule = scheduleOf(o, ckpt?.sections.schedule as RunSchedule | undefined);
@@ -266,8 +337,10 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     const rng = ckpt.sections.rng as { default?: unknown; method?: unknown } | undefined;
     const state = ckpt.state as { method?: StateTree } | undefined;
     if (!rng || !state || state.method === undefined || !ckpt.sections.loader) throw new CliError(`${where}: it lacks the RNG, method or data loader state`);
-    if (ckpt.method?.name !== config.method) throw new CliError(`${where}: its model state was saved by method '${ckpt.method?.name}', but its run settings name '${config.method}'`);
-    if (JSON.stringify(ckpt.modelSpec) !== JSON.stringify(modelSpec)) throw new CliError(`${where}: it holds the model ${JSON.stringify(ckpt.modelSpec)}, but the run builds ${JSON.stringify(modelSpec)}`);
+    if (ckpt.method?.name !== config.method)
+      throw new CliError(`${where}: its model state was saved by method '${ckpt.method?.name}', but its run settings name '${config.method}'`);
+    if (JSON.stringify(ckpt.modelSpec) !== JSON.stringify(modelSpec))
+      throw new CliError(`${where}: it holds the model ${JSON.stringify(ckpt.modelSpec)}, but the run builds ${JSON.stringify(modelSpec)}`);
     try {
       conformModel(model, modelSpec, ckpt.layers, where);
       loadModelState(model, ckpt.modelState, where);
@@ -285,7 +358,8 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
   if (stale.length > 0 && !o.quiet) io.stderr.write(`notice: removed ${stale.length} temp file(s) a stopped process left in ${out}: ${stale.join(', ')}\n`);
   if (ckpt) {
     const { records, torn } = readLogTolerant(logPath);
-    if (torn !== null) io.stderr.write(`notice: dropped the half-written last line of ${logPath} (${torn.length} bytes), as a process stopped while writing it\n`);
+    if (torn !== null)
+      io.stderr.write(`notice: dropped the half-written last line of ${logPath} (${torn.length} bytes), as a process stopped while writing it\n`);
     const kept = records.filter((r) => r.step <= progress.step && r.type !== 'final');
     writeFileAtomic(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   } else if (o.force) {
@@ -333,17 +407,31 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
 
   const bar = new ProgressLine(o.quiet ? null : (io.stderr as NodeJS.WriteStream));
   io.stderr.write(
-    o.quiet ? '' : `tuckergrad train: ${title}, ${trainSet.labels.length} images, ${config.epochs} epochs × ${loader.length} steps, lr ${String(config.methodOptions.lr)}, seed ${config.seed} → ${out}` +
-      (ckpt ? ` (resumed at epoch ${progress.epoch + 1}, step ${progress.step})` : '') + '\n',
+    o.quiet
+      ? ''
+      : `tuckergrad train: ${title}, ${trainSet.labels.length} images, ${config.epochs} epochs × ${loader.length} steps, lr ${String(config.methodOptions.lr)}, seed ${config.seed} → ${out}` +
+          (ckpt ? ` (resumed at epoch ${progress.epoch + 1}, step ${progress.step})` : '') +
+          '\n',
   );
   const result = runLoop({
-    method, model, loader, testLoader, epochs: config.epochs, progress,
-    maxSteps: o.maxSteps, checkpointEvery: schedule.checkpointEvery, logEvery: schedule.logEvery,
-    checkpoint, log, bar,
+    method,
+    model,
+    loader,
+    testLoader,
+    epochs: config.epochs,
+    progress,
+    maxSteps: o.maxSteps,
+    checkpointEvery: schedule.checkpointEvery,
+    logEvery: schedule.logEvery,
+    checkpoint,
+    log,
+    bar,
     onEpoch: () => writeReports(),
   });
   if (result.stopped) {
-    io.stdout.write(`stopped at step ${progress.step} (epoch ${progress.epoch + 1}, step ${progress.stepInEpoch}); resume with: tuckergrad train --out ${out} --resume\n`);
+    io.stdout.write(
+      `stopped at step ${progress.step} (epoch ${progress.epoch + 1}, step ${progress.stepInEpoch}); resume with: tuckergrad train --out ${out} --resume\n`,
+    );
     return 0;
   }
 
@@ -354,8 +442,14 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
   log({ type: 'final', step: progress.step, testLoss: ev.loss, testAccuracy: ev.accuracy, count: ev.count, report: methodReport });
   try {
     saveCheckpoint(join(out, MODEL_FILE), {
-      model: finalModel, modelSpec, kind: 'model', method: methodInfo,
-      sections: { run: config, metrics: { testAccuracy: ev.accuracy, testLoss: ev.loss, count: ev.count, epoch: progress.epoch, step: progress.step, report: methodReport } },
+      model: finalModel,
+      modelSpec,
+      kind: 'model',
+      method: methodInfo,
+      sections: {
+        run: config,
+        metrics: { testAccuracy: ev.accuracy, testLoss: ev.loss, count: ev.count, epoch: progress.epoch, step: progress.step, report: methodReport },
+      },
     });
   } catch (err) {
     throw new CliError(`training finished, but the final model cannot be saved: ${(err as Error).message} (the training state is in ${ckptPath})`);

@@ -10,7 +10,8 @@ export type AugmentFn = (img: Float32Array, shape: ImageShape, gen: Generator) =
 function checkImage(img: Float32Array, shape: ImageShape, fn: string): void {
   if (!(img instanceof Float32Array)) throw new Error(`${fn}: img must be a Float32Array, got ${img === null ? 'null' : typeof img}`);
   const [c, h, w] = shape;
-  if (img.length !== c * h * w) throw new Error(`${fn}: img must hold C·H·W = ${c}·${h}·${w} = ${c * h * w} values for shape [${shape.join(', ')}], got ${img.length}`);
+  if (img.length !== c * h * w)
+    throw new Error(`${fn}: img must hold C·H·W = ${c}·${h}·${w} = ${c * h * w} values for shape [${shape.join(', ')}], got ${img.length}`);
 }
 
 /** Mirrors every row in place (a horizontal flip). */

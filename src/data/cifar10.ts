@@ -48,7 +48,9 @@ export function readCifar10Batch(source: ByteSource): Cifar10Batch {
     const off = i * CIFAR10_RECORD_BYTES;
     const y = bytes[off];
     if (y > 9) {
-      throw new Error(`${fn}: label of record ${i} (byte offset ${off}) must be in 0..9, got ${y} in ${label}; not a CIFAR-10 batch (CIFAR-100 has 2 label bytes)`);
+      throw new Error(
+        `${fn}: label of record ${i} (byte offset ${off}) must be in 0..9, got ${y} in ${label}; not a CIFAR-10 batch (CIFAR-100 has 2 label bytes)`,
+      );
     }
     labels[i] = y;
     pixels.set(bytes.subarray(off + 1, off + CIFAR10_RECORD_BYTES), i * CIFAR10_IMAGE_BYTES);

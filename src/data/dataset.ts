@@ -114,13 +114,7 @@ export function perChannel(value: number | readonly number[], channels: number, 
  * Converts uint8 pixels (N·C·H·W) to float32 `(p/255 − mean_c)/std_c`, or `p/255` when stats is null,
  * through a 256-entry lookup table per channel.
  */
-export function pixelsToFloat(
-  pixels: Uint8Array,
-  channels: number,
-  planeSize: number,
-  stats: NormalizeStats | null,
-  fn: string,
-): Float32Array {
+export function pixelsToFloat(pixels: Uint8Array, channels: number, planeSize: number, stats: NormalizeStats | null, fn: string): Float32Array {
   const out = new Float32Array(pixels.length);
   const mean = stats ? perChannel(stats.mean, channels, fn, 'mean') : new Array<number>(channels).fill(0);
   const std = stats ? perChannel(stats.std, channels, fn, 'std') : new Array<number>(channels).fill(1);

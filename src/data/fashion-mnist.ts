@@ -8,18 +8,7 @@ import { loadIdxDataset, type Split } from './idx.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** Mean and std of the training pixels scaled to [0, 1]. */
 export const FASHION_MNIST_STATS = { mean: 0.286, std: 0.353 } as const;
@@ -64,7 +53,10 @@ export function loadFashionMnistSplit(split: Split, options: Omit<FashionMnistOp
 export function loadFashionMnist(options: FashionMnistOptions = {}): { train: Dataset; test: Dataset } {
   const { trainSize, testSize, ...rest } = options;
   checkDir(rest.dir ?? FASHION_MNIST_DIR, 'loadFashionMnist');
-  for (const [k, v] of [['trainSize', trainSize], ['testSize', testSize]] as const) {
+  for (const [k, v] of [
+    ['trainSize', trainSize],
+    ['testSize', testSize],
+  ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new Error(`loadFashionMnist: ${k} must be a non-negative integer, got ${v}`);
   }
   return {

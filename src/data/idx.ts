@@ -55,10 +55,13 @@ function idxHeader(bytes: Uint8Array, fn: string, magic: number, kind: string, l
 
 function parseIdx(source: ByteSource, fn: string, magic: number, kind: string): { dims: number[]; data: Uint8Array; label: string } {
   // A gzipped file may inflate to no more than its header declares: checked on the first bytes, before the rest is inflated.
-  const inflate = { head: 4 + 4 * (magic & 0xff), limit: (head: Uint8Array) => {
-    const h = idxHeader(head, fn, magic, kind, `${labelOf(source)} (gunzipped)`);
-    return h.header + h.expected;
-  } };
+  const inflate = {
+    head: 4 + 4 * (magic & 0xff),
+    limit: (head: Uint8Array) => {
+      const h = idxHeader(head, fn, magic, kind, `${labelOf(source)} (gunzipped)`);
+      return h.header + h.expected;
+    },
+  };
   const { bytes, label } = readBytes(source, fn, inflate);
   const { dims, header, expected } = idxHeader(bytes, fn, magic, kind, label);
   const have = bytes.length - header;

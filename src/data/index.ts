@@ -1,6 +1,6 @@
 /** The `data` namespace: datasets, file readers, the DataLoader and augmentation. */
 export { type Dataset, type NormalizeStats, subset, take, classCounts, datasetLength, checkDataset } from './dataset.js';
-export { type ByteSource } from './source.js';
+export type { ByteSource } from './source.js';
 export {
   type IdxImages,
   type IdxDatasetOptions,

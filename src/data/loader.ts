@@ -83,13 +83,15 @@ export class DataLoader implements Iterable<Batch> {
   constructor(dataset: Dataset, options: DataLoaderOptions) {
     const fn = 'DataLoader';
     checkDataset(dataset, fn);
-    if (options === null || typeof options !== 'object') throw new Error(`${fn}: options must be an object with batchSize, got ${options === null ? 'null' : typeof options}`);
+    if (options === null || typeof options !== 'object')
+      throw new Error(`${fn}: options must be an object with batchSize, got ${options === null ? 'null' : typeof options}`);
     const { batchSize, shuffle = false, seed = 0, dropLast = false, augment = null } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${fn}: batchSize must be a positive integer, got ${batchSize}`);
     if (typeof shuffle !== 'boolean') throw new Error(`${fn}: shuffle must be a boolean, got ${typeof shuffle}`);
     if (typeof dropLast !== 'boolean') throw new Error(`${fn}: dropLast must be a boolean, got ${typeof dropLast}`);
     if (!Number.isFinite(seed)) throw new Error(`${fn}: seed must be a finite number, got ${seed}`);
-    if (augment !== null && typeof augment !== 'function') throw new Error(`${fn}: augment must be a function (img, shape, gen) => void, got ${typeof augment}`);
+    if (augment !== null && typeof augment !== 'function')
+      throw new Error(`${fn}: augment must be a function (img, shape, gen) => void, got ${typeof augment}`);
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = shuffle;
@@ -152,7 +154,8 @@ export class DataLoader implements Iterable<Batch> {
 
   setState(state: DataLoaderState): void {
     const fn = 'DataLoader.setState';
-    if (state === null || typeof state !== 'object') throw new Error(`${fn}: state must be an object from getState(), got ${state === null ? 'null' : typeof state}`);
+    if (state === null || typeof state !== 'object')
+      throw new Error(`${fn}: state must be an object from getState(), got ${state === null ? 'null' : typeof state}`);
     for (const k of ['size', 'batchSize', 'dropLast', 'shuffle'] as const) {
       if (state[k] !== this[k]) throw new Error(`${fn}: state.${k} must equal this loader's ${k} ${this[k]}, got ${state[k]}`);
     }

@@ -82,11 +82,16 @@ export function loadMnistEmbedded(options: MnistEmbeddedOptions = {}): { train: 
   const fn = 'loadMnistEmbedded';
   const { seed = 0, trainSize = 8000, testSize = 2000, normalize = true } = options;
   if (!Number.isFinite(seed)) throw new Error(`${fn}: seed must be a finite number, got ${seed}`);
-  for (const [k, v] of [['trainSize', trainSize], ['testSize', testSize]] as const) {
+  for (const [k, v] of [
+    ['trainSize', trainSize],
+    ['testSize', testSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${fn}: ${k} must be a non-negative integer, got ${v}`);
   }
   if (trainSize + testSize > MNIST_EMBEDDED_TOTAL) {
-    throw new Error(`${fn}: trainSize + testSize must be at most ${MNIST_EMBEDDED_TOTAL} (the digits in the package), got ${trainSize} + ${testSize} = ${trainSize + testSize}`);
+    throw new Error(
+      `${fn}: trainSize + testSize must be at most ${MNIST_EMBEDDED_TOTAL} (the digits in the package), got ${trainSize} + ${testSize} = ${trainSize + testSize}`,
+    );
   }
   const all = readAll();
   return splitEmbeddedDigits(all, seed, trainSize, testSize, normalize);

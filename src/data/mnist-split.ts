@@ -34,7 +34,14 @@ export function splitEmbeddedDigits(
       const dst = k * PIXELS;
       for (let j = 0; j < PIXELS; j++) images[dst + j] = (all.images[src + j] - shift) * scale;
     }
-    return { images, labels, shape: [1, 28, 28], numClasses: 10, name: `mnist-embedded:${split}`, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
+    return {
+      images,
+      labels,
+      shape: [1, 28, 28],
+      numClasses: 10,
+      name: `mnist-embedded:${split}`,
+      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    };
   };
   return { train: make(0, trainSize, 'train'), test: make(trainSize, testSize, 'test') };
 }

@@ -34,7 +34,14 @@ export function readBytes(source: ByteSource, fn: string, inflate: InflateLimit 
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'ENOTREG' ? `it is not a regular file (${(err as { kind?: string }).kind})` : (err as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'ENOTREG'
+              ? `it is not a regular file (${(err as { kind?: string }).kind})`
+              : (err as Error).message;
       throw new Error(`${fn}: cannot read ${source}: ${why}`);
     }
   } else if (source instanceof Uint8Array) {
@@ -48,7 +55,9 @@ export function readBytes(source: ByteSource, fn: string, inflate: InflateLimit 
   }
   if (isGzip(bytes)) {
     const corrupt = (err: unknown) =>
-      new Error(`${fn}: ${label} starts with the gzip magic 1f 8b but does not decompress (${(err as Error).message}); the file is probably truncated or corrupt`);
+      new Error(
+        `${fn}: ${label} starts with the gzip magic 1f 8b but does not decompress (${(err as Error).message}); the file is probably truncated or corrupt`,
+      );
     let head: Uint8Array;
     try {
       head = gunzipHead(bytes, inflate.head);

@@ -17,7 +17,17 @@ import type { LayerDescription, LayerSpec, ModelBuilder, ModelSpec } from './che
 /** Element counts per key, as the file holds them (model.* prefix removed). */
 export type ShapeTable = Record<string, readonly number[]>;
 
-const WEIGHTED = new Set(['TuckerConv2d', 'MatrixConv2d', 'LowRankLinear', 'TwoStageConv2d', 'TwoStageLinear', 'Conv2d', 'Linear', 'BatchNorm2d', 'Sequential']);
+const WEIGHTED = new Set([
+  'TuckerConv2d',
+  'MatrixConv2d',
+  'LowRankLinear',
+  'TwoStageConv2d',
+  'TwoStageLinear',
+  'Conv2d',
+  'Linear',
+  'BatchNorm2d',
+  'Sequential',
+]);
 const PARAMETERLESS = new Set(['MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'Flatten', 'Dropout', 'ReLU', 'Identity']);
 const isDim = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -81,7 +91,10 @@ function builderShapes(name: string, builder: ModelBuilder, dtype: DType, numCla
   const key = `${name}/${dtype}`;
   let p = probes.get(key);
   if (!p) {
-    const shapes = (n: number) => Object.fromEntries(Object.entries((builder.build({ numClasses: n, dtype, generator: new Generator(0) }) as Module).stateDict()).map(([k, t]) => [k, [...t.shape]]));
+    const shapes = (n: number) =>
+      Object.fromEntries(
+        Object.entries((builder.build({ numClasses: n, dtype, generator: new Generator(0) }) as Module).stateDict()).map(([k, t]) => [k, [...t.shape]]),
+      );
     p = [shapes(1), shapes(2)];
     probes.set(key, p);
   }
@@ -96,10 +109,14 @@ function builderShapes(name: string, builder: ModelBuilder, dtype: DType, numCla
 export function checkDescriptionFits(spec: ModelSpec, builder: ModelBuilder, layers: readonly LayerSpec[], tensors: ShapeTable, where: string): void {
   const total = Object.values(tensors).reduce((a, s) => a + prod(s), 0);
   if (!isDim(spec.numClasses) || spec.numClasses > total) {
-    throw new Error(`${where}: tuckergrad.model numClasses ${JSON.stringify(spec.numClasses)} does not fit the ${total} weights the file holds (a classifier needs at least one per class)`);
+    throw new Error(
+      `${where}: tuckergrad.model numClasses ${JSON.stringify(spec.numClasses)} does not fit the ${total} weights the file holds (a classifier needs at least one per class)`,
+    );
   }
   if (spec.inputShape.length !== builder.inputShape.length || spec.inputShape.some((v, i) => v !== builder.inputShape[i])) {
-    throw new Error(`${where}: tuckergrad.model inputShape ${JSON.stringify(spec.inputShape)} is not the ${builder.inputShape.join('×')} that builder '${spec.builder}' takes`);
+    throw new Error(
+      `${where}: tuckergrad.model inputShape ${JSON.stringify(spec.inputShape)} is not the ${builder.inputShape.join('×')} that builder '${spec.builder}' takes`,
+    );
   }
   const under = (name: string) => {
     const prefix = name ? `${name}.` : '';
@@ -107,11 +124,16 @@ export function checkDescriptionFits(spec: ModelSpec, builder: ModelBuilder, lay
   };
   const names = layers.map((l) => l.name);
   for (const l of layers) {
-    if (!PARAMETERLESS.has(l.kind) && !WEIGHTED.has(l.kind)) throw new Error(`${where}: cannot rebuild layer '${l.name}': unknown layer kind ${JSON.stringify(l.kind)} (known: ${[...WEIGHTED, ...PARAMETERLESS].join(', ')})`);
+    if (!PARAMETERLESS.has(l.kind) && !WEIGHTED.has(l.kind))
+      throw new Error(
+        `${where}: cannot rebuild layer '${l.name}': unknown layer kind ${JSON.stringify(l.kind)} (known: ${[...WEIGHTED, ...PARAMETERLESS].join(', ')})`,
+      );
     const need = placeholderElements(l);
     const have = under(l.name);
     if (!(need <= have)) {
-      throw new Error(`${where}: tuckergrad.layers describes layer '${l.name}' (${l.kind}) with ${Number.isNaN(need) ? 'malformed sizes' : `${need} placeholder weights`}, but the file holds ${have} under '${l.name}.'`);
+      throw new Error(
+        `${where}: tuckergrad.layers describes layer '${l.name}' (${l.kind}) with ${Number.isNaN(need) ? 'malformed sizes' : `${need} placeholder weights`}, but the file holds ${have} under '${l.name}.'`,
+      );
     }
   }
   const covered = (k: string) => names.some((n) => n === '' || k.startsWith(`${n}.`));
@@ -120,9 +142,12 @@ export function checkDescriptionFits(spec: ModelSpec, builder: ModelBuilder, lay
     if (covered(k)) continue;
     const got = tensors[k];
     if (!got) problems.push(`missing '${k}'`);
-    else if (got.length !== shape.length || got.some((v, i) => v !== shape[i])) problems.push(`'${k}' is [${got.join(', ')}], the model needs [${shape.join(', ')}]`);
+    else if (got.length !== shape.length || got.some((v, i) => v !== shape[i]))
+      problems.push(`'${k}' is [${got.join(', ')}], the model needs [${shape.join(', ')}]`);
   }
   if (problems.length > 0) {
-    throw new Error(`${where}: the tensors do not fit the model it describes (${spec.builder}, ${spec.numClasses} classes): ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; and ${problems.length - 4} more` : ''}`);
+    throw new Error(
+      `${where}: the tensors do not fit the model it describes (${spec.builder}, ${spec.numClasses} classes): ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; and ${problems.length - 4} more` : ''}`,
+    );
   }
 }

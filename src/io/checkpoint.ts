@@ -76,7 +76,7 @@ export interface ModelSpec {
 }
 
 function builderOf(name: string, where: string): ModelBuilder {
-  const b = Object.prototype.hasOwnProperty.call(MODEL_BUILDERS, name) ? MODEL_BUILDERS[name] : undefined;
+  const b = Object.hasOwn(MODEL_BUILDERS, name) ? MODEL_BUILDERS[name] : undefined;
   if (!b) throw new Error(`${where}: unknown model builder '${name}' (known: ${Object.keys(MODEL_BUILDERS).join(', ')})`);
   return b;
 }
@@ -111,7 +111,8 @@ export type LayerSpec = { name: string } & LayerDescription;
 /** A JSON description of one module (throws for a module type a checkpoint cannot rebuild). */
 export function describeLayer(m: Module, name = ''): LayerDescription {
   const tucker = (l: TuckerLayer) => ({ ranks: l.ranks, stored: l.factors.map((f) => f !== null), adaptModes: [...l.adaptModes], bias: l.bias !== null });
-  if (m instanceof TuckerConv2d) return { kind: 'TuckerConv2d', fullShape: [...m.fullShape], ...tucker(m), stride: m.stride, padding: m.padding, dilation: m.dilation };
+  if (m instanceof TuckerConv2d)
+    return { kind: 'TuckerConv2d', fullShape: [...m.fullShape], ...tucker(m), stride: m.stride, padding: m.padding, dilation: m.dilation };
   if (m instanceof MatrixConv2d) {
     return { kind: 'MatrixConv2d', kernelShape: [...m.kernelShape], ...tucker(m), stride: m.stride ?? 1, padding: m.padding ?? 0, dilation: m.dilation ?? 1 };
   }
@@ -119,11 +120,30 @@ export function describeLayer(m: Module, name = ''): LayerDescription {
   if (m instanceof TwoStageConv2d) {
     // The deployed form of TRP: its geometry fields are private, read them as the layer holds them.
     const g = m as unknown as Geometry;
-    return { kind: 'TwoStageConv2d', fullShape: [...m.fullShape], rank: m.rank, reshaping: m.reshaping, bias: m.bias !== null, stride: g.stride, padding: g.padding, dilation: g.dilation };
+    return {
+      kind: 'TwoStageConv2d',
+      fullShape: [...m.fullShape],
+      rank: m.rank,
+      reshaping: m.reshaping,
+      bias: m.bias !== null,
+      stride: g.stride,
+      padding: g.padding,
+      dilation: g.dilation,
+    };
   }
   if (m instanceof TwoStageLinear) return { kind: 'TwoStageLinear', fullShape: [...m.fullShape], rank: m.rank, bias: m.bias !== null };
   if (m instanceof Conv2d) {
-    return { kind: 'Conv2d', inChannels: m.inChannels, outChannels: m.outChannels, kernelSize: [...m.kernelSize], groups: m.groups, bias: m.bias !== null, stride: m.stride, padding: m.padding, dilation: m.dilation };
+    return {
+      kind: 'Conv2d',
+      inChannels: m.inChannels,
+      outChannels: m.outChannels,
+      kernelSize: [...m.kernelSize],
+      groups: m.groups,
+      bias: m.bias !== null,
+      stride: m.stride,
+      padding: m.padding,
+      dilation: m.dilation,
+    };
   }
   if (m instanceof Linear) return { kind: 'Linear', inFeatures: m.inFeatures, outFeatures: m.outFeatures, bias: m.bias !== null };
   if (m instanceof BatchNorm2d) return { kind: 'BatchNorm2d', numFeatures: m.numFeatures, eps: m.options.eps, momentum: m.options.momentum };
@@ -138,11 +158,35 @@ export function describeLayer(m: Module, name = ''): LayerDescription {
   throw new Error(`checkpoint: cannot describe layer '${name}' of type ${m.constructor.name}: a checkpoint can rebuild ${KINDS.join(', ')}`);
 }
 
-const KINDS = ['TuckerConv2d', 'MatrixConv2d', 'LowRankLinear', 'TwoStageConv2d', 'TwoStageLinear', 'Conv2d', 'Linear', 'BatchNorm2d', 'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'Flatten', 'Dropout', 'ReLU', 'Identity', 'Sequential'];
+const KINDS = [
+  'TuckerConv2d',
+  'MatrixConv2d',
+  'LowRankLinear',
+  'TwoStageConv2d',
+  'TwoStageLinear',
+  'Conv2d',
+  'Linear',
+  'BatchNorm2d',
+  'MaxPool2d',
+  'AvgPool2d',
+  'AdaptiveAvgPool2d',
+  'Flatten',
+  'Dropout',
+  'ReLU',
+  'Identity',
+  'Sequential',
+];
 
 /** A module of the description, with placeholder values (rank 1 on stored modes) that a state load fills in. */
 export function buildLayer(d: LayerDescription, dtype: DType, where = 'buildLayer'): Module {
-  const zeros = (shape: number[]) => new Tensor(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape);
+  const zeros = (shape: number[]) =>
+    new Tensor(
+      allocate(
+        dtype,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      shape,
+    );
   const tuckerParts = (full: number[], stored: boolean[], bias: number | null) => {
     if (!Array.isArray(stored) || stored.length !== full.length) throw new Error(`${where}: 'stored' must list ${full.length} booleans`);
     const core = zeros(full.map((n, i) => (stored[i] ? 1 : n)));
@@ -167,7 +211,14 @@ export function buildLayer(d: LayerDescription, dtype: DType, where = 'buildLaye
     case 'TwoStageConv2d': {
       const [o, i, kh, kw] = d.fullShape;
       const channel = d.reshaping === 'channel';
-      return new TwoStageConv2d(d.fullShape, zeros([d.rank, i, kh, channel ? kw : 1]), zeros([o, d.rank, 1, channel ? 1 : kw]), d.bias ? zeros([o]) : null, d.reshaping, geometry(d));
+      return new TwoStageConv2d(
+        d.fullShape,
+        zeros([d.rank, i, kh, channel ? kw : 1]),
+        zeros([o, d.rank, 1, channel ? 1 : kw]),
+        d.bias ? zeros([o]) : null,
+        d.reshaping,
+        geometry(d),
+      );
     }
     case 'TwoStageLinear':
       return new TwoStageLinear(d.fullShape, zeros([d.rank, d.fullShape[1]]), zeros([d.fullShape[0], d.rank]), d.bias ? zeros([d.fullShape[0]]) : null);
@@ -286,8 +337,10 @@ export function loadModelState(model: Module, sd: StateDict, where = 'loadModelS
         const f = sd[`${prefix}factors.${i}`];
         if (s && !f) problems.push(`missing key '${prefix}factors.${i}'`);
         if (!s && f) problems.push(`unexpected key '${prefix}factors.${i}' (mode ${i} of '${name}' is kept full)`);
-        if (f && (f.ndim !== 2 || f.shape[0] !== m.fullShape[i] || f.shape[1] !== sd[coreKey].shape[i])) problems.push(`'${prefix}factors.${i}': expected [${m.fullShape[i]}, ${sd[coreKey].shape[i]}], got ${shapeStr(f.shape)}`);
-        if (!s && sd[coreKey].shape[i] !== m.fullShape[i]) problems.push(`'${coreKey}': mode ${i} is kept full and must have size ${m.fullShape[i]}, got ${shapeStr(sd[coreKey].shape)}`);
+        if (f && (f.ndim !== 2 || f.shape[0] !== m.fullShape[i] || f.shape[1] !== sd[coreKey].shape[i]))
+          problems.push(`'${prefix}factors.${i}': expected [${m.fullShape[i]}, ${sd[coreKey].shape[i]}], got ${shapeStr(f.shape)}`);
+        if (!s && sd[coreKey].shape[i] !== m.fullShape[i])
+          problems.push(`'${coreKey}': mode ${i} is kept full and must have size ${m.fullShape[i]}, got ${shapeStr(sd[coreKey].shape)}`);
       });
       if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
       resized.add(name);
@@ -403,7 +456,12 @@ export function encodeCheckpoint(content: CheckpointContent): { tensors: Safeten
   const tensors: SafetensorsTensors = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`${MODEL_PREFIX}${k}`] = fromTensor(t);
   const layers = describeModel(model, modelSpec);
-  const ranks = Object.fromEntries(model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer).map(([n, l]) => [n, l.ranks]));
+  const ranks = Object.fromEntries(
+    model
+      .namedModules()
+      .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
+      .map(([n, l]) => [n, l.ranks]),
+  );
   const metadata: SafetensorsMetadata = {
     format: 'pt',
     'tuckergrad.format': CHECKPOINT_FORMAT,
@@ -450,7 +508,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   const where = `checkpoint ${path}`;
   const format = metadata['tuckergrad.format'];
   if (format === undefined) {
-    throw new Error(`${where} is not a tuckergrad checkpoint: its metadata has no tuckergrad.format (it holds ${Object.keys(tensors).length} tensors${Object.keys(tensors).length ? `, e.g. '${Object.keys(tensors)[0]}'` : ''})`);
+    throw new Error(
+      `${where} is not a tuckergrad checkpoint: its metadata has no tuckergrad.format (it holds ${Object.keys(tensors).length} tensors${Object.keys(tensors).length ? `, e.g. '${Object.keys(tensors)[0]}'` : ''})`,
+    );
   }
   if (format !== CHECKPOINT_FORMAT) throw new Error(`${where} has format '${format}'; this version reads '${CHECKPOINT_FORMAT}'`);
   const json = <T>(key: string, required: boolean): T | undefined => {
@@ -468,16 +528,24 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   const kind = metadata['tuckergrad.kind'];
   if (kind !== 'training' && kind !== 'model') throw new Error(`${where}: tuckergrad.kind must be 'training' or 'model', got ${JSON.stringify(kind)}`);
   const modelSpec = json<ModelSpec>('model', true) as ModelSpec;
-  if (!modelSpec || typeof modelSpec.builder !== 'string' || !Number.isInteger(modelSpec.numClasses) || (modelSpec.dtype !== 'float32' && modelSpec.dtype !== 'float64') || !Array.isArray(modelSpec.inputShape)) {
+  if (
+    !modelSpec ||
+    typeof modelSpec.builder !== 'string' ||
+    !Number.isInteger(modelSpec.numClasses) ||
+    (modelSpec.dtype !== 'float32' && modelSpec.dtype !== 'float64') ||
+    !Array.isArray(modelSpec.inputShape)
+  ) {
     throw new Error(`${where}: tuckergrad.model must be {builder, numClasses, dtype, inputShape}, got ${metadata['tuckergrad.model']}`);
   }
   const builder = builderOf(modelSpec.builder, where);
   const layers = json<LayerSpec[]>('layers', true) as LayerSpec[];
-  if (!Array.isArray(layers) || !layers.every((l) => l && typeof l.name === 'string' && typeof l.kind === 'string')) throw new Error(`${where}: tuckergrad.layers must be a list of {name, kind, …}`);
+  if (!Array.isArray(layers) || !layers.every((l) => l && typeof l.name === 'string' && typeof l.kind === 'string'))
+    throw new Error(`${where}: tuckergrad.layers must be a list of {name, kind, …}`);
   const modelState: StateDict = {};
   for (const [k, e] of Object.entries(tensors)) {
     if (!k.startsWith(MODEL_PREFIX)) continue;
-    if (!((e.dtype === 'F32' && e.data instanceof Float32Array) || (e.dtype === 'F64' && e.data instanceof Float64Array))) throw new Error(`${where}: model tensor '${k}' must be F32 or F64, got ${e.dtype}`);
+    if (!((e.dtype === 'F32' && e.data instanceof Float32Array) || (e.dtype === 'F64' && e.data instanceof Float64Array)))
+      throw new Error(`${where}: model tensor '${k}' must be F32 or F64, got ${e.dtype}`);
     modelState[k.slice(MODEL_PREFIX.length)] = new Tensor(e.data, e.shape);
   }
   if (Object.keys(modelState).length === 0) throw new Error(`${where} holds no model tensors (model.*)`);
@@ -602,7 +670,8 @@ export function captureMethodState(method: TrainingMethod): StateTree {
     else if (v instanceof Generator) fields[k] = { generator: v.getState().map((x) => (Number.isNaN(x) ? null : x)) };
     else if (Array.isArray(v) && v.length > 0 && v.every((x) => x instanceof Optimizer)) fields[k] = { optimizers: (v as Optimizer[]).map(optimizerTree) };
     else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') fields[k] = { value: v };
-    else if (v instanceof Map && [...v].every(([key, x]) => typeof key === 'string' && isPlainData(x))) fields[k] = { map: [...v].map(([key, x]) => [key, x as StateTree]) };
+    else if (v instanceof Map && [...v].every(([key, x]) => typeof key === 'string' && isPlainData(x)))
+      fields[k] = { map: [...v].map(([key, x]) => [key, x as StateTree]) };
     else if (v !== null && typeof v === 'object' && !(v instanceof Module) && isPlainData(v)) fields[k] = { data: v as StateTree };
   }
   return { fields };
@@ -610,7 +679,8 @@ export function captureMethodState(method: TrainingMethod): StateTree {
 
 function asOptimizerState(t: StateTree, where: string): ReturnType<Optimizer['stateDict']> {
   const o = t as { lr?: unknown; step?: unknown; buffers?: unknown };
-  if (!o || typeof o.lr !== 'number' || typeof o.step !== 'number' || typeof o.buffers !== 'object' || o.buffers === null) throw new Error(`${where}: malformed optimizer state`);
+  if (!o || typeof o.lr !== 'number' || typeof o.step !== 'number' || typeof o.buffers !== 'object' || o.buffers === null)
+    throw new Error(`${where}: malformed optimizer state`);
   for (const b of Object.values(o.buffers as Record<string, unknown>)) {
     for (const t2 of Object.values(b as Record<string, unknown>)) if (!(t2 instanceof Tensor)) throw new Error(`${where}: optimizer buffers must be tensors`);
   }
@@ -625,7 +695,8 @@ export function restoreMethodState(method: TrainingMethod, state: StateTree, whe
     method.setState(s.custom);
     return;
   }
-  if (typeof method.setState === 'function') throw new Error(`${where}: method '${method.name}' keeps its own state (getState/setState), but the checkpoint holds the generic one`);
+  if (typeof method.setState === 'function')
+    throw new Error(`${where}: method '${method.name}' keeps its own state (getState/setState), but the checkpoint holds the generic one`);
   if (!s || typeof s !== 'object' || !s.fields || typeof s.fields !== 'object') throw new Error(`${where}: malformed method state`);
   const target = method as unknown as Record<string, unknown>;
   const fields = s.fields;
@@ -633,19 +704,30 @@ export function restoreMethodState(method: TrainingMethod, state: StateTree, whe
   for (const [k, raw] of Object.entries(fields)) {
     const v = target[k];
     const f = raw as Record<string, StateTree>;
-    const ok = ('optimizer' in f && v instanceof Optimizer) || ('integrator' in f && v instanceof RankAdaptiveIntegrator) || ('generator' in f && v instanceof Generator) ||
-      ('optimizers' in f && Array.isArray(v) && Array.isArray(f.optimizers) && v.length === f.optimizers.length) || ('value' in f && typeof v === typeof f.value) ||
-      ('map' in f && v instanceof Map && Array.isArray(f.map)) || ('data' in f && v !== null && typeof v === 'object' && Array.isArray(v) === Array.isArray(f.data));
+    const ok =
+      ('optimizer' in f && v instanceof Optimizer) ||
+      ('integrator' in f && v instanceof RankAdaptiveIntegrator) ||
+      ('generator' in f && v instanceof Generator) ||
+      ('optimizers' in f && Array.isArray(v) && Array.isArray(f.optimizers) && v.length === f.optimizers.length) ||
+      ('value' in f && typeof v === typeof f.value) ||
+      ('map' in f && v instanceof Map && Array.isArray(f.map)) ||
+      ('data' in f && v !== null && typeof v === 'object' && Array.isArray(v) === Array.isArray(f.data));
     if (!ok) throw new Error(`${where}: saved field '${k}' of method '${method.name}' does not match the method (${v === undefined ? 'missing' : typeof v})`);
   }
   for (const [k, raw] of Object.entries(fields)) {
     const f = raw as Record<string, StateTree>;
     const v = target[k];
     if ('optimizer' in f) (v as Optimizer).loadStateDict(asOptimizerState(f.optimizer, `${where}: ${k}`));
-    else if ('optimizers' in f) (v as Optimizer[]).forEach((o, i) => o.loadStateDict(asOptimizerState((f.optimizers as StateTree[])[i], `${where}: ${k}[${i}]`)));
+    else if ('optimizers' in f)
+      (v as Optimizer[]).forEach((o, i) => o.loadStateDict(asOptimizerState((f.optimizers as StateTree[])[i], `${where}: ${k}[${i}]`)));
     else if ('integrator' in f) {
       const t = f.integrator as { stepCount: number; lr: number; velocity: Record<string, Float64Array>; others: StateTree };
-      (v as RankAdaptiveIntegrator).setState({ stepCount: t.stepCount, lr: t.lr, velocity: t.velocity ?? {}, others: t.others === null ? null : asOptimizerState(t.others, `${where}: ${k}.others`) });
+      (v as RankAdaptiveIntegrator).setState({
+        stepCount: t.stepCount,
+        lr: t.lr,
+        velocity: t.velocity ?? {},
+        others: t.others === null ? null : asOptimizerState(t.others, `${where}: ${k}.others`),
+      });
     } else if ('generator' in f) (v as Generator).setState((f.generator as (number | null)[]).map((x) => (x === null ? Number.NaN : x)));
     else if ('map' in f) {
       const map = v as Map<string, unknown>;

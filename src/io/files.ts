@@ -107,7 +107,11 @@ export function readRegularFile(path: string, maxBytes = Number.MAX_SAFE_INTEGER
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error(`${what} ${path} is not a regular file (it is ${kindOf(st)})`), { code: st.isDirectory() ? 'EISDIR' : 'ENOTREG', kind: kindOf(st) });
+    if (!st.isFile())
+      throw Object.assign(new Error(`${what} ${path} is not a regular file (it is ${kindOf(st)})`), {
+        code: st.isDirectory() ? 'EISDIR' : 'ENOTREG',
+        kind: kindOf(st),
+      });
     if (st.size > maxBytes) throw new Error(`${what} ${path} is ${st.size} bytes, more than the ${maxBytes} allowed`);
     const out = Buffer.allocUnsafe(st.size);
     let done = 0;

@@ -19,4 +19,12 @@ export {
 export { lineChart, scatterChart, stepChart, PALETTE, type ChartOptions, type ChartSeries } from './svg-plot.js';
 export { niceTicks, logTicks, type Ticks } from './svg-ticks.js';
 export { escapeXml } from './svg-xml.js';
-export { saveCheckpoint, loadCheckpoint, restoreModel, encodeCheckpoint, CHECKPOINT_FORMAT, type CheckpointContent, type LoadedCheckpoint } from './checkpoint.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  restoreModel,
+  encodeCheckpoint,
+  CHECKPOINT_FORMAT,
+  type CheckpointContent,
+  type LoadedCheckpoint,
+} from './checkpoint.js';

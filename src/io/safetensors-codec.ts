@@ -4,7 +4,15 @@
  * entry is {"dtype", "shape", "data_offsets": [begin, end]} with offsets relative to the buffer;
  * the optional "__metadata__" entry maps strings to strings. Tensors tile the buffer exactly.
  */
-import { DTYPES, UNSUPPORTED_DTYPES, isSafetensorsDType, readLittleEndian, writeLittleEndian, type SafetensorsData, type SafetensorsDType } from './safetensors-dtypes.js';
+import {
+  DTYPES,
+  UNSUPPORTED_DTYPES,
+  isSafetensorsDType,
+  readLittleEndian,
+  writeLittleEndian,
+  type SafetensorsData,
+  type SafetensorsDType,
+} from './safetensors-dtypes.js';
 
 export interface SafetensorsEntry {
   dtype: SafetensorsDType;
@@ -125,7 +133,8 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataS
   } catch (err) {
     fail(`header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
   return { header: header as Record<string, unknown>, dataStart: 8 + headerLength };
 }
 
@@ -157,17 +166,20 @@ function readInfo(name: string, raw: unknown, bufferLength: number): TensorInfo 
   }
   const { dtype, shape, data_offsets: offsets } = entry;
   if (!isSafetensorsDType(dtype)) {
-    if (typeof dtype === 'string' && UNSUPPORTED_DTYPES.includes(dtype)) fail(`${where}: dtype ${dtype} is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
+    if (typeof dtype === 'string' && UNSUPPORTED_DTYPES.includes(dtype))
+      fail(`${where}: dtype ${dtype} is not supported (supported: ${Object.keys(DTYPES).join(', ')})`);
     fail(`${where}: unknown dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) fail(`${where}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+    fail(`${where}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
   const [begin, end] = offsets as number[];
   if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
   if (end > bufferLength) fail(`${where}: data_offsets [${begin}, ${end}] exceed the data buffer of ${bufferLength} bytes`);
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
   const needed = elements * DTYPES[dtype].size;
-  if (needed !== end - begin) fail(`${where}: shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${needed} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+  if (needed !== end - begin)
+    fail(`${where}: shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${needed} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
 
@@ -177,7 +189,10 @@ function checkTiling(infos: TensorInfo[], bufferLength: number): void {
   let at = 0;
   let previous: TensorInfo | undefined;
   for (const info of sorted) {
-    if (info.begin < at) fail(`tensors ${JSON.stringify(previous!.name)} [${previous!.begin}, ${previous!.end}] and ${JSON.stringify(info.name)} [${info.begin}, ${info.end}] overlap`);
+    if (info.begin < at)
+      fail(
+        `tensors ${JSON.stringify(previous!.name)} [${previous!.begin}, ${previous!.end}] and ${JSON.stringify(info.name)} [${info.begin}, ${info.end}] overlap`,
+      );
     if (info.begin > at) fail(`gap in the data buffer: bytes [${at}, ${info.begin}) belong to no tensor (before ${JSON.stringify(info.name)})`);
     at = info.end;
     if (info.end > info.begin) previous = info;
@@ -195,8 +210,10 @@ function checkEntry(name: string, entry: SafetensorsEntry): SafetensorsEntry {
   if (entry === null || typeof entry !== 'object') throw new Error(`${where}: expected { dtype, shape, data }, got ${entry === null ? 'null' : typeof entry}`);
   const { dtype, shape, data } = entry;
   if (!isSafetensorsDType(dtype)) throw new Error(`${where}: unknown dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
-  if (!DTYPES[dtype].is(data)) throw new Error(`${where}: dtype ${dtype} needs data as ${DTYPES[dtype].arrayName}, got ${data?.constructor?.name ?? typeof data}`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw new Error(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!DTYPES[dtype].is(data))
+    throw new Error(`${where}: dtype ${dtype} needs data as ${DTYPES[dtype].arrayName}, got ${data?.constructor?.name ?? typeof data}`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw new Error(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   const elements = shape.reduce((a, b) => a * b, 1);
   if (elements !== data.length) throw new Error(`${where}: shape [${shape.join(', ')}] needs ${elements} elements, data holds ${data.length}`);
   return entry;

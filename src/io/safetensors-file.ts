@@ -11,7 +11,15 @@
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { ensureDir, readRegularFile, writeFileAtomic } from './files.js';
-import { assembleSafetensors, decodeMetadata, decodeSafetensors, packTensors, type DecodedSafetensors, type SafetensorsMetadata, type SafetensorsTensors } from './safetensors-codec.js';
+import {
+  assembleSafetensors,
+  decodeMetadata,
+  decodeSafetensors,
+  packTensors,
+  type DecodedSafetensors,
+  type SafetensorsMetadata,
+  type SafetensorsTensors,
+} from './safetensors-codec.js';
 
 /** Metadata key holding the hex SHA-256 of the file (with this field's digits zeroed). */
 export const CHECKSUM_KEY = 'tuckergrad.sha256';
@@ -38,7 +46,11 @@ function checksumOffset(bytes: Uint8Array, dataStart: number): number | string {
 
 /** SHA-256 of the file with the checksum digits at `at` read as zeros. */
 function fileHash(bytes: Uint8Array, at: number): string {
-  return createHash('sha256').update(bytes.subarray(0, at)).update(PLACEHOLDER).update(bytes.subarray(at + 64)).digest('hex');
+  return createHash('sha256')
+    .update(bytes.subarray(0, at))
+    .update(PLACEHOLDER)
+    .update(bytes.subarray(at + 64))
+    .digest('hex');
 }
 
 /** The file bytes of tensors and metadata, with the whole-file checksum filled in. */

@@ -69,8 +69,7 @@ function render(kind: Kind, o: ChartOptions, fn: string): string {
   const width = checkSize(o.width ?? 640, 'width', fn);
   const height = checkSize(o.height ?? 400, 'height', fn);
   const logY = o.logY === true;
-  const usable = (p: unknown): p is readonly [number, number] =>
-    Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!logY || p[1] > 0);
+  const usable = (p: unknown): p is readonly [number, number] => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!logY || p[1] > 0);
   o.series.forEach((s, i) => {
     if (!s || !Array.isArray(s.points)) throw new Error(`${fn}: series[${i}].points must be an array of [x, y] pairs`);
   });
@@ -109,9 +108,21 @@ function render(kind: Kind, o: ChartOptions, fn: string): string {
   const clipId = `tg-clip-${fnv1a(JSON.stringify([kind, o]))}`;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`,
+  );
   if (o.title) out.push(el('title', {}, escapeXml(o.title)));
-  out.push(el('defs', {}, el('clipPath', { id: clipId }, el('rect', { x: plotLeft - clipPad, y: plotTop - clipPad, width: plotRight - plotLeft + 2 * clipPad, height: plotBottom - plotTop + 2 * clipPad }))));
+  out.push(
+    el(
+      'defs',
+      {},
+      el(
+        'clipPath',
+        { id: clipId },
+        el('rect', { x: plotLeft - clipPad, y: plotTop - clipPad, width: plotRight - plotLeft + 2 * clipPad, height: plotBottom - plotTop + 2 * clipPad }),
+      ),
+    ),
+  );
   out.push(el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }));
   if (o.title) out.push(text({ x: width / 2, y: 24, 'text-anchor': 'middle', 'font-size': 15, 'font-weight': 'bold', fill: '#222222' }, o.title));
 
@@ -148,8 +159,22 @@ function render(kind: Kind, o: ChartOptions, fn: string): string {
     const runs = splitRuns(s.points, usable).map((run) => run.map(([x, y]) => [sx(x), sy(y)] as const));
     const parts: string[] = [];
     if (style.line) {
-      const d = runs.filter((r) => r.length > 1).map((r) => pathOf(r, kind === 'step')).join('');
-      if (d) parts.push(el('path', { d, fill: 'none', stroke: style.color, 'stroke-width': 2, 'stroke-dasharray': style.dash, 'stroke-linejoin': 'round', 'stroke-linecap': 'round' }));
+      const d = runs
+        .filter((r) => r.length > 1)
+        .map((r) => pathOf(r, kind === 'step'))
+        .join('');
+      if (d)
+        parts.push(
+          el('path', {
+            d,
+            fill: 'none',
+            stroke: style.color,
+            'stroke-width': 2,
+            'stroke-dasharray': style.dash,
+            'stroke-linejoin': 'round',
+            'stroke-linecap': 'round',
+          }),
+        );
     }
     for (const run of runs) {
       // A lone point has no line to show it: it always gets a marker.
@@ -187,7 +212,8 @@ function axisTicks(values: number[], lo: number | undefined, hi: number | undefi
   lo = checkBound(lo, `${axis}Min`, fn);
   hi = checkBound(hi, `${axis}Max`, fn);
   if (lo !== undefined && hi !== undefined && lo >= hi) throw new Error(`${fn}: ${axis}Min must be below ${axis}Max, got ${lo} and ${hi}`);
-  if (log && ((lo !== undefined && lo <= 0) || (hi !== undefined && hi <= 0))) throw new Error(`${fn}: a log axis needs ${axis}Min and ${axis}Max > 0, got ${lo} and ${hi}`);
+  if (log && ((lo !== undefined && lo <= 0) || (hi !== undefined && hi <= 0)))
+    throw new Error(`${fn}: a log axis needs ${axis}Min and ${axis}Max > 0, got ${lo} and ${hi}`);
   let dataMin = Infinity;
   let dataMax = -Infinity;
   for (const v of values) {
@@ -267,7 +293,11 @@ function marker(shape: Shape, x: number, y: number, r: number): string {
     case 'diamond':
       return el('path', { d: `M${num(x)} ${num(y - r * 1.2)}L${num(x + r)} ${num(y)}L${num(x)} ${num(y + r * 1.2)}L${num(x - r)} ${num(y)}Z`, stroke: 'none' });
     case 'cross':
-      return el('path', { d: `M${num(x - r)} ${num(y - r)}L${num(x + r)} ${num(y + r)}M${num(x + r)} ${num(y - r)}L${num(x - r)} ${num(y + r)}`, fill: 'none', 'stroke-width': 2 });
+      return el('path', {
+        d: `M${num(x - r)} ${num(y - r)}L${num(x + r)} ${num(y + r)}M${num(x + r)} ${num(y - r)}L${num(x - r)} ${num(y + r)}`,
+        fill: 'none',
+        'stroke-width': 2,
+      });
   }
 }
 

@@ -28,11 +28,12 @@ export interface SymmetricSpectrum {
 export function eighSpectrumRaw(a: Float64Array, n: number): SymmetricSpectrum {
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    const v = a[i * n + j] / scale;
-    sym[i * n + j] = v;
-    sym[j * n + i] = v;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const v = a[i * n + j] / scale;
+      sym[i * n + j] = v;
+      sym[j * n + i] = v;
+    }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const h = reduceToTridiagonal(sym, n, d, e);
@@ -121,7 +122,18 @@ function inverseIteration(d: Float64Array, e: Float64Array, lambda: Float64Array
 }
 
 /** LU with partial pivoting of T − shift·I (LAPACK dgttrf); zero pivots become `tiny`. */
-function factor(d: Float64Array, e: Float64Array, shift: number, n: number, dl: Float64Array, b: Float64Array, du: Float64Array, du2: Float64Array, swap: Uint8Array, tiny: number): void {
+function factor(
+  d: Float64Array,
+  e: Float64Array,
+  shift: number,
+  n: number,
+  dl: Float64Array,
+  b: Float64Array,
+  du: Float64Array,
+  du2: Float64Array,
+  swap: Uint8Array,
+  tiny: number,
+): void {
   for (let i = 0; i < n; i++) {
     b[i] = d[i] - shift;
     dl[i] = i + 1 < n ? e[i + 1] : 0;

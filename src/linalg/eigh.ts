@@ -23,11 +23,12 @@ export interface EighRaw {
 export function eighRaw(a: Float64Array, n: number): EighRaw {
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    const v = a[i * n + j] / scale;
-    sym[i * n + j] = v;
-    sym[j * n + i] = v;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const v = a[i * n + j] / scale;
+      sym[i * n + j] = v;
+      sym[j * n + i] = v;
+    }
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   let V: Float64Array;
@@ -113,18 +114,20 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
   for (let i = 0; i < n - 1; i++) {
     let k = i;
     let p = d[i];
-    for (let j = i + 1; j < n; j++) if (d[j] < p) {
-      k = j;
-      p = d[j];
-    }
+    for (let j = i + 1; j < n; j++)
+      if (d[j] < p) {
+        k = j;
+        p = d[j];
+      }
     if (k !== i) {
       d[k] = d[i];
       d[i] = p;
-      if (Z) for (let j = 0; j < n; j++) {
-        const t = Z[i * n + j];
-        Z[i * n + j] = Z[k * n + j];
-        Z[k * n + j] = t;
-      }
+      if (Z)
+        for (let j = 0; j < n; j++) {
+          const t = Z[i * n + j];
+          Z[i * n + j] = Z[k * n + j];
+          Z[k * n + j] = t;
+        }
     }
   }
 }
@@ -148,12 +151,13 @@ export function eigh(a: Tensor): EighResult {
   const tol = 1e-10 * maxAbs(src);
   const sym = allocF64(n * n);
   let worst = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    const x = src[i * n + j];
-    const y = src[j * n + i];
-    worst = Math.max(worst, Math.abs(x - y));
-    sym[i * n + j] = 0.5 * (x + y);
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const x = src[i * n + j];
+      const y = src[j * n + i];
+      worst = Math.max(worst, Math.abs(x - y));
+      sym[i * n + j] = 0.5 * (x + y);
+    }
   if (worst > tol) throw new Error(`eigh: a must be symmetric (to 1e-10·max|a|), got max |a[i][j] − a[j][i]| = ${worst}`);
   const r = eighRaw(sym, n);
   return { values: f64Tensor(r.values, [n]), vectors: f64Tensor(r.vectors, [n, n]) };

@@ -16,7 +16,22 @@ import { allocF64, gemmF64 as gemm } from '../backend/linalg-kernels.js';
 export const BLOCKED_GEMM_MACS = 1 << 18;
 
 /** C (m×n, fresh) = op(A)·op(B) on the blocked GEMM; lda/ldb as stored (row-major). */
-export function gemm64(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float64Array, aOffset: number, lda: number, b: Float64Array, bOffset: number, ldb: number, c: Float64Array = allocF64(m * n), cOffset = 0, ldc = n): Float64Array {
+export function gemm64(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOffset: number,
+  lda: number,
+  b: Float64Array,
+  bOffset: number,
+  ldb: number,
+  c: Float64Array = allocF64(m * n),
+  cOffset = 0,
+  ldc = n,
+): Float64Array {
   if (m > 0 && n > 0) gemm({ transA, transB, m, n, k, alpha: 1, a, aOffset, lda, b, bOffset, ldb, beta: 0, c, cOffset, ldc });
   return c;
 }

@@ -57,15 +57,76 @@ function blockT(v: Float64Array, len: number, nb: number, tau: Float64Array, s: 
  * C ← (I − V·op(T)·Vᵀ)·C for the `count` vectors of length m stored from ct[off] with stride m,
  * rows s..m-1 only (op(T) = Tᵀ applies the block's transpose, as the factorisation needs).
  */
-function applyBlock(v: Float64Array, t: Float64Array, nb: number, len: number, ct: Float64Array, off: number, m: number, count: number, transposeT: boolean): void {
+function applyBlock(
+  v: Float64Array,
+  t: Float64Array,
+  nb: number,
+  len: number,
+  ct: Float64Array,
+  off: number,
+  m: number,
+  count: number,
+  transposeT: boolean,
+): void {
   if (count === 0) return;
   // W = Vᵀ C (nb × count); as stored, C is the row-major count × len matrix at off with stride m.
   const w = allocF64(nb * count);
-  gemm({ transA: false, transB: true, m: nb, n: count, k: len, alpha: 1, a: v, aOffset: 0, lda: len, b: ct, bOffset: off, ldb: m, beta: 0, c: w, cOffset: 0, ldc: count });
+  gemm({
+    transA: false,
+    transB: true,
+    m: nb,
+    n: count,
+    k: len,
+    alpha: 1,
+    a: v,
+    aOffset: 0,
+    lda: len,
+    b: ct,
+    bOffset: off,
+    ldb: m,
+    beta: 0,
+    c: w,
+    cOffset: 0,
+    ldc: count,
+  });
   const w2 = allocF64(nb * count);
-  gemm({ transA: transposeT, transB: false, m: nb, n: count, k: nb, alpha: 1, a: t, aOffset: 0, lda: nb, b: w, bOffset: 0, ldb: count, beta: 0, c: w2, cOffset: 0, ldc: count });
+  gemm({
+    transA: transposeT,
+    transB: false,
+    m: nb,
+    n: count,
+    k: nb,
+    alpha: 1,
+    a: t,
+    aOffset: 0,
+    lda: nb,
+    b: w,
+    bOffset: 0,
+    ldb: count,
+    beta: 0,
+    c: w2,
+    cOffset: 0,
+    ldc: count,
+  });
   // Cᵀ −= W2ᵀ Vᵀ.
-  gemm({ transA: true, transB: false, m: count, n: len, k: nb, alpha: -1, a: w2, aOffset: 0, lda: count, b: v, bOffset: 0, ldb: len, beta: 1, c: ct, cOffset: off, ldc: m });
+  gemm({
+    transA: true,
+    transB: false,
+    m: count,
+    n: len,
+    k: nb,
+    alpha: -1,
+    a: w2,
+    aOffset: 0,
+    lda: count,
+    b: v,
+    bOffset: 0,
+    ldb: len,
+    beta: 1,
+    c: ct,
+    cOffset: off,
+    ldc: m,
+  });
 }
 
 /** Blocked Householder QR of the row-major m×n matrix `a` (not modified), no pivoting. */

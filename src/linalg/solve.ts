@@ -120,11 +120,12 @@ export function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): LstsqRe
     for (let j = 0; j < k; j++) c[i * k + j] /= s[i];
   }
   const x = new Float64Array(n * k);
-  for (let l = 0; l < n; l++) for (let i = 0; i < rank; i++) {
-    const vl = v![l * vCols + i];
-    if (vl === 0) continue;
-    for (let j = 0; j < k; j++) x[l * k + j] += vl * c[i * k + j];
-  }
+  for (let l = 0; l < n; l++)
+    for (let i = 0; i < rank; i++) {
+      const vl = v![l * vCols + i];
+      if (vl === 0) continue;
+      for (let j = 0; j < k; j++) x[l * k + j] += vl * c[i * k + j];
+    }
   const ax = matmul(ad, m, n, x, k);
   const res = new Float64Array(k);
   for (let j = 0; j < k; j++) {

@@ -130,8 +130,42 @@ export function reduceToTridiagonal(sym: Float64Array, n: number, d: Float64Arra
     if (L1 > 0) {
       const off = (nb - 1) * nb;
       const cOff = (k0 + nb) * n + k0 + nb;
-      gemmF64({ transA: false, transB: true, m: L1, n: L1, k: nb, alpha: -1, a: V, aOffset: off, lda: nb, b: W, bOffset: off, ldb: nb, beta: 1, c: A, cOffset: cOff, ldc: n });
-      gemmF64({ transA: false, transB: true, m: L1, n: L1, k: nb, alpha: -1, a: W, aOffset: off, lda: nb, b: V, bOffset: off, ldb: nb, beta: 1, c: A, cOffset: cOff, ldc: n });
+      gemmF64({
+        transA: false,
+        transB: true,
+        m: L1,
+        n: L1,
+        k: nb,
+        alpha: -1,
+        a: V,
+        aOffset: off,
+        lda: nb,
+        b: W,
+        bOffset: off,
+        ldb: nb,
+        beta: 1,
+        c: A,
+        cOffset: cOff,
+        ldc: n,
+      });
+      gemmF64({
+        transA: false,
+        transB: true,
+        m: L1,
+        n: L1,
+        k: nb,
+        alpha: -1,
+        a: W,
+        aOffset: off,
+        lda: nb,
+        b: V,
+        bOffset: off,
+        ldb: nb,
+        beta: 1,
+        c: A,
+        cOffset: cOff,
+        ldc: n,
+      });
     }
   }
   if (n >= 2) {

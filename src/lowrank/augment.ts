@@ -54,7 +54,13 @@ export function embed(dst: Float64Array, dstShape: readonly number[], src: Array
 
 function pad(src: Float64Array, from: readonly number[], to: readonly number[]): Float64Array {
   const out = new Float64Array(to.reduce((p, n) => p * n, 1));
-  embed(out, to, src, from, from.map(() => 0));
+  embed(
+    out,
+    to,
+    src,
+    from,
+    from.map(() => 0),
+  );
   return out;
 }
 
@@ -62,7 +68,12 @@ function pad(src: Float64Array, from: readonly number[], to: readonly number[]):
  * Û_i = [U_i | orth((I − U_iU_iᵀ)D_i)] for every stored mode with room to grow (r_i < n_i) and
  * directions; modes at full rank keep U_i.
  */
-export function augmentPoint(point: LayerPoint, fullShape: readonly number[], modes: readonly (ModeDirections | null)[], velocity: Float64Array | null): AugmentedPoint {
+export function augmentPoint(
+  point: LayerPoint,
+  fullShape: readonly number[],
+  modes: readonly (ModeDirections | null)[],
+  velocity: Float64Array | null,
+): AugmentedPoint {
   const before = point.shape.slice();
   const shape = before.slice();
   const bases: (Float64Array | null)[] = [];
@@ -93,7 +104,10 @@ export function augmentPoint(point: LayerPoint, fullShape: readonly number[], mo
   });
   const same = shape.every((s, i) => s === before[i]);
   return {
-    before, shape, bases, fresh,
+    before,
+    shape,
+    bases,
+    fresh,
     core: same ? point.core : pad(point.core, before, shape),
     velocity: velocity ? (same ? velocity : pad(velocity, before, shape)) : null,
   };
@@ -104,7 +118,12 @@ export function augmentPoint(point: LayerPoint, fullShape: readonly number[], mo
  * Galerkin gradient in the old bases); the block new in mode i alone is Ũ_iᵀ Z_i Q_i Q_iᵀ = (Ũ_iᵀD_i)E_i;
  * blocks new in two or more modes are zero. Then Ĉ0 − λ·g, mapped by Û, is Y0 − λ P_T(G).
  */
-export function parallelGradient(aug: AugmentedPoint, coreGrad: Float64Array, fullShape: readonly number[], modes: readonly (ModeDirections | null)[]): Float64Array {
+export function parallelGradient(
+  aug: AugmentedPoint,
+  coreGrad: Float64Array,
+  fullShape: readonly number[],
+  modes: readonly (ModeDirections | null)[],
+): Float64Array {
   const { before, shape } = aug;
   const same = shape.every((s, i) => s === before[i]);
   const g = same ? Float64Array.from(coreGrad) : pad(coreGrad, before, shape);

@@ -1,5 +1,5 @@
 import { Conv2d, Linear, Sequential } from '../nn/layers.js';
-import { Module } from '../nn/module.js';
+import type { Module } from '../nn/module.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { hosvd } from '../tucker/hosvd.js';
@@ -45,7 +45,8 @@ export function factorize<M extends Module>(model: M, options: FactorizeOptions 
   const linears = named.filter(([, m]) => m instanceof Linear).map(([n]) => n);
   const skip = new Set(options.skip ?? [convs[0], linears[linears.length - 1]].filter((n): n is string => n !== undefined));
   const known = new Set(named.map(([n]) => n));
-  for (const s of skip) if (!known.has(s)) throw new Error(`factorize: skip names a layer '${s}' that the model does not have (layers: ${[...known].filter(Boolean).join(', ')})`);
+  for (const s of skip)
+    if (!known.has(s)) throw new Error(`factorize: skip names a layer '${s}' that the model does not have (layers: ${[...known].filter(Boolean).join(', ')})`);
   for (const k of Object.keys(options.ranks ?? {})) if (!known.has(k)) throw new Error(`factorize: ranks names a layer '${k}' that the model does not have`);
   let replaced = 0;
   for (const [name, parent] of named) {
@@ -62,20 +63,25 @@ export function factorize<M extends Module>(model: M, options: FactorizeOptions 
       }
     });
   }
-  if (replaced === 0) throw new Error('factorize: no Conv2d or Linear layer inside a Sequential was left to factorise (check skip and the conv/linear options)');
+  if (replaced === 0)
+    throw new Error('factorize: no Conv2d or Linear layer inside a Sequential was left to factorise (check skip and the conv/linear options)');
   return model;
 }
 
 function rankFor(name: string, options: FactorizeOptions, shape: readonly number[], stored: readonly boolean[], ratio: number): number[] {
   const given = options.ranks?.[name];
   if (given) {
-    if (given.length !== shape.length) throw new Error(`factorize: ranks for '${name}' must list ${shape.length} values (one per mode of [${shape.join(', ')}]), got [${given.join(', ')}]`);
+    if (given.length !== shape.length)
+      throw new Error(`factorize: ranks for '${name}' must list ${shape.length} values (one per mode of [${shape.join(', ')}]), got [${given.join(', ')}]`);
     given.forEach((r, i) => {
       if (!Number.isInteger(r) || r < 1 || r > shape[i]) throw new Error(`factorize: rank ${r} of mode ${i} of '${name}' must be in [1, ${shape[i]}]`);
     });
     return shape.map((n, i) => (stored[i] ? given[i] : n));
   }
-  return feasible(shape.map((n, i) => (stored[i] ? Math.max(1, Math.min(n, Math.round(ratio * n))) : n)), stored);
+  return feasible(
+    shape.map((n, i) => (stored[i] ? Math.max(1, Math.min(n, Math.round(ratio * n))) : n)),
+    stored,
+  );
 }
 
 /** Lowers ranks until r_i ≤ Π_{j≠i} r_j (an unfolding has one rank; a matrix U S Vᵀ has r_1 = r_2). */
@@ -119,14 +125,24 @@ function convertConv(layer: Conv2d, name: string, mode: 'tucker' | 'matrix', opt
     const shape = [kernel[0], fanIn];
     const stored = [true, true];
     const ranks = rankFor(name, options, shape, stored, ratio);
-    const t = options.init === 'random' ? randomTucker(shape, ranks, stored, fanIn, layer.weight.dtype, gen) : hosvdOf(new Tensor(layer.weight.data, shape), ranks, stored);
+    const t =
+      options.init === 'random'
+        ? randomTucker(shape, ranks, stored, fanIn, layer.weight.dtype, gen)
+        : hosvdOf(new Tensor(layer.weight.data, shape), ranks, stored);
     return new MatrixConv2d(kernel, t.core, t.factors, bias, [0, 1], geometry);
   }
   const adapt = options.adaptModes === 'all' ? [0, 1, 2, 3] : [0, 1];
   const stored = kernel.map((n, i) => adapt.includes(i) && n >= 2 * minRank);
   const ranks = rankFor(name, options, kernel, stored, ratio);
   const t = options.init === 'random' ? randomTucker(kernel, ranks, stored, fanIn, layer.weight.dtype, gen) : hosvdOf(layer.weight, ranks, stored);
-  return new TuckerConv2d(kernel, t.core, t.factors, bias, adapt.filter((i) => stored[i]), geometry);
+  return new TuckerConv2d(
+    kernel,
+    t.core,
+    t.factors,
+    bias,
+    adapt.filter((i) => stored[i]),
+    geometry,
+  );
 }
 
 function convertLinear(layer: Linear, name: string, options: FactorizeOptions, ratio: number, minRank: number): TuckerLayer {
@@ -136,5 +152,11 @@ function convertLinear(layer: Linear, name: string, options: FactorizeOptions, r
   const ranks = rankFor(name, options, shape, stored, ratio);
   const bias = layer.bias ? new Tensor(layer.bias.data.slice(), layer.bias.shape) : null;
   const t = options.init === 'random' ? randomTucker(shape, ranks, stored, shape[1], layer.weight.dtype, gen) : hosvdOf(layer.weight, ranks, stored);
-  return new LowRankLinear(shape, t.core, t.factors, bias, [0, 1].filter((i) => stored[i]));
+  return new LowRankLinear(
+    shape,
+    t.core,
+    t.factors,
+    bias,
+    [0, 1].filter((i) => stored[i]),
+  );
 }

@@ -137,7 +137,10 @@ export class RankAdaptiveIntegrator {
   private readonly others: SGD | null;
   private readonly velocity = new Map<TuckerLayer, Float64Array>();
 
-  constructor(readonly model: Module, options: IntegratorOptions) {
+  constructor(
+    readonly model: Module,
+    options: IntegratorOptions,
+  ) {
     const name = 'RankAdaptiveIntegrator';
     if (options === null || typeof options !== 'object') throw new Error(`${name}: options must be an object with lr, got ${String(options)}`);
     if (!(options.lr > 0) || !Number.isFinite(options.lr)) throw new Error(`${name}: lr must be > 0, got ${options.lr} (a finite number)`);
@@ -145,18 +148,21 @@ export class RankAdaptiveIntegrator {
     this.tau = options.tau ?? 0.1;
     if (!(this.tau >= 0 && this.tau < 1)) throw new Error(`${name}: tau must be ≥ 0 and < 1, got ${options.tau}`);
     this.theta = options.theta ?? null;
-    if (this.theta !== null && !(this.theta >= 0 && Number.isFinite(this.theta))) throw new Error(`${name}: theta must be a finite number ≥ 0, got ${options.theta}`);
+    if (this.theta !== null && !(this.theta >= 0 && Number.isFinite(this.theta)))
+      throw new Error(`${name}: theta must be a finite number ≥ 0, got ${options.theta}`);
     this.minRank = options.minRank ?? 2;
     if (!Number.isInteger(this.minRank) || this.minRank < 1) throw new Error(`${name}: minRank must be a positive integer, got ${options.minRank}`);
     this.maxRank = options.maxRank;
     this.momentum = options.momentum ?? 0;
     if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`${name}: momentum must be ≥ 0 and < 1, got ${options.momentum}`);
     this.weightDecay = options.weightDecay ?? 0;
-    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new Error(`${name}: weightDecay must be a finite number ≥ 0, got ${options.weightDecay}`);
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay)))
+      throw new Error(`${name}: weightDecay must be a finite number ≥ 0, got ${options.weightDecay}`);
     this.warmupSteps = options.warmupSteps ?? 0;
     if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) throw new Error(`${name}: warmupSteps must be an integer ≥ 0, got ${options.warmupSteps}`);
     this.kind = options.integrator ?? 'parallel';
-    if (!INTEGRATOR_KINDS.includes(this.kind)) throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
+    if (!INTEGRATOR_KINDS.includes(this.kind))
+      throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
     this.settleAfterWarmup = options.settleAfterWarmup ?? false;
     this.layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
     if (this.layers.length === 0) throw new Error(`${name}: the model has no low-rank layers; convert it with lowrank.factorize first`);
@@ -228,7 +234,9 @@ export class RankAdaptiveIntegrator {
     this.model.zeroGrad();
     const loss = closure();
     if (!(loss instanceof Tensor) || loss.size !== 1) {
-      throw new Error(`RankAdaptiveIntegrator.step: closure must return a scalar loss Tensor (${which} pass), got ${loss instanceof Tensor ? shapeStr(loss.shape) : typeof loss}`);
+      throw new Error(
+        `RankAdaptiveIntegrator.step: closure must return a scalar loss Tensor (${which} pass), got ${loss instanceof Tensor ? shapeStr(loss.shape) : typeof loss}`,
+      );
     }
     loss.backward();
     const value = loss.item();
@@ -328,8 +336,15 @@ export class RankAdaptiveIntegrator {
         }
       };
       const t = truncateCore({
-        shape: point.shape, c1: point.core, bases: point.factors, fullShape: layer.fullShape, thresholds: adapts.map((a) => (a ? tau : null)),
-        keep: point.shape, bounds, velocity: this.velocity.get(layer) ?? null, rankRule,
+        shape: point.shape,
+        c1: point.core,
+        bases: point.factors,
+        fullShape: layer.fullShape,
+        thresholds: adapts.map((a) => (a ? tau : null)),
+        keep: point.shape,
+        bounds,
+        velocity: this.velocity.get(layer) ?? null,
+        rankRule,
       });
       this.install(layer, t.core, t.coreShape, t.factors);
       if (t.velocity) this.velocity.set(layer, t.velocity);
@@ -370,11 +385,18 @@ export class RankAdaptiveIntegrator {
     if (t.velocity) this.velocity.set(layer, t.velocity);
     else this.velocity.delete(layer);
     return {
-      name, ranks: t.coreShape, augmentedRanks: a.shape, tailBound: t.tailBound, thresholds,
+      name,
+      ranks: t.coreShape,
+      augmentedRanks: a.shape,
+      tailBound: t.tailBound,
+      thresholds,
       get truncationError() {
         return t.truncationError();
       },
-      galerkinGradNorm: frob(g), liftedCore: a.core, updatedCore: c1, augmentedBases: a.bases,
+      galerkinGradNorm: frob(g),
+      liftedCore: a.core,
+      updatedCore: c1,
+      augmentedBases: a.bases,
     };
   }
 
@@ -424,9 +446,15 @@ export class RankAdaptiveIntegrator {
     for (const [name, v] of Object.entries(state.velocity)) {
       const layer = byName.get(name);
       if (!layer) throw new Error(`${fn}: velocity names layer '${name}', which is not a low-rank layer of the model (${[...byName.keys()].join(', ')})`);
-      if (!(v instanceof Float64Array) || v.length !== layer.core.size) throw new Error(`${fn}: velocity of '${name}' must be a Float64Array of ${layer.core.size} values (core ${shapeStr(layer.core.shape)}), got ${v?.length}`);
+      if (!(v instanceof Float64Array) || v.length !== layer.core.size)
+        throw new Error(
+          `${fn}: velocity of '${name}' must be a Float64Array of ${layer.core.size} values (core ${shapeStr(layer.core.shape)}), got ${v?.length}`,
+        );
     }
-    if ((state.others === null) !== (this.others === null)) throw new Error(`${fn}: the state ${state.others ? 'has' : 'lacks'} an optimizer for the other parameters, this integrator ${this.others ? 'has one' : 'has none'}`);
+    if ((state.others === null) !== (this.others === null))
+      throw new Error(
+        `${fn}: the state ${state.others ? 'has' : 'lacks'} an optimizer for the other parameters, this integrator ${this.others ? 'has one' : 'has none'}`,
+      );
     if (this.others && state.others) this.others.loadStateDict(state.others);
     this.stepCount = state.stepCount;
     this.lr = state.lr;

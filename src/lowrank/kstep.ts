@@ -57,7 +57,11 @@ function projectModes(g: Float64Array, fullShape: readonly number[], point: Laye
  * stored mode D_i = Z_i Q_i, E_i = Q_iᵀ with Q_i from the Householder QR of Mat_i(C)ᵀ, and the
  * factor gradient ∇_{U_i}L = Z_i Mat_i(C)ᵀ.
  */
-export function directionsFromKernelGrad(g: Float64Array, fullShape: readonly number[], point: LayerPoint): { coreGrad: Float64Array; modes: (ModeDirections | null)[] } {
+export function directionsFromKernelGrad(
+  g: Float64Array,
+  fullShape: readonly number[],
+  point: LayerPoint,
+): { coreGrad: Float64Array; modes: (ModeDirections | null)[] } {
   const coreGrad = projectModes(g, fullShape, point, -1).data;
   const modes = point.factors.map((u, i) => {
     if (!u) return null;

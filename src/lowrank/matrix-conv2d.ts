@@ -13,7 +13,14 @@ export class MatrixConv2d extends TuckerLayer {
   readonly padding: TuckerConvGeometry['padding'];
   readonly dilation: TuckerConvGeometry['dilation'];
 
-  constructor(readonly kernelShape: readonly number[], core: Tensor, factors: (Tensor | null)[], bias: Tensor | null, adaptModes: readonly number[] = [0, 1], geometry: TuckerConvGeometry = {}) {
+  constructor(
+    readonly kernelShape: readonly number[],
+    core: Tensor,
+    factors: (Tensor | null)[],
+    bias: Tensor | null,
+    adaptModes: readonly number[] = [0, 1],
+    geometry: TuckerConvGeometry = {},
+  ) {
     super([kernelShape[0], kernelShape[1] * kernelShape[2] * kernelShape[3]], core, factors, bias, adaptModes, 'MatrixConv2d');
     if (kernelShape.length !== 4) throw new Error(`MatrixConv2d: kernelShape must be [out, in, kh, kw], got [${kernelShape.join(', ')}]`);
     this.stride = geometry.stride ?? 1;

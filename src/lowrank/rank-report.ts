@@ -39,7 +39,15 @@ export function rankReport(model: Module, options: { inputShape?: readonly numbe
     .map(([name, l]) => {
       const params = l.paramCount();
       const fullParams = l.fullParamCount();
-      const rep: LayerRankReport = { name, kind: l.kind, fullShape: [...l.fullShape], ranks: l.ranks, params, fullParams, compression: 1 - params / fullParams };
+      const rep: LayerRankReport = {
+        name,
+        kind: l.kind,
+        fullShape: [...l.fullShape],
+        ranks: l.ranks,
+        params,
+        fullParams,
+        compression: 1 - params / fullParams,
+      };
       const f = flopsByName.get(name);
       if (f) {
         rep.flops = f.flops;
@@ -54,14 +62,22 @@ export function rankReport(model: Module, options: { inputShape?: readonly numbe
   const networkParams = model.parameters().reduce((n, p) => n + p.size, 0);
   const fullNetworkParams = networkParams - params + fullParams;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const rows = layers.map((l) =>
-    `${l.name.padEnd(8)} ${l.kind.padEnd(14)} ${`[${l.fullShape.join('×')}]`.padEnd(16)} ranks ${`[${l.ranks.join(', ')}]`.padEnd(18)} params ${String(l.params).padStart(8)} / ${String(l.fullParams).padEnd(8)} ${pct(l.compression).padStart(6)} fewer` +
-    (l.flops !== undefined ? `  FLOPs ${(l.flops / 1e6).toFixed(2)}M / ${((l.fullFlops ?? 0) / 1e6).toFixed(2)}M` : ''),
+  const rows = layers.map(
+    (l) =>
+      `${l.name.padEnd(8)} ${l.kind.padEnd(14)} ${`[${l.fullShape.join('×')}]`.padEnd(16)} ranks ${`[${l.ranks.join(', ')}]`.padEnd(18)} params ${String(l.params).padStart(8)} / ${String(l.fullParams).padEnd(8)} ${pct(l.compression).padStart(6)} fewer` +
+      (l.flops !== undefined ? `  FLOPs ${(l.flops / 1e6).toFixed(2)}M / ${((l.fullFlops ?? 0) / 1e6).toFixed(2)}M` : ''),
   );
-  rows.push(`factorised layers: ${params} / ${fullParams} parameters (${pct(1 - params / fullParams)} fewer, ${(fullParams / Math.max(1, params)).toFixed(1)}× smaller); whole network: ${networkParams} / ${fullNetworkParams} (${pct(1 - networkParams / fullNetworkParams)} fewer)`);
+  rows.push(
+    `factorised layers: ${params} / ${fullParams} parameters (${pct(1 - params / fullParams)} fewer, ${(fullParams / Math.max(1, params)).toFixed(1)}× smaller); whole network: ${networkParams} / ${fullNetworkParams} (${pct(1 - networkParams / fullNetworkParams)} fewer)`,
+  );
   return {
-    layers, params, fullParams, compression: 1 - params / fullParams,
-    networkParams, fullNetworkParams, networkCompression: 1 - networkParams / fullNetworkParams,
+    layers,
+    params,
+    fullParams,
+    compression: 1 - params / fullParams,
+    networkParams,
+    fullNetworkParams,
+    networkCompression: 1 - networkParams / fullNetworkParams,
     table: rows.join('\n'),
   };
 }

@@ -148,11 +148,16 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   const spectrumOf = (i: number): ModeSpectrum => {
     const rows = shape[i];
     const cols = c1.length / rows;
-    return Math.min(rows, cols) >= TRUNCATION_GRAM_MIN_SIDE ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
+    return Math.min(rows, cols) >= TRUNCATION_GRAM_MIN_SIDE
+      ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' }
+      : jacobiLeft(c1, shape, i);
   };
   // A mode asked to keep everything (tolerance 0, or a kept rank at least its size, within its cap)
   // needs no SVD: its basis stays Û_i, unless the feasibility clamp below lowers its rank.
-  const whole = (i: number): boolean => spectra[i] === null && !(input.rankRule && thresholds[i] !== null) && (thresholds[i] === null ? keep[i] >= shape[i] : thresholds[i] === 0 && shape[i] <= bounds[i][1]);
+  const whole = (i: number): boolean =>
+    spectra[i] === null &&
+    !(input.rankRule && thresholds[i] !== null) &&
+    (thresholds[i] === null ? keep[i] >= shape[i] : thresholds[i] === 0 && shape[i] <= bounds[i][1]);
   for (let i = 0; i < d; i++) {
     if (!bases[i]) continue;
     if (whole(i)) continue;
@@ -236,7 +241,12 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     return error;
   };
   return {
-    coreShape, core, factors, velocity, truncationError, tailBound: Math.sqrt(tail2),
+    coreShape,
+    core,
+    factors,
+    velocity,
+    truncationError,
+    tailBound: Math.sqrt(tail2),
     routes: spectra.map((s) => (s ? s.route : null)),
   };
 }

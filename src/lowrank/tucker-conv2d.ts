@@ -22,7 +22,14 @@ export class TuckerConv2d extends TuckerLayer {
   readonly padding: Pair;
   readonly dilation: Pair;
 
-  constructor(fullShape: readonly number[], core: Tensor, factors: (Tensor | null)[], bias: Tensor | null, adaptModes: readonly number[], geometry: TuckerConvGeometry = {}) {
+  constructor(
+    fullShape: readonly number[],
+    core: Tensor,
+    factors: (Tensor | null)[],
+    bias: Tensor | null,
+    adaptModes: readonly number[],
+    geometry: TuckerConvGeometry = {},
+  ) {
     super(fullShape, core, factors, bias, adaptModes, 'TuckerConv2d');
     if (fullShape.length !== 4) throw new Error(`TuckerConv2d: fullShape must be [out, in, kh, kw], got [${fullShape.join(', ')}]`);
     this.stride = geometry.stride ?? 1;

@@ -59,7 +59,8 @@ export abstract class TuckerLayer extends Module {
     if (core.ndim !== this.fullShape.length) throw new Error(`${this.kind}: core must have ${this.fullShape.length} modes, got ${shapeStr(core.shape)}`);
     factors.forEach((f, i) => {
       if (f === null) {
-        if (core.shape[i] !== this.fullShape[i]) throw new Error(`${this.kind}: mode ${i} has no factor, so the core must have size ${this.fullShape[i]} there, got ${shapeStr(core.shape)}`);
+        if (core.shape[i] !== this.fullShape[i])
+          throw new Error(`${this.kind}: mode ${i} has no factor, so the core must have size ${this.fullShape[i]} there, got ${shapeStr(core.shape)}`);
         return;
       }
       if (f.ndim !== 2 || f.shape[0] !== this.fullShape[i] || f.shape[1] !== core.shape[i]) {
@@ -95,7 +96,10 @@ export abstract class TuckerLayer extends Module {
     const core = sd[key('core')];
     if (!core) return;
     const factors = this.factors.map((f, i) => (f ? (sd[key(`factors.${i}`)] ?? f) : null));
-    this.setTucker(new Tensor(allocate(core.dtype, core.size), core.shape), factors.map((f) => (f ? new Tensor(allocate(f.dtype, f.size), f.shape) : null)));
+    this.setTucker(
+      new Tensor(allocate(core.dtype, core.size), core.shape),
+      factors.map((f) => (f ? new Tensor(allocate(f.dtype, f.size), f.shape) : null)),
+    );
   }
 
   /** The kernel in Tucker form, differentiable (used by tests and the full-kernel paths). */

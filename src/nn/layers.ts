@@ -22,7 +22,15 @@ export interface LayerOptions {
 }
 
 function param(shape: number[], dtype: DType): Parameter {
-  return new Parameter(new Tensor(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape));
+  return new Parameter(
+    new Tensor(
+      allocate(
+        dtype,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      shape,
+    ),
+  );
 }
 
 function positiveInt(v: number, layer: string, arg: string): number {
@@ -34,7 +42,11 @@ function positiveInt(v: number, layer: string, arg: string): number {
 export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LayerOptions = {},
+  ) {
     super();
     positiveInt(inFeatures, 'Linear', 'inFeatures');
     positiveInt(outFeatures, 'Linear', 'outFeatures');
@@ -68,7 +80,12 @@ export class Conv2d extends Module {
   readonly padding: Pair;
   readonly dilation: Pair;
   readonly groups: number;
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    options: Conv2dLayerOptions = {},
+  ) {
     super();
     positiveInt(inChannels, 'Conv2d', 'inChannels');
     positiveInt(outChannels, 'Conv2d', 'outChannels');
@@ -100,7 +117,10 @@ export class Conv2d extends Module {
 export class BatchNorm2d extends Module {
   weight: Parameter;
   bias: Parameter;
-  constructor(readonly numFeatures: number, readonly options: { eps?: number; momentum?: number; dtype?: DType } = {}) {
+  constructor(
+    readonly numFeatures: number,
+    readonly options: { eps?: number; momentum?: number; dtype?: DType } = {},
+  ) {
     super();
     positiveInt(numFeatures, 'BatchNorm2d', 'numFeatures');
     const dtype = options.dtype ?? 'float32';
@@ -120,7 +140,10 @@ export class BatchNorm2d extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: { stride?: Pair; padding?: Pair } = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: { stride?: Pair; padding?: Pair } = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -129,7 +152,10 @@ export class MaxPool2d extends Module {
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {},
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -181,7 +207,10 @@ export class Identity extends Module {
 }
 
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -190,7 +219,10 @@ export class Flatten extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, readonly generator: Generator = defaultGenerator) {
+  constructor(
+    readonly p = 0.5,
+    readonly generator: Generator = defaultGenerator,
+  ) {
     super();
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
   }

@@ -20,10 +20,15 @@ export interface ModelOptions {
 export function lenet5(options: ModelOptions = {}): Sequential {
   const o = { dtype: options.dtype, generator: options.generator ?? defaultGenerator };
   return new Sequential(
-    new Conv2d(1, 20, 5, o), new ReLU(), new MaxPool2d(2),
-    new Conv2d(20, 50, 5, o), new ReLU(), new MaxPool2d(2),
+    new Conv2d(1, 20, 5, o),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(20, 50, 5, o),
+    new ReLU(),
+    new MaxPool2d(2),
     new Flatten(),
-    new Linear(800, 500, o), new ReLU(),
+    new Linear(800, 500, o),
+    new ReLU(),
     new Linear(500, options.numClasses ?? 10, o),
   );
 }
@@ -32,11 +37,21 @@ export function lenet5(options: ModelOptions = {}): Sequential {
 export function smallVgg(options: ModelOptions & { width?: number } = {}): Sequential {
   const o = { dtype: options.dtype, generator: options.generator ?? defaultGenerator };
   const w = options.width ?? 32;
-  const block = (cin: number, cout: number) => [new Conv2d(cin, cout, 3, { ...o, padding: 1, bias: false }), new BatchNorm2d(cout, { dtype: options.dtype }), new ReLU()];
+  const block = (cin: number, cout: number) => [
+    new Conv2d(cin, cout, 3, { ...o, padding: 1, bias: false }),
+    new BatchNorm2d(cout, { dtype: options.dtype }),
+    new ReLU(),
+  ];
   return new Sequential(
-    ...block(1, w), ...block(w, w), new MaxPool2d(2),
-    ...block(w, 2 * w), ...block(2 * w, 2 * w), new MaxPool2d(2),
-    ...block(2 * w, 4 * w), new AdaptiveAvgPool2d(1), new Flatten(),
+    ...block(1, w),
+    ...block(w, w),
+    new MaxPool2d(2),
+    ...block(w, 2 * w),
+    ...block(2 * w, 2 * w),
+    new MaxPool2d(2),
+    ...block(2 * w, 4 * w),
+    new AdaptiveAvgPool2d(1),
+    new Flatten(),
     new Linear(4 * w, options.numClasses ?? 10, o),
   );
 }
@@ -54,9 +69,10 @@ export class BasicBlock extends Module {
     this.bn1 = new BatchNorm2d(cout, { dtype: o.dtype });
     this.conv2 = new Conv2d(cout, cout, 3, { ...o, padding: 1, bias: false });
     this.bn2 = new BatchNorm2d(cout, { dtype: o.dtype });
-    this.shortcut = stride !== 1 || cin !== cout
-      ? new Sequential(new Conv2d(cin, cout, 1, { ...o, stride, bias: false }), new BatchNorm2d(cout, { dtype: o.dtype }))
-      : new Identity();
+    this.shortcut =
+      stride !== 1 || cin !== cout
+        ? new Sequential(new Conv2d(cin, cout, 1, { ...o, stride, bias: false }), new BatchNorm2d(cout, { dtype: o.dtype }))
+        : new Identity();
   }
   forward(x: Tensor): Tensor {
     const y = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
@@ -67,10 +83,20 @@ export class BasicBlock extends Module {
 /** ResNet-20 for 3×32×32 (three stages of three blocks, 16-32-64 channels). */
 export function resnet20(options: ModelOptions = {}): Sequential {
   const o = { dtype: options.dtype, generator: options.generator ?? defaultGenerator };
-  const stage = (cin: number, cout: number, stride: number) => [new BasicBlock(cin, cout, stride, o), new BasicBlock(cout, cout, 1, o), new BasicBlock(cout, cout, 1, o)];
+  const stage = (cin: number, cout: number, stride: number) => [
+    new BasicBlock(cin, cout, stride, o),
+    new BasicBlock(cout, cout, 1, o),
+    new BasicBlock(cout, cout, 1, o),
+  ];
   return new Sequential(
-    new Conv2d(3, 16, 3, { ...o, padding: 1, bias: false }), new BatchNorm2d(16, { dtype: options.dtype }), new ReLU(),
-    ...stage(16, 16, 1), ...stage(16, 32, 2), ...stage(32, 64, 2),
-    new AdaptiveAvgPool2d(1), new Flatten(), new Linear(64, options.numClasses ?? 10, o),
+    new Conv2d(3, 16, 3, { ...o, padding: 1, bias: false }),
+    new BatchNorm2d(16, { dtype: options.dtype }),
+    new ReLU(),
+    ...stage(16, 16, 1),
+    ...stage(16, 32, 2),
+    ...stage(32, 64, 2),
+    new AdaptiveAvgPool2d(1),
+    new Flatten(),
+    new Linear(64, options.numClasses ?? 10, o),
   );
 }

@@ -40,7 +40,14 @@ export function summary(model: Module, inputShape: readonly number[]): { layers:
   }
   const totalParams = model.parameters().reduce((n, p) => n + p.size, 0);
   const totalFlops = layers.reduce((n, l) => n + l.flops, 0);
-  const rows = layers.map((l) => `${l.name.padEnd(14)} ${l.type.padEnd(18)} ${`[${l.outputShape.join(', ')}]`.padEnd(16)} ${String(l.params).padStart(10)} ${String(l.flops).padStart(12)}`);
-  const table = [`${'layer'.padEnd(14)} ${'type'.padEnd(18)} ${'output'.padEnd(16)} ${'params'.padStart(10)} ${'FLOPs'.padStart(12)}`, ...rows, `total params ${totalParams}, forward FLOPs per sample ${totalFlops}`].join('\n');
+  const rows = layers.map(
+    (l) =>
+      `${l.name.padEnd(14)} ${l.type.padEnd(18)} ${`[${l.outputShape.join(', ')}]`.padEnd(16)} ${String(l.params).padStart(10)} ${String(l.flops).padStart(12)}`,
+  );
+  const table = [
+    `${'layer'.padEnd(14)} ${'type'.padEnd(18)} ${'output'.padEnd(16)} ${'params'.padStart(10)} ${'FLOPs'.padStart(12)}`,
+    ...rows,
+    `total params ${totalParams}, forward FLOPs per sample ${totalFlops}`,
+  ].join('\n');
   return { layers, totalParams, totalFlops, table };
 }

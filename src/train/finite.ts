@@ -21,7 +21,8 @@ export function explainNonFiniteLoss(where: string, loss: number, x: Tensor, mod
   if (model) {
     for (const [name, p] of model.namedParameters()) {
       const i = firstNonFinite(p.data);
-      if (i >= 0) return `${where}: the loss is ${loss} because parameter '${name}' holds ${p.data[i]} at flat index ${i}; an earlier step diverged, lower the learning rate`;
+      if (i >= 0)
+        return `${where}: the loss is ${loss} because parameter '${name}' holds ${p.data[i]} at flat index ${i}; an earlier step diverged, lower the learning rate`;
     }
   }
   return `${where}: the loss is ${loss} although the inputs and parameters are finite; lower the learning rate`;

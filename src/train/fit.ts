@@ -133,7 +133,9 @@ export function fit(model: Module, loader: BatchSource, options: FitOptions): Ep
       const ips = seen / elapsed;
       const left = ((total - batchIndex) * elapsed) / batchIndex;
       const extra = options.extras ? ` ${formatExtras(options.extras())}` : '';
-      bar.update(`${options.label ? `[${options.label}] ` : ''}epoch ${epoch}/${options.epochs} step ${batchIndex}/${total} loss ${(lossSum / seen).toFixed(4)} acc ${((100 * correct) / seen).toFixed(2)}% ${ips.toFixed(0)} img/s left ${formatDuration(left)}${extra}`);
+      bar.update(
+        `${options.label ? `[${options.label}] ` : ''}epoch ${epoch}/${options.epochs} step ${batchIndex}/${total} loss ${(lossSum / seen).toFixed(4)} acc ${((100 * correct) / seen).toFixed(2)}% ${ips.toFixed(0)} img/s left ${formatDuration(left)}${extra}`,
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     const record: EpochRecord = {

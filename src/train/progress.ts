@@ -5,7 +5,10 @@
 export class ProgressLine {
   private last = 0;
   private readonly tty: boolean;
-  constructor(private readonly stream: NodeJS.WriteStream | null = process.stderr, private readonly minIntervalMs = 5000) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream | null = process.stderr,
+    private readonly minIntervalMs = 5000,
+  ) {
     this.tty = Boolean(stream?.isTTY);
   }
   update(text: string, force = false): void {

@@ -11,7 +11,13 @@ import { explainNonFiniteLoss } from './finite.js';
  * are freed before it returns; the logits it returns live until the caller's tidy() scope ends.
  * A loss that is not finite throws before any weight changes, naming its cause (see finite.ts).
  */
-export function sgdStep(model: Module, optimizer: Optimizer, x: Tensor, y: Int32Array, lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy): { loss: number; logits: Tensor } {
+export function sgdStep(
+  model: Module,
+  optimizer: Optimizer,
+  x: Tensor,
+  y: Int32Array,
+  lossFn: (logits: Tensor, y: Int32Array) => Tensor = crossEntropy,
+): { loss: number; logits: Tensor } {
   return tidy(() => {
     optimizer.zeroGrad();
     const logits = model.forward(x);

@@ -37,7 +37,9 @@ export function checkRanks(ranksIn: unknown, shape: readonly number[], modes: re
   const ranks = ArrayBuffer.isView(ranksIn) ? Array.from(ranksIn as unknown as ArrayLike<number>) : ranksIn;
   if (!Array.isArray(ranks)) throw new Error(`${op}: ${arg} must be an array with one entry per mode (${d}), got ${ranks === null ? 'null' : typeof ranks}`);
   if (ranks.length !== d) {
-    throw new Error(`${op}: ${arg} must have ${d} entries (one per mode of a ${d}-D tensor of shape ${shapeStr(shape)}), got ${ranks.length}: [${ranks.join(', ')}]`);
+    throw new Error(
+      `${op}: ${arg} must have ${d} entries (one per mode of a ${d}-D tensor of shape ${shapeStr(shape)}), got ${ranks.length}: [${ranks.join(', ')}]`,
+    );
   }
   const set = new Set(modes);
   return ranks.map((r, i) => {

@@ -58,20 +58,22 @@ export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mo
   if (M >= I) {
     // X = Mat_modeᵀ (M × I); the left vectors of Mat_mode are the right vectors of X.
     const x = new Float64Array(M * I);
-    for (let p = 0; p < P; p++) for (let i = 0; i < I; i++) {
-      const src = (p * I + i) * Q;
-      for (let q = 0; q < Q; q++) x[(p * Q + q) * I + i] = data[src + q];
-    }
+    for (let p = 0; p < P; p++)
+      for (let i = 0; i < I; i++) {
+        const src = (p * I + i) * Q;
+        for (let q = 0; q < Q; q++) x[(p * Q + q) * I + i] = data[src + q];
+      }
     const r = svdRaw(x, M, I, { wantU: false, wantV: true });
     const u = r.v!;
     fixColumnSigns(u, I, I);
     return { u, s: r.s, rows: I, k: I };
   }
   const a = new Float64Array(I * M);
-  for (let p = 0; p < P; p++) for (let i = 0; i < I; i++) {
-    const src = (p * I + i) * Q;
-    for (let q = 0; q < Q; q++) a[i * M + p * Q + q] = data[src + q];
-  }
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < I; i++) {
+      const src = (p * I + i) * Q;
+      for (let q = 0; q < Q; q++) a[i * M + p * Q + q] = data[src + q];
+    }
   const r = svdRaw(a, I, M, { wantU: true, wantV: false });
   return { u: r.u!, s: r.s, rows: I, k: M };
 }
@@ -116,11 +118,12 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
     return g;
   }
   const a = allocF64(I * M);
-  for (let p = 0; p < P; p++) for (let i = 0; i < I; i++) {
-    const src = (p * I + i) * Q;
-    const dst = i * M + p * Q;
-    for (let q = 0; q < Q; q++) a[dst + q] = data[src + q];
-  }
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < I; i++) {
+      const src = (p * I + i) * Q;
+      const dst = i * M + p * Q;
+      for (let q = 0; q < Q; q++) a[dst + q] = data[src + q];
+    }
   return gramRows(a, I, M);
 }
 
@@ -159,7 +162,14 @@ export function modeGramSpectrum(data: ArrayLike<number>, shape: readonly number
  * for it (or 'auto' finds it applicable and `gramIsEnough` accepts the rank `rankOf` picks), with
  * only the leading vectors computed; else the Jacobi route.
  */
-function modeSubspace(data: ArrayLike<number>, shape: readonly number[], mode: number, method: ModeSvdMethod, rankOf: (s: Float64Array) => number, threshold: number | null): ModeSvdRaw {
+function modeSubspace(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  mode: number,
+  method: ModeSvdMethod,
+  rankOf: (s: Float64Array) => number,
+  threshold: number | null,
+): ModeSvdRaw {
   if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
     const g = modeGramSpectrum(data, shape, mode);
     if (g) {
@@ -232,12 +242,7 @@ export function modeSvd(t: Tensor, mode: number): { u: Tensor; s: Tensor } {
  * - `rankRatio`: r_i = clamp(round(rankRatio · n_i), 1, n_i), 0 < rankRatio ≤ 1.
  * Tolerance-chosen ranks are clamped below by `minRank` (default 1), which only lowers the error.
  */
-export type HosvdSpec =
-  | { ranks: readonly (number | null)[] }
-  | { tol: number }
-  | { relTol: number }
-  | { modeTol: number }
-  | { rankRatio: number };
+export type HosvdSpec = { ranks: readonly (number | null)[] } | { tol: number } | { relTol: number } | { modeTol: number } | { rankRatio: number };
 
 export interface HosvdOptions {
   /** The factorised modes (default all). Tucker-2 of a conv kernel: `[0, 1]`. Other modes get a null factor. */
@@ -282,10 +287,13 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const shape = checkTensorArg(t, op, 't');
   const d = shape.length;
   const modes = checkModes(options.modes, d, op);
-  if (spec === null || typeof spec !== 'object') throw new Error(`${op}: spec must be one of { ranks } | { tol } | { relTol } | { modeTol } | { rankRatio }, got ${String(spec)}`);
+  if (spec === null || typeof spec !== 'object')
+    throw new Error(`${op}: spec must be one of { ranks } | { tol } | { relTol } | { modeTol } | { rankRatio }, got ${String(spec)}`);
   const keys = SPEC_KEYS.filter((k) => (spec as Record<string, unknown>)[k] !== undefined);
   if (keys.length !== 1) {
-    throw new Error(`${op}: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ${keys.length === 0 ? `keys [${Object.keys(spec).join(', ')}]` : keys.join(' and ')}`);
+    throw new Error(
+      `${op}: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ${keys.length === 0 ? `keys [${Object.keys(spec).join(', ')}]` : keys.join(' and ')}`,
+    );
   }
   const key = keys[0];
   const minRank = options.minRank ?? 1;
@@ -404,7 +412,13 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
     for (let idx = 0; idx < modes.length; idx++) {
       const n = modes[idx];
       const group = idx < half ? modes.slice(half) : modes.slice(0, half);
-      if (idx === 0 || idx === half) shared = multiModeProductRaw(t.data, shape, cur.map((m, k) => (group.includes(k) ? m : null)), true);
+      if (idx === 0 || idx === half)
+        shared = multiModeProductRaw(
+          t.data,
+          shape,
+          cur.map((m, k) => (group.includes(k) ? m : null)),
+          true,
+        );
       const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
       const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
       const ms = modeSubspace(y.data, y.shape, n, method, () => full[n], null);

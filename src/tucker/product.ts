@@ -96,7 +96,9 @@ function checkMatrixFor(matrix: unknown, shape: readonly number[], mode: number,
   const inner = transpose ? r : c;
   if (inner !== n) {
     const want = transpose ? `[${n}, J]` : `[J, ${n}]`;
-    throw new Error(`${op}: ${arg} must be 2-D ${want}${transpose ? ' (transpose: true)' : ''} to act on mode ${mode} of size ${n} (tensor shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`);
+    throw new Error(
+      `${op}: ${arg} must be 2-D ${want}${transpose ? ' (transpose: true)' : ''} to act on mode ${mode} of size ${n} (tensor shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`,
+    );
   }
   return { data: Float64Array.from((matrix as Tensor).data), rows: r, cols: c };
 }
@@ -128,7 +130,9 @@ export function modeProduct(t: Tensor, matrix: Tensor, mode: number, options: Mo
 export function multiModeProduct(t: Tensor, matrices: readonly (Tensor | null)[], options: ModeProductOptions = {}): Tensor {
   const shape = checkTensorArg(t, 'multiModeProduct', 't');
   if (!Array.isArray(matrices) || matrices.length !== shape.length) {
-    throw new Error(`multiModeProduct: matrices must have ${shape.length} entries (one per mode of t, shape ${shapeStr(shape)}; null to skip a mode), got ${Array.isArray(matrices) ? matrices.length : typeof matrices}`);
+    throw new Error(
+      `multiModeProduct: matrices must have ${shape.length} entries (one per mode of t, shape ${shapeStr(shape)}; null to skip a mode), got ${Array.isArray(matrices) ? matrices.length : typeof matrices}`,
+    );
   }
   const tr = options.transpose ?? false;
   const mats = matrices.map((m, k) => (m === null || m === undefined ? null : checkMatrixFor(m, shape, k, tr, 'multiModeProduct', `matrices[${k}]`)));
@@ -143,13 +147,17 @@ export function multiModeProduct(t: Tensor, matrices: readonly (Tensor | null)[]
 export function reconstruct(core: Tensor, factors: readonly (Tensor | null)[]): Tensor {
   const shape = checkTensorArg(core, 'reconstruct', 'core');
   if (!Array.isArray(factors) || factors.length !== shape.length) {
-    throw new Error(`reconstruct: factors must have ${shape.length} entries (one per mode of the core, shape ${shapeStr(shape)}; null for an unfactorised mode), got ${Array.isArray(factors) ? factors.length : typeof factors}`);
+    throw new Error(
+      `reconstruct: factors must have ${shape.length} entries (one per mode of the core, shape ${shapeStr(shape)}; null for an unfactorised mode), got ${Array.isArray(factors) ? factors.length : typeof factors}`,
+    );
   }
   const mats = factors.map((f, k) => {
     if (f === null || f === undefined) return null;
     const [r, c] = check2D(f, 'reconstruct', `factors[${k}]`);
     if (c !== shape[k]) {
-      throw new Error(`reconstruct: factors[${k}] must be 2-D [n_${k}, ${shape[k]}] (its columns match mode ${k} of the core, shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`);
+      throw new Error(
+        `reconstruct: factors[${k}] must be 2-D [n_${k}, ${shape[k]}] (its columns match mode ${k} of the core, shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`,
+      );
     }
     return { data: Float64Array.from(f.data), rows: r, cols: c };
   });

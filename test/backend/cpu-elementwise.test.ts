@@ -89,7 +89,12 @@ describe('CpuBackend.unary', () => {
     fc.assert(
       fc.property(fc.constantFrom(...UNARY_OPS), fc.constantFrom(...CTORS), fc.integer({ min: 0, max: 70 }), fc.integer(), (op, ctor, n, seed) => {
         const x = randomArray(ctor, n, seed).map((v) => v * 6);
-        if (n > 3) { x[0] = 0; x[1] = NaN; x[2] = -Infinity; x[3] = 40; }
+        if (n > 3) {
+          x[0] = 0;
+          x[1] = NaN;
+          x[2] = -Infinity;
+          x[3] = 40;
+        }
         const out = new ctor(n);
         backend.unary(op, x, out);
         const expected = new ctor(n).map((_, i) => UNARY_REFERENCE[op](x[i]));
@@ -137,19 +142,27 @@ const BINARY_OPS = Object.keys(BINARY_REFERENCE) as BinaryOp[];
 /** An output shape and two operand shapes whose dims are each either out's or 1. */
 const broadcastShapes = fc
   .array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 4 })
-  .chain((out) =>
-    fc.tuple(
-      fc.constant(out),
-      fc.tuple(...out.map((d) => fc.constantFrom(d, 1))),
-      fc.tuple(...out.map((d) => fc.constantFrom(d, 1))),
-    ),
-  );
+  .chain((out) => fc.tuple(fc.constant(out), fc.tuple(...out.map((d) => fc.constantFrom(d, 1))), fc.tuple(...out.map((d) => fc.constantFrom(d, 1)))));
 
-function binaryReference(op: BinaryOp, a: ArrayLike<number>, aShape: number[], b: ArrayLike<number>, bShape: number[], outShape: number[], out: Float32Array | Float64Array): void {
+function binaryReference(
+  op: BinaryOp,
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+  outShape: number[],
+  out: Float32Array | Float64Array,
+): void {
   for (let i = 0; i < out.length; i++) {
     const idx = unravel(i, outShape);
-    const ai = ravel(idx.map((v, d) => (aShape[d] === 1 ? 0 : v)), aShape);
-    const bi = ravel(idx.map((v, d) => (bShape[d] === 1 ? 0 : v)), bShape);
+    const ai = ravel(
+      idx.map((v, d) => (aShape[d] === 1 ? 0 : v)),
+      aShape,
+    );
+    const bi = ravel(
+      idx.map((v, d) => (bShape[d] === 1 ? 0 : v)),
+      bShape,
+    );
     out[i] = BINARY_REFERENCE[op](a[ai], b[bi]);
   }
 }
@@ -174,12 +187,36 @@ describe('CpuBackend.binary', () => {
 
   it('covers the fast paths: equal shapes, scalar operands, a bias row and a per-channel bias', () => {
     const cases: [number[], number[], number[]][] = [
-      [[3, 7], [3, 7], [3, 7]],
-      [[3, 7], [3, 7], [1, 1]],
-      [[3, 7], [1, 1], [3, 7]],
-      [[33, 17], [33, 17], [1, 17]],
-      [[2, 5, 4, 3], [2, 5, 4, 3], [1, 5, 1, 1]],
-      [[4, 6], [4, 1], [1, 6]],
+      [
+        [3, 7],
+        [3, 7],
+        [3, 7],
+      ],
+      [
+        [3, 7],
+        [3, 7],
+        [1, 1],
+      ],
+      [
+        [3, 7],
+        [1, 1],
+        [3, 7],
+      ],
+      [
+        [33, 17],
+        [33, 17],
+        [1, 17],
+      ],
+      [
+        [2, 5, 4, 3],
+        [2, 5, 4, 3],
+        [1, 5, 1, 1],
+      ],
+      [
+        [4, 6],
+        [4, 1],
+        [1, 6],
+      ],
     ];
     for (const ctor of CTORS) {
       for (const [outShape, aShape, bShape] of cases) {

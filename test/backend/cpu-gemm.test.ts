@@ -14,11 +14,19 @@ const backend = new CpuBackend();
 
 interface Case {
   ctor: Ctor;
-  m: number; n: number; k: number;
-  transA: boolean; transB: boolean;
-  alpha: number; beta: number;
-  aOffset: number; bOffset: number; cOffset: number;
-  aPad: number; bPad: number; cPad: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  aOffset: number;
+  bOffset: number;
+  cOffset: number;
+  aPad: number;
+  bPad: number;
+  cPad: number;
   seed: number;
   /** Operands on SharedArrayBuffers (the zero-copy worker path) or plain ArrayBuffers (staged). */
   shared?: boolean;
@@ -31,8 +39,10 @@ function onShared(x: Float32Array | Float64Array): Float32Array | Float64Array {
 }
 
 function build(t: Case): GemmArgs {
-  const aRows = t.transA ? t.k : t.m, aCols = t.transA ? t.m : t.k;
-  const bRows = t.transB ? t.n : t.k, bCols = t.transB ? t.k : t.n;
+  const aRows = t.transA ? t.k : t.m,
+    aCols = t.transA ? t.m : t.k;
+  const bRows = t.transB ? t.n : t.k,
+    bCols = t.transB ? t.k : t.n;
   const lda = Math.max(1, aCols) + t.aPad;
   const ldb = Math.max(1, bCols) + t.bPad;
   const ldc = Math.max(1, t.n) + t.cPad;
@@ -42,8 +52,29 @@ function build(t: Case): GemmArgs {
   let c = randomArray(t.ctor, t.cOffset + t.m * ldc + 1, t.seed + 2);
   // beta = 0 must overwrite C, so poison the elements that will be written.
   if (t.beta === 0) for (let i = 0; i < t.m; i++) c.fill(NaN, t.cOffset + i * ldc, t.cOffset + i * ldc + t.n);
-  if (t.shared) { a = onShared(a); b = onShared(b); c = onShared(c); }
-  return { transA: t.transA, transB: t.transB, m: t.m, n: t.n, k: t.k, alpha: t.alpha, a, aOffset: t.aOffset, lda, b, bOffset: t.bOffset, ldb, beta: t.beta, c, cOffset: t.cOffset, ldc };
+  if (t.shared) {
+    a = onShared(a);
+    b = onShared(b);
+    c = onShared(c);
+  }
+  return {
+    transA: t.transA,
+    transB: t.transB,
+    m: t.m,
+    n: t.n,
+    k: t.k,
+    alpha: t.alpha,
+    a,
+    aOffset: t.aOffset,
+    lda,
+    b,
+    bOffset: t.bOffset,
+    ldb,
+    beta: t.beta,
+    c,
+    cOffset: t.cOffset,
+    ldc,
+  };
 }
 
 /** Naive triple loop in float64; also returns Σ|terms| per element to scale the tolerance. */
@@ -125,7 +156,12 @@ const flags = {
  * several, with the split thresholds lowered so that small products are split too (by rows,
  * columns or k, at boundaries that are not multiples of the blocks or the thread share).
  */
-interface Config { name: string; simd: boolean; threads: number; mainShare?: boolean }
+interface Config {
+  name: string;
+  simd: boolean;
+  threads: number;
+  mainShare?: boolean;
+}
 const CONFIGS: Config[] = [
   { name: 'JS, 1 thread', simd: false, threads: 1 },
   { name: 'SIMD, 1 thread', simd: true, threads: 1 },
@@ -157,7 +193,7 @@ describe('CPU backend runtime', () => {
     expect(simdSupported()).toBe(true);
   });
 
-  it('starts worker threads from the kernels\' source text under this loader', () => {
+  it("starts worker threads from the kernels' source text under this loader", () => {
     threads.setNumThreads(3);
     expect(threads.startWorkers()).toBe(2);
     expect(threads.poolDisabled()).toBe(false);
@@ -168,7 +204,38 @@ describe('CPU backend runtime', () => {
     threads.setNumThreads(2);
     expect(threads.startWorkers()).toBe(1);
     const bad = { kind: 'nope' } as unknown as threads.Job;
-    const ok = { kind: 'gemm', path: 'js', g: build({ ctor: Float64Array, m: 1, n: 1, k: 1, transA: false, transB: false, alpha: 1, beta: 0, aOffset: 0, bOffset: 0, cOffset: 0, aPad: 0, bPad: 0, cPad: 0, seed: 1 }), i0: 0, i1: 0, j0: 0, j1: 0, p0: 0, p1: 0, out: new Float64Array(new SharedArrayBuffer(8)), outOffset: 0, ldo: 1, alpha: 1, beta: 0 } as threads.Job;
+    const ok = {
+      kind: 'gemm',
+      path: 'js',
+      g: build({
+        ctor: Float64Array,
+        m: 1,
+        n: 1,
+        k: 1,
+        transA: false,
+        transB: false,
+        alpha: 1,
+        beta: 0,
+        aOffset: 0,
+        bOffset: 0,
+        cOffset: 0,
+        aPad: 0,
+        bPad: 0,
+        cPad: 0,
+        seed: 1,
+      }),
+      i0: 0,
+      i1: 0,
+      j0: 0,
+      j1: 0,
+      p0: 0,
+      p1: 0,
+      out: new Float64Array(new SharedArrayBuffer(8)),
+      outOffset: 0,
+      ldo: 1,
+      alpha: 1,
+      beta: 0,
+    } as threads.Job;
     threads.tuning.mainShare = false;
     try {
       expect(() => threads.runChunks([ok, bad, ok], 1)).toThrow(/worker thread: .*unknown job kind nope/);
@@ -182,31 +249,43 @@ describe('CPU backend runtime', () => {
   });
 
   it('splitGuided covers [0, total) in levels·threads aligned, ordered chunks, larger ones first', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 6 }), (total, t, align, levels) => {
-      const b = threads.splitGuided(total, t, align, levels);
-      const n = levels * t;
-      expect(b.length).toBe(n + 1);
-      expect(b[0]).toBe(0);
-      expect(b[n]).toBe(total);
-      for (let i = 0; i < n; i++) {
-        expect(b[i + 1]).toBeGreaterThanOrEqual(b[i]);
-        if (i > 0 && b[i] < total) expect(b[i] % align).toBe(0);
-      }
-      if (levels > 1 && total >= 100 * align * n) expect(b[1] - b[0]).toBeGreaterThan(b[n] - b[n - 1]);
-    }), { seed: 42, numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 6 }),
+        (total, t, align, levels) => {
+          const b = threads.splitGuided(total, t, align, levels);
+          const n = levels * t;
+          expect(b.length).toBe(n + 1);
+          expect(b[0]).toBe(0);
+          expect(b[n]).toBe(total);
+          for (let i = 0; i < n; i++) {
+            expect(b[i + 1]).toBeGreaterThanOrEqual(b[i]);
+            if (i > 0 && b[i] < total) expect(b[i] % align).toBe(0);
+          }
+          if (levels > 1 && total >= 100 * align * n) expect(b[1] - b[0]).toBeGreaterThan(b[n] - b[n - 1]);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
   });
 
   it('splitRange covers [0, total) in aligned, ordered chunks', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 9 }), (total, parts, align) => {
-      const b = threads.splitRange(total, parts, align);
-      expect(b.length).toBe(parts + 1);
-      expect(b[0]).toBe(0);
-      expect(b[parts]).toBe(total);
-      for (let t = 0; t < parts; t++) {
-        expect(b[t + 1]).toBeGreaterThanOrEqual(b[t]);
-        if (t > 0 && b[t] < total) expect(b[t] % align).toBe(0);
-      }
-    }), { seed: 42, numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 9 }), (total, parts, align) => {
+        const b = threads.splitRange(total, parts, align);
+        expect(b.length).toBe(parts + 1);
+        expect(b[0]).toBe(0);
+        expect(b[parts]).toBe(total);
+        for (let t = 0; t < parts; t++) {
+          expect(b[t + 1]).toBeGreaterThanOrEqual(b[t]);
+          if (t > 0 && b[t] < total) expect(b[t] % align).toBe(0);
+        }
+      }),
+      { seed: 42, numRuns: 200 },
+    );
   });
 });
 
@@ -217,7 +296,9 @@ for (const cfg of CONFIGS) {
     it('matches a naive triple loop on small shapes, every flag combination', () => {
       configure(cfg);
       fc.assert(
-        fc.property(fc.record({ ...flags, m: fc.integer({ min: 0, max: 12 }), n: fc.integer({ min: 0, max: 12 }), k: fc.integer({ min: 0, max: 12 }) }), (t) => check(t)),
+        fc.property(fc.record({ ...flags, m: fc.integer({ min: 0, max: 12 }), n: fc.integer({ min: 0, max: 12 }), k: fc.integer({ min: 0, max: 12 }) }), (t) =>
+          check(t),
+        ),
         { seed: 42, numRuns: 150 },
       );
     });
@@ -225,7 +306,10 @@ for (const cfg of CONFIGS) {
     it('matches a naive triple loop on blocked shapes that are not multiples of the blocks or the thread split', () => {
       configure(cfg);
       fc.assert(
-        fc.property(fc.record({ ...flags, m: fc.integer({ min: 1, max: 140 }), n: fc.integer({ min: 1, max: 150 }), k: fc.integer({ min: 1, max: 300 }) }), (t) => check(t)),
+        fc.property(
+          fc.record({ ...flags, m: fc.integer({ min: 1, max: 140 }), n: fc.integer({ min: 1, max: 150 }), k: fc.integer({ min: 1, max: 300 }) }),
+          (t) => check(t),
+        ),
         { seed: 42, numRuns: 40 },
       );
     });
@@ -233,7 +317,10 @@ for (const cfg of CONFIGS) {
     it('handles thin products: split by k (m, n tiny) and long dot products', () => {
       configure(cfg);
       fc.assert(
-        fc.property(fc.record({ ...flags, m: fc.integer({ min: 1, max: 5 }), n: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 100, max: 1300 }) }), (t) => check(t)),
+        fc.property(
+          fc.record({ ...flags, m: fc.integer({ min: 1, max: 5 }), n: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 100, max: 1300 }) }),
+          (t) => check(t),
+        ),
         { seed: 42, numRuns: 25 },
       );
     });
@@ -243,7 +330,28 @@ for (const cfg of CONFIGS) {
       for (const ctor of CTORS) {
         for (const transA of [false, true]) {
           for (const transB of [false, true]) {
-            check({ ctor, transA, transB, m: 133, n: 301, k: 525, alpha: 0.5, beta: -0.75, aOffset: 3, bOffset: 1, cOffset: 2, aPad: 2, bPad: 1, cPad: 3, seed: 7, shared: transA }, undefined, true);
+            check(
+              {
+                ctor,
+                transA,
+                transB,
+                m: 133,
+                n: 301,
+                k: 525,
+                alpha: 0.5,
+                beta: -0.75,
+                aOffset: 3,
+                bOffset: 1,
+                cOffset: 2,
+                aPad: 2,
+                bPad: 1,
+                cPad: 3,
+                seed: 7,
+                shared: transA,
+              },
+              undefined,
+              true,
+            );
           }
         }
       }
@@ -251,16 +359,70 @@ for (const cfg of CONFIGS) {
 
     it('with beta = 0 overwrites NaN in C, with k = 0 or alpha = 0 only scales C', () => {
       configure(cfg);
-      for (const [m, n, k] of [[3, 3, 3], [40, 50, 60]]) {
+      for (const [m, n, k] of [
+        [3, 3, 3],
+        [40, 50, 60],
+      ]) {
         const c = new Float64Array(m * n).fill(NaN);
-        backend.gemm({ transA: false, transB: false, m, n, k, alpha: 1, a: new Float64Array(m * k).fill(1), aOffset: 0, lda: k, b: new Float64Array(k * n).fill(2), bOffset: 0, ldb: n, beta: 0, c, cOffset: 0, ldc: n });
+        backend.gemm({
+          transA: false,
+          transB: false,
+          m,
+          n,
+          k,
+          alpha: 1,
+          a: new Float64Array(m * k).fill(1),
+          aOffset: 0,
+          lda: k,
+          b: new Float64Array(k * n).fill(2),
+          bOffset: 0,
+          ldb: n,
+          beta: 0,
+          c,
+          cOffset: 0,
+          ldc: n,
+        });
         expect(Array.from(c).every((v) => v === 2 * k)).toBe(true);
         const c32 = new Float32Array(m * n).fill(NaN);
-        backend.gemm({ transA: false, transB: true, m, n, k, alpha: 1, a: new Float32Array(m * k).fill(1), aOffset: 0, lda: k, b: new Float32Array(k * n).fill(2), bOffset: 0, ldb: k, beta: 0, c: c32, cOffset: 0, ldc: n });
+        backend.gemm({
+          transA: false,
+          transB: true,
+          m,
+          n,
+          k,
+          alpha: 1,
+          a: new Float32Array(m * k).fill(1),
+          aOffset: 0,
+          lda: k,
+          b: new Float32Array(k * n).fill(2),
+          bOffset: 0,
+          ldb: k,
+          beta: 0,
+          c: c32,
+          cOffset: 0,
+          ldc: n,
+        });
         expect(Array.from(c32).every((v) => v === 2 * k)).toBe(true);
       }
       const c = new Float32Array([1, 2, 3, 4]);
-      backend.gemm({ transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: new Float32Array(0), aOffset: 0, lda: 1, b: new Float32Array(0), bOffset: 0, ldb: 2, beta: 3, c, cOffset: 0, ldc: 2 });
+      backend.gemm({
+        transA: false,
+        transB: false,
+        m: 2,
+        n: 2,
+        k: 0,
+        alpha: 1,
+        a: new Float32Array(0),
+        aOffset: 0,
+        lda: 1,
+        b: new Float32Array(0),
+        bOffset: 0,
+        ldb: 2,
+        beta: 3,
+        c,
+        cOffset: 0,
+        ldc: 2,
+      });
       expect(Array.from(c)).toEqual([3, 6, 9, 12]);
     });
   });
@@ -279,9 +441,17 @@ describe('GEMM range kernels with tiny cache blocks (every loop of the nest runs
    */
   function runBlocks(range: typeof gemmRangeJs, st: KernelState, t: Case, [iCut, jCut, pCut]: [number, number, number]): void {
     check(t, (g) => {
-      const ic = iCut % (g.m + 1), jc = jCut % (g.n + 1), pc = pCut % (g.k + 1);
-      for (const [a0, a1] of [[0, ic], [ic, g.m]]) {
-        for (const [b0, b1] of [[0, jc], [jc, g.n]]) {
+      const ic = iCut % (g.m + 1),
+        jc = jCut % (g.n + 1),
+        pc = pCut % (g.k + 1);
+      for (const [a0, a1] of [
+        [0, ic],
+        [ic, g.m],
+      ]) {
+        for (const [b0, b1] of [
+          [0, jc],
+          [jc, g.n],
+        ]) {
           if (a1 <= a0 || b1 <= b0) continue;
           const off = g.cOffset + a0 * g.ldc + b0;
           range(st, g, a0, a1, b0, b1, 0, pc, g.c, off, g.ldc, g.alpha, g.beta);
@@ -296,30 +466,63 @@ describe('GEMM range kernels with tiny cache blocks (every loop of the nest runs
 
   it('plain JS (float32 and float64)', () => {
     const st = tiny();
-    fc.assert(fc.property(fc.record({ ...flags, ...shapes }), split, (t, s) => runBlocks(gemmRangeJs, st, t, s)), { seed: 42, numRuns: 150 });
+    fc.assert(
+      fc.property(fc.record({ ...flags, ...shapes }), split, (t, s) => runBlocks(gemmRangeJs, st, t, s)),
+      { seed: 42, numRuns: 150 },
+    );
   });
 
   it('WebAssembly SIMD outer-product kernel (float32), packing A whole or per block', () => {
     const st = tiny();
-    fc.assert(fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float32Array as Ctor) }), split, fc.boolean(), (t, s, small) => {
-      st.wPackBudget = small ? 64 : 8 << 20;
-      runBlocks(gemmRangeWasm, st, t, s);
-    }), { seed: 42, numRuns: 150 });
+    fc.assert(
+      fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float32Array as Ctor) }), split, fc.boolean(), (t, s, small) => {
+        st.wPackBudget = small ? 64 : 8 << 20;
+        runBlocks(gemmRangeWasm, st, t, s);
+      }),
+      { seed: 42, numRuns: 150 },
+    );
   });
 
   it('WebAssembly SIMD dot-product kernel (float32, A·Bᵀ)', () => {
     const st = tiny();
-    fc.assert(fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float32Array as Ctor), transA: fc.constant(false), transB: fc.constant(true) }), split, (t, s) => runBlocks(gemmRangeWasmDot, st, t, s)), { seed: 42, numRuns: 150 });
+    fc.assert(
+      fc.property(
+        fc.record({ ...flags, ...shapes, ctor: fc.constant(Float32Array as Ctor), transA: fc.constant(false), transB: fc.constant(true) }),
+        split,
+        (t, s) => runBlocks(gemmRangeWasmDot, st, t, s),
+      ),
+      { seed: 42, numRuns: 150 },
+    );
   });
 
   it('the direct loop on the sizes of the blocked paths', () => {
-    fc.assert(fc.property(fc.record({ ...flags, ...shapes }), (t) => check(t, gemmDirect)), { seed: 42, numRuns: 60 });
+    fc.assert(
+      fc.property(fc.record({ ...flags, ...shapes }), (t) => check(t, gemmDirect)),
+      { seed: 42, numRuns: 60 },
+    );
   });
 });
 
 describe('CpuBackend.gemm argument checks', () => {
   it('rejects bad arguments with a message naming the argument', () => {
-    const ok = (): GemmArgs => ({ transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, a: new Float64Array(4), aOffset: 0, lda: 2, b: new Float64Array(4), bOffset: 0, ldb: 2, beta: 0, c: new Float64Array(4), cOffset: 0, ldc: 2 });
+    const ok = (): GemmArgs => ({
+      transA: false,
+      transB: false,
+      m: 2,
+      n: 2,
+      k: 2,
+      alpha: 1,
+      a: new Float64Array(4),
+      aOffset: 0,
+      lda: 2,
+      b: new Float64Array(4),
+      bOffset: 0,
+      ldb: 2,
+      beta: 0,
+      c: new Float64Array(4),
+      cOffset: 0,
+      ldc: 2,
+    });
     expect(() => backend.gemm({ ...ok(), lda: 1 })).toThrow(/lda must be ≥ max\(1, k\) = 2, got 1/);
     expect(() => backend.gemm({ ...ok(), m: -1 })).toThrow(/m must be a non-negative integer, got -1/);
     expect(() => backend.gemm({ ...ok(), b: new Float64Array(3) })).toThrow(/b must hold at least 4 elements.*got 3/);

@@ -45,44 +45,61 @@ describe('CpuBackend.sumAxis', () => {
 describe('CpuBackend.extremeAxis', () => {
   it('gives the extreme and the index of its first occurrence, NaN winning', () => {
     fc.assert(
-      fc.property(fc.constantFrom('max' as const, 'min' as const), fc.constantFrom(...CTORS), shapeAndAxis, fc.integer(), fc.boolean(), (kind, ctor, [shape, axis], seed, withNaN) => {
-        // Small integers produce ties; a few NaNs test propagation.
-        const x = randomInts(ctor, sizeOf(shape), seed);
-        if (withNaN) for (let i = seed & 3; i < x.length; i += 5) x[i] = NaN;
-        const n = sizeOf(shape) / shape[axis];
-        const out = new ctor(n);
-        const arg = new Int32Array(n);
-        backend.extremeAxis(kind, x, shape, axis, out, arg);
-        const expVal = new ctor(n);
-        const expArg = new Int32Array(n);
-        fibres(shape, axis).forEach((f, o) => {
-          let best = 0;
-          for (let a = 1; a < f.length; a++) {
-            const v = x[f[a]];
-            const b = x[f[best]];
-            if (Number.isNaN(b)) break;
-            if (Number.isNaN(v) || (kind === 'max' ? v > b : v < b)) best = a;
-          }
-          expVal[o] = x[f[best]];
-          expArg[o] = best;
-        });
-        expect(firstMismatch(out, expVal)).toBeNull();
-        expect(firstMismatch(arg, expArg)).toBeNull();
-      }),
+      fc.property(
+        fc.constantFrom('max' as const, 'min' as const),
+        fc.constantFrom(...CTORS),
+        shapeAndAxis,
+        fc.integer(),
+        fc.boolean(),
+        (kind, ctor, [shape, axis], seed, withNaN) => {
+          // Small integers produce ties; a few NaNs test propagation.
+          const x = randomInts(ctor, sizeOf(shape), seed);
+          if (withNaN) for (let i = seed & 3; i < x.length; i += 5) x[i] = NaN;
+          const n = sizeOf(shape) / shape[axis];
+          const out = new ctor(n);
+          const arg = new Int32Array(n);
+          backend.extremeAxis(kind, x, shape, axis, out, arg);
+          const expVal = new ctor(n);
+          const expArg = new Int32Array(n);
+          fibres(shape, axis).forEach((f, o) => {
+            let best = 0;
+            for (let a = 1; a < f.length; a++) {
+              const v = x[f[a]];
+              const b = x[f[best]];
+              if (Number.isNaN(b)) break;
+              if (Number.isNaN(v) || (kind === 'max' ? v > b : v < b)) best = a;
+            }
+            expVal[o] = x[f[best]];
+            expArg[o] = best;
+          });
+          expect(firstMismatch(out, expVal)).toBeNull();
+          expect(firstMismatch(arg, expArg)).toBeNull();
+        },
+      ),
       { seed: 42, numRuns: 300 },
     );
   });
 
   it('rejects a bad kind and a missing argIdx', () => {
-    expect(() => backend.extremeAxis('mean' as 'max', new Float32Array(2), [2], 0, new Float32Array(1), new Int32Array(1))).toThrow(/kind must be 'max' or 'min', got mean/);
-    expect(() => backend.extremeAxis('max', new Float32Array(2), [2], 0, new Float32Array(1), [0] as unknown as Int32Array)).toThrow(/argIdx must be an Int32Array/);
+    expect(() => backend.extremeAxis('mean' as 'max', new Float32Array(2), [2], 0, new Float32Array(1), new Int32Array(1))).toThrow(
+      /kind must be 'max' or 'min', got mean/,
+    );
+    expect(() => backend.extremeAxis('max', new Float32Array(2), [2], 0, new Float32Array(1), [0] as unknown as Int32Array)).toThrow(
+      /argIdx must be an Int32Array/,
+    );
   });
 });
 
 /** A shape of rank 0–5 and a permutation of its axes. */
-const shapeAndPerm = fc
-  .array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 5 })
-  .chain((shape) => fc.tuple(fc.constant(shape), fc.shuffledSubarray(shape.map((_, i) => i), { minLength: shape.length, maxLength: shape.length })));
+const shapeAndPerm = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 5 }).chain((shape) =>
+  fc.tuple(
+    fc.constant(shape),
+    fc.shuffledSubarray(
+      shape.map((_, i) => i),
+      { minLength: shape.length, maxLength: shape.length },
+    ),
+  ),
+);
 
 function permuteReference(x: ArrayLike<number>, shape: number[], perm: number[], out: Float32Array | Float64Array): void {
   const outShape = perm.map((p) => shape[p]);
@@ -110,7 +127,20 @@ describe('CpuBackend.permute', () => {
   });
 
   it('handles large transposes that span several tiles', () => {
-    for (const [shape, perm] of [[[67, 45], [1, 0]], [[3, 40, 70], [0, 2, 1]], [[5, 33, 2, 35], [3, 1, 0, 2]]] as [number[], number[]][]) {
+    for (const [shape, perm] of [
+      [
+        [67, 45],
+        [1, 0],
+      ],
+      [
+        [3, 40, 70],
+        [0, 2, 1],
+      ],
+      [
+        [5, 33, 2, 35],
+        [3, 1, 0, 2],
+      ],
+    ] as [number[], number[]][]) {
       const x = randomArray(Float32Array, sizeOf(shape), 3);
       const out = new Float32Array(x.length);
       backend.permute(x, shape, perm, out);
@@ -121,7 +151,9 @@ describe('CpuBackend.permute', () => {
   });
 
   it('rejects a perm that is not a permutation', () => {
-    expect(() => backend.permute(new Float32Array(6), [2, 3], [0, 0], new Float32Array(6))).toThrow(/permute: perm must be a permutation of 0..1, got \[0, 0\]/);
+    expect(() => backend.permute(new Float32Array(6), [2, 3], [0, 0], new Float32Array(6))).toThrow(
+      /permute: perm must be a permutation of 0..1, got \[0, 0\]/,
+    );
     expect(() => backend.permute(new Float32Array(6), [2, 3], [0], new Float32Array(6))).toThrow(/permute: perm must hold 2 elements, got 1/);
   });
 });

@@ -20,11 +20,16 @@ const convGeometry = fc
   .record({
     batch: fc.integer({ min: 1, max: 3 }),
     totalChannels: fc.integer({ min: 1, max: 4 }),
-    inH: fc.integer({ min: 1, max: 9 }), inW: fc.integer({ min: 1, max: 9 }),
-    kH: fc.integer({ min: 1, max: 4 }), kW: fc.integer({ min: 1, max: 4 }),
-    strideH: fc.integer({ min: 1, max: 3 }), strideW: fc.integer({ min: 1, max: 3 }),
-    padH: fc.integer({ min: 0, max: 3 }), padW: fc.integer({ min: 0, max: 3 }),
-    dilH: fc.integer({ min: 1, max: 3 }), dilW: fc.integer({ min: 1, max: 3 }),
+    inH: fc.integer({ min: 1, max: 9 }),
+    inW: fc.integer({ min: 1, max: 9 }),
+    kH: fc.integer({ min: 1, max: 4 }),
+    kW: fc.integer({ min: 1, max: 4 }),
+    strideH: fc.integer({ min: 1, max: 3 }),
+    strideW: fc.integer({ min: 1, max: 3 }),
+    padH: fc.integer({ min: 0, max: 3 }),
+    padW: fc.integer({ min: 0, max: 3 }),
+    dilH: fc.integer({ min: 1, max: 3 }),
+    dilW: fc.integer({ min: 1, max: 3 }),
     slice: fc.tuple(fc.nat(), fc.nat()),
   })
   .map(({ slice, ...g }): WindowGeometry => {
@@ -105,10 +110,33 @@ describe('CpuBackend.im2col / col2im', () => {
   });
 
   it('rejects a channel slice past totalChannels and short buffers', () => {
-    const g: WindowGeometry = { batch: 1, totalChannels: 2, channelOffset: 1, channels: 2, inH: 3, inW: 3, kH: 2, kW: 2, strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, outH: 2, outW: 2 };
-    expect(() => backend.im2col(new Float32Array(18), g, new Float32Array(32))).toThrow(/channelOffset \+ geometry.channels must be ≤ totalChannels \(2\), got 1 \+ 2/);
-    expect(() => backend.im2col(new Float32Array(18), { ...g, channelOffset: 0 }, new Float32Array(31))).toThrow(/im2col: cols must hold at least 32 elements, got 31/);
-    expect(() => backend.im2col(new Float32Array(18), { ...g, channelOffset: 0, strideH: 0 }, new Float32Array(32))).toThrow(/geometry.strideH must be a positive integer, got 0/);
+    const g: WindowGeometry = {
+      batch: 1,
+      totalChannels: 2,
+      channelOffset: 1,
+      channels: 2,
+      inH: 3,
+      inW: 3,
+      kH: 2,
+      kW: 2,
+      strideH: 1,
+      strideW: 1,
+      padH: 0,
+      padW: 0,
+      dilH: 1,
+      dilW: 1,
+      outH: 2,
+      outW: 2,
+    };
+    expect(() => backend.im2col(new Float32Array(18), g, new Float32Array(32))).toThrow(
+      /channelOffset \+ geometry.channels must be ≤ totalChannels \(2\), got 1 \+ 2/,
+    );
+    expect(() => backend.im2col(new Float32Array(18), { ...g, channelOffset: 0 }, new Float32Array(31))).toThrow(
+      /im2col: cols must hold at least 32 elements, got 31/,
+    );
+    expect(() => backend.im2col(new Float32Array(18), { ...g, channelOffset: 0, strideH: 0 }, new Float32Array(32))).toThrow(
+      /geometry.strideH must be a positive integer, got 0/,
+    );
   });
 });
 
@@ -117,18 +145,28 @@ const poolGeometry = fc
   .record({
     batch: fc.integer({ min: 1, max: 2 }),
     channels: fc.integer({ min: 1, max: 3 }),
-    inH: fc.integer({ min: 1, max: 9 }), inW: fc.integer({ min: 1, max: 9 }),
-    kH: fc.integer({ min: 1, max: 4 }), kW: fc.integer({ min: 1, max: 4 }),
-    strideH: fc.integer({ min: 1, max: 3 }), strideW: fc.integer({ min: 1, max: 3 }),
-    padH: fc.integer({ min: 0, max: 2 }), padW: fc.integer({ min: 0, max: 2 }),
+    inH: fc.integer({ min: 1, max: 9 }),
+    inW: fc.integer({ min: 1, max: 9 }),
+    kH: fc.integer({ min: 1, max: 4 }),
+    kW: fc.integer({ min: 1, max: 4 }),
+    strideH: fc.integer({ min: 1, max: 3 }),
+    strideW: fc.integer({ min: 1, max: 3 }),
+    padH: fc.integer({ min: 0, max: 2 }),
+    padW: fc.integer({ min: 0, max: 2 }),
     ceil: fc.boolean(),
   })
   .filter((g) => 2 * g.padH <= g.kH && 2 * g.padW <= g.kW) // PyTorch's limit: pad ≤ kernel / 2
-  .map(({ ceil, ...g }): WindowGeometry => ({
-    ...g, totalChannels: g.channels, channelOffset: 0, dilH: 1, dilW: 1,
-    outH: outSize(g.inH, g.kH, g.strideH, g.padH, 1, ceil),
-    outW: outSize(g.inW, g.kW, g.strideW, g.padW, 1, ceil),
-  }))
+  .map(
+    ({ ceil, ...g }): WindowGeometry => ({
+      ...g,
+      totalChannels: g.channels,
+      channelOffset: 0,
+      dilH: 1,
+      dilW: 1,
+      outH: outSize(g.inH, g.kH, g.strideH, g.padH, 1, ceil),
+      outW: outSize(g.inW, g.kW, g.strideW, g.padW, 1, ceil),
+    }),
+  )
   .filter((g) => g.outH > 0 && g.outW > 0);
 
 function maxPoolReference(x: ArrayLike<number>, g: WindowGeometry, out: Float32Array | Float64Array, arg: Int32Array): void {
@@ -146,7 +184,10 @@ function maxPoolReference(x: ArrayLike<number>, g: WindowGeometry, out: Float32A
             const idx = (p * g.inH + h) * g.inW + w;
             const v = x[idx];
             if (Number.isNaN(best)) continue;
-            if (bestIdx < 0 || v > best || Number.isNaN(v)) { best = v; bestIdx = idx; }
+            if (bestIdx < 0 || v > best || Number.isNaN(v)) {
+              best = v;
+              bestIdx = idx;
+            }
           }
         out[o] = best;
         arg[o] = bestIdx;
@@ -164,8 +205,10 @@ function avgPoolWindows(g: WindowGeometry, countIncludePad: boolean, visit: (o: 
         let hEnd = Math.min(hStart + g.kH, g.inH + g.padH);
         let wEnd = Math.min(wStart + g.kW, g.inW + g.padW);
         const poolSize = (hEnd - hStart) * (wEnd - wStart);
-        hStart = Math.max(hStart, 0); wStart = Math.max(wStart, 0);
-        hEnd = Math.min(hEnd, g.inH); wEnd = Math.min(wEnd, g.inW);
+        hStart = Math.max(hStart, 0);
+        wStart = Math.max(wStart, 0);
+        hEnd = Math.min(hEnd, g.inH);
+        wEnd = Math.min(wEnd, g.inW);
         const divisor = countIncludePad ? poolSize : (hEnd - hStart) * (wEnd - wStart);
         for (let h = hStart; h < hEnd; h++) for (let w = wStart; w < wEnd; w++) visit(o, (p * g.inH + h) * g.inW + w, divisor);
       }
@@ -201,7 +244,24 @@ describe('CpuBackend.maxPool2d', () => {
   });
 
   it('rejects a channel slice (pooling covers every channel)', () => {
-    const g: WindowGeometry = { batch: 1, totalChannels: 2, channelOffset: 1, channels: 1, inH: 2, inW: 2, kH: 2, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, dilH: 1, dilW: 1, outH: 1, outW: 1 };
+    const g: WindowGeometry = {
+      batch: 1,
+      totalChannels: 2,
+      channelOffset: 1,
+      channels: 1,
+      inH: 2,
+      inW: 2,
+      kH: 2,
+      kW: 2,
+      strideH: 2,
+      strideW: 2,
+      padH: 0,
+      padW: 0,
+      dilH: 1,
+      dilW: 1,
+      outH: 1,
+      outW: 1,
+    };
     expect(() => backend.maxPool2d(new Float32Array(8), g, new Float32Array(2), new Int32Array(2))).toThrow(/channelOffset must be 0/);
   });
 });

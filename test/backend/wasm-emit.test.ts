@@ -16,7 +16,10 @@ describe('wasm emitter', () => {
     expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
     expect(sleb(-1)).toEqual([0x7f]);
     expect(sleb(64)).toEqual([0xc0, 0x00]);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (v) => decodeUleb(uleb(v)) === v), { seed: 42, numRuns: 200 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (v) => decodeUleb(uleb(v)) === v),
+      { seed: 42, numRuns: 200 },
+    );
     expect(() => uleb(-1)).toThrow(/u32/);
   });
 
@@ -47,7 +50,19 @@ describe('wasm emitter', () => {
 
   it('the kernel modules validate (every register tile shape the benches try)', () => {
     expect(WebAssembly.validate(kernelModuleBytes() as BufferSource)).toBe(true);
-    for (const [mr, nr] of [[4, 8], [6, 8], [8, 8], [4, 12], [2, 16]]) expect(WebAssembly.validate(sgemmModuleBytes(mr, nr) as BufferSource)).toBe(true);
-    for (const [mr, nr] of [[2, 4], [3, 3], [4, 2]]) expect(WebAssembly.validate(sdotModuleBytes(mr, nr) as BufferSource)).toBe(true);
+    for (const [mr, nr] of [
+      [4, 8],
+      [6, 8],
+      [8, 8],
+      [4, 12],
+      [2, 16],
+    ])
+      expect(WebAssembly.validate(sgemmModuleBytes(mr, nr) as BufferSource)).toBe(true);
+    for (const [mr, nr] of [
+      [2, 4],
+      [3, 3],
+      [4, 2],
+    ])
+      expect(WebAssembly.validate(sdotModuleBytes(mr, nr) as BufferSource)).toBe(true);
   });
 });

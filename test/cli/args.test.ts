@@ -31,8 +31,35 @@ describe('parseArgs', () => {
   });
 
   it('reads --flag value, --flag=value, short flags, switches, --no-switch, lists and positionals', () => {
-    const p = parseArgs(spec, ['f.st', '--epochs', '3', '--lr=1e-2', '-o', 'runs/x', '--resume', '--no-eval', '--opt', 'a=1', '--opt', 'b=x', '--tol', '0.1,0.2', '--tol=0.3', '--method', 'full']);
-    expect(p.options).toMatchObject({ epochs: 3, lr: 0.01, out: 'runs/x', resume: true, eval: false, opt: ['a=1', 'b=x'], tol: ['0.1', '0.2', '0.3'], method: 'full' });
+    const p = parseArgs(spec, [
+      'f.st',
+      '--epochs',
+      '3',
+      '--lr=1e-2',
+      '-o',
+      'runs/x',
+      '--resume',
+      '--no-eval',
+      '--opt',
+      'a=1',
+      '--opt',
+      'b=x',
+      '--tol',
+      '0.1,0.2',
+      '--tol=0.3',
+      '--method',
+      'full',
+    ]);
+    expect(p.options).toMatchObject({
+      epochs: 3,
+      lr: 0.01,
+      out: 'runs/x',
+      resume: true,
+      eval: false,
+      opt: ['a=1', 'b=x'],
+      tol: ['0.1', '0.2', '0.3'],
+      method: 'full',
+    });
     expect(p.positionals).toEqual(['f.st']);
     expect([...p.given].sort()).toEqual(['epochs', 'eval', 'lr', 'method', 'opt', 'out', 'resume', 'tol']);
   });

@@ -22,7 +22,22 @@ beforeAll(async () => {
   const r1 = await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--out', join(dir, 'full'));
   expect(r1.code, r1.stderr).toBe(0);
   full = join(dir, 'full', 'model.safetensors');
-  const r2 = await runCli('train', '--method', 'tdlrt', '--max-rank', '6', '--rank-ratio', '0.1', '--warmup-epochs', '0', '--epochs', '1', ...TINY, '--out', join(dir, 'tdlrt'));
+  const r2 = await runCli(
+    'train',
+    '--method',
+    'tdlrt',
+    '--max-rank',
+    '6',
+    '--rank-ratio',
+    '0.1',
+    '--warmup-epochs',
+    '0',
+    '--epochs',
+    '1',
+    ...TINY,
+    '--out',
+    join(dir, 'tdlrt'),
+  );
   expect(r2.code, r2.stderr).toBe(0);
   tdlrt = join(dir, 'tdlrt', 'model.safetensors');
 });
@@ -117,7 +132,9 @@ describe('compress', () => {
     const r = await runCli('compress', full, '--tol', '0.5', '--layers', '3,9', '--out', out, '--quiet');
     expect(r.code, r.stderr).toBe(0);
     // (A barely trained network has flat spectra: at this tolerance the low-rank form may even be larger.)
-    expect(r.stdout).toMatch(/tol0.5: ranks 3 \d+×\d+×5×5, 9 \d+×\d+; compressed layers \d+ \/ 30060 \(-?\d+\.\d% fewer\), network \d+ \/ 431080 .*; accuracy \d+\.\d\d%/);
+    expect(r.stdout).toMatch(
+      /tol0.5: ranks 3 \d+×\d+×5×5, 9 \d+×\d+; compressed layers \d+ \/ 30060 \(-?\d+\.\d% fewer\), network \d+ \/ 431080 .*; accuracy \d+\.\d\d%/,
+    );
     expect(readdirSync(out).sort()).toEqual(['accuracy-vs-compression.svg', 'log.jsonl', 'metrics.md', 'model.safetensors']);
     const before = restoreModel(loadCheckpoint(full));
     const ckpt = loadCheckpoint(join(out, 'model.safetensors'));
@@ -159,11 +176,18 @@ describe('compress', () => {
     const out = join(dir, 'sweep');
     const r = await runCli('compress', full, '--rank-ratio', '0.05,0.2', '--conv', 'matrix', '--layers', '3', '--out', out, '--quiet');
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(out).filter((f) => f.endsWith('.safetensors')).sort()).toEqual(['model-ratio0.05.safetensors', 'model-ratio0.2.safetensors']);
+    expect(
+      readdirSync(out)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort(),
+    ).toEqual(['model-ratio0.05.safetensors', 'model-ratio0.2.safetensors']);
     const ckpt = loadCheckpoint(join(out, 'model-ratio0.05.safetensors'));
     expect(ckpt.layers.map((l) => l.kind)).toEqual(['MatrixConv2d']);
     expect(ckpt.ranks['3']).toEqual([3, 3]); // one matrix rank: 0.05 of min(50, 500), rounded
-    const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { compression?: number });
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { compression?: number });
     expect(log.filter((l) => l.compression !== undefined).map((l) => l.compression! > 0.5)).toEqual([true, true]);
   });
 
@@ -189,7 +213,9 @@ describe('compress', () => {
   it('refuses a checkpoint whose layers are already low-rank', async () => {
     const r = await runCli('compress', tdlrt, '--tol', '0.3', '--out', join(dir, 'never'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear (already low-rank: 3, 7)');
+    expect(r.stderr).toContain(
+      'nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear (already low-rank: 3, 7)',
+    );
     const r2 = await runCli('compress', tdlrt, '--ranks', '3=4x4', '--out', join(dir, 'never'));
     expect(r2.stderr).toContain("layer '3' is already low-rank (TuckerConv2d)");
   });
@@ -241,7 +267,7 @@ describe('bench', () => {
       join(benches, 'tiny.ts'),
       [
         "import { writeFileSync } from 'node:fs';",
-        "const out = process.env.TUCKERGRAD_OUT as string;",
+        'const out = process.env.TUCKERGRAD_OUT as string;',
         "const rows = [{ method: 'tdlrt', compression: 0.9, accuracy: 0.95 }, { method: 'tdlrt', compression: 0.95, accuracy: 0.93 }, { method: 'post-hoc', compression: 0.9, accuracy: 0.5 }];",
         "writeFileSync(`${out}/results.jsonl`, rows.map((r) => JSON.stringify(r)).join('\\n') + '\\n');",
         "console.log('tiny bench', process.argv.slice(2).join(' '));",

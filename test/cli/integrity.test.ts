@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compress never replaces its input run (defect 2)', () => {
-  it('refuses an --out that is the checkpoint\'s own folder, however it is spelt, and changes nothing', async () => {
+  it("refuses an --out that is the checkpoint's own folder, however it is spelt, and changes nothing", async () => {
     const before = snapshot(run);
     for (const out of [run, `${run}/`, join(run, '..', 'run')]) {
       const r = await runCli('compress', join(run, 'model.safetensors'), '--tol', '0.3', '--no-eval', '-q', '--out', out);
@@ -54,10 +54,10 @@ describe('compress never replaces its input run (defect 2)', () => {
 });
 
 describe('train never overwrites files it did not write (defect 3)', () => {
-  it.each(['metrics.md', 'log.jsonl', 'loss.svg', 'model.safetensors'])('an --out holding the user\'s %s is refused without --force', async (file) => {
+  it.each(['metrics.md', 'log.jsonl', 'loss.svg', 'model.safetensors'])("an --out holding the user's %s is refused without --force", async (file) => {
     const out = join(dir, `occupied-${file}`);
     mkdirSync(out);
-    writeFileSync(join(out, file), 'the user\'s own file\n');
+    writeFileSync(join(out, file), "the user's own file\n");
     const before = snapshot(out);
     const r = await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--max-steps', '1', '--out', out);
     expect(r.code).toBe(1);
@@ -99,13 +99,30 @@ describe('resume and logs (defect 6)', () => {
 
   it('--checkpoint-every and --log-every are saved with the run and kept on --resume', async () => {
     const out = join(dir, 'schedule');
-    const r1 = await runCli('train', '--method', 'full', '--epochs', '2', ...TINY, '--checkpoint-every', '3', '--log-every', '1', '--max-steps', '2', '--out', out);
+    const r1 = await runCli(
+      'train',
+      '--method',
+      'full',
+      '--epochs',
+      '2',
+      ...TINY,
+      '--checkpoint-every',
+      '3',
+      '--log-every',
+      '1',
+      '--max-steps',
+      '2',
+      '--out',
+      out,
+    );
     expect(r1.code, r1.stderr).toBe(0);
     const r2 = await runCli('train', '--out', out, '--resume', '--quiet', '--max-steps', '6');
     expect(r2.code, r2.stderr).toBe(0);
     expect(loadCheckpoint(join(out, 'checkpoint.safetensors')).sections.schedule).toEqual({ checkpointEvery: 3, logEvery: 1, evalBatch: 500 });
     // Every step is logged after the resume, as before it (the default would log only steps 1, 4 and the epoch ends).
-    const steps = readJsonl<{ type: string; step: number }>(join(out, 'log.jsonl')).filter((l) => l.type === 'step').map((l) => l.step);
+    const steps = readJsonl<{ type: string; step: number }>(join(out, 'log.jsonl'))
+      .filter((l) => l.type === 'step')
+      .map((l) => l.step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
@@ -130,7 +147,23 @@ describe('resume and logs (defect 6)', () => {
     const dead = 999_999_999; // above any pid_max: no such process
     writeFileSync(join(out, LOCK_FILE), `${dead}\n`);
     for (const f of [`.ranks.svg.${dead}.0a1b2c.tmp`, `.metrics.md.${dead}.ffff.tmp`]) writeFileSync(join(out, f), 'partial');
-    const r = await runCli('train', '--method', 'full', '--epochs', '1', '--train-size', '128', '--test-size', '32', '--batch', '32', '--max-steps', '1', '--out', out);
+    const r = await runCli(
+      'train',
+      '--method',
+      'full',
+      '--epochs',
+      '1',
+      '--train-size',
+      '128',
+      '--test-size',
+      '32',
+      '--batch',
+      '32',
+      '--max-steps',
+      '1',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`notice: taking over the stale lock ${join(out, LOCK_FILE)} (pid ${dead} is not running)`);
     expect(r.stderr).toMatch(/notice: removed 2 temp file\(s\) a stopped process left/);
@@ -141,8 +174,16 @@ describe('resume and logs (defect 6)', () => {
 
 describe('method flags (defect 7)', () => {
   const usage: [string, string[], RegExp][] = [
-    ['--tau with --method full', ['--method', 'full', '--tau', '0.1'], /--tau does not apply to --method full, which would ignore it \(it applies to dlrt-matrix, tdlrt\)/],
-    ['a misspelt --opt key', ['--method', 'trp', '--opt', 'trpEnergyy=0.9'], /--opt trpEnergyy: no training method has an option 'trpEnergyy' \(did you mean 'trpEnergy'\?\)/],
+    [
+      '--tau with --method full',
+      ['--method', 'full', '--tau', '0.1'],
+      /--tau does not apply to --method full, which would ignore it \(it applies to dlrt-matrix, tdlrt\)/,
+    ],
+    [
+      'a misspelt --opt key',
+      ['--method', 'trp', '--opt', 'trpEnergyy=0.9'],
+      /--opt trpEnergyy: no training method has an option 'trpEnergyy' \(did you mean 'trpEnergy'\?\)/,
+    ],
     ['an --opt key of another method', ['--method', 'tdlrt', '--opt', 'lraInterval=5'], /--opt lraInterval does not apply to --method tdlrt/],
     ['--momentum 50', ['--momentum', '50'], /--momentum must be < 1, got 50/],
     ['--tau 1', ['--tau', '1'], /--tau must be < 1, got 1/],

@@ -36,8 +36,10 @@ describe('METHOD_OPTION_KEYS', () => {
     expect([...METHOD_OPTION_KEYS[name]].sort()).toEqual(readByCase(name));
   });
 
-  it('checkMethodOptions accepts the method\'s own keys and names the methods of another\'s', () => {
+  it("checkMethodOptions accepts the method's own keys and names the methods of another's", () => {
     expect(() => checkMethodOptions('trp', { trpEnergy: 0.9, lr: 0.1 }, (k) => `--opt ${k}`)).not.toThrow();
-    expect(() => checkMethodOptions('full', { budget: 0.1 }, () => '--budget')).toThrow('--budget does not apply to --method full, which would ignore it (it applies to tucker-fixed, matrix-fixed, lra, elrt, post-hoc)');
+    expect(() => checkMethodOptions('full', { budget: 0.1 }, () => '--budget')).toThrow(
+      '--budget does not apply to --method full, which would ignore it (it applies to tucker-fixed, matrix-fixed, lra, elrt, post-hoc)',
+    );
   });
 });

@@ -58,7 +58,24 @@ describe('train', () => {
 
   it('trains TDLRT with ranks in the report and a rank plot', async () => {
     const out = join(dir, 'tdlrt');
-    const r = await runCli('train', '--method', 'tdlrt', '--max-rank', '8', '--rank-ratio', '0.1', '--tau', '0.1', '--warmup-epochs', '0', '--epochs', '1', ...TINY, '--out', out);
+    const r = await runCli(
+      'train',
+      '--method',
+      'tdlrt',
+      '--max-rank',
+      '8',
+      '--rank-ratio',
+      '0.1',
+      '--tau',
+      '0.1',
+      '--warmup-epochs',
+      '0',
+      '--epochs',
+      '1',
+      ...TINY,
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/3 +TuckerConv2d +\[50×20×5×5\] +ranks \[\d, \d, 5, 5\]/);
     expect(r.stdout).toMatch(/7 +LowRankLinear +\[500×800\] +ranks \[\d, \d\]/);
@@ -93,7 +110,10 @@ describe('train', () => {
     expect(readFileSync(join(b, 'model.safetensors')).equals(readFileSync(join(a, 'model.safetensors')))).toBe(true);
     expect(readFileSync(join(b, 'checkpoint.safetensors')).equals(readFileSync(join(a, 'checkpoint.safetensors')))).toBe(true);
     // The log tells the same story: same epoch losses and accuracies, with the resumes marked.
-    const epochs = (p: string) => readJsonl<{ type: string; trainLoss: number; testAccuracy: number }>(join(p, 'log.jsonl')).filter((l) => l.type === 'epoch').map((l) => [l.trainLoss, l.testAccuracy]);
+    const epochs = (p: string) =>
+      readJsonl<{ type: string; trainLoss: number; testAccuracy: number }>(join(p, 'log.jsonl'))
+        .filter((l) => l.type === 'epoch')
+        .map((l) => [l.trainLoss, l.testAccuracy]);
     expect(epochs(b)).toEqual(epochs(a));
     expect(readJsonl<{ type: string }>(join(b, 'log.jsonl')).filter((l) => l.type === 'resume')).toHaveLength(2);
     // Resuming a finished run changes nothing.
@@ -111,12 +131,31 @@ describe('train', () => {
   it.each(METHOD_NAMES.map((m) => [m]))('method %s resumes bit for bit from mid-epoch stops', async (method) => {
     // Each method gets only the flags it reads: a flag a method would ignore is a usage error.
     const own: Record<string, string[]> = {
-      'tucker-fixed': ['--budget', '0.1'], 'matrix-fixed': ['--budget', '0.1'], elrt: ['--budget', '0.1'], 'post-hoc': ['--budget', '0.1'],
-      lra: ['--budget', '0.1', '--opt', 'lraInterval=3'], trp: ['--opt', 'trpInterval=2'],
-      tdlrt: ['--warmup-epochs', '0.5'], 'dlrt-matrix': ['--warmup-epochs', '0.5'],
+      'tucker-fixed': ['--budget', '0.1'],
+      'matrix-fixed': ['--budget', '0.1'],
+      elrt: ['--budget', '0.1'],
+      'post-hoc': ['--budget', '0.1'],
+      lra: ['--budget', '0.1', '--opt', 'lraInterval=3'],
+      trp: ['--opt', 'trpInterval=2'],
+      tdlrt: ['--warmup-epochs', '0.5'],
+      'dlrt-matrix': ['--warmup-epochs', '0.5'],
     };
     const common = [
-      'train', '--model', 'mlp', '--method', method, ...(own[method] ?? []), '--epochs', '2', '--train-size', '64', '--test-size', '16', '--batch', '16', '--quiet',
+      'train',
+      '--model',
+      'mlp',
+      '--method',
+      method,
+      ...(own[method] ?? []),
+      '--epochs',
+      '2',
+      '--train-size',
+      '64',
+      '--test-size',
+      '16',
+      '--batch',
+      '16',
+      '--quiet',
     ];
     const a = join(dir, `all-${method}-a`);
     const b = join(dir, `all-${method}-b`);
@@ -136,7 +175,10 @@ describe('train', () => {
     const a = join(dir, 'kill-straight');
     const b = join(dir, 'kill-resumed');
     expect((await runCli('train', ...args, '--out', a)).code).toBe(0);
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tuckergrad.mjs'), 'train', ...args, '--checkpoint-every', '1', '--out', b], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tuckergrad.mjs'), 'train', ...args, '--checkpoint-every', '1', '--out', b], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    });
     const exited = new Promise<void>((done) => child.on('exit', () => done()));
     const ckpt = join(b, 'checkpoint.safetensors');
     let killedAt = -1;
@@ -200,11 +242,29 @@ describe('train', () => {
   it('trains ResNet-20 on a CIFAR-10 folder', async () => {
     const data = join(dir, 'cifar-10-batches-bin');
     mkdirSync(data, { recursive: true });
-    const batch = (n: number, seed: number) => Buffer.from(Array.from({ length: n * 3073 }, (_, i) => (i % 3073 === 0 ? (i / 3073 + seed) % 10 : (i * 31 + seed) % 256)));
+    const batch = (n: number, seed: number) =>
+      Buffer.from(Array.from({ length: n * 3073 }, (_, i) => (i % 3073 === 0 ? (i / 3073 + seed) % 10 : (i * 31 + seed) % 256)));
     for (let k = 1; k <= 5; k++) writeFileSync(join(data, `data_batch_${k}.bin`), batch(1, k));
     writeFileSync(join(data, 'test_batch.bin'), batch(2, 9));
     const out = join(dir, 'cifar-run');
-    const r = await runCli('train', '--model', 'resnet20', '--method', 'full', '--dataset', 'cifar10', '--data-dir', dir, '--epochs', '1', '--batch', '5', '--quiet', '--out', out);
+    const r = await runCli(
+      'train',
+      '--model',
+      'resnet20',
+      '--method',
+      'full',
+      '--dataset',
+      'cifar10',
+      '--data-dir',
+      dir,
+      '--epochs',
+      '1',
+      '--batch',
+      '5',
+      '--quiet',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('resnet20 / full on cifar10: 1 epochs, 1 steps');
     const model = restoreModel(loadCheckpoint(join(out, 'model.safetensors')));
@@ -273,17 +333,23 @@ describe('train: bad input gives a clear error and a non-zero exit code', () => 
       const before = snapshot(run);
       const r = await runCli('train', '--resume', '--out', run, '--lr', '0.1', '--batch', '16', '--method', 'tdlrt');
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('the checkpoint does not match the flags: --method "tdlrt" (the checkpoint has "full"); --batch 16 (the checkpoint has 32); --lr 0.1 (the checkpoint has 0.05)');
+      expect(r.stderr).toContain(
+        'the checkpoint does not match the flags: --method "tdlrt" (the checkpoint has "full"); --batch 16 (the checkpoint has 32); --lr 0.1 (the checkpoint has 0.05)',
+      );
       expect(snapshot(run)).toEqual(before);
     });
 
     const damage: [string, (b: Buffer) => Buffer, RegExp][] = [
       ['truncated', (b) => b.subarray(0, b.length - 100), /cannot resume: checkpoint .* is corrupt: safetensors: .*exceed the data buffer/],
-      ['with a flipped byte', (b) => {
-        const c = Buffer.from(b);
-        c[c.length - 7] ^= 1;
-        return c;
-      }, /cannot resume: checkpoint .* is corrupt: checksum mismatch/],
+      [
+        'with a flipped byte',
+        (b) => {
+          const c = Buffer.from(b);
+          c[c.length - 7] ^= 1;
+          return c;
+        },
+        /cannot resume: checkpoint .* is corrupt: checksum mismatch/,
+      ],
       ['empty', () => Buffer.alloc(0), /cannot resume: checkpoint .* is corrupt: safetensors: file is 0 bytes/],
     ];
     it.each(damage)('a checkpoint %s is reported as corrupt, and nothing on disk changes', async (_, hurt, message) => {
@@ -300,7 +366,10 @@ describe('train: bad input gives a clear error and a non-zero exit code', () => 
 
     it('a checkpoint of another model is a mismatch, and nothing on disk changes', async () => {
       const other = join(dir, 'other-model');
-      expect((await runCli('train', '--method', 'tdlrt', '--max-rank', '4', '--rank-ratio', '0.05', '--epochs', '1', ...TINY, '--max-steps', '1', '--out', other)).code).toBe(0);
+      expect(
+        (await runCli('train', '--method', 'tdlrt', '--max-rank', '4', '--rank-ratio', '0.05', '--epochs', '1', ...TINY, '--max-steps', '1', '--out', other))
+          .code,
+      ).toBe(0);
       const copy = join(dir, 'mismatched');
       mkdirSync(copy);
       for (const f of readdirSync(run)) copyFileSync(join(run, f), join(copy, f));

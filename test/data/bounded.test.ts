@@ -41,19 +41,25 @@ describe('gzip inflation is bounded by what the file may hold', () => {
     const path = join(tmp.dir, 'bomb-images-idx3-ubyte.gz');
     writeFileSync(path, Buffer.concat([header, zeroMembers(512)])); // ≈ 0.5 MB on disk, 512 MiB inflated
     const before = peakRss();
-    expect(() => readIdxImages(path)).toThrow(`readIdxImages: ${path} decompresses to more than the 7856 bytes its content may hold; refused before inflating the rest`);
+    expect(() => readIdxImages(path)).toThrow(
+      `readIdxImages: ${path} decompresses to more than the 7856 bytes its content may hold; refused before inflating the rest`,
+    );
     // Stated bound: the refusal costs less than 64 MiB of peak memory (inflating the file costs 512 MiB).
     expect(peakRss() - before).toBeLessThan(64 << 20);
   });
 
   it('a header that declares a huge size still only inflates what is there', () => {
     const data = encodeIdx([4_000_000_000], bytes(100, 2)); // declares 4 GB of labels, holds 100 bytes
-    expect(() => readIdxLabels(gzipSync(data))).toThrow(/is truncated: the header declares labels of size \[4000000000\] = 4000000000 bytes of data, but only 100 bytes follow/);
+    expect(() => readIdxLabels(gzipSync(data))).toThrow(
+      /is truncated: the header declares labels of size \[4000000000\] = 4000000000 bytes of data, but only 100 bytes follow/,
+    );
   });
 
   it('a wrong magic in a .gz is named from its first bytes', () => {
     const data = encodeIdx([3], bytes(3, 1), 0x0803);
-    expect(() => readIdxLabels(Buffer.concat([gzipSync(data), zeroMembers(64)]))).toThrow(/readIdxLabels: magic number must be 2049 \(0x00000801\) for labels, got 2051 .* \(that is an IDX image file\) in <\d+ bytes> \(gunzipped\)/);
+    expect(() => readIdxLabels(Buffer.concat([gzipSync(data), zeroMembers(64)]))).toThrow(
+      /readIdxLabels: magic number must be 2049 \(0x00000801\) for labels, got 2051 .* \(that is an IDX image file\) in <\d+ bytes> \(gunzipped\)/,
+    );
   });
 
   it('megabytes that inflate to nothing before the data (a long file name) are skipped, and the file reads', () => {

@@ -13,7 +13,10 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 /** Writes a complete IDX dataset (both splits) into a fresh folder; gz picks the compressed names. */
-function writeDataset(name: string, opts: { n: number; rows?: number; cols?: number; gz?: boolean; labelCount?: number; seed?: number }): {
+function writeDataset(
+  name: string,
+  opts: { n: number; rows?: number; cols?: number; gz?: boolean; labelCount?: number; seed?: number },
+): {
   dir: string;
   pixels: Uint8Array;
   labels: Uint8Array;
@@ -94,10 +97,14 @@ describe('readIdxImages / readIdxLabels', () => {
       'readIdxImages: <59 bytes> is truncated: the header declares images of size [3, 4, 4] = 48 bytes of data, but only 43 bytes follow the 16-byte header',
     );
     expect(() => readIdxImages(file.subarray(0, 10))).toThrow('readIdxImages: <10 bytes> is truncated: the header needs 16 bytes (magic + 3 sizes), got 10');
-    expect(() => readIdxLabels(new Uint8Array([0, 0]))).toThrow('readIdxLabels: <2 bytes> is truncated: an IDX file needs at least a 4-byte magic number, got 2 bytes');
+    expect(() => readIdxLabels(new Uint8Array([0, 0]))).toThrow(
+      'readIdxLabels: <2 bytes> is truncated: an IDX file needs at least a 4-byte magic number, got 2 bytes',
+    );
     const lbl = encodeIdx([10], bytes(10, 2));
     const p = write(tmp.dir, 'short-labels', lbl.subarray(0, 12));
-    expect(() => readIdxLabels(p)).toThrow(`readIdxLabels: ${p} is truncated: the header declares labels of size [10] = 10 bytes of data, but only 4 bytes follow the 8-byte header`);
+    expect(() => readIdxLabels(p)).toThrow(
+      `readIdxLabels: ${p} is truncated: the header declares labels of size [10] = 10 bytes of data, but only 4 bytes follow the 8-byte header`,
+    );
   });
 
   it('rejects a truncated or corrupt gzip file', () => {
@@ -108,7 +115,9 @@ describe('readIdxImages / readIdxLabels', () => {
 
   it('rejects data beyond what the header declares', () => {
     const file = encodeIdx([2], new Uint8Array([1, 2, 3]));
-    expect(() => readIdxLabels(file)).toThrow('readIdxLabels: <11 bytes> does not match its header: [2] declares 2 bytes of data, but 3 bytes follow the 8-byte header (1 extra)');
+    expect(() => readIdxLabels(file)).toThrow(
+      'readIdxLabels: <11 bytes> does not match its header: [2] declares 2 bytes of data, but 3 bytes follow the 8-byte header (1 extra)',
+    );
   });
 
   it('rejects a missing file and a wrong source type', () => {
@@ -165,7 +174,9 @@ describe('loadIdxDataset', () => {
   it('rejects missing files, a missing dir, a bad split, labels ≥ numClasses and a limit beyond the data', () => {
     const empty = join(tmp.dir, 'empty');
     mkdirSync(empty);
-    expect(() => loadIdxDataset(empty)).toThrow(`loadIdxDataset: no train images file in ${empty}; looked for train-images-idx3-ubyte, train-images.idx3-ubyte, train-images-idx3-ubyte.gz, train-images.idx3-ubyte.gz`);
+    expect(() => loadIdxDataset(empty)).toThrow(
+      `loadIdxDataset: no train images file in ${empty}; looked for train-images-idx3-ubyte, train-images.idx3-ubyte, train-images-idx3-ubyte.gz, train-images.idx3-ubyte.gz`,
+    );
     expect(() => loadIdxDataset(join(tmp.dir, 'missing'))).toThrow(/loadIdxDataset: dir .*missing is not a directory/);
     const { dir } = writeDataset('labels', { n: 4 });
     expect(() => loadIdxDataset(dir, { split: 'val' as 'train' })).toThrow(`loadIdxDataset: split must be 'train' or 'test', got "val"`);

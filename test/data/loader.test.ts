@@ -21,7 +21,11 @@ describe('DataLoader', () => {
     const loader = new DataLoader(ds, { batchSize: 4 });
     expect(loader.length).toBe(3);
     const batches = epoch(loader);
-    expect(batches.map((b) => b.x.shape)).toEqual([[4, 1, 2, 2], [4, 1, 2, 2], [2, 1, 2, 2]]);
+    expect(batches.map((b) => b.x.shape)).toEqual([
+      [4, 1, 2, 2],
+      [4, 1, 2, 2],
+      [2, 1, 2, 2],
+    ]);
     expect(batches[0].x).toBeInstanceOf(Tensor);
     expect(batches[0].x.dtype).toBe('float32');
     expect(order(batches)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -46,20 +50,33 @@ describe('DataLoader', () => {
 
   it('batches every sample once per epoch for any size (property, seeded)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.boolean(), fc.boolean(), fc.integer(), (n, bs, dropLast, shuffle, seed) => {
-        const loader = new DataLoader(indexed(n), { batchSize: bs, dropLast, shuffle, seed });
-        for (let e = 0; e < 2; e++) {
-          const batches = epoch(loader);
-          expect(batches.length).toBe(loader.length);
-          const full = Math.floor(n / bs);
-          for (let k = 0; k < full; k++) expect(batches[k].y.length).toBe(bs);
-          const seen = order(batches);
-          expect(new Set(seen).size).toBe(seen.length);
-          expect(seen.length).toBe(dropLast ? full * bs : n);
-          for (const b of batches) expect(Array.from(b.x.data.filter((_, j) => j % 4 === 0), (v) => v - 1)).toEqual(Array.from(b.y));
-        }
-        expect(loader.epoch).toBe(2);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        (n, bs, dropLast, shuffle, seed) => {
+          const loader = new DataLoader(indexed(n), { batchSize: bs, dropLast, shuffle, seed });
+          for (let e = 0; e < 2; e++) {
+            const batches = epoch(loader);
+            expect(batches.length).toBe(loader.length);
+            const full = Math.floor(n / bs);
+            for (let k = 0; k < full; k++) expect(batches[k].y.length).toBe(bs);
+            const seen = order(batches);
+            expect(new Set(seen).size).toBe(seen.length);
+            expect(seen.length).toBe(dropLast ? full * bs : n);
+            for (const b of batches)
+              expect(
+                Array.from(
+                  b.x.data.filter((_, j) => j % 4 === 0),
+                  (v) => v - 1,
+                ),
+              ).toEqual(Array.from(b.y));
+          }
+          expect(loader.epoch).toBe(2);
+        },
+      ),
       { seed: 5, numRuns: 100 },
     );
   });
@@ -142,14 +159,20 @@ describe('DataLoader', () => {
     const ds = indexed(5);
     expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow('DataLoader: batchSize must be a positive integer, got 0');
     expect(() => new DataLoader(ds, { batchSize: 2.5 })).toThrow('DataLoader: batchSize must be a positive integer, got 2.5');
-    expect(() => new DataLoader(ds, { batchSize: 2, augment: 'flip' as never })).toThrow('DataLoader: augment must be a function (img, shape, gen) => void, got string');
-    expect(() => new DataLoader({ ...ds, images: new Float32Array(3) }, { batchSize: 2 })).toThrow('DataLoader: dataset.images must hold labels.length·C·H·W = 5·4 = 20 values, got 3');
+    expect(() => new DataLoader(ds, { batchSize: 2, augment: 'flip' as never })).toThrow(
+      'DataLoader: augment must be a function (img, shape, gen) => void, got string',
+    );
+    expect(() => new DataLoader({ ...ds, images: new Float32Array(3) }, { batchSize: 2 })).toThrow(
+      'DataLoader: dataset.images must hold labels.length·C·H·W = 5·4 = 20 values, got 3',
+    );
     const loader = new DataLoader(ds, { batchSize: 2, shuffle: true });
     const other = new DataLoader(ds, { batchSize: 3, shuffle: true }).getState();
     expect(() => loader.setState(other)).toThrow("DataLoader.setState: state.batchSize must equal this loader's batchSize 2, got 3");
     const good = loader.getState();
     expect(() => loader.setState({ ...good, position: 3 })).toThrow('DataLoader.setState: state.position must be an integer in [0, 2], got 3');
-    expect(() => loader.setState({ ...good, shuffleState: [1, 2] })).toThrow('DataLoader.setState: state.shuffleState must be 5 numbers (a Generator state), got [1,2]');
+    expect(() => loader.setState({ ...good, shuffleState: [1, 2] })).toThrow(
+      'DataLoader.setState: state.shuffleState must be 5 numbers (a Generator state), got [1,2]',
+    );
     expect(() => loader.setState({ ...good, epoch: -1 })).toThrow('DataLoader.setState: state.epoch must be a non-negative integer, got -1');
   });
 });

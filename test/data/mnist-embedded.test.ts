@@ -33,7 +33,10 @@ describe('loadMnistEmbedded', () => {
 
   it('has every class in each split in a balanced share (the shuffle mixes the class-ordered files)', () => {
     const { train, test } = loadMnistEmbedded();
-    for (const [ds, n] of [[train, 8000], [test, 2000]] as const) {
+    for (const [ds, n] of [
+      [train, 8000],
+      [test, 2000],
+    ] as const) {
       for (const c of classCounts(ds)) {
         expect(c / n).toBeGreaterThan(0.07);
         expect(c / n).toBeLessThan(0.14);

@@ -87,7 +87,10 @@ describe('data reader fuzz', () => {
 
   it('200 corruptions of a CIFAR-10 batch: a clear error or consistent records, within the memory bound', () => {
     const n = 4;
-    const original = encodeCifar(Array.from({ length: n }, (_, i) => i % 10), bytes(n * 3072, 11));
+    const original = encodeCifar(
+      Array.from({ length: n }, (_, i) => i % 10),
+      bytes(n * 3072, 11),
+    );
     const before = peakRss();
     let read = 0;
     fc.assert(

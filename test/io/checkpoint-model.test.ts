@@ -3,8 +3,20 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildBaseModel, captureMethodState, CHECKPOINT_FORMAT, conformModel, describeModel, encodeCheckpoint, loadCheckpoint, loadModelState,
-  restoreMethodState, restoreModel, saveCheckpoint, setModuleAt, type ModelSpec, type StateTree,
+  buildBaseModel,
+  captureMethodState,
+  CHECKPOINT_FORMAT,
+  conformModel,
+  describeModel,
+  encodeCheckpoint,
+  loadCheckpoint,
+  loadModelState,
+  restoreMethodState,
+  restoreModel,
+  saveCheckpoint,
+  setModuleAt,
+  type ModelSpec,
+  type StateTree,
 } from '../../src/io/checkpoint.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { saveSafetensors } from '../../src/io/safetensors-file.js';
@@ -13,7 +25,7 @@ import { createMethod } from '../../src/lowrank/methods/registry.js';
 import { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
 import { TuckerLayer } from '../../src/lowrank/tucker-layer.js';
 import { Module } from '../../src/nn/module.js';
-import { Conv2d, Sequential } from '../../src/nn/layers.js';
+import { type Conv2d, Sequential } from '../../src/nn/layers.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -54,7 +66,11 @@ function forward(model: Module, x: Tensor): Float32Array {
  * UTF-8 JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}, then
  * the byte buffer; offsets are relative to the buffer, tensors are little-endian, row-major.
  */
-function readSafetensorsFromSpec(bytes: Uint8Array): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; metadata: Record<string, string>; values: Record<string, number[]> } {
+function readSafetensorsFromSpec(bytes: Uint8Array): {
+  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  metadata: Record<string, string>;
+  values: Record<string, number[]>;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   expect(8 + n).toBeLessThanOrEqual(bytes.length);
@@ -98,17 +114,32 @@ function readSafetensorsFromSpec(bytes: Uint8Array): { header: Record<string, { 
 describe('model checkpoints', () => {
   it('round-trip: a factorised model and its training state are read back identical, and a fresh model rebuilt from them computes the same', () => {
     const { method, model } = trainedTdlrt();
-    const ranks = Object.fromEntries(model.namedModules().filter(([, m]) => m instanceof TuckerLayer).map(([n, m]) => [n, (m as TuckerLayer).ranks]));
+    const ranks = Object.fromEntries(
+      model
+        .namedModules()
+        .filter(([, m]) => m instanceof TuckerLayer)
+        .map(([n, m]) => [n, (m as TuckerLayer).ranks]),
+    );
     expect(ranks['3'].slice(0, 2)).not.toEqual([15, 6]); // the integrator moved them from the factorised start
     const state = captureMethodState(method);
     const path = join(dir, 'roundtrip.safetensors');
-    saveCheckpoint(path, { model, modelSpec: LENET, kind: 'training', method: { name: 'tdlrt', options: { lr: 0.05 } }, state: { method: state }, sections: { progress: { epoch: 0, step: 3 }, rng: { spare: Number.NaN } } });
+    saveCheckpoint(path, {
+      model,
+      modelSpec: LENET,
+      kind: 'training',
+      method: { name: 'tdlrt', options: { lr: 0.05 } },
+      state: { method: state },
+      sections: { progress: { epoch: 0, step: 3 }, rng: { spare: Number.NaN } },
+    });
 
     const ckpt = loadCheckpoint(path);
     expect(ckpt.kind).toBe('training');
     expect(ckpt.modelSpec).toEqual(LENET);
     expect(ckpt.ranks).toEqual(ranks);
-    expect(ckpt.layers.map((l) => [l.name, l.kind])).toEqual([['3', 'TuckerConv2d'], ['7', 'LowRankLinear']]);
+    expect(ckpt.layers.map((l) => [l.name, l.kind])).toEqual([
+      ['3', 'TuckerConv2d'],
+      ['7', 'LowRankLinear'],
+    ]);
     expect(ckpt.method).toEqual({ name: 'tdlrt', options: { lr: 0.05 } });
     expect(ckpt.sections.progress).toEqual({ epoch: 0, step: 3 });
     expect(ckpt.metadata['tuckergrad.format']).toBe(CHECKPOINT_FORMAT);
@@ -121,7 +152,7 @@ describe('model checkpoints', () => {
     // The training state: the integrator's core velocities (float64) and the SGD buffers come back bit for bit.
     const back = (ckpt.state as { method: StateTree }).method;
     // (TDLRT keeps its own state: { custom: { phase, integrator: { velocity, others, … } } }.)
-    const velocityOf = (t: StateTree) => ((t as { custom: { integrator: { velocity: Record<string, Float64Array> } } }).custom.integrator.velocity);
+    const velocityOf = (t: StateTree) => (t as { custom: { integrator: { velocity: Record<string, Float64Array> } } }).custom.integrator.velocity;
     expect(Object.keys(velocityOf(state))).toEqual(['3', '7']);
     for (const k of ['3', '7']) {
       expect(velocityOf(back)[k]).toBeInstanceOf(Float64Array);
@@ -213,13 +244,29 @@ describe('model checkpoints', () => {
     expect(w.shape).toEqual([32, 16, 3, 3]);
     setModuleAt(model, name, tucker);
     const layers = describeModel(model, spec);
-    expect(layers).toEqual([{ name, kind: 'TuckerConv2d', fullShape: [32, 16, 3, 3], ranks: [4, 3, 3, 3], stored: [true, true, false, false], adaptModes: [0, 1], bias: false, stride: 2, padding: 1, dilation: 1 }]);
+    expect(layers).toEqual([
+      {
+        name,
+        kind: 'TuckerConv2d',
+        fullShape: [32, 16, 3, 3],
+        ranks: [4, 3, 3, 3],
+        stored: [true, true, false, false],
+        adaptModes: [0, 1],
+        bias: false,
+        stride: 2,
+        padding: 1,
+        dilation: 1,
+      },
+    ]);
     const path = join(dir, 'resnet.safetensors');
     saveCheckpoint(path, { model, modelSpec: spec, kind: 'model' });
     const rebuilt = restoreModel(loadCheckpoint(path));
     expect(rebuilt.namedModules().find(([n]) => n === name)?.[1]).toBeInstanceOf(TuckerConv2d);
     const g = new Generator(1);
-    const x = new Tensor(new Float32Array(2 * 3 * 32 * 32).map(() => g.normal()), [2, 3, 32, 32]);
+    const x = new Tensor(
+      new Float32Array(2 * 3 * 32 * 32).map(() => g.normal()),
+      [2, 3, 32, 32],
+    );
     expect(Array.from(forward(rebuilt, x))).toEqual(Array.from(forward(model, x)));
   });
 
@@ -247,7 +294,9 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
   it('a truncated file is corrupt', () => {
     const p = join(dir, 'cut.safetensors');
     writeFileSync(p, readFileSync(good).subarray(0, 5000));
-    expect(() => loadCheckpoint(p)).toThrow(/checkpoint .*cut\.safetensors is corrupt: safetensors: tensor "model\..*": data_offsets \[\d+, \d+\] exceed the data buffer/);
+    expect(() => loadCheckpoint(p)).toThrow(
+      /checkpoint .*cut\.safetensors is corrupt: safetensors: tensor "model\..*": data_offsets \[\d+, \d+\] exceed the data buffer/,
+    );
   });
 
   it('a flipped byte fails the checksum', () => {
@@ -305,18 +354,24 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
       saveSafetensors(p, tensors, { ...metadata, ...edit }); // a valid checksum: only the bounds can tell
       return p;
     };
-    expect(() => loadCheckpoint(save('classes.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 400_000_000 }) })))
-      .toThrow(/numClasses 400000000 does not fit the \d+ weights the file holds/);
-    expect(() => loadCheckpoint(save('classes2.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 1000 }) })))
-      .toThrow(/the tensors do not fit the model it describes \(lenet5, 1000 classes\): '9.weight' is \[10, 500\], the model needs \[1000, 500\]/);
-    expect(() => loadCheckpoint(save('input.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, inputShape: [1, 28000, 28000] }) })))
-      .toThrow(/inputShape \[1,28000,28000\] is not the 1×28×28 that builder 'lenet5' takes/);
+    expect(() => loadCheckpoint(save('classes.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 400_000_000 }) }))).toThrow(
+      /numClasses 400000000 does not fit the \d+ weights the file holds/,
+    );
+    expect(() => loadCheckpoint(save('classes2.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, numClasses: 1000 }) }))).toThrow(
+      /the tensors do not fit the model it describes \(lenet5, 1000 classes\): '9.weight' is \[10, 500\], the model needs \[1000, 500\]/,
+    );
+    expect(() => loadCheckpoint(save('input.safetensors', { 'tuckergrad.model': JSON.stringify({ ...LENET, inputShape: [1, 28000, 28000] }) }))).toThrow(
+      /inputShape \[1,28000,28000\] is not the 1×28×28 that builder 'lenet5' takes/,
+    );
     const layers = JSON.parse(metadata['tuckergrad.layers']) as { name: string; fullShape?: number[] }[];
     const big = layers.map((l) => (l.name === '7' ? { ...l, fullShape: [500, 800_000_000] } : l));
-    expect(() => loadCheckpoint(save('layer.safetensors', { 'tuckergrad.layers': JSON.stringify(big) })))
-      .toThrow(/describes layer '7' \(LowRankLinear\) with \d+ placeholder weights, but the file holds \d+ under '7.'/);
+    expect(() => loadCheckpoint(save('layer.safetensors', { 'tuckergrad.layers': JSON.stringify(big) }))).toThrow(
+      /describes layer '7' \(LowRankLinear\) with \d+ placeholder weights, but the file holds \d+ under '7.'/,
+    );
     const bad = layers.map((l) => (l.name === '3' ? { ...l, fullShape: [50, 20.5, 5, 5] } : l));
-    expect(() => loadCheckpoint(save('frac.safetensors', { 'tuckergrad.layers': JSON.stringify(bad) }))).toThrow(/describes layer '3' \(TuckerConv2d\) with malformed sizes/);
+    expect(() => loadCheckpoint(save('frac.safetensors', { 'tuckergrad.layers': JSON.stringify(bad) }))).toThrow(
+      /describes layer '3' \(TuckerConv2d\) with malformed sizes/,
+    );
   });
 
   it('a state that does not fit the model changes nothing in it', () => {
@@ -327,7 +382,9 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
     sd['9.bias'] = new Tensor(new Float32Array(10).fill(7), [10]);
     delete sd['7.bias'];
     sd.extra = new Tensor(new Float32Array(1), [1]);
-    expect(() => loadModelState(model, sd, 'test')).toThrow(/test: the saved state does not fit the model: '0.weight': expected shape \[20, 1, 5, 5\], got \[20, 1, 25\]; missing key '7.bias'; unexpected key 'extra'/);
+    expect(() => loadModelState(model, sd, 'test')).toThrow(
+      /test: the saved state does not fit the model: '0.weight': expected shape \[20, 1, 5, 5\], got \[20, 1, 25\]; missing key '7.bias'; unexpected key 'extra'/,
+    );
     for (const [k, t] of Object.entries(model.stateDict())) expect(Array.from(t.data), k).toEqual(Array.from(before[k].data));
   });
 

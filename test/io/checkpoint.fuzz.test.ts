@@ -110,7 +110,12 @@ const corruption: fc.Arbitrary<Corruption> = fc.oneof(
     const m = entries[k % entries.length];
     return join2(header.replace('{"__metadata__"', `{${m[0]},"__metadata__"`), data, sign);
   }),
-  fc.tuple(fc.constantFrom('tuckergrad.model', 'tuckergrad.layers', 'tuckergrad.kind', 'tuckergrad.format', 'tuckergrad.metrics'), fc.constantFrom('"{}"', '"[]"', '"x"', '"{\\"builder\\":\\"mlp\\",\\"numClasses\\":100000000,\\"dtype\\":\\"float32\\",\\"inputShape\\":[1,28,28]}"'), fc.boolean())
+  fc
+    .tuple(
+      fc.constantFrom('tuckergrad.model', 'tuckergrad.layers', 'tuckergrad.kind', 'tuckergrad.format', 'tuckergrad.metrics'),
+      fc.constantFrom('"{}"', '"[]"', '"x"', '"{\\"builder\\":\\"mlp\\",\\"numClasses\\":100000000,\\"dtype\\":\\"float32\\",\\"inputShape\\":[1,28,28]}"'),
+      fc.boolean(),
+    )
     .map(([key, value, sign]) => (b: Buffer) => {
       const { header, data } = split(b);
       return join2(header.replace('"__metadata__":{', `"__metadata__":{"${key}":${value},`), data, sign);
@@ -130,7 +135,7 @@ describe('checkpoint fuzz', () => {
     fc.assert(
       fc.property(corruption, (corrupt) => {
         writeFileSync(path, corrupt(good));
-        let model;
+        let model: ReturnType<typeof restoreModel>;
         try {
           model = restoreModel(loadCheckpoint(path));
         } catch (err) {

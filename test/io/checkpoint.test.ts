@@ -66,7 +66,9 @@ describe('saveSafetensors / loadSafetensors', () => {
     saveSafetensors(path, tensors);
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.length - 3));
-    expect(() => loadSafetensors(path)).toThrow(`checkpoint ${path} is corrupt: safetensors: tensor "ranks": data_offsets [56, 72] exceed the data buffer of 71 bytes`);
+    expect(() => loadSafetensors(path)).toThrow(
+      `checkpoint ${path} is corrupt: safetensors: tensor "ranks": data_offsets [56, 72] exceed the data buffer of 71 bytes`,
+    );
     writeFileSync(path, bytes.subarray(0, 100));
     expect(() => loadSafetensors(path)).toThrow(/is corrupt: safetensors: header length \d+ exceeds/);
     writeFileSync(path, bytes.subarray(0, 4));
@@ -124,7 +126,9 @@ describe('saveSafetensors / loadSafetensors', () => {
   it('a failed save leaves no file, and an existing checkpoint untouched', () => {
     const path = join(dir, 'sub', 'bad.safetensors');
     const bad = { w: { dtype: 'F32' as const, shape: [3], data: new Float32Array(2) } };
-    expect(() => saveSafetensors(path, bad)).toThrow(/saveSafetensors: cannot save .*bad\.safetensors: encodeSafetensors: tensor "w": shape \[3\] needs 3 elements/);
+    expect(() => saveSafetensors(path, bad)).toThrow(
+      /saveSafetensors: cannot save .*bad\.safetensors: encodeSafetensors: tensor "w": shape \[3\] needs 3 elements/,
+    );
     expect(existsSync(join(dir, 'sub'))).toBe(false);
 
     const good = join(dir, 'good.safetensors');
@@ -164,6 +168,8 @@ describe('fromTensor / toTensor', () => {
   });
 
   it('refuses entries that are not F32/F64', () => {
-    expect(() => toTensor({ dtype: 'I32', shape: [1], data: new Int32Array(1) })).toThrow('toTensor: only F32 and F64 entries become Tensors, got dtype I32 with Int32Array');
+    expect(() => toTensor({ dtype: 'I32', shape: [1], data: new Int32Array(1) })).toThrow(
+      'toTensor: only F32 and F64 entries become Tensors, got dtype I32 with Int32Array',
+    );
   });
 });

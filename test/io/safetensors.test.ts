@@ -114,12 +114,17 @@ function entryOf(dtype: SafetensorsDType): fc.Arbitrary<SafetensorsEntry> {
 const anyEntry = fc.constantFrom(...ALL_DTYPES).chain(entryOf);
 
 const tensorsArb: fc.Arbitrary<SafetensorsTensors> = fc
-  .uniqueArray(fc.string({ maxLength: 8 }).filter((s) => s !== '__metadata__'), { maxLength: 6 })
-  .chain((names) => fc.tuple(...names.map(() => anyEntry)).map((entries) => {
-    const out: SafetensorsTensors = {};
-    names.forEach((name, i) => Object.defineProperty(out, name, { value: entries[i], enumerable: true, writable: true, configurable: true }));
-    return out;
-  }));
+  .uniqueArray(
+    fc.string({ maxLength: 8 }).filter((s) => s !== '__metadata__'),
+    { maxLength: 6 },
+  )
+  .chain((names) =>
+    fc.tuple(...names.map(() => anyEntry)).map((entries) => {
+      const out: SafetensorsTensors = {};
+      names.forEach((name, i) => Object.defineProperty(out, name, { value: entries[i], enumerable: true, writable: true, configurable: true }));
+      return out;
+    }),
+  );
 
 function bytesOf(data: SafetensorsData): number[] {
   return [...new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
@@ -291,12 +296,16 @@ describe('safetensors: corrupt files are rejected with a clear error', () => {
   });
 
   it('unknown and unsupported dtypes', () => {
-    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, buf))).toThrow(/tensor "a": unknown dtype "Q7" \(supported: F64, F32/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, buf))).toThrow(
+      /tensor "a": unknown dtype "Q7" \(supported: F64, F32/,
+    );
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }, buf))).toThrow(/tensor "a": dtype F16 is not supported/);
   });
 
   it('malformed entries', () => {
-    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, buf))).toThrow(/shape must be an array of non-negative integers, got \[-2\]/);
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, buf))).toThrow(
+      /shape must be an array of non-negative integers, got \[-2\]/,
+    );
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }, buf))).toThrow(/data_offsets must be \[begin, end\]/);
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, buf))).toThrow(/end before they begin/);
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8], extra: 1 } }, buf))).toThrow(/unexpected field "extra"/);
@@ -305,7 +314,9 @@ describe('safetensors: corrupt files are rejected with a clear error', () => {
   });
 
   it('shape × itemsize ≠ byte length', () => {
-    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, buf))).toThrow('safetensors: tensor "a": shape [3] of F32 needs 12 bytes but data_offsets [0, 8] hold 8');
+    expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, buf))).toThrow(
+      'safetensors: tensor "a": shape [3] of F32 needs 12 bytes but data_offsets [0, 8] hold 8',
+    );
   });
 
   it('overlapping offsets', () => {
@@ -315,19 +326,27 @@ describe('safetensors: corrupt files are rejected with a clear error', () => {
 
   it('a gap between tensors', () => {
     const header = { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } };
-    expect(() => decodeSafetensors(rawFile(header, f32(1, 2, 3)))).toThrow('safetensors: gap in the data buffer: bytes [4, 8) belong to no tensor (before "b")');
+    expect(() => decodeSafetensors(rawFile(header, f32(1, 2, 3)))).toThrow(
+      'safetensors: gap in the data buffer: bytes [4, 8) belong to no tensor (before "b")',
+    );
   });
 
   it('offsets past the buffer, and trailing bytes', () => {
     expect(() => decodeSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } }, buf))).toThrow(/exceed the data buffer of 8 bytes/);
-    expect(() => decodeSafetensors(rawFile(good, f32(1, 2, 3)))).toThrow('safetensors: 4 trailing bytes after the last tensor (data buffer is 12 bytes, tensors cover 8)');
+    expect(() => decodeSafetensors(rawFile(good, f32(1, 2, 3)))).toThrow(
+      'safetensors: 4 trailing bytes after the last tensor (data buffer is 12 bytes, tensors cover 8)',
+    );
   });
 });
 
 describe('encodeSafetensors rejects bad input', () => {
   it('names the tensor and the problem', () => {
-    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow('encodeSafetensors: tensor "w": shape [2, 2] needs 4 elements, data holds 3');
-    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(2) } })).toThrow('encodeSafetensors: tensor "w": dtype F32 needs data as Float32Array, got Float64Array');
+    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(
+      'encodeSafetensors: tensor "w": shape [2, 2] needs 4 elements, data holds 3',
+    );
+    expect(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float64Array(2) } })).toThrow(
+      'encodeSafetensors: tensor "w": dtype F32 needs data as Float32Array, got Float64Array',
+    );
     expect(() => encodeSafetensors({ w: { dtype: 'F16' as SafetensorsDType, shape: [2], data: new Uint16Array(2) } })).toThrow(/unknown dtype "F16"/);
     expect(() => encodeSafetensors({ w: { dtype: 'U8', shape: [1.5], data: new Uint8Array(1) } })).toThrow(/shape must be an array of non-negative integers/);
     expect(() => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } })).toThrow(/__metadata__ is reserved/);

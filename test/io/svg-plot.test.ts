@@ -54,7 +54,12 @@ function checkNumbers(svg: string): void {
 /** Text contents of the <text> elements, unescaped. */
 function texts(svg: string): string[] {
   return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
-    m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'),
+    m[1]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&'),
   );
 }
 
@@ -63,8 +68,25 @@ const base: ChartOptions = {
   xLabel: 'step',
   yLabel: 'loss',
   series: [
-    { name: 'full', points: [[0, 2.3], [100, 1.1], [200, 0.6], [300, 0.4]] },
-    { name: 'TDLRT τ=0.1', points: [[0, 2.3], [100, 1.3], [200, 0.7], [300, 0.45]], dashed: true },
+    {
+      name: 'full',
+      points: [
+        [0, 2.3],
+        [100, 1.1],
+        [200, 0.6],
+        [300, 0.4],
+      ],
+    },
+    {
+      name: 'TDLRT τ=0.1',
+      points: [
+        [0, 2.3],
+        [100, 1.3],
+        [200, 0.7],
+        [300, 0.45],
+      ],
+      dashed: true,
+    },
   ],
 };
 
@@ -87,7 +109,19 @@ describe('lineChart', () => {
   });
 
   it('escapes text for XML', () => {
-    const svg = lineChart({ title: `a <b> & "c" 'd'`, xLabel: '<x>', series: [{ name: 'R&D </text>', points: [[0, 1], [1, 2]] }] });
+    const svg = lineChart({
+      title: `a <b> & "c" 'd'`,
+      xLabel: '<x>',
+      series: [
+        {
+          name: 'R&D </text>',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
+    });
     checkWellFormed(svg);
     expect(svg).toContain('a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;');
     expect(texts(svg)).toContain('R&D </text>');
@@ -95,7 +129,19 @@ describe('lineChart', () => {
   });
 
   it('draws an empty chart: no series, or series without points', () => {
-    for (const series of [[], [{ name: 'nothing', points: [] }], [{ name: 'all missing', points: [[NaN, 1], [2, NaN]] as [number, number][] }]]) {
+    for (const series of [
+      [],
+      [{ name: 'nothing', points: [] }],
+      [
+        {
+          name: 'all missing',
+          points: [
+            [NaN, 1],
+            [2, NaN],
+          ] as [number, number][],
+        },
+      ],
+    ]) {
       const svg = lineChart({ title: 'Empty', series });
       checkWellFormed(svg);
       checkNumbers(svg);
@@ -113,7 +159,21 @@ describe('lineChart', () => {
   });
 
   it('skips NaN and breaks the line there', () => {
-    const svg = lineChart({ title: 'Gap', series: [{ name: 'g', points: [[0, 1], [1, 2], [2, NaN], [3, 3], [4, 4]] }] });
+    const svg = lineChart({
+      title: 'Gap',
+      series: [
+        {
+          name: 'g',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, NaN],
+            [3, 3],
+            [4, 4],
+          ],
+        },
+      ],
+    });
     checkWellFormed(svg);
     checkNumbers(svg);
     const d = /<path d="([^"]*)" fill="none" stroke="#0072B2"/.exec(svg)![1];
@@ -121,15 +181,44 @@ describe('lineChart', () => {
   });
 
   it('widens a constant series to a readable axis', () => {
-    const svg = lineChart({ title: 'Flat', series: [{ name: 'c', points: [[0, 0.95], [1, 0.95], [2, 0.95]] }] });
+    const svg = lineChart({
+      title: 'Flat',
+      series: [
+        {
+          name: 'c',
+          points: [
+            [0, 0.95],
+            [1, 0.95],
+            [2, 0.95],
+          ],
+        },
+      ],
+    });
     checkWellFormed(svg);
     checkNumbers(svg);
-    const labels = texts(svg).filter((s) => /^\d/.test(s)).map(Number);
+    const labels = texts(svg)
+      .filter((s) => /^\d/.test(s))
+      .map(Number);
     expect(labels.some((v) => v < 0.95) && labels.some((v) => v > 0.95)).toBe(true);
   });
 
   it('uses decade ticks on a log axis and skips y ≤ 0 there', () => {
-    const svg = lineChart({ title: 'Log', logY: true, series: [{ name: 'l', points: [[0, 2], [1, 0.02], [2, 0], [3, -1], [4, 0.003]] }] });
+    const svg = lineChart({
+      title: 'Log',
+      logY: true,
+      series: [
+        {
+          name: 'l',
+          points: [
+            [0, 2],
+            [1, 0.02],
+            [2, 0],
+            [3, -1],
+            [4, 0.003],
+          ],
+        },
+      ],
+    });
     checkWellFormed(svg);
     checkNumbers(svg);
     expect(texts(svg)).toEqual(expect.arrayContaining(['0.001', '0.01', '0.1', '1', '10']));
@@ -147,10 +236,7 @@ describe('lineChart', () => {
   });
 
   it('property: any data gives well-formed, finite, deterministic SVG', () => {
-    const value = fc.oneof(
-      fc.double({ noDefaultInfinity: false }),
-      fc.constantFrom(0, 1, -1, NaN, Infinity, -Infinity, 1e-300, 1e300),
-    );
+    const value = fc.oneof(fc.double({ noDefaultInfinity: false }), fc.constantFrom(0, 1, -1, NaN, Infinity, -Infinity, 1e-300, 1e300));
     const series = fc.array(
       fc.record({
         name: fc.string({ maxLength: 12 }),
@@ -179,8 +265,22 @@ describe('scatterChart', () => {
       xLabel: 'compression (%)',
       yLabel: 'test accuracy (%)',
       series: [
-        { name: 'TDLRT', points: [[86, 97], [93, 96.5], [97, 96.2]], line: true },
-        { name: 'Tucker fixed', points: [[82, 96.9], [93, 95.1]] },
+        {
+          name: 'TDLRT',
+          points: [
+            [86, 97],
+            [93, 96.5],
+            [97, 96.2],
+          ],
+          line: true,
+        },
+        {
+          name: 'Tucker fixed',
+          points: [
+            [82, 96.9],
+            [93, 95.1],
+          ],
+        },
       ],
     });
     checkWellFormed(svg);
@@ -194,7 +294,22 @@ describe('scatterChart', () => {
 
 describe('stepChart', () => {
   it('draws horizontal-then-vertical steps', () => {
-    const svg = stepChart({ title: 'Ranks over steps', xLabel: 'step', yLabel: 'rank', yMin: 0, series: [{ name: 'conv2 out', points: [[0, 50], [100, 30], [200, 20]] }] });
+    const svg = stepChart({
+      title: 'Ranks over steps',
+      xLabel: 'step',
+      yLabel: 'rank',
+      yMin: 0,
+      series: [
+        {
+          name: 'conv2 out',
+          points: [
+            [0, 50],
+            [100, 30],
+            [200, 20],
+          ],
+        },
+      ],
+    });
     checkWellFormed(svg);
     const d = /<path d="([^"]*)" fill="none" stroke="#0072B2"/.exec(svg)![1];
     expect(d).toMatch(/^M[\d.]+ [\d.]+H[\d.]+V[\d.]+H[\d.]+V[\d.]+$/);

@@ -8,42 +8,40 @@ import { SPECTRUM_KINDS, arbMatrixCase, buildCase, diffFro, fro, mm, opts, orthE
 describe('linalg.eigh', () => {
   it('A = VΛVᵀ, VᵀV = I, eigenvalues ascending and equal to the prescribed ones (±, repeated, clustered, zero)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 14 }),
-        fc.constantFrom(...SPECTRUM_KINDS),
-        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        (n, kind, seed) => {
-          const g = new Generator(seed);
-          const lam = spectrum(kind, n, g).map((v) => (g.uniform() < 0.5 ? -v : v));
-          const q = randomOrthogonal(n, g);
-          const a = new Float64Array(n * n);
-          for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      fc.property(fc.integer({ min: 1, max: 14 }), fc.constantFrom(...SPECTRUM_KINDS), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n, kind, seed) => {
+        const g = new Generator(seed);
+        const lam = spectrum(kind, n, g).map((v) => (g.uniform() < 0.5 ? -v : v));
+        const q = randomOrthogonal(n, g);
+        const a = new Float64Array(n * n);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j <= i; j++) {
             let s = 0;
             for (let p = 0; p < n; p++) s += q[i * n + p] * lam[p] * q[j * n + p];
             a[i * n + j] = s;
             a[j * n + i] = s;
           }
-          const { values, vectors } = eigh(Tensor.fromData(a, [n, n]));
-          const v = vectors.data;
-          const vl = new Float64Array(n * n);
-          for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) vl[i * n + j] = v[i * n + j] * values.data[j];
-          expect(diffFro(a, mm(vl, n, n, tr(v, n, n), n))).toBeLessThanOrEqual(1e-12 * fro(a));
-          expect(orthError(v, n, n)).toBeLessThanOrEqual(1e-12);
-          const want = Array.from(lam).sort((x, y) => x - y);
-          const scale = Math.max(...want.map(Math.abs)) || 1;
-          for (let i = 0; i < n; i++) {
-            if (i > 0) expect(values.data[i]).toBeGreaterThanOrEqual(values.data[i - 1]);
-            expect(Math.abs(values.data[i] - want[i])).toBeLessThanOrEqual(1e-12 * scale);
-          }
-        },
-      ),
+        const { values, vectors } = eigh(Tensor.fromData(a, [n, n]));
+        const v = vectors.data;
+        const vl = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) vl[i * n + j] = v[i * n + j] * values.data[j];
+        expect(diffFro(a, mm(vl, n, n, tr(v, n, n), n))).toBeLessThanOrEqual(1e-12 * fro(a));
+        expect(orthError(v, n, n)).toBeLessThanOrEqual(1e-12);
+        const want = Array.from(lam).sort((x, y) => x - y);
+        const scale = Math.max(...want.map(Math.abs)) || 1;
+        for (let i = 0; i < n; i++) {
+          if (i > 0) expect(values.data[i]).toBeGreaterThanOrEqual(values.data[i - 1]);
+          expect(Math.abs(values.data[i] - want[i])).toBeLessThanOrEqual(1e-12 * scale);
+        }
+      }),
       opts(80),
     );
   });
 
   it('rejects non-square, non-symmetric and non-finite input', () => {
     expect(() => eigh(Tensor.fromData(new Float64Array(6), [2, 3]))).toThrow(/eigh: a must be square, got shape \[2, 3\]/);
-    expect(() => eigh(Tensor.fromData(Float64Array.from([1, 2, 3, 4]), [2, 2]))).toThrow(/eigh: a must be symmetric .*got max \|a\[i\]\[j\] − a\[j\]\[i\]\| = 1/);
+    expect(() => eigh(Tensor.fromData(Float64Array.from([1, 2, 3, 4]), [2, 2]))).toThrow(
+      /eigh: a must be symmetric .*got max \|a\[i\]\[j\] − a\[j\]\[i\]\| = 1/,
+    );
     expect(() => eigh(Tensor.fromData(Float64Array.from([1, NaN, NaN, 4]), [2, 2]))).toThrow(/eigh: a must hold finite values, got NaN/);
   });
 });
@@ -58,7 +56,13 @@ describe('linalg.solve / lstsq / orth / norm', () => {
         const x = solve(t, Tensor.fromData(b, [n, k]));
         expect(x.shape).toEqual([n, k]);
         expect(diffFro(mm(a, n, n, x.data, k), b)).toBeLessThanOrEqual(1e-10 * fro(a) * fro(x.data));
-        const x1 = solve(t, Tensor.fromData(Float64Array.from({ length: n }, (_, i) => b[i * k]), [n]));
+        const x1 = solve(
+          t,
+          Tensor.fromData(
+            Float64Array.from({ length: n }, (_, i) => b[i * k]),
+            [n],
+          ),
+        );
         expect(x1.shape).toEqual([n]);
         for (let i = 0; i < n; i++) expect(Math.abs(x1.data[i] - x.data[i * k])).toBeLessThanOrEqual(1e-12 * (fro(x.data) + 1));
       }),
@@ -67,10 +71,18 @@ describe('linalg.solve / lstsq / orth / norm', () => {
   });
 
   it('solve rejects singular, non-square and mismatched systems', () => {
-    expect(() => solve(Tensor.fromData(Float64Array.from([1, 2, 2, 4]), [2, 2]), Tensor.fromData(Float64Array.from([1, 1]), [2]))).toThrow(/solve: a is singular to working precision/);
-    expect(() => solve(Tensor.fromData(new Float64Array(6), [2, 3]), Tensor.fromData(new Float64Array(2), [2]))).toThrow(/solve: a must be square, got shape \[2, 3\]/);
-    expect(() => solve(Tensor.fromData(Float64Array.from([1, 0, 0, 1]), [2, 2]), Tensor.fromData(new Float64Array(3), [3]))).toThrow(/solve: b must have 2 rows \(the rows of a\), got shape \[3\]/);
-    expect(() => solve(Tensor.fromData(Float64Array.from([1, 0, 0, 1]), [2, 2]), Tensor.fromData(Float64Array.from([1, NaN]), [2]))).toThrow(/solve: b must hold finite values, got NaN/);
+    expect(() => solve(Tensor.fromData(Float64Array.from([1, 2, 2, 4]), [2, 2]), Tensor.fromData(Float64Array.from([1, 1]), [2]))).toThrow(
+      /solve: a is singular to working precision/,
+    );
+    expect(() => solve(Tensor.fromData(new Float64Array(6), [2, 3]), Tensor.fromData(new Float64Array(2), [2]))).toThrow(
+      /solve: a must be square, got shape \[2, 3\]/,
+    );
+    expect(() => solve(Tensor.fromData(Float64Array.from([1, 0, 0, 1]), [2, 2]), Tensor.fromData(new Float64Array(3), [3]))).toThrow(
+      /solve: b must have 2 rows \(the rows of a\), got shape \[3\]/,
+    );
+    expect(() => solve(Tensor.fromData(Float64Array.from([1, 0, 0, 1]), [2, 2]), Tensor.fromData(Float64Array.from([1, NaN]), [2]))).toThrow(
+      /solve: b must hold finite values, got NaN/,
+    );
   });
 
   it('lstsq: the minimum-norm least-squares solution for any shape and rank', () => {

@@ -13,12 +13,13 @@ function symmetricWith(lambda: Float64Array, g: Generator): Float64Array {
   const n = lambda.length;
   const q = randomOrthogonal(n, g);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    let s = 0;
-    for (let p = 0; p < n; p++) s += q[i * n + p] * lambda[p] * q[j * n + p];
-    a[i * n + j] = s;
-    a[j * n + i] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += q[i * n + p] * lambda[p] * q[j * n + p];
+      a[i * n + j] = s;
+      a[j * n + i] = s;
+    }
   return a;
 }
 

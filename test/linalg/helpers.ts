@@ -13,11 +13,12 @@ export const opts = (numRuns: number) => ({ seed: SEED, numRuns });
 
 export function mm(a: ArrayLike<number>, m: number, k: number, b: ArrayLike<number>, n: number): Float64Array {
   const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-    c[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+      c[i * n + j] = s;
+    }
   return c;
 }
 
@@ -80,13 +81,27 @@ export function spectrum(kind: SpectrumKind, k: number, g: Generator): Float64Ar
   const scale = Math.pow(10, g.int(-3, 4));
   for (let i = 0; i < k; i++) {
     switch (kind) {
-      case 'random': s[i] = g.uniform() + 0.01; break;
-      case 'repeated': s[i] = i < Math.ceil(k / 2) ? 2 : 0.5; break;
-      case 'clustered': s[i] = 1 + 1e-9 * g.uniform(); break;
-      case 'rankDeficient': s[i] = i < Math.floor(k / 2) ? g.uniform() + 0.1 : 0; break;
-      case 'graded': s[i] = Math.pow(10, -i); break;
-      case 'zero': s[i] = 0; break;
-      case 'one': s[i] = i === 0 ? 1 : 0; break;
+      case 'random':
+        s[i] = g.uniform() + 0.01;
+        break;
+      case 'repeated':
+        s[i] = i < Math.ceil(k / 2) ? 2 : 0.5;
+        break;
+      case 'clustered':
+        s[i] = 1 + 1e-9 * g.uniform();
+        break;
+      case 'rankDeficient':
+        s[i] = i < Math.floor(k / 2) ? g.uniform() + 0.1 : 0;
+        break;
+      case 'graded':
+        s[i] = Math.pow(10, -i);
+        break;
+      case 'zero':
+        s[i] = 0;
+        break;
+      case 'one':
+        s[i] = i === 0 ? 1 : 0;
+        break;
     }
   }
   const sorted = Array.from(s).sort((a, b) => b - a);
@@ -100,11 +115,12 @@ export function withSpectrum(m: number, n: number, sigma: ArrayLike<number>, g: 
   const u = randomOrthogonal(m, g);
   const v = randomOrthogonal(n, g);
   const a = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += u[i * m + p] * sigma[p] * v[j * n + p];
-    a[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += u[i * m + p] * sigma[p] * v[j * n + p];
+      a[i * n + j] = s;
+    }
   return a;
 }
 

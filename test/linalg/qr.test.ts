@@ -78,7 +78,9 @@ describe('linalg.qr (Householder)', () => {
     expect(() => qr(Tensor.fromData(Float64Array.from([1, NaN, 2, 3]), [2, 2]))).toThrow(/qr: a must hold finite values, got NaN at flat index 1/);
     expect(() => qr(Tensor.fromData(Float64Array.from([1, Infinity]), [1, 2]))).toThrow(/qr: a must hold finite values, got Infinity/);
     expect(() => qr(Tensor.fromData(new Float64Array(8), [2, 2, 2]))).toThrow(/qr: a must be 2-D \[rows, cols\], got shape \[2, 2, 2\]/);
-    expect(() => qr(Tensor.fromData(new Float64Array(4), [2, 2]), { mode: 'full' as 'reduced' })).toThrow(/qr: options.mode must be 'reduced' or 'complete', got full/);
+    expect(() => qr(Tensor.fromData(new Float64Array(4), [2, 2]), { mode: 'full' as 'reduced' })).toThrow(
+      /qr: options.mode must be 'reduced' or 'complete', got full/,
+    );
     expect(() => qr([[1, 2]] as unknown as Tensor)).toThrow(/qr: a must be a Tensor, got an array/);
   });
 });

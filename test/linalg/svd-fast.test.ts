@@ -17,10 +17,11 @@ const METHODS: SvdMethod[] = ['fast', 'jacobi'];
 /** U·diag(s)·Vᵀ for U m×k, V n×k (row-major). */
 function rebuild(u: ArrayLike<number>, s: ArrayLike<number>, v: ArrayLike<number>, m: number, n: number, k: number): Float64Array {
   const out = new Float64Array(m * n);
-  for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) {
-    const f = u[i * k + p] * s[p];
-    if (f !== 0) for (let j = 0; j < n; j++) out[i * n + j] += f * v[j * k + p];
-  }
+  for (let p = 0; p < k; p++)
+    for (let i = 0; i < m; i++) {
+      const f = u[i * k + p] * s[p];
+      if (f !== 0) for (let j = 0; j < n; j++) out[i * n + j] += f * v[j * k + p];
+    }
   return out;
 }
 
@@ -52,7 +53,12 @@ describe('linalg.svd: the fast route against plain Jacobi', () => {
   it('both routes: ‖A − UΣVᵀ‖ ≤ 1e-13‖A‖, UᵀU = VᵀV = I to 1e-13, equal spectra, and the same isolated vectors', () => {
     fc.assert(
       fc.property(
-        fc.record({ m: fc.integer({ min: PRECONDITION_MIN, max: 48 }), n: fc.integer({ min: PRECONDITION_MIN, max: 48 }), kind: fc.constantFrom(...kinds), seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }),
+        fc.record({
+          m: fc.integer({ min: PRECONDITION_MIN, max: 48 }),
+          n: fc.integer({ min: PRECONDITION_MIN, max: 48 }),
+          kind: fc.constantFrom(...kinds),
+          seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        }),
         ({ m, n, kind, seed }) => {
           const g = new Generator(seed);
           const k = Math.min(m, n);
@@ -85,7 +91,9 @@ describe('linalg.svd: the fast route against plain Jacobi', () => {
     const g = new Generator(21);
     const m = 200;
     const n = 150;
-    const sigma = Float64Array.from({ length: n }, () => g.uniform() + 0.01).sort().reverse();
+    const sigma = Float64Array.from({ length: n }, () => g.uniform() + 0.01)
+      .sort()
+      .reverse();
     const a = withSpectrum(m, n, sigma, g);
     const t = Tensor.fromData(a, [m, n]);
     const [f, j] = METHODS.map((method) => svd(t, { method }));
@@ -103,7 +111,11 @@ describe('linalg.svd: the fast route against plain Jacobi', () => {
 
   it('full U and V on the fast route (tall, wide, rank-deficient): orthogonal, and A = UΣVᵀ', () => {
     const g = new Generator(22);
-    for (const [m, n] of [[40, 30], [30, 40], [32, 32]]) {
+    for (const [m, n] of [
+      [40, 30],
+      [30, 40],
+      [32, 32],
+    ]) {
       const k = Math.min(m, n);
       const sigma = Float64Array.from({ length: k }, (_, i) => (i < k / 2 ? 2 - i / k : 0));
       const a = withSpectrum(m, n, sigma, g);
@@ -123,7 +135,9 @@ describe('linalg.svd: the fast route against plain Jacobi', () => {
   });
 
   it('rejects an unknown method', () => {
-    expect(() => svd(Tensor.fromData(new Float64Array(4), [2, 2]), { method: 'lapack' as SvdMethod })).toThrow(/svd: options\.method must be 'fast' or 'jacobi', got lapack/);
+    expect(() => svd(Tensor.fromData(new Float64Array(4), [2, 2]), { method: 'lapack' as SvdMethod })).toThrow(
+      /svd: options\.method must be 'fast' or 'jacobi', got lapack/,
+    );
   });
 });
 
@@ -138,7 +152,11 @@ describe('linalg.svd: relative accuracy on a graded spectrum (σ from 1 to 1e-12
     const q = randomOrthogonal(n, g);
     const rowGraded = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rowGraded[i * n + j] = d[i] * q[i * n + j];
-    for (const [a, m, c] of [[tall, 96, n], [wide, n, 96], [rowGraded, n, n]] as const) {
+    for (const [a, m, c] of [
+      [tall, 96, n],
+      [wide, n, 96],
+      [rowGraded, n, n],
+    ] as const) {
       for (const method of METHODS) {
         const r = svdRaw(a, m, c, { method });
         expect(maxRelErr(r.s, d)).toBeLessThan(1e-13);

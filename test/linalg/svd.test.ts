@@ -23,10 +23,11 @@ function signConventionHolds(u: ArrayLike<number>, m: number, c: number): boolea
   for (let j = 0; j < c; j++) {
     let best = 0;
     let bi = -1;
-    for (let i = 0; i < m; i++) if (Math.abs(u[i * c + j]) > best) {
-      best = Math.abs(u[i * c + j]);
-      bi = i;
-    }
+    for (let i = 0; i < m; i++)
+      if (Math.abs(u[i * c + j]) > best) {
+        best = Math.abs(u[i * c + j]);
+        bi = i;
+      }
     if (bi >= 0 && u[bi * c + j] <= 0) return false;
   }
   return true;
@@ -139,7 +140,11 @@ describe('linalg.svd (one-sided Jacobi)', () => {
 
   it('is accurate on larger matrices with a graded spectrum and on float32 input', () => {
     const g = new Generator(7);
-    for (const [m, n] of [[60, 40], [40, 60], [50, 50]]) {
+    for (const [m, n] of [
+      [60, 40],
+      [40, 60],
+      [50, 50],
+    ]) {
       const k = Math.min(m, n);
       const sigma = Float64Array.from({ length: k }, (_, i) => Math.pow(10, (-12 * i) / (k - 1)));
       const a = withSpectrum(m, n, sigma, g);
@@ -156,7 +161,9 @@ describe('linalg.svd (one-sided Jacobi)', () => {
   });
 
   it('rejects bad input with the argument and the actual value in the message', () => {
-    expect(() => svd(Tensor.fromData(Float64Array.from([1, 2, NaN]), [1, 3]))).toThrow(/svd: a must hold finite values, got NaN at flat index 2 \(shape \[1, 3\]\)/);
+    expect(() => svd(Tensor.fromData(Float64Array.from([1, 2, NaN]), [1, 3]))).toThrow(
+      /svd: a must hold finite values, got NaN at flat index 2 \(shape \[1, 3\]\)/,
+    );
     expect(() => svd(Tensor.fromData(Float64Array.from([1, -Infinity]), [2, 1]))).toThrow(/svd: a must hold finite values, got -Infinity/);
     expect(() => svd(Tensor.fromData(new Float64Array(3), [3]))).toThrow(/svd: a must be 2-D \[rows, cols\], got shape \[3\]/);
     expect(() => svdvals(Tensor.fromData(new Float64Array(8), [2, 2, 2]))).toThrow(/svdvals: a must be 2-D/);

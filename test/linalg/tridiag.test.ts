@@ -13,11 +13,12 @@ function symmetricWith(lambda: Float64Array, g: Generator): Float64Array {
   const n = lambda.length;
   const q = randomOrthogonal(n, g);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < n; p++) s += q[i * n + p] * lambda[p] * q[j * n + p];
-    a[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += q[i * n + p] * lambda[p] * q[j * n + p];
+      a[i * n + j] = s;
+    }
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j];
   return a;
 }
@@ -45,7 +46,19 @@ describe('linalg tridiagonalisation (blocked) and eigh on it', () => {
       const { values, vectors } = eighRaw(a, n);
       for (let i = 0; i < n; i++) expect(Math.abs(values[i] - lambda[i])).toBeLessThan(1e-13 * 2 * n);
       expect(orthError(vectors, n, n)).toBeLessThan(1e-13);
-      const rec = mm(mm(vectors, n, n, Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? values[k / (n + 1)] : 0)), n), n, n, tr(vectors, n, n), n);
+      const rec = mm(
+        mm(
+          vectors,
+          n,
+          n,
+          Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? values[k / (n + 1)] : 0)),
+          n,
+        ),
+        n,
+        n,
+        tr(vectors, n, n),
+        n,
+      );
       let r = 0;
       for (let i = 0; i < n * n; i++) r = Math.max(r, Math.abs(rec[i] - a[i]));
       expect(r).toBeLessThan(1e-13 * fro(a));

@@ -58,22 +58,28 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
 
   it('at full ranks with τ = 0 a step is exactly gradient descent on W, with and without heavy-ball momentum', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }), fc.constantFrom(0, 0.9), fc.integer({ min: 0, max: 1e6 }), (out, inC, momentum, seed) => {
-        const p = makeProblem('tucker2', out, inC, [out, inC], seed);
-        const lr = 0.5 / p.beta;
-        const integ = new RankAdaptiveIntegrator(p.layer, { integrator: 'parallel', lr, tau: 0, minRank: 1, momentum });
-        const w = Float64Array.from(p.layer.fullWeight().data);
-        const v = new Float64Array(w.length);
-        for (let step = 0; step < 3; step++) {
-          const g = gradAt(p, w).grad;
-          for (let i = 0; i < w.length; i++) {
-            v[i] = momentum * v[i] + g[i];
-            w[i] -= lr * v[i];
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 2, max: 4 }),
+        fc.constantFrom(0, 0.9),
+        fc.integer({ min: 0, max: 1e6 }),
+        (out, inC, momentum, seed) => {
+          const p = makeProblem('tucker2', out, inC, [out, inC], seed);
+          const lr = 0.5 / p.beta;
+          const integ = new RankAdaptiveIntegrator(p.layer, { integrator: 'parallel', lr, tau: 0, minRank: 1, momentum });
+          const w = Float64Array.from(p.layer.fullWeight().data);
+          const v = new Float64Array(w.length);
+          for (let step = 0; step < 3; step++) {
+            const g = gradAt(p, w).grad;
+            for (let i = 0; i < w.length; i++) {
+              v[i] = momentum * v[i] + g[i];
+              w[i] -= lr * v[i];
+            }
+            integ.step(p.loss);
+            expect(frobDiff(p.layer.fullWeight().data, w)).toBeLessThan(1e-12 * Math.max(1, frobNorm(w)));
           }
-          integ.step(p.loss);
-          expect(frobDiff(p.layer.fullWeight().data, w)).toBeLessThan(1e-12 * Math.max(1, frobNorm(w)));
-        }
-      }),
+        },
+      ),
       fcOptions(12),
     );
   });
@@ -103,7 +109,7 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
     );
   });
 
-  it("against the two-pass step from the same point: the cores differ by −λ·(G − P_T G) in the augmented basis; the old block agrees; for matrices only the new/new block differs", () => {
+  it('against the two-pass step from the same point: the cores differ by −λ·(G − P_T G) in the augmented basis; the old block agrees; for matrices only the new/new block differs', () => {
     fc.assert(
       fc.property(arbCase, (c) => {
         const ranks = ranksOf(c);
@@ -209,7 +215,13 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
         const zc = z.length / n;
         // The residual of Z_i against U_i, and its range.
         const u = point.factors[i] as Float64Array;
-        const coef = matmul(Float64Array.from({ length: r * n }, (_, k) => u[(k % n) * r + Math.floor(k / n)]), r, n, z, zc);
+        const coef = matmul(
+          Float64Array.from({ length: r * n }, (_, k) => u[(k % n) * r + Math.floor(k / n)]),
+          r,
+          n,
+          z,
+          zc,
+        );
         const resid = z.map((v, k) => v - matmul(u, n, r, coef, zc)[k]);
         const { basis, rank } = rangeBasis(resid, n, zc);
         const m = info.augmentedRanks[i] - r;
@@ -258,9 +270,18 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
     // The same problem in float32: cast the layer's tensors.
     const layer = p.layer;
     const f32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape);
-    layer.setTucker(f32(layer.core), layer.factors.map((f) => (f ? f32(f) : null)));
-    const x = new Tensor(Float32Array.from({ length: 2 * 6 * 5 * 5 }, () => gen.normal()), [2, 6, 5, 5]);
-    const y = new Tensor(Float32Array.from({ length: 2 * 8 * 5 * 5 }, () => gen.normal()), [2, 8, 5, 5]);
+    layer.setTucker(
+      f32(layer.core),
+      layer.factors.map((f) => (f ? f32(f) : null)),
+    );
+    const x = new Tensor(
+      Float32Array.from({ length: 2 * 6 * 5 * 5 }, () => gen.normal()),
+      [2, 6, 5, 5],
+    );
+    const y = new Tensor(
+      Float32Array.from({ length: 2 * 8 * 5 * 5 }, () => gen.normal()),
+      [2, 8, 5, 5],
+    );
     const integ = new RankAdaptiveIntegrator(layer, { integrator: 'parallel', lr: 0.002, tau: 0.3, minRank: 1, momentum: 0.9 });
     let worst = 0;
     const ranksSeen = new Set<string>([layer.ranks.join(',')]);

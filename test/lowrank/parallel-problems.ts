@@ -47,8 +47,14 @@ export function lossAt(p: Problem, w: ArrayLike<number>): number {
 export function makeProblem(kind: LayerKind, out: number, inC: number, r: [number, number], seed: number, spatial = 2): Problem {
   const gen = new Generator(seed);
   if (kind === 'matrix') {
-    const x = new Tensor(Float64Array.from({ length: 12 * inC }, () => gen.normal()), [12, inC]);
-    const y = new Tensor(Float64Array.from({ length: 12 * out }, () => gen.normal()), [12, out]);
+    const x = new Tensor(
+      Float64Array.from({ length: 12 * inC }, () => gen.normal()),
+      [12, inC],
+    );
+    const y = new Tensor(
+      Float64Array.from({ length: 12 * out }, () => gen.normal()),
+      [12, out],
+    );
     const core = randomCore(r, [out, inC], inC, 'float64', gen);
     for (let i = 0; i < core.size; i++) core.data[i] *= 4;
     const layer = new LowRankLinear([out, inC], core, [randomOrthonormal(out, r[0], 'float64', gen), randomOrthonormal(inC, r[1], 'float64', gen)], null);

@@ -67,7 +67,12 @@ export function tangentProject(p: TuckerPoint, z: Float64Array): Float64Array {
     const small = applyModes(z, n, ut, p.ranks);
     const rest = small.data.length / n[i];
     const y = matmul(unfoldRaw(small.data, small.shape, i), n[i], rest, rowSpaceProjector(p.core, p.ranks, i), rest);
-    const back = applyModes(foldRaw(y, i, small.shape), small.shape, p.factors.map((u, j) => (u && j !== i ? u : null)), n);
+    const back = applyModes(
+      foldRaw(y, i, small.shape),
+      small.shape,
+      p.factors.map((u, j) => (u && j !== i ? u : null)),
+      n,
+    );
     // (I − P_i) on mode i.
     const inSpan = modeProductRaw(back.data, n, proj[i] as Float64Array, n[i], i).data;
     for (let k = 0; k < out.length; k++) out[k] += back.data[k] - inSpan[k];

@@ -12,7 +12,16 @@ import { Generator } from '../../src/tensor/random.js';
 
 function net(seed: number) {
   const g = new Generator(seed);
-  return new Sequential(new Conv2d(1, 4, 3, { generator: g }), new ReLU(), new Conv2d(4, 8, 3, { generator: g }), new ReLU(), new Flatten(), new Linear(8 * 4 * 4, 16, { generator: g }), new ReLU(), new Linear(16, 10, { generator: g }));
+  return new Sequential(
+    new Conv2d(1, 4, 3, { generator: g }),
+    new ReLU(),
+    new Conv2d(4, 8, 3, { generator: g }),
+    new ReLU(),
+    new Flatten(),
+    new Linear(8 * 4 * 4, 16, { generator: g }),
+    new ReLU(),
+    new Linear(16, 10, { generator: g }),
+  );
 }
 
 describe('TdlrtMethod', () => {
@@ -34,7 +43,10 @@ describe('TdlrtMethod', () => {
     reference.step(x, y);
     expect(method.state).not.toBeNull();
     const rep = rankReport(model);
-    expect(rep.layers.map((l) => l.ranks.slice(0, 2))).toEqual([[8, 4], [16, 16]]);
+    expect(rep.layers.map((l) => l.ranks.slice(0, 2))).toEqual([
+      [8, 4],
+      [16, 16],
+    ]);
     expect(maxAbsDiff(noGrad(() => model.forward(x)).data, noGrad(() => refModel.forward(x)).data)).toBeLessThan(1e-4);
     // Pruning steps: tau = 0.3 lowers the ranks.
     for (let s = 0; s < 5; s++) method.step(x, y);
@@ -91,6 +103,8 @@ describe('TdlrtMethod', () => {
     method.step(x, y);
     method.step(x, y);
     expect(method.state?.currentTau).toBe(0.3);
-    expect(() => new TdlrtMethod({ lr: 0.1, warmup: 'bad' as never }).setup(net(1), { stepsPerEpoch: 1, epochs: 1, generator: new Generator(1) })).toThrow(/warmup must be 'full' or 'integrator'/);
+    expect(() => new TdlrtMethod({ lr: 0.1, warmup: 'bad' as never }).setup(net(1), { stepsPerEpoch: 1, epochs: 1, generator: new Generator(1) })).toThrow(
+      /warmup must be 'full' or 'integrator'/,
+    );
   });
 });

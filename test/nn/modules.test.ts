@@ -12,7 +12,16 @@ describe('nn modules', () => {
   it('lenet5 has the layers of the papers and its parameter count', () => {
     const m = lenet5({ generator: new Generator(0) });
     const names = m.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`);
-    expect(names).toEqual(['0.weight:20x1x5x5', '0.bias:20', '3.weight:50x20x5x5', '3.bias:50', '7.weight:500x800', '7.bias:500', '9.weight:10x500', '9.bias:10']);
+    expect(names).toEqual([
+      '0.weight:20x1x5x5',
+      '0.bias:20',
+      '3.weight:50x20x5x5',
+      '3.bias:50',
+      '7.weight:500x800',
+      '7.bias:500',
+      '9.weight:10x500',
+      '9.bias:10',
+    ]);
     expect(m.parameters().reduce((n, p) => n + p.size, 0)).toBe(431080);
     expect(m.forward(zeros([2, 1, 28, 28])).shape).toEqual([2, 10]);
   });
@@ -36,11 +45,23 @@ describe('nn modules', () => {
     expect(r.parameters().reduce((n, p) => n + p.size, 0)).toBeGreaterThan(250_000);
   });
   it('stateDict → loadStateDict gives a fresh model identical outputs (buffers included)', () => {
-    const a = new Sequential(new Conv2d(1, 3, 3, { generator: new Generator(1) }), new BatchNorm2d(3), new ReLU(), new Flatten(), new Linear(3 * 4 * 4, 5, { generator: new Generator(2) }));
+    const a = new Sequential(
+      new Conv2d(1, 3, 3, { generator: new Generator(1) }),
+      new BatchNorm2d(3),
+      new ReLU(),
+      new Flatten(),
+      new Linear(3 * 4 * 4, 5, { generator: new Generator(2) }),
+    );
     const x = randn([4, 1, 6, 6], { generator: new Generator(3) });
     a.forward(x); // updates the running statistics
     a.eval();
-    const b = new Sequential(new Conv2d(1, 3, 3, { generator: new Generator(9) }), new BatchNorm2d(3), new ReLU(), new Flatten(), new Linear(3 * 4 * 4, 5, { generator: new Generator(8) }));
+    const b = new Sequential(
+      new Conv2d(1, 3, 3, { generator: new Generator(9) }),
+      new BatchNorm2d(3),
+      new ReLU(),
+      new Flatten(),
+      new Linear(3 * 4 * 4, 5, { generator: new Generator(8) }),
+    );
     b.loadStateDict(a.stateDict());
     b.eval();
     const ya = noGrad(() => a.forward(x));
@@ -81,7 +102,10 @@ describe('nn modules', () => {
     ];
     for (const [what, layer, fanIn] of cases) {
       const bound = 1 / Math.sqrt(fanIn);
-      for (const [name, t] of [['weight', layer.weight], ['bias', layer.bias as Tensor]] as const) {
+      for (const [name, t] of [
+        ['weight', layer.weight],
+        ['bias', layer.bias as Tensor],
+      ] as const) {
         const v = Array.from(t.data);
         const maxAbs = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
         expect(maxAbs, `${what} ${name}`).toBeLessThanOrEqual(bound);

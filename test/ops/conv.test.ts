@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/ops/conv.js';
-import { Tensor, tensor } from '../../src/tensor/tensor.js';
+import { type Tensor, tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, maxAbsDiff, randT } from '../helpers.js';
 
 /** Direct nested-loop convolution: the definition the fast path is checked against. */
@@ -74,8 +74,12 @@ describe('conv2d', () => {
   });
   it('errors name the argument and shapes', () => {
     const x = tensor(new Float32Array(1 * 3 * 5 * 5), { shape: [1, 3, 5, 5] });
-    expect(() => conv2d(x, tensor(new Float32Array(20 * 25), { shape: [20, 5, 5] }))).toThrow(/conv2d: weight must be 4-D \[outC, inC\/groups, kH, kW\], got \[20, 5, 5\]/);
-    expect(() => conv2d(x, tensor(new Float32Array(4 * 2 * 9), { shape: [4, 2, 3, 3] }))).toThrow(/conv2d: weight must be \[outC, inC\/groups, kH, kW\] = \[4, 3, 3, 3\]/);
+    expect(() => conv2d(x, tensor(new Float32Array(20 * 25), { shape: [20, 5, 5] }))).toThrow(
+      /conv2d: weight must be 4-D \[outC, inC\/groups, kH, kW\], got \[20, 5, 5\]/,
+    );
+    expect(() => conv2d(x, tensor(new Float32Array(4 * 2 * 9), { shape: [4, 2, 3, 3] }))).toThrow(
+      /conv2d: weight must be \[outC, inC\/groups, kH, kW\] = \[4, 3, 3, 3\]/,
+    );
     expect(() => conv2d(x, tensor(new Float32Array(4 * 3 * 49), { shape: [4, 3, 7, 7] }))).toThrow(/too small/);
   });
 });

@@ -36,8 +36,16 @@ describe('elementwise binary ops: gradients with broadcasting', () => {
 
 describe('elementwise unary ops', () => {
   const smooth: Record<string, (x: any) => any> = {
-    neg: E.neg, exp: E.exp, square: E.square, sigmoid: E.sigmoid, tanh: E.tanh, gelu: E.gelu,
-    relu: E.relu, abs: E.abs, leakyRelu: (x) => E.leakyRelu(x, 0.1), clamp: (x) => E.clamp(x, -0.5, 0.7),
+    neg: E.neg,
+    exp: E.exp,
+    square: E.square,
+    sigmoid: E.sigmoid,
+    tanh: E.tanh,
+    gelu: E.gelu,
+    relu: E.relu,
+    abs: E.abs,
+    leakyRelu: (x) => E.leakyRelu(x, 0.1),
+    clamp: (x) => E.clamp(x, -0.5, 0.7),
   };
   for (const [name, op] of Object.entries(smooth)) {
     it(`${name} matches finite differences`, () => {
@@ -69,7 +77,9 @@ describe('elementwise unary ops', () => {
     expect(E.relu(x).toList()).toEqual([0, 0, 0, 0.5, 2]);
     expect(E.leakyRelu(x, 0.1).toList()).toEqual([-0.2, -0.05, 0, 0.5, 2]);
     expect(E.clamp(x, -1, 1).toList()).toEqual([-1, -0.5, 0, 0.5, 1]);
-    E.sigmoid(x).toList().forEach((v, i) => expect(v).toBeCloseTo(1 / (1 + Math.exp(-x.data[i])), 14));
+    E.sigmoid(x)
+      .toList()
+      .forEach((v, i) => expect(v).toBeCloseTo(1 / (1 + Math.exp(-x.data[i])), 14));
     // gelu(x) = x·Φ(x): Φ(2) = 0.9772498680518208, Φ(-0.5) = 0.3085375387259869.
     expect(E.gelu(x).data[4]).toBeCloseTo(2 * 0.9772498680518208, 13);
     expect(E.gelu(x).data[1]).toBeCloseTo(-0.5 * 0.3085375387259869, 13);

@@ -34,29 +34,42 @@ describe('softmax family and losses', () => {
   });
   it('crossEntropy (mean/sum, label smoothing) matches finite differences and the definition', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }), seed, fc.constantFrom(0, 0.1), fc.constantFrom('mean' as const, 'sum' as const), (n, c, s, eps, reduction) => {
-        const g = new Generator(s);
-        const labels = Array.from({ length: n }, () => g.int(0, c));
-        const x = randT([n, c], s);
-        gradcheck((t) => crossEntropy(t, labels, { labelSmoothing: eps, reduction }), [x]);
-        // Definition: −log softmax at the label, averaged.
-        let ref = 0;
-        for (let i = 0; i < n; i++) {
-          let z = 0;
-          for (let j = 0; j < c; j++) z += Math.exp(x.data[i * c + j]);
-          const logp = (j: number) => x.data[i * c + j] - Math.log(z);
-          let smooth = 0;
-          for (let j = 0; j < c; j++) smooth -= logp(j) / c;
-          ref += (1 - eps) * -logp(labels[i]) + eps * smooth;
-        }
-        if (reduction === 'mean') ref /= n;
-        expect(crossEntropy(x, labels, { labelSmoothing: eps, reduction }).item()).toBeCloseTo(ref, 10);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 2, max: 5 }),
+        seed,
+        fc.constantFrom(0, 0.1),
+        fc.constantFrom('mean' as const, 'sum' as const),
+        (n, c, s, eps, reduction) => {
+          const g = new Generator(s);
+          const labels = Array.from({ length: n }, () => g.int(0, c));
+          const x = randT([n, c], s);
+          gradcheck((t) => crossEntropy(t, labels, { labelSmoothing: eps, reduction }), [x]);
+          // Definition: −log softmax at the label, averaged.
+          let ref = 0;
+          for (let i = 0; i < n; i++) {
+            let z = 0;
+            for (let j = 0; j < c; j++) z += Math.exp(x.data[i * c + j]);
+            const logp = (j: number) => x.data[i * c + j] - Math.log(z);
+            let smooth = 0;
+            for (let j = 0; j < c; j++) smooth -= logp(j) / c;
+            ref += (1 - eps) * -logp(labels[i]) + eps * smooth;
+          }
+          if (reduction === 'mean') ref /= n;
+          expect(crossEntropy(x, labels, { labelSmoothing: eps, reduction }).item()).toBeCloseTo(ref, 10);
+        },
+      ),
       fcOptions(20),
     );
   });
   it('crossEntropy of confident one-hot logits is near 0, of uniform logits log C', () => {
-    const oneHot = tensor([[50, 0, 0], [0, 50, 0]], { dtype: 'float64' });
+    const oneHot = tensor(
+      [
+        [50, 0, 0],
+        [0, 50, 0],
+      ],
+      { dtype: 'float64' },
+    );
     expect(crossEntropy(oneHot, [0, 1]).item()).toBeLessThan(1e-20);
     expect(crossEntropy(tensor([[0, 0, 0, 0]], { dtype: 'float64' }), [2]).item()).toBeCloseTo(Math.log(4), 14);
   });
@@ -65,7 +78,9 @@ describe('softmax family and losses', () => {
     const a = crossEntropy(x, [0, 2]).item();
     expect(crossEntropy(x, Int32Array.from([0, 2])).item()).toBe(a);
     expect(crossEntropy(x, tensor([0, 2])).item()).toBe(a);
-    expect(() => crossEntropy(x, [0, 3])).toThrow(/crossEntropy: label 3 at position 1 is out of range \[0, 3\)|nllLoss: label 3 at position 1 is out of range \[0, 3\)/);
+    expect(() => crossEntropy(x, [0, 3])).toThrow(
+      /crossEntropy: label 3 at position 1 is out of range \[0, 3\)|nllLoss: label 3 at position 1 is out of range \[0, 3\)/,
+    );
     expect(() => crossEntropy(x, [0])).toThrow(/one label per row \(2\), got 1/);
   });
   it('nllLoss and mseLoss match finite differences', () => {

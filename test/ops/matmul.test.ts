@@ -29,7 +29,13 @@ describe('matmul', () => {
   });
   it('1-D operands follow PyTorch', () => {
     const v = tensor([1, 2], { dtype: 'float64' });
-    const m = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const m = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     expect(matmul(v, m).toList()).toEqual([7, 10]);
     expect(matmul(m, v).toList()).toEqual([5, 11]);
     expect(matmul(v, v).item()).toBe(5);

@@ -31,16 +31,48 @@ describe('pooling', () => {
   });
   it('adaptiveAvgPool2d matches finite differences, including uneven windows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1e6 }), (h, w, o, seed) => {
-        gradcheck((t) => adaptiveAvgPool2d(t, [Math.min(o, h), Math.min(o + 1, w)]), [randT([1, 2, h, w], seed)]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (h, w, o, seed) => {
+          gradcheck((t) => adaptiveAvgPool2d(t, [Math.min(o, h), Math.min(o + 1, w)]), [randT([1, 2, h, w], seed)]);
+        },
+      ),
       fcOptions(20),
     );
   });
   it('values match definitions', () => {
-    const x = tensor([[[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]]], { dtype: 'float64' });
-    expect(maxPool2d(x, 2).toArray()).toEqual([[[[6, 8], [14, 16]]]]);
-    expect(avgPool2d(x, 2).toArray()).toEqual([[[[3.5, 5.5], [11.5, 13.5]]]]);
+    const x = tensor(
+      [
+        [
+          [
+            [1, 2, 3, 4],
+            [5, 6, 7, 8],
+            [9, 10, 11, 12],
+            [13, 14, 15, 16],
+          ],
+        ],
+      ],
+      { dtype: 'float64' },
+    );
+    expect(maxPool2d(x, 2).toArray()).toEqual([
+      [
+        [
+          [6, 8],
+          [14, 16],
+        ],
+      ],
+    ]);
+    expect(avgPool2d(x, 2).toArray()).toEqual([
+      [
+        [
+          [3.5, 5.5],
+          [11.5, 13.5],
+        ],
+      ],
+    ]);
     expect(adaptiveAvgPool2d(x, 1).item()).toBe(8.5);
     // Padding counted (PyTorch default) vs not: the corner window holds one real value.
     expect(avgPool2d(x, 2, { stride: 2, padding: 1 }).data[0]).toBe(0.25);

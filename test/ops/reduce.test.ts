@@ -6,11 +6,19 @@ import { tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, randT } from '../helpers.js';
 
 /** A shape with rank 1..4 and a subset of its axes (possibly empty meaning "all"). */
-const arbShapeAxes = fc
-  .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
-  .chain((shape) =>
-    fc.tuple(fc.constant(shape), fc.option(fc.subarray(shape.map((_, i) => i), { minLength: 1 }), { nil: undefined }), fc.boolean()),
-  );
+const arbShapeAxes = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+  fc.tuple(
+    fc.constant(shape),
+    fc.option(
+      fc.subarray(
+        shape.map((_, i) => i),
+        { minLength: 1 },
+      ),
+      { nil: undefined },
+    ),
+    fc.boolean(),
+  ),
+);
 
 describe('reductions', () => {
   for (const name of ['sum', 'mean', 'max', 'min'] as const) {
@@ -34,7 +42,13 @@ describe('reductions', () => {
     );
   });
   it('values match definitions', () => {
-    const x = tensor([[1, 5, 3], [4, 2, 6]], { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1, 5, 3],
+        [4, 2, 6],
+      ],
+      { dtype: 'float64' },
+    );
     expect(R.sum(x).item()).toBe(21);
     expect(R.sum(x, 0).toList()).toEqual([5, 7, 9]);
     expect(R.sum(x, -1, true).shape).toEqual([2, 1]);

@@ -12,16 +12,35 @@ const seed = fc.integer({ min: 0, max: 1e6 });
 describe('shape ops', () => {
   it('permute and transpose: gradients and values', () => {
     fc.assert(
-      fc.property(arbShape.chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray(s.map((_, i) => i), { minLength: s.length, maxLength: s.length }))), seed, ([shape, perm], sd) => {
-        const x = randT(shape, sd);
-        gradcheck((t) => S.permute(t, perm), [x]);
-        const y = S.permute(x, perm);
-        expect(y.shape).toEqual(perm.map((p) => shape[p]));
-      }),
+      fc.property(
+        arbShape.chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.shuffledSubarray(
+              s.map((_, i) => i),
+              { minLength: s.length, maxLength: s.length },
+            ),
+          ),
+        ),
+        seed,
+        ([shape, perm], sd) => {
+          const x = randT(shape, sd);
+          gradcheck((t) => S.permute(t, perm), [x]);
+          const y = S.permute(x, perm);
+          expect(y.shape).toEqual(perm.map((p) => shape[p]));
+        },
+      ),
       fcOptions(20),
     );
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    expect(S.transpose(x, 0, 1).toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(S.transpose(x, 0, 1).toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
   });
   it('reshape/flatten/unsqueeze/squeeze keep values and pass gradients', () => {
     fc.assert(
@@ -64,7 +83,10 @@ describe('shape ops', () => {
       }),
       fcOptions(15),
     );
-    expect(S.pad(tensor([[1, 2]]), [1, 0, 0, 1]).toArray()).toEqual([[0, 1, 2], [0, 0, 0]]);
+    expect(S.pad(tensor([[1, 2]]), [1, 0, 0, 1]).toArray()).toEqual([
+      [0, 1, 2],
+      [0, 0, 0],
+    ]);
     expect(() => S.cat([tensor([[1, 2]]), tensor([[1, 2, 3]])], 0)).toThrow(/cat: tensors\[1\] has shape \[1, 3\]/);
   });
   it('broadcastTo sums its gradient back', () => {

@@ -56,7 +56,10 @@ describe('optimizers follow PyTorch update rules', () => {
           opt = new SGD([p], { lr: 0.05, momentum: 0.9 });
           opt.loadStateDict(sd);
         }
-        withGrad(p, Array.from(p.data).map((v) => 2 * v + 1));
+        withGrad(
+          p,
+          Array.from(p.data).map((v) => 2 * v + 1),
+        );
         opt.step();
       }
       return Array.from(p.data);

@@ -5,10 +5,16 @@ import { tensor } from '../../src/tensor/tensor.js';
 
 describe('tensor creation', () => {
   it('builds tensors from nested arrays, typed arrays and numbers', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(tensor(7).item()).toBe(7);
     expect(tensor(Float64Array.from([1, 2, 3, 4]), { shape: [2, 2] }).dtype).toBe('float64');
     expect(fromArray([1, 2], { dtype: 'float64' }).dtype).toBe('float64');
@@ -21,7 +27,10 @@ describe('tensor creation', () => {
     expect(full([2], 3.5).toList()).toEqual([3.5, 3.5]);
     expect(arange(5).toList()).toEqual([0, 1, 2, 3, 4]);
     expect(arange(1, 2, 0.25).toList()).toEqual([1, 1.25, 1.5, 1.75]);
-    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(() => zeros([2, -1])).toThrow(/zeros: shape must hold non-negative integers, got \[2, -1\]/);
     expect(() => arange(0, 1, 0)).toThrow(/step non-zero/);
   });

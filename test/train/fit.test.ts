@@ -20,7 +20,13 @@ function runOnce(seed: number, dir: string) {
   const model = tinyNet(seed);
   const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
   const before = evaluate(model, new DataLoader(take(test, 200), { batchSize: 100 }));
-  const records = fit(model, loader, { epochs: 2, optimizer, testLoader: new DataLoader(take(test, 200), { batchSize: 100 }), logFile: join(dir, 'log.jsonl'), progress: null });
+  const records = fit(model, loader, {
+    epochs: 2,
+    optimizer,
+    testLoader: new DataLoader(take(test, 200), { batchSize: 100 }),
+    logFile: join(dir, 'log.jsonl'),
+    progress: null,
+  });
   return { before, records, weights: Array.from(model.parameters()[0].data) };
 }
 
@@ -31,7 +37,10 @@ describe('fit and evaluate', () => {
     expect(records[1].trainLoss).toBeLessThan(records[0].trainLoss);
     expect(records[1].trainLoss).toBeLessThan(before.loss);
     expect(records[1].testAccuracy).toBeGreaterThan(0.6);
-    const lines = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
     expect(lines[0]).toHaveProperty('imagesPerSecond');
   });
@@ -44,7 +53,9 @@ describe('fit and evaluate', () => {
   it('rejects bad options', () => {
     const model = tinyNet(0);
     const loader = new DataLoader(take(loadMnistEmbedded().train, 64), { batchSize: 32 });
-    expect(() => fit(model, loader, { epochs: 0, optimizer: new SGD(model.parameters(), { lr: 0.1 }) })).toThrow(/fit: epochs must be a positive integer, got 0/);
+    expect(() => fit(model, loader, { epochs: 0, optimizer: new SGD(model.parameters(), { lr: 0.1 }) })).toThrow(
+      /fit: epochs must be a positive integer, got 0/,
+    );
     expect(() => fit(model, loader, { epochs: 1 })).toThrow(/give an optimizer or a custom step/);
   });
 });

@@ -28,22 +28,38 @@ describe('non-finite losses', () => {
     const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const before = weights(model);
     const { x, y } = batch(bad);
-    expect(() => sgdStep(model, opt, x, y)).toThrow(`sgdStep: the loss is NaN because the input batch holds ${bad} at flat index 5 (shape [4, 1, 2, 3]); check the data, not the learning rate`);
+    expect(() => sgdStep(model, opt, x, y)).toThrow(
+      `sgdStep: the loss is NaN because the input batch holds ${bad} at flat index 5 (shape [4, 1, 2, 3]); check the data, not the learning rate`,
+    );
     expect(weights(model)).toEqual(before);
   });
 
   it('fit on NaN data blames the data, not the learning rate', () => {
     const model = net();
     const opt = new SGD(model.parameters(), { lr: 0.1 });
-    const loader = { length: 1, *[Symbol.iterator]() { yield batch(Number.NaN); } };
-    expect(() => fit(model, loader, { epochs: 1, optimizer: opt, progress: null })).toThrow('the input batch holds NaN at flat index 5 (shape [4, 1, 2, 3]); check the data, not the learning rate');
+    const loader = {
+      length: 1,
+      *[Symbol.iterator]() {
+        yield batch(Number.NaN);
+      },
+    };
+    expect(() => fit(model, loader, { epochs: 1, optimizer: opt, progress: null })).toThrow(
+      'the input batch holds NaN at flat index 5 (shape [4, 1, 2, 3]); check the data, not the learning rate',
+    );
   });
 
   it('fit with a custom step on NaN data names the epoch, the step and the input', () => {
     const model = net();
-    const loader = { length: 1, *[Symbol.iterator]() { yield batch(Number.NaN); } };
+    const loader = {
+      length: 1,
+      *[Symbol.iterator]() {
+        yield batch(Number.NaN);
+      },
+    };
     const step = (x: Tensor) => ({ loss: Number.NaN, logits: model.forward(x) });
-    expect(() => fit(model, loader, { epochs: 1, step, progress: null })).toThrow('fit: epoch 1, step 1: the loss is NaN because the input batch holds NaN at flat index 5');
+    expect(() => fit(model, loader, { epochs: 1, step, progress: null })).toThrow(
+      'fit: epoch 1, step 1: the loss is NaN because the input batch holds NaN at flat index 5',
+    );
   });
 
   it('on finite data, spoiled weights (an earlier step diverged) are named, with the learning rate', () => {
@@ -51,6 +67,8 @@ describe('non-finite losses', () => {
     const opt = new SGD(model.parameters(), { lr: 0.1 });
     model.parameters()[0].data[2] = Number.POSITIVE_INFINITY;
     const { x, y } = batch();
-    expect(() => sgdStep(model, opt, x, y)).toThrow("sgdStep: the loss is NaN because parameter '1.weight' holds Infinity at flat index 2; an earlier step diverged, lower the learning rate");
+    expect(() => sgdStep(model, opt, x, y)).toThrow(
+      "sgdStep: the loss is NaN because parameter '1.weight' holds Infinity at flat index 2; an earlier step diverged, lower the learning rate",
+    );
   });
 });

@@ -119,7 +119,10 @@ describe('tucker.hosvd: the Gram route at extreme scales', () => {
     const t = lowRankPlusNoise([64, 64, 3, 3], [8, 8, 3, 3], 0.01, 6);
     const ref = hosvd(t, { ranks: [8, 8, 3, 3] }, { method: 'svd' });
     for (const scale of [1e-170, 1e170]) {
-      const ts = Tensor.fromData((t.data as Float64Array).map((v) => v * scale), t.shape);
+      const ts = Tensor.fromData(
+        (t.data as Float64Array).map((v) => v * scale),
+        t.shape,
+      );
       const r = hosvd(ts, { ranks: [8, 8, 3, 3] }, { method: 'gram' });
       for (let i = 0; i < 4; i++) {
         const sv = r.singularValues[i]!;

@@ -206,7 +206,10 @@ describe('tucker.hosvd', () => {
   });
 
   it('works on float32 input, with ranks above the rank of the unfolding (completed factors)', () => {
-    const t = Tensor.fromData(Float32Array.from({ length: 2 * 2 * 6 }, (_, i) => Math.sin(i + 1)), [2, 2, 6]);
+    const t = Tensor.fromData(
+      Float32Array.from({ length: 2 * 2 * 6 }, (_, i) => Math.sin(i + 1)),
+      [2, 2, 6],
+    );
     const r = hosvd(t, { ranks: [2, 2, 6] });
     expect(r.core.dtype).toBe('float64');
     expect(orthError(r.factors[2]!.data, 6, 6)).toBeLessThanOrEqual(1e-12);
@@ -254,24 +257,34 @@ describe('tucker parameter counts', () => {
 describe('tucker bad input', () => {
   const t = gaussian([4, 3, 2], 0);
   it('names the argument and shows expected against actual', () => {
-    expect(() => hosvd(t, { ranks: [2, 2] })).toThrow(/hosvd: spec.ranks must have 3 entries \(one per mode of a 3-D tensor of shape \[4, 3, 2\]\), got 2: \[2, 2\]/);
+    expect(() => hosvd(t, { ranks: [2, 2] })).toThrow(
+      /hosvd: spec.ranks must have 3 entries \(one per mode of a 3-D tensor of shape \[4, 3, 2\]\), got 2: \[2, 2\]/,
+    );
     expect(() => hosvd(t, { ranks: [2, 4, 2] })).toThrow(/hosvd: spec.ranks\[1\] must be an integer in \[1, 3\] \(the size of mode 1\), got 4/);
     expect(() => hosvd(t, { ranks: [0, 2, 2] })).toThrow(/hosvd: spec.ranks\[0\] must be an integer in \[1, 4\] \(the size of mode 0\), got 0/);
     expect(() => hosvd(t, { ranks: [2, 2, 1] }, { modes: [0, 1] })).toThrow(/hosvd: spec.ranks\[2\] must be null or 2 \(mode 2 is not factorised\), got 1/);
     expect(() => hosvd(t, { tol: -0.1 })).toThrow(/hosvd: spec.tol must be a finite number ≥ 0, got -0.1/);
     expect(() => hosvd(t, { relTol: NaN })).toThrow(/hosvd: spec.relTol must be a finite number ≥ 0, got NaN/);
     expect(() => hosvd(t, { rankRatio: 1.5 })).toThrow(/hosvd: spec.rankRatio must be a number in \(0, 1\], got 1.5/);
-    expect(() => hosvd(t, { tol: 1, ranks: [1, 1, 1] } as never)).toThrow(/hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ranks and tol/);
+    expect(() => hosvd(t, { tol: 1, ranks: [1, 1, 1] } as never)).toThrow(
+      /hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ranks and tol/,
+    );
     expect(() => hosvd(t, {} as never)).toThrow(/hosvd: spec must have exactly one of .*got keys \[\]/);
     expect(() => hosvd(t, { tol: 1 }, { modes: [0, 3] })).toThrow(/hosvd: options.modes\[1\] must be an integer in \[0, 2\] .* got 3/);
     expect(() => hosvd(t, { tol: 1 }, { modes: [1, 1] })).toThrow(/hosvd: options.modes must be distinct, got \[1, 1\]/);
-    expect(() => hosvd(Tensor.fromData(Float64Array.from([1, Infinity, 0, 0]), [2, 2]), { tol: 0 })).toThrow(/hosvd: t must hold finite values, got Infinity at flat index 1/);
+    expect(() => hosvd(Tensor.fromData(Float64Array.from([1, Infinity, 0, 0]), [2, 2]), { tol: 0 })).toThrow(
+      /hosvd: t must hold finite values, got Infinity at flat index 1/,
+    );
     expect(() => hooi(t, [2, 2, 3])).toThrow(/hooi: ranks\[2\] must be an integer in \[1, 2\] \(the size of mode 2\), got 3/);
     expect(() => hooi(t, [2, 2, 2], { maxIter: -1 })).toThrow(/hooi: options.maxIter must be an integer ≥ 0, got -1/);
     expect(() => hooi(t, [2, 2, 2], { tol: -1 })).toThrow(/hooi: options.tol must be a finite number ≥ 0, got -1/);
     const r = hosvd(t, { ranks: [2, 2, 2] });
-    expect(() => reconstruct(r.core, r.factors.slice(0, 2))).toThrow(/reconstruct: factors must have 3 entries \(one per mode of the core, shape \[2, 2, 2\]; null for an unfactorised mode\), got 2/);
-    expect(() => reconstruct(r.core, [r.factors[0], gaussian([3, 3], 1), r.factors[2]])).toThrow(/reconstruct: factors\[1\] must be 2-D \[n_1, 2\] .* got \[3, 3\]/);
+    expect(() => reconstruct(r.core, r.factors.slice(0, 2))).toThrow(
+      /reconstruct: factors must have 3 entries \(one per mode of the core, shape \[2, 2, 2\]; null for an unfactorised mode\), got 2/,
+    );
+    expect(() => reconstruct(r.core, [r.factors[0], gaussian([3, 3], 1), r.factors[2]])).toThrow(
+      /reconstruct: factors\[1\] must be 2-D \[n_1, 2\] .* got \[3, 3\]/,
+    );
     expect(() => tuckerParams([4, 3], [5, 1])).toThrow(/tuckerParams: ranks\[0\] must be an integer in \[1, 4\] \(the size of mode 0\), got 5/);
     expect(() => compressionRatio([4, 0], [1, 1])).toThrow(/compressionRatio: shape must be a non-empty array of positive integers, got \[4, 0\]/);
   });

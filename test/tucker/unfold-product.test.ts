@@ -10,9 +10,12 @@ const arbSeed = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 /** Kronecker product of row-major matrices A (p×q) and B (r×s). */
 function kron(a: ArrayLike<number>, p: number, q: number, b: ArrayLike<number>, r: number, s: number): Float64Array {
   const out = new Float64Array(p * r * q * s);
-  for (let i = 0; i < p; i++) for (let j = 0; j < q; j++) for (let k = 0; k < r; k++) for (let l = 0; l < s; l++) {
-    out[(i * r + k) * (q * s) + j * s + l] = a[i * q + j] * b[k * s + l];
-  }
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < q; j++)
+      for (let k = 0; k < r; k++)
+        for (let l = 0; l < s; l++) {
+          out[(i * r + k) * (q * s) + j * s + l] = a[i * q + j] * b[k * s + l];
+        }
   return out;
 }
 
@@ -162,12 +165,18 @@ describe('tucker.modeProduct / multiModeProduct', () => {
 
   it('rejects mismatched matrices, bad modes and non-finite input', () => {
     const t = gaussian([3, 4, 5], 0);
-    expect(() => modeProduct(t, gaussian([2, 5], 1), 1)).toThrow(/modeProduct: matrix must be 2-D \[J, 4\] to act on mode 1 of size 4 \(tensor shape \[3, 4, 5\]\), got \[2, 5\]/);
-    expect(() => modeProduct(t, gaussian([2, 5], 1), 1, { transpose: true })).toThrow(/modeProduct: matrix must be 2-D \[4, J\] \(transpose: true\) to act on mode 1 of size 4/);
+    expect(() => modeProduct(t, gaussian([2, 5], 1), 1)).toThrow(
+      /modeProduct: matrix must be 2-D \[J, 4\] to act on mode 1 of size 4 \(tensor shape \[3, 4, 5\]\), got \[2, 5\]/,
+    );
+    expect(() => modeProduct(t, gaussian([2, 5], 1), 1, { transpose: true })).toThrow(
+      /modeProduct: matrix must be 2-D \[4, J\] \(transpose: true\) to act on mode 1 of size 4/,
+    );
     expect(() => modeProduct(t, gaussian([2, 4, 1], 1), 1)).toThrow(/modeProduct: matrix must be 2-D \[rows, cols\], got shape \[2, 4, 1\]/);
     expect(() => modeProduct(t, gaussian([2, 4], 1), 3)).toThrow(/modeProduct: mode must be an integer in \[0, 2\]/);
     expect(() => modeProduct(t, Tensor.fromData(Float64Array.from([NaN, 0, 0, 0]), [1, 4]), 1)).toThrow(/modeProduct: matrix must hold finite values, got NaN/);
-    expect(() => multiModeProduct(t, [null, null])).toThrow(/multiModeProduct: matrices must have 3 entries \(one per mode of t, shape \[3, 4, 5\]; null to skip a mode\), got 2/);
+    expect(() => multiModeProduct(t, [null, null])).toThrow(
+      /multiModeProduct: matrices must have 3 entries \(one per mode of t, shape \[3, 4, 5\]; null to skip a mode\), got 2/,
+    );
     expect(() => multiModeProduct(t, [null, gaussian([2, 3], 0), null])).toThrow(/multiModeProduct: matrices\[1\] must be 2-D \[J, 4\]/);
   });
 });

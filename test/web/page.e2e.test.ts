@@ -53,7 +53,9 @@ interface TraceEvent {
 /** Stops the trace started with category 'toplevel': the longest task of the renderer main thread, in thread time and wall time. */
 async function mainThreadBusy(b: Browser): Promise<{ maxThreadMs: number; maxWallMs: number; tasks: number }> {
   const { traceEvents } = JSON.parse((await b.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
-  const mains = new Set(traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const mains = new Set(
+    traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
   const tasks = traceEvents.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && mains.has(`${e.pid}:${e.tid}`));
   // Thread time where the platform records it, else wall time (stricter).
   const maxThreadMs = Math.max(0, ...tasks.map((e) => (e.tdur ?? e.dur ?? 0) / 1000));
@@ -95,7 +97,17 @@ describe.runIf(hasSystemPackage('chromium'))('in-browser training page (headless
 
     // Short run settings through the controls, then reset to apply them.
     await page.selectOption('#method', 'tdlrt');
-    for (const [id, v] of [['tau', '0.1'], ['lr', '0.02'], ['batch', '32'], ['warmup', String(WARMUP)], ['max-rank', '64'], ['eval-every', '10'], ['eval-size', '500'], ['max-steps', String(STEPS)], ['seed', '0']]) {
+    for (const [id, v] of [
+      ['tau', '0.1'],
+      ['lr', '0.02'],
+      ['batch', '32'],
+      ['warmup', String(WARMUP)],
+      ['max-rank', '64'],
+      ['eval-every', '10'],
+      ['eval-size', '500'],
+      ['max-steps', String(STEPS)],
+      ['seed', '0'],
+    ]) {
       await page.fill(`#${id}`, v);
     }
     await page.click('#reset');

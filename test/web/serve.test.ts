@@ -27,7 +27,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       close: () => handle.close(),
       createReadStream: () => {
         void handle.close();
-        return new Readable({ read() { this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })); } });
+        return new Readable({
+          read() {
+            this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+          },
+        });
       },
     });
   };
@@ -90,7 +94,10 @@ describe('serveStatic', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const err = await serveStatic(root, port).then(() => null, (e: NodeJS.ErrnoException) => e);
+      const err = await serveStatic(root, port).then(
+        () => null,
+        (e: NodeJS.ErrnoException) => e,
+      );
       expect(err?.code).toBe('EADDRINUSE');
       const line = listenErrorLine(err as NodeJS.ErrnoException, port);
       expect(line).toBe(`web-serve: port ${port} is busy (another server listens there); pass --port N, or --port 0 for any free port`);

@@ -15,7 +15,6 @@ const binaryRangeW = elementwise.binaryRangeW;
 /** Elements from which a float32 op with a wasm map is worth the copies in and out. */
 const WASM_MIN = 512;
 
-
 /** out[oi + t] = a[ai + t·sa] ∘ b[bi + t·sb] for t < n. */
 type Kernel = (a: TypedArray, ai: number, sa: number, b: TypedArray, bi: number, sb: number, out: TypedArray, oi: number, n: number) => void;
 
@@ -25,25 +24,52 @@ type Kernel = (a: TypedArray, ai: number, sa: number, b: TypedArray, bi: number,
  */
 const KERNELS: { readonly [K in BinaryOp]: Kernel } = {
   // Comparisons use +(bool), which compiles to a flag set rather than a mispredictable branch.
-  add: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] + b[bi]; },
-  sub: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] - b[bi]; },
-  mul: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] * b[bi]; },
-  div: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] / b[bi]; },
-  pow: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.pow(a[ai], b[bi]); },
-  max: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.max(a[ai], b[bi]); },
-  min: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.min(a[ai], b[bi]); },
-  gt: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] > b[bi]); },
-  ge: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] >= b[bi]); },
-  lt: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] < b[bi]); },
-  le: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] <= b[bi]); },
-  eq: (a, ai, sa, b, bi, sb, out, oi, n) => { for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] === b[bi]); },
+  add: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] + b[bi];
+  },
+  sub: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] - b[bi];
+  },
+  mul: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] * b[bi];
+  },
+  div: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = a[ai] / b[bi];
+  },
+  pow: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.pow(a[ai], b[bi]);
+  },
+  max: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.max(a[ai], b[bi]);
+  },
+  min: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = Math.min(a[ai], b[bi]);
+  },
+  gt: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] > b[bi]);
+  },
+  ge: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] >= b[bi]);
+  },
+  lt: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] < b[bi]);
+  },
+  le: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] <= b[bi]);
+  },
+  eq: (a, ai, sa, b, bi, sb, out, oi, n) => {
+    for (const end = oi + n; oi < end; oi++, ai += sa, bi += sb) out[oi] = +(a[ai] === b[bi]);
+  },
 };
 
 export function binary(
   op: BinaryOp,
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  out: TypedArray, outShape: readonly number[],
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
 ): void {
   const run = Object.hasOwn(KERNELS, op) ? KERNELS[op] : undefined;
   if (!run) fail('binary', `op must be one of ${Object.keys(KERNELS).join(', ')}; got ${String(op)}`);
@@ -78,8 +104,13 @@ export function binary(
     if (size >= min && threads.getNumThreads() > 1) {
       // A broadcast scalar operand may sit on a plain buffer: posting it copies one element.
       const mustShare = sa === 0 ? (sb === 0 ? [out] : [b, out]) : sb === 0 ? [a, out] : [a, b, out];
-      threads.parallelFor(size, Math.max(1, min >> 1), mustShare, (lo, hi) => ({ kind: 'binary', simd, op, a, sa, b, sb, out, lo, hi }),
-        () => (simd ? binaryRangeW(threads.mainState(), op, a, sa, b, sb, out, 0, size) : run(a, 0, sa, b, 0, sb, out, 0, size)));
+      threads.parallelFor(
+        size,
+        Math.max(1, min >> 1),
+        mustShare,
+        (lo, hi) => ({ kind: 'binary', simd, op, a, sa, b, sb, out, lo, hi }),
+        () => (simd ? binaryRangeW(threads.mainState(), op, a, sa, b, sb, out, 0, size) : run(a, 0, sa, b, 0, sb, out, 0, size)),
+      );
       return;
     }
     if (simd) return binaryRangeW(threads.mainState(), op, a, sa, b, sb, out, 0, size);
@@ -92,9 +123,12 @@ export function binary(
 /** General case: merge dims into runs with a constant (broadcast?, broadcast?) pattern, then walk them. */
 function broadcastRuns(
   run: Kernel,
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  out: TypedArray, outShape: readonly number[],
+  a: TypedArray,
+  aShape: readonly number[],
+  b: TypedArray,
+  bShape: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
 ): void {
   const dims: number[] = [];
   const aFull: boolean[] = [];
@@ -106,7 +140,11 @@ function broadcastRuns(
     const bf = bShape[d] !== 1;
     const last = dims.length - 1;
     if (last >= 0 && aFull[last] === af && bFull[last] === bf) dims[last] *= n;
-    else { dims.push(n); aFull.push(af); bFull.push(bf); }
+    else {
+      dims.push(n);
+      aFull.push(af);
+      bFull.push(bf);
+    }
   }
   const rank = dims.length;
   // Row-major strides of the merged dims, zero where the operand is broadcast.

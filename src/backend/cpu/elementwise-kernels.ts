@@ -21,27 +21,62 @@ export const RANGE_UNARY = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid
 /** out[i] = f(x[i]) for i in [lo, hi), with the semantics of the KERNELS in unary.ts. */
 export function unaryRange(op: string, x: TypedArray, out: TypedArray, lo: number, hi: number): void {
   switch (op) {
-    case 'neg': for (let i = lo; i < hi; i++) out[i] = -x[i]; return;
-    case 'exp': for (let i = lo; i < hi; i++) out[i] = Math.exp(x[i]); return;
-    case 'log': for (let i = lo; i < hi; i++) out[i] = Math.log(x[i]); return;
-    case 'sqrt': for (let i = lo; i < hi; i++) out[i] = Math.sqrt(x[i]); return;
-    case 'abs': for (let i = lo; i < hi; i++) out[i] = Math.abs(x[i]); return;
+    case 'neg':
+      for (let i = lo; i < hi; i++) out[i] = -x[i];
+      return;
+    case 'exp':
+      for (let i = lo; i < hi; i++) out[i] = Math.exp(x[i]);
+      return;
+    case 'log':
+      for (let i = lo; i < hi; i++) out[i] = Math.log(x[i]);
+      return;
+    case 'sqrt':
+      for (let i = lo; i < hi; i++) out[i] = Math.sqrt(x[i]);
+      return;
+    case 'abs':
+      for (let i = lo; i < hi; i++) out[i] = Math.abs(x[i]);
+      return;
     case 'relu':
-      for (let i = lo; i < hi; i++) { const v = x[i]; let r = v * +(v > 0) + 0; if (r !== r) r = v < 0 ? 0 : v; out[i] = r; }
+      for (let i = lo; i < hi; i++) {
+        const v = x[i];
+        let r = v * +(v > 0) + 0;
+        if (r !== r) r = v < 0 ? 0 : v;
+        out[i] = r;
+      }
       return;
     case 'sigmoid':
       for (let i = lo; i < hi; i++) {
         const v = x[i];
         if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); out[i] = e / (1 + e); }
+        else {
+          const e = Math.exp(v);
+          out[i] = e / (1 + e);
+        }
       }
       return;
-    case 'tanh': for (let i = lo; i < hi; i++) out[i] = Math.tanh(x[i]); return;
-    case 'square': for (let i = lo; i < hi; i++) { const v = x[i]; out[i] = v * v; } return;
-    case 'sign': for (let i = lo; i < hi; i++) { const v = x[i]; out[i] = v === v ? +(v > 0) - +(v < 0) : v; } return;
-    case 'reciprocal': for (let i = lo; i < hi; i++) out[i] = 1 / x[i]; return;
-    case 'step': for (let i = lo; i < hi; i++) out[i] = +(x[i] > 0); return;
-    default: throw new Error(`unaryRange: no range kernel for ${op}`);
+    case 'tanh':
+      for (let i = lo; i < hi; i++) out[i] = Math.tanh(x[i]);
+      return;
+    case 'square':
+      for (let i = lo; i < hi; i++) {
+        const v = x[i];
+        out[i] = v * v;
+      }
+      return;
+    case 'sign':
+      for (let i = lo; i < hi; i++) {
+        const v = x[i];
+        out[i] = v === v ? +(v > 0) - +(v < 0) : v;
+      }
+      return;
+    case 'reciprocal':
+      for (let i = lo; i < hi; i++) out[i] = 1 / x[i];
+      return;
+    case 'step':
+      for (let i = lo; i < hi; i++) out[i] = +(x[i] > 0);
+      return;
+    default:
+      throw new Error(`unaryRange: no range kernel for ${op}`);
   }
 }
 
@@ -50,19 +85,44 @@ export function binaryRange(op: string, a: TypedArray, sa: number, b: TypedArray
   let ai = lo * sa;
   let bi = lo * sb;
   switch (op) {
-    case 'add': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] + b[bi]; return;
-    case 'sub': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] - b[bi]; return;
-    case 'mul': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] * b[bi]; return;
-    case 'div': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] / b[bi]; return;
-    case 'pow': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.pow(a[ai], b[bi]); return;
-    case 'max': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.max(a[ai], b[bi]); return;
-    case 'min': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.min(a[ai], b[bi]); return;
-    case 'gt': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] > b[bi]); return;
-    case 'ge': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] >= b[bi]); return;
-    case 'lt': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] < b[bi]); return;
-    case 'le': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] <= b[bi]); return;
-    case 'eq': for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] === b[bi]); return;
-    default: throw new Error(`binaryRange: unknown op ${op}`);
+    case 'add':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] + b[bi];
+      return;
+    case 'sub':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] - b[bi];
+      return;
+    case 'mul':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] * b[bi];
+      return;
+    case 'div':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = a[ai] / b[bi];
+      return;
+    case 'pow':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.pow(a[ai], b[bi]);
+      return;
+    case 'max':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.max(a[ai], b[bi]);
+      return;
+    case 'min':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = Math.min(a[ai], b[bi]);
+      return;
+    case 'gt':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] > b[bi]);
+      return;
+    case 'ge':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] >= b[bi]);
+      return;
+    case 'lt':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] < b[bi]);
+      return;
+    case 'le':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] <= b[bi]);
+      return;
+    case 'eq':
+      for (let i = lo; i < hi; i++, ai += sa, bi += sb) out[i] = +(a[ai] === b[bi]);
+      return;
+    default:
+      throw new Error(`binaryRange: unknown op ${op}`);
   }
 }
 
@@ -96,8 +156,10 @@ export function binaryRangeW(st: KernelState, op: string, a: TypedArray, sa: num
   for (let s = lo; s < hi; s += BLOCK) {
     const n = Math.min(BLOCK, hi - s);
     const f32 = w.f32;
-    if (sa === 1) f32.set(a.subarray(s, s + n), 0); else f32[0] = a[0];
-    if (sb === 1) f32.set(b.subarray(s, s + n), BLOCK); else f32[BLOCK] = b[0];
+    if (sa === 1) f32.set(a.subarray(s, s + n), 0);
+    else f32[0] = a[0];
+    if (sb === 1) f32.set(b.subarray(s, s + n), BLOCK);
+    else f32[BLOCK] = b[0];
     fn(aAt, bAt, oAt, (n + 3) >> 2);
     out.set(f32.subarray(2 * BLOCK, 2 * BLOCK + n), s);
   }

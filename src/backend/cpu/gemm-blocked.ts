@@ -34,21 +34,41 @@ export function scaleBlock(out: TypedArray, outOffset: number, ldo: number, m: n
 }
 
 export function gemmRangeJs(
-  st: KernelState, g: GemmArgs,
-  i0: number, i1: number, j0: number, j1: number, p0: number, p1: number,
-  out: TypedArray, outOffset: number, ldo: number, alpha: number, beta: number,
+  st: KernelState,
+  g: GemmArgs,
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+  p0: number,
+  p1: number,
+  out: TypedArray,
+  outOffset: number,
+  ldo: number,
+  alpha: number,
+  beta: number,
 ): void {
   const m = i1 - i0;
   const n = j1 - j0;
   const k = p1 - p0;
   scaleBlock(out, outOffset, ldo, m, n, beta);
   if (m <= 0 || n <= 0 || k <= 0 || alpha === 0) return;
-  const a = g.a, aOffset = g.aOffset, lda = g.lda, transA = g.transA;
-  const b = g.b, bOffset = g.bOffset, ldb = g.ldb, transB = g.transB;
-  const KC = st.jsKc, MC = st.jsMc, NC = st.jsNc;
+  const a = g.a,
+    aOffset = g.aOffset,
+    lda = g.lda,
+    transA = g.transA;
+  const b = g.b,
+    bOffset = g.bOffset,
+    ldb = g.ldb,
+    transB = g.transB;
+  const KC = st.jsKc,
+    MC = st.jsMc,
+    NC = st.jsNc;
   st.ap = growF64(st.ap, Math.ceil(Math.min(MC, m) / 4) * 4 * Math.min(KC, k));
   st.bp = growF64(st.bp, Math.ceil(Math.min(NC, n) / 4) * 4 * Math.min(KC, k));
-  const ap = st.ap, bp = st.bp, tile = st.tile;
+  const ap = st.ap,
+    bp = st.bp,
+    tile = st.tile;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -65,13 +85,25 @@ export function gemmRangeJs(
             microKernel4x4(kc, ap, ir * kc, bp, bi, tile);
             let ci = outOffset + (ic + ir) * ldo + jc + jr;
             if (mr === 4 && nr === 4) {
-              out[ci] += alpha * tile[0]; out[ci + 1] += alpha * tile[1]; out[ci + 2] += alpha * tile[2]; out[ci + 3] += alpha * tile[3];
+              out[ci] += alpha * tile[0];
+              out[ci + 1] += alpha * tile[1];
+              out[ci + 2] += alpha * tile[2];
+              out[ci + 3] += alpha * tile[3];
               ci += ldo;
-              out[ci] += alpha * tile[4]; out[ci + 1] += alpha * tile[5]; out[ci + 2] += alpha * tile[6]; out[ci + 3] += alpha * tile[7];
+              out[ci] += alpha * tile[4];
+              out[ci + 1] += alpha * tile[5];
+              out[ci + 2] += alpha * tile[6];
+              out[ci + 3] += alpha * tile[7];
               ci += ldo;
-              out[ci] += alpha * tile[8]; out[ci + 1] += alpha * tile[9]; out[ci + 2] += alpha * tile[10]; out[ci + 3] += alpha * tile[11];
+              out[ci] += alpha * tile[8];
+              out[ci + 1] += alpha * tile[9];
+              out[ci + 2] += alpha * tile[10];
+              out[ci + 3] += alpha * tile[11];
               ci += ldo;
-              out[ci] += alpha * tile[12]; out[ci + 1] += alpha * tile[13]; out[ci + 2] += alpha * tile[14]; out[ci + 3] += alpha * tile[15];
+              out[ci] += alpha * tile[12];
+              out[ci + 1] += alpha * tile[13];
+              out[ci + 2] += alpha * tile[14];
+              out[ci + 3] += alpha * tile[15];
             } else {
               for (let r = 0; r < mr; r++, ci += ldo) {
                 for (let s = 0; s < nr; s++) out[ci + s] += alpha * tile[r * 4 + s];

@@ -85,9 +85,19 @@ export function wasmPackB(w: WasmKernels, g: GemmArgs, p: number, kc: number, j:
 }
 
 export function gemmRangeWasm(
-  st: KernelState, g: GemmArgs,
-  i0: number, i1: number, j0: number, j1: number, p0: number, p1: number,
-  out: TypedArray, outOffset: number, ldo: number, alpha: number, beta: number,
+  st: KernelState,
+  g: GemmArgs,
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+  p0: number,
+  p1: number,
+  out: TypedArray,
+  outOffset: number,
+  ldo: number,
+  alpha: number,
+  beta: number,
 ): void {
   const w = st.wasm;
   if (!w) throw new Error('gemm: the WebAssembly kernels are not available on this thread');
@@ -98,7 +108,6 @@ export function gemmRangeWasm(
   if (k <= 0 || alpha === 0) return scaleBlock(out, outOffset, ldo, m, n, beta);
   const KC = Math.min(st.wKc, k);
   const MC = Math.min(st.wMc, m);
-  const mPad = Math.ceil(m / 4) * 4;
   // Columns per slab: the packed k × NC slab of B stays within the budget (at least one panel).
   const NC = Math.min(n, st.wNc, Math.max(8, Math.floor(st.wPackBudget / (k * 4 * 8)) * 8));
   const ncPadMax = Math.ceil(NC / 8) * 8;
@@ -185,9 +194,19 @@ export function copyRowsPadded(src: TypedArray, off: number, ld: number, rows: n
  * as gemmRangeJs.
  */
 export function gemmRangeWasmDot(
-  st: KernelState, g: GemmArgs,
-  i0: number, i1: number, j0: number, j1: number, p0: number, p1: number,
-  out: TypedArray, outOffset: number, ldo: number, alpha: number, beta: number,
+  st: KernelState,
+  g: GemmArgs,
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+  p0: number,
+  p1: number,
+  out: TypedArray,
+  outOffset: number,
+  ldo: number,
+  alpha: number,
+  beta: number,
 ): void {
   const w = st.wasm;
   if (!w) throw new Error('gemm: the WebAssembly kernels are not available on this thread');

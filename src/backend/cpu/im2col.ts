@@ -35,20 +35,32 @@ export function im2col(x: TypedArray, g: WindowGeometry, cols: TypedArray): void
   const rows = g.channels * g.kH * g.kW;
   const size = rows * g.batch * g.outH * g.outW;
   const simd = size >= WASM_MIN && x instanceof Float32Array && threads.simdEnabled();
-  threads.parallelFor(size >= threads.tuning.windowMin ? rows : 1, 1, [x, cols], (r0, r1) => ({ kind: 'im2col', simd, x, g, cols, r0, r1 }),
-    () => (simd ? im2colRowsW(threads.mainState(), x, g, cols, 0, rows) : im2colRows(x, g, cols, 0, rows)));
+  threads.parallelFor(
+    size >= threads.tuning.windowMin ? rows : 1,
+    1,
+    [x, cols],
+    (r0, r1) => ({ kind: 'im2col', simd, x, g, cols, r0, r1 }),
+    () => (simd ? im2colRowsW(threads.mainState(), x, g, cols, 0, rows) : im2colRows(x, g, cols, 0, rows)),
+  );
 }
 
 export function col2im(cols: TypedArray, g: WindowGeometry, dx: TypedArray): void {
   checkIm2colArgs('col2im', dx, 'dx', g, cols);
   const size = g.channels * g.kH * g.kW * g.batch * g.outH * g.outW;
   const simd = size >= WASM_MIN && cols instanceof Float32Array && threads.simdEnabled();
-  const whole = (): void => (simd ? col2imPartW(threads.mainState(), cols, g, dx, 0, g.channels, 0, g.batch) : col2imPart(cols, g, dx, 0, g.channels, 0, g.batch));
+  const whole = (): void =>
+    simd ? col2imPartW(threads.mainState(), cols, g, dx, 0, g.channels, 0, g.batch) : col2imPart(cols, g, dx, 0, g.channels, 0, g.batch);
   if (size < threads.tuning.windowMin) return whole();
   // Split channels when there are enough of them, else images (each image's planes are its own too).
   const byChannel = g.channels >= threads.getNumThreads();
-  threads.parallelFor(byChannel ? g.channels : g.batch, 1, [cols, dx],
-    (lo, hi) => (byChannel ? { kind: 'col2im', simd, cols, g, dx, c0: lo, c1: hi, n0: 0, n1: g.batch } : { kind: 'col2im', simd, cols, g, dx, c0: 0, c1: g.channels, n0: lo, n1: hi }),
-    whole);
+  threads.parallelFor(
+    byChannel ? g.channels : g.batch,
+    1,
+    [cols, dx],
+    (lo, hi) =>
+      byChannel
+        ? { kind: 'col2im', simd, cols, g, dx, c0: lo, c1: hi, n0: 0, n1: g.batch }
+        : { kind: 'col2im', simd, cols, g, dx, c0: 0, c1: g.channels, n0: lo, n1: hi },
+    whole,
+  );
 }
-

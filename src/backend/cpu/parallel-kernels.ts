@@ -33,7 +33,12 @@ export interface GemmJob {
   /** Which kernel: plain JS, the wasm SIMD outer-product kernel, or the wasm dot-product kernel (A·Bᵀ). */
   path: GemmPath;
   g: GemmArgs;
-  i0: number; i1: number; j0: number; j1: number; p0: number; p1: number;
+  i0: number;
+  i1: number;
+  j0: number;
+  j1: number;
+  p0: number;
+  p1: number;
   out: TypedArray;
   outOffset: number;
   ldo: number;
@@ -53,15 +58,24 @@ export type Job =
 
 /** Kernel functions of this module's jobs beyond GEMM, for the worker source. */
 export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
-  windowKernels.im2colRows, windowKernels.col2imPart, windowKernels.im2colRowsW, windowKernels.col2imPartW, windowKernels.maxPoolPlanes, windowKernels.maxPoolPlanesW,
-  elementwise.unaryRange, elementwise.binaryRange, elementwise.unaryRangeW, elementwise.binaryRangeW,
+  windowKernels.im2colRows,
+  windowKernels.col2imPart,
+  windowKernels.im2colRowsW,
+  windowKernels.col2imPartW,
+  windowKernels.maxPoolPlanes,
+  windowKernels.maxPoolPlanesW,
+  elementwise.unaryRange,
+  elementwise.binaryRange,
+  elementwise.unaryRangeW,
+  elementwise.binaryRangeW,
 ];
 
 export function runJob(st: KernelState, job: Job): void {
   switch (job.kind) {
     case 'gemm':
       if (job.path === 'wasm') gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
-      else if (job.path === 'dot') gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+      else if (job.path === 'dot')
+        gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else gemmRangeJs(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       return;
     case 'im2col':

@@ -27,7 +27,10 @@ export function permute(x: TypedArray, shape: readonly number[], perm: readonly 
   if (size === 0) return;
 
   const inStrides = new Array<number>(rank);
-  for (let d = rank - 1, acc = 1; d >= 0; d--) { inStrides[d] = acc; acc *= shape[d]; }
+  for (let d = rank - 1, acc = 1; d >= 0; d--) {
+    inStrides[d] = acc;
+    acc *= shape[d];
+  }
 
   // Out dims with their input strides, dropping size-1 dims and merging runs that stay contiguous.
   const dims: number[] = [];
@@ -37,10 +40,18 @@ export function permute(x: TypedArray, shape: readonly number[], perm: readonly 
     if (n === 1) continue;
     const s = inStrides[perm[i]];
     const last = dims.length - 1;
-    if (last >= 0 && strides[last] === s * n) { dims[last] *= n; strides[last] = s; }
-    else { dims.push(n); strides.push(s); }
+    if (last >= 0 && strides[last] === s * n) {
+      dims[last] *= n;
+      strides[last] = s;
+    } else {
+      dims.push(n);
+      strides.push(s);
+    }
   }
-  if (dims.length <= 1) { out.set(x.subarray(0, size)); return; }
+  if (dims.length <= 1) {
+    out.set(x.subarray(0, size));
+    return;
+  }
   if (strides[dims.length - 1] === 1) copyRows(x, dims, strides, out, size);
   else transposeTiles(x, dims, strides, out);
 }

@@ -26,7 +26,12 @@ function tapRange(start: number, dil: number, k: number, lower: number, upper: n
  * As in PyTorch, countIncludePad counts the taps inside the padded bounds [-pad, in + pad) (a
  * window hanging past the padding, as in ceil mode, is clipped); otherwise only in-bounds taps.
  */
-interface AxisTable { start: Int32Array; lo: Int32Array; hi: Int32Array; count: Int32Array }
+interface AxisTable {
+  start: Int32Array;
+  lo: Int32Array;
+  hi: Int32Array;
+  count: Int32Array;
+}
 
 function axisTable(out: number, stride: number, pad: number, dil: number, k: number, inSize: number, countIncludePad: boolean): AxisTable {
   const t: AxisTable = { start: new Int32Array(out), lo: new Int32Array(out), hi: new Int32Array(out), count: new Int32Array(out) };
@@ -45,7 +50,10 @@ function axisTable(out: number, stride: number, pad: number, dil: number, k: num
 function checkPoolGeometry(kernel: string, g: WindowGeometry): void {
   checkGeometry(kernel, g);
   if (g.channelOffset !== 0 || g.channels !== g.totalChannels) {
-    fail(kernel, `pooling covers every channel: geometry.channelOffset must be 0 and channels must equal totalChannels (${g.totalChannels}), got ${g.channelOffset} and ${g.channels}`);
+    fail(
+      kernel,
+      `pooling covers every channel: geometry.channelOffset must be 0 and channels must equal totalChannels (${g.totalChannels}), got ${g.channelOffset} and ${g.channels}`,
+    );
   }
 }
 
@@ -69,7 +77,13 @@ export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, arg
   if (size < threads.tuning.poolMin || threads.getNumThreads() < 2 || !threads.isShared(x) || !threads.isShared(out)) return whole(argmax);
   // argmax comes from the caller, usually on a plain ArrayBuffer: the workers write shared scratch.
   const shared = threads.isSharedInt(argmax) ? argmax : threads.sharedIntScratch(size);
-  threads.parallelFor(planes, 1, [x, out, shared], (p0, p1) => ({ kind: 'maxPool', simd, x, g, out, argmax: shared, p0, p1 }), () => whole(shared));
+  threads.parallelFor(
+    planes,
+    1,
+    [x, out, shared],
+    (p0, p1) => ({ kind: 'maxPool', simd, x, g, out, argmax: shared, p0, p1 }),
+    () => whole(shared),
+  );
   if (shared !== argmax) argmax.set(shared.subarray(0, size));
 }
 
@@ -93,9 +107,14 @@ export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boo
   for (let p = 0; p < batch * channels; p++) {
     const xPlane = p * plane;
     for (let oh = 0; oh < outH; oh++) {
-      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh], dh = rows.count[oh];
+      const h0 = rows.start[oh],
+        iLo = rows.lo[oh],
+        iHi = rows.hi[oh],
+        dh = rows.count[oh];
       for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
+        const w0 = cols.start[ow],
+          jLo = cols.lo[ow],
+          jHi = cols.hi[ow];
         const count = dh * cols.count[ow];
         let s = 0;
         for (let i = iLo; i < iHi; i++) {
@@ -120,9 +139,14 @@ export function avgPool2dBackward(gy: TypedArray, g: WindowGeometry, countInclud
   for (let p = 0; p < batch * channels; p++) {
     const xPlane = p * plane;
     for (let oh = 0; oh < outH; oh++) {
-      const h0 = rows.start[oh], iLo = rows.lo[oh], iHi = rows.hi[oh], dh = rows.count[oh];
+      const h0 = rows.start[oh],
+        iLo = rows.lo[oh],
+        iHi = rows.hi[oh],
+        dh = rows.count[oh];
       for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = cols.start[ow], jLo = cols.lo[ow], jHi = cols.hi[ow];
+        const w0 = cols.start[ow],
+          jLo = cols.lo[ow],
+          jHi = cols.hi[ow];
         const count = dh * cols.count[ow];
         if (count === 0) continue;
         const share = gy[o] / count;

@@ -72,7 +72,10 @@ export function extremeAxis(kind: 'max' | 'min', x: TypedArray, shape: readonly 
   for (let o = 0; o < outer; o++) {
     const oi = o * inner;
     let xi = o * len * inner;
-    for (let i = 0; i < inner; i++) { out[oi + i] = x[xi + i]; argIdx[oi + i] = 0; }
+    for (let i = 0; i < inner; i++) {
+      out[oi + i] = x[xi + i];
+      argIdx[oi + i] = 0;
+    }
     for (let a = 1; a < len; a++) {
       xi += inner;
       for (let i = 0; i < inner; i++) {

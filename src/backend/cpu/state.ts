@@ -49,14 +49,31 @@ export function createKernelState(wasmModule: WebAssembly.Module | null): Kernel
   if (wasmModule) {
     const ex = new WebAssembly.Instance(wasmModule, {}).exports as unknown as Omit<WasmKernels, 'f32' | 'ex'>;
     wasm = {
-      mem: ex.mem, ex: ex as unknown as Record<string, unknown>, f32: new Float32Array(ex.mem.buffer),
-      sgemm: ex.sgemm, packRows4: ex.packRows4, packRows8: ex.packRows8, packCols4: ex.packCols4, packCols8: ex.packCols8, axpby: ex.axpby, sdot: ex.sdot,
+      mem: ex.mem,
+      ex: ex as unknown as Record<string, unknown>,
+      f32: new Float32Array(ex.mem.buffer),
+      sgemm: ex.sgemm,
+      packRows4: ex.packRows4,
+      packRows8: ex.packRows8,
+      packCols4: ex.packCols4,
+      packCols8: ex.packCols8,
+      axpby: ex.axpby,
+      sdot: ex.sdot,
     };
   }
   return {
-    jsKc: 256, jsMc: 64, jsNc: 1024,
-    wKc: 256, wMc: 128, wNc: 2048, wKcDot: 2048, wPackBudget: 8 << 20,
-    ap: new Float64Array(0), bp: new Float64Array(0), tile: new Float64Array(16), f64: new Float64Array(0),
+    jsKc: 256,
+    jsMc: 64,
+    jsNc: 1024,
+    wKc: 256,
+    wMc: 128,
+    wNc: 2048,
+    wKcDot: 2048,
+    wPackBudget: 8 << 20,
+    ap: new Float64Array(0),
+    bp: new Float64Array(0),
+    tile: new Float64Array(16),
+    f64: new Float64Array(0),
     wasm,
   };
 }

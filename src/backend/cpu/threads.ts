@@ -49,12 +49,24 @@ type GemmPath = parallelKernels.GemmPath;
  * order does not matter to JavaScript; it is kept readable).
  */
 const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
-  stateModule.createKernelState, stateModule.growF64, stateModule.wasmReserve,
-  kernelModule.microKernel4x4, packModule.packA, packModule.packB, blocked.scaleBlock, blocked.gemmRangeJs,
-  wasmGemm.copyBlockIn, wasmGemm.copyBlockOut, wasmGemm.wasmPackA, wasmGemm.wasmPackB, wasmGemm.gemmRangeWasm,
-  wasmGemm.copyRowsPadded, wasmGemm.gemmRangeWasmDot,
+  stateModule.createKernelState,
+  stateModule.growF64,
+  stateModule.wasmReserve,
+  kernelModule.microKernel4x4,
+  packModule.packA,
+  packModule.packB,
+  blocked.scaleBlock,
+  blocked.gemmRangeJs,
+  wasmGemm.copyBlockIn,
+  wasmGemm.copyBlockOut,
+  wasmGemm.wasmPackA,
+  wasmGemm.wasmPackB,
+  wasmGemm.gemmRangeWasm,
+  wasmGemm.copyRowsPadded,
+  wasmGemm.gemmRangeWasmDot,
   ...parallelKernels.PARALLEL_FUNCTIONS,
-  parallelKernels.runJob, parallelKernels.workerMain,
+  parallelKernels.runJob,
+  parallelKernels.workerMain,
 ];
 
 /** The worker's program: the kernel functions, then the loop. Exported for the tests. */
@@ -306,7 +318,13 @@ export function runChunks(chunks: Job[], helpers: number): void {
  * least `grain` items: makeJob(lo, hi) describes one range. Runs whole() on the calling thread
  * instead when the work is too small to split, there is one thread, or an array is not shared.
  */
-export function parallelFor(total: number, grain: number, arrays: readonly (TypedArray | Int32Array)[], makeJob: (lo: number, hi: number) => Job, whole: () => void): void {
+export function parallelFor(
+  total: number,
+  grain: number,
+  arrays: readonly (TypedArray | Int32Array)[],
+  makeJob: (lo: number, hi: number) => Job,
+  whole: () => void,
+): void {
   const T = Math.min(numThreads, Math.floor(total / Math.max(1, grain)));
   if (T <= 1 || !arrays.every((x) => isSharedBuffer(x))) return whole();
   const helpers = availableWorkers(T);
@@ -389,8 +407,21 @@ export const tuning = {
   mainShare: true,
 };
 
-type GemmRange = (st: KernelState, g: GemmArgs, i0: number, i1: number, j0: number, j1: number, p0: number, p1: number,
-  out: TypedArray, outOffset: number, ldo: number, alpha: number, beta: number) => void;
+type GemmRange = (
+  st: KernelState,
+  g: GemmArgs,
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+  p0: number,
+  p1: number,
+  out: TypedArray,
+  outOffset: number,
+  ldo: number,
+  alpha: number,
+  beta: number,
+) => void;
 
 /** Splits [0, total) into `parts` contiguous chunks, each boundary a multiple of `align`. */
 export function splitRange(total: number, parts: number, align: number): number[] {
@@ -470,7 +501,22 @@ export function gemmParallel(g: GemmArgs): void {
     // (g.c is never read by a chunk; it points at shared memory so that posting the job copies nothing.)
     const wg: GemmArgs = { ...g, a: sa.data, aOffset: sa.offset, b: sb.data, bOffset: sb.offset, c: partial, cOffset: 0 };
     for (let t = 0; t < chunks; t++) {
-      jobs.push({ kind: 'gemm', path, g: wg, i0: 0, i1: m, j0: 0, j1: n, p0: bounds[t], p1: bounds[t + 1], out: partial, outOffset: t * m * n, ldo: n, alpha: 1, beta: 0 });
+      jobs.push({
+        kind: 'gemm',
+        path,
+        g: wg,
+        i0: 0,
+        i1: m,
+        j0: 0,
+        j1: n,
+        p0: bounds[t],
+        p1: bounds[t + 1],
+        out: partial,
+        outOffset: t * m * n,
+        ldo: n,
+        alpha: 1,
+        beta: 0,
+      });
     }
     runChunks(jobs, helpers);
     reducePartials(partial, chunks, m, n, c, cOffset, ldc, alpha, beta);

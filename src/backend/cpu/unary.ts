@@ -18,7 +18,6 @@ const unaryRangeW = elementwise.unaryRangeW;
 const WASM_MIN = 512;
 const RANGE_OPS = new Set(elementwise.RANGE_UNARY);
 
-
 const INV_SQRT2 = 0.7071067811865476;
 
 /** Exact gelu x·Φ(x); via erfc so that the left tail does not cancel to 0 or go negative. */
@@ -38,31 +37,71 @@ type Kernel = (x: TypedArray, out: TypedArray, n: number) => void;
  * whole, so a big switch would deoptimise every time a not-yet-seen op's loop was first reached.
  */
 const KERNELS: { readonly [K in UnaryOp]: Kernel } = {
-  neg: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = -x[i]; },
-  exp: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); },
-  log: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); },
-  sqrt: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); },
-  abs: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); },
+  neg: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = -x[i];
+  },
+  exp: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
+  },
+  log: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+  },
+  sqrt: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+  },
+  abs: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]);
+  },
   // Branch-free (`+(v > 0)` compiles to a flag set): on mixed-sign data a `v < 0 ? 0 : v` branch
   // mispredicts half the time and runs 5× slower. v·0 is NaN only for NaN (kept, as in PyTorch)
   // and ±Infinity, which the rarely taken fix-up sends to 0 or v; `+ 0` turns the -0 of (-v)·0 into 0.
-  relu: (x, out, n) => { for (let i = 0; i < n; i++) { const v = x[i]; let r = v * +(v > 0) + 0; if (r !== r) r = v < 0 ? 0 : v; out[i] = r; } },
+  relu: (x, out, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      let r = v * +(v > 0) + 0;
+      if (r !== r) r = v < 0 ? 0 : v;
+      out[i] = r;
+    }
+  },
   sigmoid: (x, out, n) => {
     for (let i = 0; i < n; i++) {
       // Split on the sign so exp never overflows into Infinity/Infinity.
       const v = x[i];
       if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-      else { const e = Math.exp(v); out[i] = e / (1 + e); }
+      else {
+        const e = Math.exp(v);
+        out[i] = e / (1 + e);
+      }
     }
   },
-  tanh: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); },
-  gelu: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = gelu(x[i]); },
-  geluGrad: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = geluGrad(x[i]); },
-  square: (x, out, n) => { for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * v; } },
+  tanh: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+  },
+  gelu: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = gelu(x[i]);
+  },
+  geluGrad: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = geluGrad(x[i]);
+  },
+  square: (x, out, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      out[i] = v * v;
+    }
+  },
   // Math.sign keeps -0; the contract is -1/0/1, and NaN stays NaN. Branch-free as for relu.
-  sign: (x, out, n) => { for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v === v ? +(v > 0) - +(v < 0) : v; } },
-  reciprocal: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = 1 / x[i]; },
-  step: (x, out, n) => { for (let i = 0; i < n; i++) out[i] = +(x[i] > 0); },
+  sign: (x, out, n) => {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      out[i] = v === v ? +(v > 0) - +(v < 0) : v;
+    }
+  },
+  reciprocal: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = 1 / x[i];
+  },
+  step: (x, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = +(x[i] > 0);
+  },
 };
 
 export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
@@ -76,8 +115,13 @@ export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
   const min = threads.tuning.elementwiseMin;
   const simd = n >= WASM_MIN && x instanceof Float32Array && threads.simdEnabled();
   if (n >= min && threads.getNumThreads() > 1 && RANGE_OPS.has(op)) {
-    threads.parallelFor(n, Math.max(1, min >> 1), [x, out], (lo, hi) => ({ kind: 'unary', simd, op, x, out, lo, hi }),
-      () => (simd ? unaryRangeW(threads.mainState(), op, x, out, 0, n) : unaryRange(op, x, out, 0, n)));
+    threads.parallelFor(
+      n,
+      Math.max(1, min >> 1),
+      [x, out],
+      (lo, hi) => ({ kind: 'unary', simd, op, x, out, lo, hi }),
+      () => (simd ? unaryRangeW(threads.mainState(), op, x, out, 0, n) : unaryRange(op, x, out, 0, n)),
+    );
     return;
   }
   if (simd && RANGE_OPS.has(op)) return unaryRangeW(threads.mainState(), op, x, out, 0, n);

@@ -16,9 +16,21 @@ const wasmReserve = stateModule.wasmReserve;
 
 /** im2col of the rows [r0, r1) of cols, row r = (c·kH + i)·kW + j. */
 export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r0: number, r1: number): void {
-  const batch = g.batch, totalChannels = g.totalChannels, channelOffset = g.channelOffset;
-  const inH = g.inH, inW = g.inW, kH = g.kH, kW = g.kW, strideH = g.strideH, strideW = g.strideW;
-  const padH = g.padH, padW = g.padW, dilH = g.dilH, dilW = g.dilW, outH = g.outH, outW = g.outW;
+  const batch = g.batch,
+    totalChannels = g.totalChannels,
+    channelOffset = g.channelOffset;
+  const inH = g.inH,
+    inW = g.inW,
+    kH = g.kH,
+    kW = g.kW,
+    strideH = g.strideH,
+    strideW = g.strideW;
+  const padH = g.padH,
+    padW = g.padW,
+    dilH = g.dilH,
+    dilW = g.dilW,
+    outH = g.outH,
+    outW = g.outW;
   const nCols = batch * outH * outW;
   const plane = inH * inW;
   for (let row = r0; row < r1; row++) {
@@ -35,7 +47,9 @@ export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r
     let col = row * nCols;
     for (let n = 0; n < batch; n++) {
       const xPlane = (n * totalChannels + channelOffset + c) * plane;
-      if (ohLo > 0) { cols.fill(0, col, col + ohLo * outW); }
+      if (ohLo > 0) {
+        cols.fill(0, col, col + ohLo * outW);
+      }
       col += ohLo * outW;
       if (strideW === 1 && owLo === 0 && owHi === outW) {
         // The common case (no padding on this tap's columns): each output row is one contiguous run.
@@ -68,9 +82,20 @@ export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r
 
 /** col2im of channels [c0, c1) and images [n0, n1): accumulates into their planes of dx only. */
 export function col2imPart(cols: TypedArray, g: WindowGeometry, dx: TypedArray, c0: number, c1: number, n0: number, n1: number): void {
-  const totalChannels = g.totalChannels, channelOffset = g.channelOffset;
-  const inH = g.inH, inW = g.inW, kH = g.kH, kW = g.kW, strideH = g.strideH, strideW = g.strideW;
-  const padH = g.padH, padW = g.padW, dilH = g.dilH, dilW = g.dilW, outH = g.outH, outW = g.outW;
+  const totalChannels = g.totalChannels,
+    channelOffset = g.channelOffset;
+  const inH = g.inH,
+    inW = g.inW,
+    kH = g.kH,
+    kW = g.kW,
+    strideH = g.strideH,
+    strideW = g.strideW;
+  const padH = g.padH,
+    padW = g.padW,
+    dilH = g.dilH,
+    dilW = g.dilW,
+    outH = g.outH,
+    outW = g.outW;
   const nCols = g.batch * outH * outW;
   const plane = inH * inW;
   for (let c = c0; c < c1; c++) {
@@ -111,8 +136,18 @@ export function col2imPart(cols: TypedArray, g: WindowGeometry, dx: TypedArray, 
  * fast path with no window tables; it applies the same comparison in the same tap order.
  */
 export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray, argmax: Int32Array, p0: number, p1: number): void {
-  const inH = g.inH, inW = g.inW, kH = g.kH, kW = g.kW, strideH = g.strideH, strideW = g.strideW;
-  const padH = g.padH, padW = g.padW, dilH = g.dilH, dilW = g.dilW, outH = g.outH, outW = g.outW;
+  const inH = g.inH,
+    inW = g.inW,
+    kH = g.kH,
+    kW = g.kW,
+    strideH = g.strideH,
+    strideW = g.strideW;
+  const padH = g.padH,
+    padW = g.padW,
+    dilH = g.dilH,
+    dilW = g.dilW,
+    outH = g.outH,
+    outW = g.outW;
   const plane = inH * inW;
   if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     for (let p = p0; p < p1; p++) {
@@ -124,11 +159,20 @@ export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray,
           let bestIdx = xi;
           // `!(v <= best)` is true for v > best and for NaN; `best === best` stops at the first NaN.
           let v = x[xi + 1];
-          if (!(v <= best) && best === best) { best = v; bestIdx = xi + 1; }
+          if (!(v <= best) && best === best) {
+            best = v;
+            bestIdx = xi + 1;
+          }
           v = x[xi + inW];
-          if (!(v <= best) && best === best) { best = v; bestIdx = xi + inW; }
+          if (!(v <= best) && best === best) {
+            best = v;
+            bestIdx = xi + inW;
+          }
           v = x[xi + inW + 1];
-          if (!(v <= best) && best === best) { best = v; bestIdx = xi + inW + 1; }
+          if (!(v <= best) && best === best) {
+            best = v;
+            bestIdx = xi + inW + 1;
+          }
           out[o] = best;
           argmax[o] = bestIdx;
         }
@@ -154,7 +198,10 @@ export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray,
           let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
           for (let j = jLo; j < jHi; j++, xi += dilW) {
             const v = x[xi];
-            if ((!(v <= best) && best === best) || bestIdx < 0) { best = v; bestIdx = xi; }
+            if ((!(v <= best) && best === best) || bestIdx < 0) {
+              best = v;
+              bestIdx = xi;
+            }
           }
         }
         out[o] = best;
@@ -186,7 +233,7 @@ export function im2colRowsW(st: KernelState, x: TypedArray, g: WindowGeometry, c
   const nCols = g.batch * g.outH * g.outW;
   const plane = g.inH * g.inW;
   // Very large inputs would need very large copies per block: the JavaScript loops need none.
-  if (g.batch * plane + nCols > (16 << 20)) return im2colRows(x, g, cols, r0, r1);
+  if (g.batch * plane + nCols > 16 << 20) return im2colRows(x, g, cols, r0, r1);
   const block = Math.max(1, Math.floor(262144 / Math.max(1, nCols)));
   for (let a = r0; a < r1; a += block) {
     const b = Math.min(r1, a + block);
@@ -213,7 +260,7 @@ export function col2imPartW(st: KernelState, cols: TypedArray, g: WindowGeometry
   const nCols = g.batch * g.outH * g.outW;
   const plane = g.inH * g.inW;
   const images = n1 - n0;
-  if (kk * nCols + images * plane > (16 << 20)) return col2imPart(cols, g, dx, c0, c1, n0, n1);
+  if (kk * nCols + images * plane > 16 << 20) return col2imPart(cols, g, dx, c0, c1, n0, n1);
   const per = Math.max(1, Math.floor((4 << 20) / Math.max(1, kk * nCols)));
   for (let a = c0; a < c1; a += per) {
     const b = Math.min(c1, a + per);

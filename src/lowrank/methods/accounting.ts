@@ -30,7 +30,8 @@ interface LeafShape {
 
 /** Input and output shape (one sample) of every leaf layer, found by one zero sample through the model. */
 export function leafShapes(model: Module, inputShape: readonly number[]): Map<Module, LeafShape> {
-  if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`leafShapes: inputShape must be positive integers (one sample, e.g. [1, 28, 28]), got [${String(inputShape)}]`);
+  if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1))
+    throw new Error(`leafShapes: inputShape must be positive integers (one sample, e.g. [1, 28, 28]), got [${String(inputShape)}]`);
   const out = new Map<Module, LeafShape>();
   const leaves = model.modules().filter((m) => m.children().length === 0);
   for (const m of leaves) {
@@ -100,7 +101,7 @@ export function integratorStepFlops(model: Module, batchSize: number, inputShape
     m.factors.forEach((u, i) => {
       if (!u) return;
       const n = m.fullShape[i];
-      algebra += 2 * r[i] * r[i] * (size / r[i]) + (r[i] ** 3) / 3 + 8 * n * r[i] * r[i] + qrFlops(n, r[i]);
+      algebra += 2 * r[i] * r[i] * (size / r[i]) + r[i] ** 3 / 3 + 8 * n * r[i] * r[i] + qrFlops(n, r[i]);
       algebra += svdFlops(aug[i], augSize / aug[i]) / 2; // U only
       algebra += 3 * 2 * augSize * aug[i] + 2 * n * aug[i] * r[i];
     });

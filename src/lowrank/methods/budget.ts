@@ -47,7 +47,9 @@ export function compressedLayers(model: Module, skip?: readonly string[]): Compr
   const linears = all.filter((l) => l.kind === 'linear');
   const skipped = new Set(skip ?? [convs[0]?.name, linears[linears.length - 1]?.name].filter((n): n is string => n !== undefined));
   const known = new Set(all.map((l) => l.name));
-  for (const s of skipped) if (!known.has(s)) throw new Error(`compressedLayers: skip names '${s}', which is not a Conv2d/Linear layer inside a Sequential (have: ${[...known].join(', ')})`);
+  for (const s of skipped)
+    if (!known.has(s))
+      throw new Error(`compressedLayers: skip names '${s}', which is not a Conv2d/Linear layer inside a Sequential (have: ${[...known].join(', ')})`);
   const out = all.filter((l) => !skipped.has(l.name));
   if (out.length === 0) throw new Error('compressedLayers: no Conv2d or Linear layer is left to compress (check skip)');
   return out;
@@ -56,7 +58,10 @@ export function compressedLayers(model: Module, skip?: readonly string[]): Compr
 /** The names of the Conv2d/Linear layers that are NOT compressed: factorize's `skip` for the same choice. */
 export function uncompressedNames(model: Module, layers: readonly CompressedLayer[]): string[] {
   const kept = new Set(layers.map((l) => l.name));
-  return model.namedModules().filter(([n, m]) => (m instanceof Conv2d || m instanceof Linear) && !kept.has(n)).map(([n]) => n);
+  return model
+    .namedModules()
+    .filter(([n, m]) => (m instanceof Conv2d || m instanceof Linear) && !kept.has(n))
+    .map(([n]) => n);
 }
 
 /** How a compressed layer is held, which fixes its parameter count as a function of its ranks. */
@@ -104,21 +109,30 @@ export function formSizes(layer: CompressedLayer, form: LowRankForm): number[] {
  * maximal: raising any one rank would exceed the budget. Modes kept full by the form (size below
  * MIN_FACTORED_MODE in the Tucker form) sit at their size. Throws when even rank 1 does not fit.
  */
-export function ranksForBudget(sizes: readonly number[], count: (ranks: number[]) => number, budget: number, what = 'ranksForBudget', fixed: readonly boolean[] = []): number[] {
-  if (!Array.isArray(sizes) || sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${what}: sizes must be positive integers, got [${String(sizes)}]`);
+export function ranksForBudget(
+  sizes: readonly number[],
+  count: (ranks: number[]) => number,
+  budget: number,
+  what = 'ranksForBudget',
+  fixed: readonly boolean[] = [],
+): number[] {
+  if (!Array.isArray(sizes) || sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${what}: sizes must be positive integers, got [${String(sizes)}]`);
   if (!(Number.isFinite(budget) && budget > 0)) throw new Error(`${what}: budget must be a positive number of parameters, got ${budget}`);
   const at = (rho: number) => sizes.map((n, i) => (fixed[i] ? n : Math.min(n, Math.max(1, Math.round(rho * n)))));
   const least = at(0);
-  if (count(least) > budget) throw new Error(`${what}: budget ${Math.floor(budget)} parameters is below the smallest form (ranks [${least.join(', ')}] cost ${count(least)})`);
+  if (count(least) > budget)
+    throw new Error(`${what}: budget ${Math.floor(budget)} parameters is below the smallest form (ranks [${least.join(', ')}] cost ${count(least)})`);
   // count(at(ρ)) is non-decreasing in ρ: bisection finds the largest balanced point that fits.
   let lo = 0;
   let hi = 1;
   if (count(at(1)) <= budget) lo = 1;
-  else for (let k = 0; k < 60; k++) {
-    const mid = (lo + hi) / 2;
-    if (count(at(mid)) <= budget) lo = mid;
-    else hi = mid;
-  }
+  else
+    for (let k = 0; k < 60; k++) {
+      const mid = (lo + hi) / 2;
+      if (count(at(mid)) <= budget) lo = mid;
+      else hi = mid;
+    }
   const ranks = at(lo);
   for (;;) {
     let best = -1;
@@ -182,12 +196,17 @@ export interface RankPlan {
  * Ranks for the compressed layers of `model` in `convForm`: from `ranks` when given (factorize's
  * format, per layer name), otherwise from the kept fraction `budget` by the solver above.
  */
-export function planRanks(model: Module, options: { budget?: number; ranks?: Record<string, readonly number[]>; convForm: 'tucker' | 'matrix' }, what: string): RankPlan {
+export function planRanks(
+  model: Module,
+  options: { budget?: number; ranks?: Record<string, readonly number[]>; convForm: 'tucker' | 'matrix' },
+  what: string,
+): RankPlan {
   const layers = compressedLayers(model);
   const skip = uncompressedNames(model, layers);
   if (options.ranks) {
     const names = new Set(layers.map((l) => l.name));
-    for (const k of Object.keys(options.ranks)) if (!names.has(k)) throw new Error(`${what}: ranks names '${k}', which is not a compressed layer (${[...names].join(', ')})`);
+    for (const k of Object.keys(options.ranks))
+      if (!names.has(k)) throw new Error(`${what}: ranks names '${k}', which is not a compressed layer (${[...names].join(', ')})`);
     for (const l of layers) if (!options.ranks[l.name]) throw new Error(`${what}: ranks must give every compressed layer; '${l.name}' is missing`);
     return { layers, ranks: Object.fromEntries(Object.entries(options.ranks).map(([k, v]) => [k, [...v]])), skip };
   }

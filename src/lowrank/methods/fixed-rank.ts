@@ -33,16 +33,27 @@ export class FixedRankMethod implements TrainingMethod {
   plan: RankPlan | null = null;
   readonly settings: Required<SgdSettings>;
 
-  constructor(readonly options: FixedRankOptions, name?: string) {
+  constructor(
+    readonly options: FixedRankOptions,
+    name?: string,
+  ) {
     this.name = name ?? (options?.conv === 'matrix' ? 'matrix-fixed' : 'tucker-fixed');
     this.settings = sgdSettings(options, this.name);
     if (options.conv !== 'tucker' && options.conv !== 'matrix') throw new Error(`${this.name}: conv must be 'tucker' or 'matrix', got ${String(options.conv)}`);
-    if (options.budget === undefined && options.ranks === undefined) throw new Error(`${this.name}: give budget (fraction of the compressed layers' parameters kept) or ranks`);
+    if (options.budget === undefined && options.ranks === undefined)
+      throw new Error(`${this.name}: give budget (fraction of the compressed layers' parameters kept) or ranks`);
   }
 
   setup(model: Module, ctx: MethodContext): Module {
     this.plan = planRanks(model, { budget: this.options.budget, ranks: this.options.ranks, convForm: this.options.conv }, this.name);
-    this.model = factorize(model, { conv: this.options.conv, linear: 'matrix', ranks: this.plan.ranks, skip: this.plan.skip, init: 'random', generator: ctx.generator });
+    this.model = factorize(model, {
+      conv: this.options.conv,
+      linear: 'matrix',
+      ranks: this.plan.ranks,
+      skip: this.plan.skip,
+      init: 'random',
+      generator: ctx.generator,
+    });
     this.optimizers = splitSgd(this.model, this.settings);
     return this.model;
   }

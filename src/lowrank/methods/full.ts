@@ -53,7 +53,8 @@ export class FullMethod implements TrainingMethod {
 
   setState(state: unknown): void {
     const s = state as { optimizer?: OptimizerState | null };
-    if (!s || typeof s !== 'object' || !('optimizer' in s)) throw new Error(`${this.name}.setState: expected { optimizer }, got ${JSON.stringify(state)?.slice(0, 80)}`);
+    if (!s || typeof s !== 'object' || !('optimizer' in s))
+      throw new Error(`${this.name}.setState: expected { optimizer }, got ${JSON.stringify(state)?.slice(0, 80)}`);
     if (s.optimizer && this.optimizer) this.optimizer.loadStateDict(s.optimizer);
   }
 

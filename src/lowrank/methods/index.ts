@@ -13,8 +13,17 @@ export { PostHocMethod, compressOnce, type PostHocOptions } from './post-hoc.js'
 export { TwoStageLayer, TwoStageConv2d, TwoStageLinear } from './two-stage.js';
 export { lowerWeight, raiseWeight, loweredShape, energyRank, truncatedSvd, type Reshaping } from './lowered.js';
 export {
-  compressedLayers, formParams, formSizes, formOf, ranksForBudget, layerRanksForBudget, ranksForKeptFraction, planRanks,
-  type CompressedLayer, type LowRankForm, type RankPlan,
+  compressedLayers,
+  formParams,
+  formSizes,
+  formOf,
+  ranksForBudget,
+  layerRanksForBudget,
+  ranksForKeptFraction,
+  planRanks,
+  type CompressedLayer,
+  type LowRankForm,
+  type RankPlan,
 } from './budget.js';
 export { sgdStepFlops, integratorStepFlops, forwardFlops, svdFlops, qrFlops } from './accounting.js';
 export { createMethod, METHOD_NAMES, type MethodName, type MethodOptions } from './registry.js';

@@ -47,8 +47,7 @@ export function lowerWeight(w: ArrayLike<number>, shape: readonly number[], resh
   const cols = o * kw;
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
-      for (let h = 0; h < kh; h++)
-        for (let x = 0; x < kw; x++) data[(b * kh + h) * cols + a * kw + x] = w[((a * i + b) * kh + h) * kw + x];
+      for (let h = 0; h < kh; h++) for (let x = 0; x < kw; x++) data[(b * kh + h) * cols + a * kw + x] = w[((a * i + b) * kh + h) * kw + x];
   return { data, rows: i * kh, cols };
 }
 
@@ -63,8 +62,7 @@ export function raiseWeight(m: Float64Array, shape: readonly number[], reshaping
   const cols = o * kw;
   for (let a = 0; a < o; a++)
     for (let b = 0; b < i; b++)
-      for (let h = 0; h < kh; h++)
-        for (let x = 0; x < kw; x++) out[((a * i + b) * kh + h) * kw + x] = m[(b * kh + h) * cols + a * kw + x];
+      for (let h = 0; h < kh; h++) for (let x = 0; x < kw; x++) out[((a * i + b) * kh + h) * kw + x] = m[(b * kh + h) * cols + a * kw + x];
   return out;
 }
 
@@ -154,7 +152,9 @@ function truncatedByGram(data: Float64Array, rows: number, cols: number, rank: n
   }
   const projected = gemm64(false, false, m, n, k, left, 0, k, b, 0, n);
   return {
-    rank: k, s, spectrum,
+    rank: k,
+    s,
+    spectrum,
     u: wide ? left : right,
     v: wide ? right : left,
     approx: wide ? projected : transpose(projected, m, n),

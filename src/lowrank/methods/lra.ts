@@ -32,7 +32,8 @@ export interface LraOptions extends SgdSettings {
  */
 export function projectWeight(w: Tensor, layer: CompressedLayer, form: 'tucker' | 'matrix', ranks: readonly number[]): Float64Array {
   if (!(w instanceof Tensor)) throw new Error(`projectWeight: w must be a Tensor, got ${typeof w}`);
-  if (w.shape.join() !== layer.shape.join()) throw new Error(`projectWeight: w must have the layer's shape [${layer.shape.join(', ')}], got [${w.shape.join(', ')}]`);
+  if (w.shape.join() !== layer.shape.join())
+    throw new Error(`projectWeight: w must have the layer's shape [${layer.shape.join(', ')}], got [${w.shape.join(', ')}]`);
   if (layer.kind === 'linear' || form === 'matrix') {
     // One truncated SVD of the (lowered) matrix: HOSVD of a matrix would take two.
     const lowered = lowerWeight(w.data, layer.shape, 'channel');
@@ -66,7 +67,8 @@ export class LraMethod implements TrainingMethod {
     this.conv = options.conv ?? 'tucker';
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new Error(`lra: interval (S_D) must be a positive integer, got ${options.interval}`);
     if (this.conv !== 'tucker' && this.conv !== 'matrix') throw new Error(`lra: conv must be 'tucker' or 'matrix', got ${String(options.conv)}`);
-    if (options.budget === undefined && options.ranks === undefined) throw new Error("lra: give budget (fraction of the compressed layers' parameters kept) or ranks");
+    if (options.budget === undefined && options.ranks === undefined)
+      throw new Error("lra: give budget (fraction of the compressed layers' parameters kept) or ranks");
   }
 
   setup(model: Module, _ctx: MethodContext): Module {
@@ -82,7 +84,8 @@ export class LraMethod implements TrainingMethod {
     const plan = this.plan as RankPlan;
     for (const l of plan.layers) {
       const layer = layerAt(model, l.name);
-      if (!(layer instanceof Conv2d || layer instanceof Linear)) throw new Error(`lra: layer '${l.name}' is no longer a full Conv2d/Linear (finalize was called)`);
+      if (!(layer instanceof Conv2d || layer instanceof Linear))
+        throw new Error(`lra: layer '${l.name}' is no longer a full Conv2d/Linear (finalize was called)`);
       layer.weight.data.set(projectWeight(layer.weight, l, this.conv, plan.ranks[l.name]));
     }
   }

@@ -23,7 +23,8 @@ export const ORTHO_KINDS = ['so', 'dso', 'srip', 'mc'] as const;
 export type OrthoKind = (typeof ORTHO_KINDS)[number];
 
 function checkFactor(u: unknown, fn: string): asserts u is Tensor {
-  if (!(u instanceof Tensor) || u.ndim !== 2) throw new Error(`${fn}: u must be a 2-D factor [n, r], got ${u instanceof Tensor ? shapeStr(u.shape) : typeof u}`);
+  if (!(u instanceof Tensor) || u.ndim !== 2)
+    throw new Error(`${fn}: u must be a 2-D factor [n, r], got ${u instanceof Tensor ? shapeStr(u.shape) : typeof u}`);
   if (u.shape[1] > u.shape[0]) throw new Error(`${fn}: u must have no more columns than rows (n×r, r ≤ n), got ${shapeStr(u.shape)}`);
 }
 
@@ -78,7 +79,10 @@ export function orthoPenalty(u: Tensor, kind: OrthoKind, options: OrthoPenaltyOp
       const iterations = options.powerIterations ?? 20;
       if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`orthoPenalty: powerIterations must be a positive integer, got ${iterations}`);
       const start = options.start ?? Float64Array.from({ length: r }, (_, i) => i + 1);
-      if (!(start instanceof Float64Array) || start.length !== r) throw new Error(`orthoPenalty: start must be a Float64Array of length ${r} (the rank), got ${start instanceof Float64Array ? start.length : typeof start}`);
+      if (!(start instanceof Float64Array) || start.length !== r)
+        throw new Error(
+          `orthoPenalty: start must be a Float64Array of length ${r} (the rank), got ${start instanceof Float64Array ? start.length : typeof start}`,
+        );
       return srip(g, start, iterations).value;
     }
   }
@@ -112,10 +116,16 @@ function castLike(v: Float64Array, like: Tensor): Float32Array | Float64Array {
  */
 export class OrthoRegularizer {
   private readonly vectors = new WeakMap<Tensor, Float64Array>();
-  constructor(readonly kind: OrthoKind, readonly lambda: number, private readonly generator: Generator, readonly powerIterations = 3) {
+  constructor(
+    readonly kind: OrthoKind,
+    readonly lambda: number,
+    private readonly generator: Generator,
+    readonly powerIterations = 3,
+  ) {
     if (!ORTHO_KINDS.includes(kind)) throw new Error(`OrthoRegularizer: kind must be one of ${ORTHO_KINDS.join(', ')}, got ${String(kind)}`);
     if (!(lambda >= 0 && Number.isFinite(lambda))) throw new Error(`OrthoRegularizer: lambda must be a finite number ≥ 0, got ${lambda}`);
-    if (!Number.isInteger(powerIterations) || powerIterations < 1) throw new Error(`OrthoRegularizer: powerIterations must be a positive integer, got ${powerIterations}`);
+    if (!Number.isInteger(powerIterations) || powerIterations < 1)
+      throw new Error(`OrthoRegularizer: powerIterations must be a positive integer, got ${powerIterations}`);
   }
 
   /** λ·Σ_U penalty(U); a zero scalar when there are no factors or λ = 0. */

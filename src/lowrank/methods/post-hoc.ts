@@ -35,7 +35,8 @@ export class PostHocMethod extends FullMethod {
   private compressed = false;
   constructor(readonly postHoc: PostHocOptions) {
     super({ lr: postHoc.lr, momentum: postHoc.momentum, weightDecay: postHoc.weightDecay });
-    if (postHoc.budget === undefined && postHoc.ranks === undefined) throw new Error("post-hoc: give budget (fraction of the compressed layers' parameters kept) or ranks");
+    if (postHoc.budget === undefined && postHoc.ranks === undefined)
+      throw new Error("post-hoc: give budget (fraction of the compressed layers' parameters kept) or ranks");
   }
 
   override finalize(): Module {

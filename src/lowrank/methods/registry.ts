@@ -62,7 +62,12 @@ export function createMethod(name: string, options: MethodOptions): TrainingMeth
   if (options === null || typeof options !== 'object') throw new Error(`createMethod: options must be an object with lr, got ${String(options)}`);
   const sgd = { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay };
   const adaptive = (): TdlrtOptions => ({
-    ...sgd, tau: options.tau, maxRank: options.maxRank, warmupEpochs: options.warmupEpochs, warmup: options.warmup, integrator: options.integrator,
+    ...sgd,
+    tau: options.tau,
+    maxRank: options.maxRank,
+    warmupEpochs: options.warmupEpochs,
+    warmup: options.warmup,
+    integrator: options.integrator,
     factorize: options.rankRatio ? { rankRatio: options.rankRatio, init: 'random' } : undefined,
   });
   switch (name) {

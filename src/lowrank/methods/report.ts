@@ -20,7 +20,10 @@ export function reportOf(model: Module, extra: MethodLayerReport[] = [], extraIs
   let convParams = 0;
   let fullConvParams = 0;
   for (const [name, m] of model.namedModules()) {
-    const own = m.namedParameters().filter(([k]) => !k.includes('.')).reduce((n, [, p]) => n + p.size, 0);
+    const own = m
+      .namedParameters()
+      .filter(([k]) => !k.includes('.'))
+      .reduce((n, [, p]) => n + p.size, 0);
     if (m instanceof TuckerLayer) {
       const params = m.paramCount();
       const full = m.fullParamCount();

@@ -137,13 +137,16 @@ export class TdlrtMethod implements TrainingMethod {
   setState(state: unknown): void {
     const s = state as { phase?: string; stepsLeft?: number; full?: unknown; integrator?: IntegratorState } | null;
     if (s?.phase === 'warmup') {
-      if (!this.warm) throw new Error(`${this.name}.setState: the state is of a full warm-up, but this run has none (warmup and warmupEpochs must match the saved run)`);
-      if (!Number.isInteger(s.stepsLeft) || (s.stepsLeft as number) < 1) throw new Error(`${this.name}.setState: stepsLeft must be a positive integer, got ${s.stepsLeft}`);
+      if (!this.warm)
+        throw new Error(`${this.name}.setState: the state is of a full warm-up, but this run has none (warmup and warmupEpochs must match the saved run)`);
+      if (!Number.isInteger(s.stepsLeft) || (s.stepsLeft as number) < 1)
+        throw new Error(`${this.name}.setState: stepsLeft must be a positive integer, got ${s.stepsLeft}`);
       this.warm.full.setState(s.full);
       this.warm.stepsLeft = s.stepsLeft as number;
       return;
     }
-    if (s?.phase !== 'integrator' || !s.integrator) throw new Error(`${this.name}.setState: expected { phase: 'warmup' | 'integrator', … }, got phase ${JSON.stringify(s?.phase)}`);
+    if (s?.phase !== 'integrator' || !s.integrator)
+      throw new Error(`${this.name}.setState: expected { phase: 'warmup' | 'integrator', … }, got phase ${JSON.stringify(s?.phase)}`);
     if (this.warm) {
       this.warm = null;
       this.startIntegrator(this.model as Module, 0);
@@ -163,7 +166,12 @@ export class TdlrtMethod implements TrainingMethod {
   progress(): Record<string, unknown> {
     if (this.warm) return { warmup: `full, ${this.warm.stepsLeft} steps left` };
     if (!this.integrator) return {};
-    return { ranks: Object.values(this.integrator.ranks()).map((r) => r.slice(0, 2).join('×')).join(' '), tau: this.integrator.currentTau };
+    return {
+      ranks: Object.values(this.integrator.ranks())
+        .map((r) => r.slice(0, 2).join('×'))
+        .join(' '),
+      tau: this.integrator.currentTau,
+    };
   }
 
   /** During a full warm-up: a full SGD step; then an integrator step at the current ranks. */

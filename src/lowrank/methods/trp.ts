@@ -58,7 +58,8 @@ export class TrpMethod implements TrainingMethod {
     if (!(this.energy > 0 && this.energy <= 1)) throw new Error(`trp: energy must be in (0, 1], got ${options.energy}`);
     if (!Number.isInteger(this.interval) || this.interval < 1) throw new Error(`trp: interval (m) must be a positive integer, got ${options.interval}`);
     if (!(this.nuclear >= 0 && Number.isFinite(this.nuclear))) throw new Error(`trp: nuclear (λ_nuc) must be a finite number ≥ 0, got ${options.nuclear}`);
-    if (this.reshaping !== 'channel' && this.reshaping !== 'spatial') throw new Error(`trp: reshaping must be 'channel' or 'spatial', got ${String(options.reshaping)}`);
+    if (this.reshaping !== 'channel' && this.reshaping !== 'spatial')
+      throw new Error(`trp: reshaping must be 'channel' or 'spatial', got ${String(options.reshaping)}`);
   }
 
   setup(model: Module, _ctx: MethodContext): Module {
@@ -120,7 +121,8 @@ export class TrpMethod implements TrainingMethod {
       const t = truncatedSvd(lowerWeight(layer.weight.data, l.shape, this.reshaping), { energy: this.energy });
       const bias = layer.bias ? new Tensor(layer.bias.data.slice(), layer.bias.shape) : null;
       const geometry = layer instanceof Conv2d ? { stride: layer.stride, padding: layer.padding, dilation: layer.dilation } : {};
-      if (layer instanceof Conv2d && layer.groups !== 1) throw new Error(`trp: '${l.name}' is a grouped conv (groups=${layer.groups}); only groups=1 can be decomposed`);
+      if (layer instanceof Conv2d && layer.groups !== 1)
+        throw new Error(`trp: '${l.name}' is a grouped conv (groups=${layer.groups}); only groups=1 can be decomposed`);
       replaceLayer(model, l.name, twoStageFrom(t, l.shape, this.reshaping, bias, layer.weight.dtype, geometry));
       this.ranks[l.name] = t.rank;
     }

@@ -21,12 +21,18 @@ export abstract class TwoStageLayer extends Module {
   first: Parameter;
   second: Parameter;
   bias: Parameter | null;
-  constructor(readonly fullShape: readonly number[], first: Tensor, second: Tensor, bias: Tensor | null) {
+  constructor(
+    readonly fullShape: readonly number[],
+    first: Tensor,
+    second: Tensor,
+    bias: Tensor | null,
+  ) {
     super();
     this.first = new Parameter(first);
     this.second = new Parameter(second);
     this.bias = bias ? new Parameter(bias) : null;
-    if (bias && (bias.ndim !== 1 || bias.shape[0] !== fullShape[0])) throw new Error(`${this.constructor.name}: bias must be [${fullShape[0]}], got ${shapeStr(bias.shape)}`);
+    if (bias && (bias.ndim !== 1 || bias.shape[0] !== fullShape[0]))
+      throw new Error(`${this.constructor.name}: bias must be [${fullShape[0]}], got ${shapeStr(bias.shape)}`);
   }
   /** The rank r between the two stages. */
   get rank(): number {
@@ -53,15 +59,24 @@ export class TwoStageConv2d extends TwoStageLayer {
   private readonly stride: [number, number];
   private readonly padding: [number, number];
   private readonly dilation: [number, number];
-  constructor(fullShape: readonly number[], first: Tensor, second: Tensor, bias: Tensor | null, readonly reshaping: Reshaping, geometry: ConvGeometry = {}) {
+  constructor(
+    fullShape: readonly number[],
+    first: Tensor,
+    second: Tensor,
+    bias: Tensor | null,
+    readonly reshaping: Reshaping,
+    geometry: ConvGeometry = {},
+  ) {
     super(fullShape, first, second, bias);
     const fn = 'TwoStageConv2d';
     if (fullShape.length !== 4) throw new Error(`${fn}: fullShape must be [out, in, kh, kw], got ${shapeStr(fullShape)}`);
     const [o, i, kh, kw] = fullShape;
     const r = first.shape[0];
     const [fh, fw, sh, sw] = reshaping === 'channel' ? [kh, kw, 1, 1] : [kh, 1, 1, kw];
-    if (first.ndim !== 4 || first.shape[1] !== i || first.shape[2] !== fh || first.shape[3] !== fw) throw new Error(`${fn}: first must be [r, ${i}, ${fh}, ${fw}] (${reshaping}-wise), got ${shapeStr(first.shape)}`);
-    if (second.ndim !== 4 || second.shape[0] !== o || second.shape[1] !== r || second.shape[2] !== sh || second.shape[3] !== sw) throw new Error(`${fn}: second must be [${o}, ${r}, ${sh}, ${sw}], got ${shapeStr(second.shape)}`);
+    if (first.ndim !== 4 || first.shape[1] !== i || first.shape[2] !== fh || first.shape[3] !== fw)
+      throw new Error(`${fn}: first must be [r, ${i}, ${fh}, ${fw}] (${reshaping}-wise), got ${shapeStr(first.shape)}`);
+    if (second.ndim !== 4 || second.shape[0] !== o || second.shape[1] !== r || second.shape[2] !== sh || second.shape[3] !== sw)
+      throw new Error(`${fn}: second must be [${o}, ${r}, ${sh}, ${sw}], got ${shapeStr(second.shape)}`);
     this.stride = pair(geometry.stride ?? 1, fn, 'stride', 1);
     this.padding = pair(geometry.padding ?? 0, fn, 'padding', 0);
     this.dilation = pair(geometry.dilation ?? 1, fn, 'dilation', 1);
@@ -95,7 +110,8 @@ export class TwoStageLinear extends TwoStageLayer {
     const [o, i] = fullShape;
     const r = first.shape[0];
     if (first.ndim !== 2 || first.shape[1] !== i) throw new Error(`TwoStageLinear: first must be [r, ${i}], got ${shapeStr(first.shape)}`);
-    if (second.ndim !== 2 || second.shape[0] !== o || second.shape[1] !== r) throw new Error(`TwoStageLinear: second must be [${o}, ${r}], got ${shapeStr(second.shape)}`);
+    if (second.ndim !== 2 || second.shape[0] !== o || second.shape[1] !== r)
+      throw new Error(`TwoStageLinear: second must be [${o}, ${r}], got ${shapeStr(second.shape)}`);
   }
   forward(x: Tensor): Tensor {
     return linear(linear(x, this.first), this.second, this.bias);
@@ -116,7 +132,14 @@ function cast(data: Float64Array, dtype: DType, shape: number[]): Tensor {
  * The two-stage layer of a truncated SVD of a weight's reshaping (see lowerWeight): A = √Σ V_kᵀ
  * and B = U_k √Σ, laid out as the two stages' kernels.
  */
-export function twoStageFrom(t: Truncated, fullShape: readonly number[], reshaping: Reshaping, bias: Tensor | null, dtype: DType, geometry: ConvGeometry = {}): TwoStageLayer {
+export function twoStageFrom(
+  t: Truncated,
+  fullShape: readonly number[],
+  reshaping: Reshaping,
+  bias: Tensor | null,
+  dtype: DType,
+  geometry: ConvGeometry = {},
+): TwoStageLayer {
   const k = t.rank;
   const root = Array.from(t.s, (x) => Math.sqrt(x));
   if (fullShape.length === 2 || reshaping === 'channel') {

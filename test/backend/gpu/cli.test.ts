@@ -13,7 +13,28 @@ describe('tuckergrad train --backend', () => {
     it('gpu: trains TDLRT on GPU tensors, writes the checkpoint, and names the gpu.js mode', async () => {
       const out = join(tempDir(), 'run');
       try {
-        const r = await runCli('train', '--backend', 'gpu', '--method', 'tdlrt', '--tau', '0.1', '--warmup-epochs', '0', '--epochs', '1', '--train-size', '256', '--test-size', '128', '--batch', '64', '--quiet', '--out', out);
+        const r = await runCli(
+          'train',
+          '--backend',
+          'gpu',
+          '--method',
+          'tdlrt',
+          '--tau',
+          '0.1',
+          '--warmup-epochs',
+          '0',
+          '--epochs',
+          '1',
+          '--train-size',
+          '256',
+          '--test-size',
+          '128',
+          '--batch',
+          '64',
+          '--quiet',
+          '--out',
+          out,
+        );
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).toMatch(/backend: gpu \(gpu\.js headlessgl\)/);
         expect(existsSync(join(out, 'model.safetensors'))).toBe(true);

@@ -42,7 +42,18 @@ function values(n: number, seed: number, init: Init): Float32Array {
 /** Runs f on fresh float32 leaves, backpropagates Σ y ⊙ w for a seeded w, returns values and grads. */
 async function runOn(backend: 'cpu' | 'gpu', shapes: number[][], seed: number, f: (xs: Tensor[]) => Tensor, init: Init = 'normal', grad = true): Promise<Run> {
   await initBackend(backend);
-  const xs = shapes.map((s, i) => new Tensor(values(s.reduce((a, b) => a * b, 1), seed + 17 * i, init), s, grad));
+  const xs = shapes.map(
+    (s, i) =>
+      new Tensor(
+        values(
+          s.reduce((a, b) => a * b, 1),
+          seed + 17 * i,
+          init,
+        ),
+        s,
+        grad,
+      ),
+  );
   const y = f(xs);
   const out = y.data.slice() as Float32Array;
   if (grad) {
@@ -66,7 +77,12 @@ function close(gpu: Float32Array, cpu: Float32Array, what: string, rtol = 1e-4, 
   if (at >= 0) expect.fail(`${what}: element ${at}: gpu ${gpu[at]} vs cpu ${cpu[at]}`);
 }
 
-async function same(shapes: number[][], seed: number, f: (xs: Tensor[]) => Tensor, options: { init?: Init; grad?: boolean; rtol?: number; atol?: number } = {}): Promise<void> {
+async function same(
+  shapes: number[][],
+  seed: number,
+  f: (xs: Tensor[]) => Tensor,
+  options: { init?: Init; grad?: boolean; rtol?: number; atol?: number } = {},
+): Promise<void> {
   const cpu = await runOn('cpu', shapes, seed, f, options.init, options.grad ?? true);
   const gpu = await runOn('gpu', shapes, seed, f, options.init, options.grad ?? true);
   await initBackend('cpu');
@@ -109,7 +125,10 @@ if (available) {
     ];
     for (const [name, f, init] of unaries) {
       it(`unary ${name}`, async () => {
-        await fc.assert(fc.asyncProperty(shape(), seed, async (s, sd) => same([s], sd, ([x]) => f(x), { init, rtol: 2e-4 })), fcOptions(6));
+        await fc.assert(
+          fc.asyncProperty(shape(), seed, async (s, sd) => same([s], sd, ([x]) => f(x), { init, rtol: 2e-4 })),
+          fcOptions(6),
+        );
       });
     }
 
@@ -124,12 +143,18 @@ if (available) {
     ];
     for (const [name, f, init] of binaries) {
       it(`broadcasting ${name}`, async () => {
-        await fc.assert(fc.asyncProperty(arbBroadcastPair(4, 5), seed, async ([sa, sb], sd) => same([sa, sb], sd, ([a, b]) => f(a, b), { init, rtol: 2e-4 })), fcOptions(6));
+        await fc.assert(
+          fc.asyncProperty(arbBroadcastPair(4, 5), seed, async ([sa, sb], sd) => same([sa, sb], sd, ([a, b]) => f(a, b), { init, rtol: 2e-4 })),
+          fcOptions(6),
+        );
       });
     }
 
     it('clamp (its masks are comparisons)', async () => {
-      await fc.assert(fc.asyncProperty(shape(), seed, async (s, sd) => same([s], sd, ([x]) => x.clamp(-0.5, 0.7))), fcOptions(6));
+      await fc.assert(
+        fc.asyncProperty(shape(), seed, async (s, sd) => same([s], sd, ([x]) => x.clamp(-0.5, 0.7))),
+        fcOptions(6),
+      );
     });
 
     it('comparisons (no gradient)', async () => {
@@ -159,13 +184,29 @@ if (available) {
       for (const n of [1152, 5000]) {
         await same([[3, n]], n, ([x]) => x.sum(1), { rtol: 1e-3, atol: 1e-3 });
         await same([[3, n]], n, ([x]) => x.max(1));
-        await same([[4, n], [n, 3]], n, ([a, b]) => a.matmul(b), { rtol: 1e-3, atol: 1e-3 });
+        await same(
+          [
+            [4, n],
+            [n, 3],
+          ],
+          n,
+          ([a, b]) => a.matmul(b),
+          { rtol: 1e-3, atol: 1e-3 },
+        );
       }
     });
 
     it('sizes above one texture tile (100,003 elements; a 200×300 product)', async () => {
       await same([[100_003]], 5, ([x]) => x.tanh().mul(2));
-      await same([[200, 37], [37, 300]], 6, ([a, b]) => a.matmul(b), { rtol: 1e-3 });
+      await same(
+        [
+          [200, 37],
+          [37, 300],
+        ],
+        6,
+        ([a, b]) => a.matmul(b),
+        { rtol: 1e-3 },
+      );
     });
 
     it('permute, transpose, reshape, broadcastTo', async () => {
@@ -182,13 +223,41 @@ if (available) {
 
     it('matmul (batched, broadcast, vectors) and linear', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), seed, async (m, k, n, b, sd) => {
-          await same([[m, k], [k, n]], sd, ([x, y]) => x.matmul(y));
-          await same([[b, m, k], [b, k, n]], sd, ([x, y]) => x.matmul(y));
-          await same([[b, m, k], [k, n]], sd, ([x, y]) => x.matmul(y));
-          await same([[k], [k, n]], sd, ([x, y]) => x.matmul(y));
-          await same([[b, m, k], [n, k], [n]], sd, ([x, w, c]) => F.linear(x, w, c));
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 7 }),
+          fc.integer({ min: 1, max: 7 }),
+          fc.integer({ min: 1, max: 7 }),
+          fc.integer({ min: 1, max: 3 }),
+          seed,
+          async (m, k, n, b, sd) => {
+            await same(
+              [
+                [m, k],
+                [k, n],
+              ],
+              sd,
+              ([x, y]) => x.matmul(y),
+            );
+            await same(
+              [
+                [b, m, k],
+                [b, k, n],
+              ],
+              sd,
+              ([x, y]) => x.matmul(y),
+            );
+            await same(
+              [
+                [b, m, k],
+                [k, n],
+              ],
+              sd,
+              ([x, y]) => x.matmul(y),
+            );
+            await same([[k], [k, n]], sd, ([x, y]) => x.matmul(y));
+            await same([[b, m, k], [n, k], [n]], sd, ([x, w, c]) => F.linear(x, w, c));
+          },
+        ),
         fcOptions(6),
       );
     });
@@ -196,7 +265,18 @@ if (available) {
     it('conv2d: stride, padding, dilation, odd sizes, with and without bias', async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.record({ n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 1, max: 3 }), oc: fc.integer({ min: 1, max: 4 }), h: fc.integer({ min: 3, max: 9 }), w: fc.integer({ min: 3, max: 9 }), k: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }), pad: fc.integer({ min: 0, max: 1 }), dil: fc.integer({ min: 1, max: 2 }), bias: fc.boolean() }),
+          fc.record({
+            n: fc.integer({ min: 1, max: 3 }),
+            c: fc.integer({ min: 1, max: 3 }),
+            oc: fc.integer({ min: 1, max: 4 }),
+            h: fc.integer({ min: 3, max: 9 }),
+            w: fc.integer({ min: 3, max: 9 }),
+            k: fc.integer({ min: 1, max: 3 }),
+            stride: fc.integer({ min: 1, max: 2 }),
+            pad: fc.integer({ min: 0, max: 1 }),
+            dil: fc.integer({ min: 1, max: 2 }),
+            bias: fc.boolean(),
+          }),
           seed,
           async (g, sd) => {
             if ((g.k - 1) * g.dil + 1 > Math.min(g.h, g.w) + 2 * g.pad) return;
@@ -210,10 +290,20 @@ if (available) {
 
     it('maxPool2d and avgPool2d (padding, countIncludePad both ways)', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 4, max: 9 }), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 0, max: 1 }), fc.boolean(), seed, async (n, c, h, k, stride, pad, include, sd) => {
-          await same([[n, c, h, h + 1]], sd, ([x]) => F.maxPool2d(x, k, { stride, padding: pad }));
-          await same([[n, c, h, h + 1]], sd, ([x]) => F.avgPool2d(x, k, { stride, padding: pad, countIncludePad: include }));
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 2 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 4, max: 9 }),
+          fc.integer({ min: 2, max: 3 }),
+          fc.integer({ min: 1, max: 2 }),
+          fc.integer({ min: 0, max: 1 }),
+          fc.boolean(),
+          seed,
+          async (n, c, h, k, stride, pad, include, sd) => {
+            await same([[n, c, h, h + 1]], sd, ([x]) => F.maxPool2d(x, k, { stride, padding: pad }));
+            await same([[n, c, h, h + 1]], sd, ([x]) => F.avgPool2d(x, k, { stride, padding: pad, countIncludePad: include }));
+          },
+        ),
         fcOptions(8),
       );
     });
@@ -249,10 +339,17 @@ if (available) {
 
     it('grouped conv2d runs on the device too (one batched GEMM over the groups)', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.boolean(), seed, async (groups, cg, ocg, bias, sd) => {
-          const shapes = [[2, groups * cg, 6, 5], [groups * ocg, cg, 3, 3], ...(bias ? [[groups * ocg]] : [])];
-          await same(shapes, sd, ([x, w, b]) => F.conv2d(x, w, b ?? null, { padding: 1, groups }), { rtol: 3e-4 });
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 2, max: 3 }),
+          fc.integer({ min: 1, max: 2 }),
+          fc.integer({ min: 1, max: 2 }),
+          fc.boolean(),
+          seed,
+          async (groups, cg, ocg, bias, sd) => {
+            const shapes = [[2, groups * cg, 6, 5], [groups * ocg, cg, 3, 3], ...(bias ? [[groups * ocg]] : [])];
+            await same(shapes, sd, ([x, w, b]) => F.conv2d(x, w, b ?? null, { padding: 1, groups }), { rtol: 3e-4 });
+          },
+        ),
         fcOptions(4),
       );
     });

@@ -33,7 +33,10 @@ if (available) {
         manualSeed(1);
         const model = smallNet();
         const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
-        const x = new Tensor(Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i)), [8, 1, 8, 8]);
+        const x = new Tensor(
+          Float32Array.from({ length: 8 * 64 }, (_, i) => Math.sin(i)),
+          [8, 1, 8, 8],
+        );
         const y = Int32Array.from({ length: 8 }, (_, i) => i % 10);
         const device = getDevice()!;
         const seen: { live: number; kernels: number; rss: number }[] = [];
@@ -43,7 +46,12 @@ if (available) {
           const loss = tidy(() => sgdStep(model, opt, x, y).loss);
           if (step === 1) first = loss;
           last = loss;
-          if (step === 50 || step === 1000) seen.push({ live: device.liveBuffers(), kernels: (device as unknown as { compiledKernels(): number }).compiledKernels(), rss: process.memoryUsage().rss });
+          if (step === 50 || step === 1000)
+            seen.push({
+              live: device.liveBuffers(),
+              kernels: (device as unknown as { compiledKernels(): number }).compiledKernels(),
+              rss: process.memoryUsage().rss,
+            });
         }
         // Parameters, their gradients and momentum buffers: 3 per parameter tensor.
         expect(seen[0].live).toBe(3 * model.parameters().length);
@@ -84,7 +92,9 @@ if (available) {
       };
       const cpu = await run('cpu');
       const gpu = await run('gpu');
-      console.log(`LeNet-5, ${steps} steps: loss ${cpu.losses[0].toFixed(3)} → cpu ${cpu.losses[steps - 1].toFixed(4)} / gpu ${gpu.losses[steps - 1].toFixed(4)}; test accuracy cpu ${(100 * cpu.accuracy).toFixed(2)}%, gpu ${(100 * gpu.accuracy).toFixed(2)}%`);
+      console.log(
+        `LeNet-5, ${steps} steps: loss ${cpu.losses[0].toFixed(3)} → cpu ${cpu.losses[steps - 1].toFixed(4)} / gpu ${gpu.losses[steps - 1].toFixed(4)}; test accuracy cpu ${(100 * cpu.accuracy).toFixed(2)}%, gpu ${(100 * gpu.accuracy).toFixed(2)}%`,
+      );
       // float32 on both sides, summed in different orders: the trajectories agree closely.
       for (let i = 0; i < steps; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.02 + 0.02 * cpu.losses[i]);
       expect(cpu.accuracy).toBeGreaterThan(0.7);
@@ -106,19 +116,22 @@ if (available) {
           live.push(getDevice()?.liveBuffers() ?? 0);
           if (losses.length === 12) break;
         }
-        const ranks = model.modules().filter((m): m is TuckerLayer => m instanceof TuckerLayer).map((m) => m.ranks.join('×'));
+        const ranks = model
+          .modules()
+          .filter((m): m is TuckerLayer => m instanceof TuckerLayer)
+          .map((m) => m.ranks.join('×'));
         await initBackend('cpu');
         return { losses, live, ranks };
       };
       const cpu = await run('cpu');
       const gpu = await run('gpu');
-      for (let i = 0; i < cpu.losses.length; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.01 + 0.01 * cpu.losses[i]);
+      for (let i = 0; i < cpu.losses.length; i++)
+        expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.01 + 0.01 * cpu.losses[i]);
       expect(gpu.ranks).toEqual(cpu.ranks);
       expect(gpu.live[gpu.live.length - 1]).toBe(gpu.live[6]);
     });
   });
-}
-else {
+} else {
   describe('training where gpu.js has no GL context', () => {
     it("asking for 'auto' trains on the CPU backend and says so", async () => {
       const choice = await initBackend('auto');

@@ -57,7 +57,10 @@ export class FuncBuilder {
   private readonly localTypes: ValType[] = [];
   private depth = 0;
 
-  constructor(readonly params: readonly ValType[], readonly results: readonly ValType[]) {}
+  constructor(
+    readonly params: readonly ValType[],
+    readonly results: readonly ValType[],
+  ) {}
 
   /** Declares a local and returns its index. */
   local(type: ValType): number {
@@ -83,95 +86,239 @@ export class FuncBuilder {
   }
 
   // Control. Blocks take no params and return nothing (block type 0x40).
-  block(): this { this.depth++; return this.op(0x02, 0x40); }
-  loop(): this { this.depth++; return this.op(0x03, 0x40); }
-  if(): this { this.depth++; return this.op(0x04, 0x40); }
-  else(): this { return this.op(0x05); }
-  end(): this { this.depth--; return this.op(0x0b); }
-  br(label: number): this { return this.op(0x0c, ...uleb(label)); }
-  brIf(label: number): this { return this.op(0x0d, ...uleb(label)); }
-  return(): this { return this.op(0x0f); }
-  drop(): this { return this.op(0x1a); }
+  block(): this {
+    this.depth++;
+    return this.op(0x02, 0x40);
+  }
+  loop(): this {
+    this.depth++;
+    return this.op(0x03, 0x40);
+  }
+  if(): this {
+    this.depth++;
+    return this.op(0x04, 0x40);
+  }
+  else(): this {
+    return this.op(0x05);
+  }
+  end(): this {
+    this.depth--;
+    return this.op(0x0b);
+  }
+  br(label: number): this {
+    return this.op(0x0c, ...uleb(label));
+  }
+  brIf(label: number): this {
+    return this.op(0x0d, ...uleb(label));
+  }
+  return(): this {
+    return this.op(0x0f);
+  }
+  drop(): this {
+    return this.op(0x1a);
+  }
   /** Pops c, b, a; pushes c ? a : b. */
-  select(): this { return this.op(0x1b); }
+  select(): this {
+    return this.op(0x1b);
+  }
 
   // Locals.
-  get(i: number): this { return this.op(0x20, ...uleb(i)); }
-  set(i: number): this { return this.op(0x21, ...uleb(i)); }
-  tee(i: number): this { return this.op(0x22, ...uleb(i)); }
+  get(i: number): this {
+    return this.op(0x20, ...uleb(i));
+  }
+  set(i: number): this {
+    return this.op(0x21, ...uleb(i));
+  }
+  tee(i: number): this {
+    return this.op(0x22, ...uleb(i));
+  }
 
   // i32.
-  i32(v: number): this { return this.op(0x41, ...sleb(v)); }
-  i32Eqz(): this { return this.op(0x45); }
-  i32Eq(): this { return this.op(0x46); }
-  i32Ne(): this { return this.op(0x47); }
-  i32LtS(): this { return this.op(0x48); }
-  i32LtU(): this { return this.op(0x49); }
-  i32GtS(): this { return this.op(0x4a); }
-  i32GeS(): this { return this.op(0x4e); }
-  i32GtU(): this { return this.op(0x4b); }
-  i32GeU(): this { return this.op(0x4f); }
-  i32Add(): this { return this.op(0x6a); }
-  i32Sub(): this { return this.op(0x6b); }
-  i32Mul(): this { return this.op(0x6c); }
-  i32DivS(): this { return this.op(0x6d); }
-  i32RemS(): this { return this.op(0x6f); }
-  i32And(): this { return this.op(0x71); }
-  i32Or(): this { return this.op(0x72); }
-  i32Shl(): this { return this.op(0x74); }
-  i32ShrU(): this { return this.op(0x76); }
+  i32(v: number): this {
+    return this.op(0x41, ...sleb(v));
+  }
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+  i32Eq(): this {
+    return this.op(0x46);
+  }
+  i32Ne(): this {
+    return this.op(0x47);
+  }
+  i32LtS(): this {
+    return this.op(0x48);
+  }
+  i32LtU(): this {
+    return this.op(0x49);
+  }
+  i32GtS(): this {
+    return this.op(0x4a);
+  }
+  i32GeS(): this {
+    return this.op(0x4e);
+  }
+  i32GtU(): this {
+    return this.op(0x4b);
+  }
+  i32GeU(): this {
+    return this.op(0x4f);
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
+  i32DivS(): this {
+    return this.op(0x6d);
+  }
+  i32RemS(): this {
+    return this.op(0x6f);
+  }
+  i32And(): this {
+    return this.op(0x71);
+  }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
 
   // Scalar memory and arithmetic.
-  f32Load(offset = 0): this { return this.op(0x2a, ...this.memarg(2, offset)); }
-  f64Load(offset = 0): this { return this.op(0x2b, ...this.memarg(3, offset)); }
-  f32Store(offset = 0): this { return this.op(0x38, ...this.memarg(2, offset)); }
-  f64Store(offset = 0): this { return this.op(0x39, ...this.memarg(3, offset)); }
-  f32Eq(): this { return this.op(0x5b); }
-  f32Add(): this { return this.op(0x92); }
+  f32Load(offset = 0): this {
+    return this.op(0x2a, ...this.memarg(2, offset));
+  }
+  f64Load(offset = 0): this {
+    return this.op(0x2b, ...this.memarg(3, offset));
+  }
+  f32Store(offset = 0): this {
+    return this.op(0x38, ...this.memarg(2, offset));
+  }
+  f64Store(offset = 0): this {
+    return this.op(0x39, ...this.memarg(3, offset));
+  }
+  f32Eq(): this {
+    return this.op(0x5b);
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
   f32Const(v: number): this {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);
   }
-  f64Add(): this { return this.op(0xa0); }
-  f64Mul(): this { return this.op(0xa2); }
+  f64Add(): this {
+    return this.op(0xa0);
+  }
+  f64Mul(): this {
+    return this.op(0xa2);
+  }
   f64Const(v: number): this {
     const b = new Uint8Array(new Float64Array([v]).buffer);
     return this.op(0x44, ...b);
   }
 
   // SIMD (prefix 0xfd). Offsets are constant byte offsets added to the address on the stack.
-  v128Load(offset = 0): this { return this.simd(0x00, ...this.memarg(4, offset)); }
-  v128Load32Splat(offset = 0): this { return this.simd(0x09, ...this.memarg(2, offset)); }
-  v128Load64Splat(offset = 0): this { return this.simd(0x0a, ...this.memarg(3, offset)); }
-  v128Store(offset = 0): this { return this.simd(0x0b, ...this.memarg(4, offset)); }
-  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
-  f32x4Splat(): this { return this.simd(0x13); }
-  f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
-  f64x2Splat(): this { return this.simd(0x14); }
-  f32x4Add(): this { return this.simd(0xe4); }
-  f32x4Mul(): this { return this.simd(0xe6); }
-  f32x4Max(): this { return this.simd(0xe9); }
-  f32x4Min(): this { return this.simd(0xe8); }
-  f32x4Sub(): this { return this.simd(0xe5); }
-  f32x4Div(): this { return this.simd(0xe7); }
-  f32x4Neg(): this { return this.simd(0xe1); }
-  f32x4Abs(): this { return this.simd(0xe0); }
-  f32x4Eq(): this { return this.simd(0x41); }
-  f32x4Lt(): this { return this.simd(0x43); }
-  f32x4Gt(): this { return this.simd(0x44); }
-  f32x4Le(): this { return this.simd(0x45); }
-  f32x4Ge(): this { return this.simd(0x46); }
-  v128And(): this { return this.simd(0x4e); }
-  v128Not(): this { return this.simd(0x4d); }
+  v128Load(offset = 0): this {
+    return this.simd(0x00, ...this.memarg(4, offset));
+  }
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, ...this.memarg(2, offset));
+  }
+  v128Load64Splat(offset = 0): this {
+    return this.simd(0x0a, ...this.memarg(3, offset));
+  }
+  v128Store(offset = 0): this {
+    return this.simd(0x0b, ...this.memarg(4, offset));
+  }
+  v128Zero(): this {
+    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(0x1f, lane);
+  }
+  f64x2Splat(): this {
+    return this.simd(0x14);
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+  f32x4Max(): this {
+    return this.simd(0xe9);
+  }
+  f32x4Min(): this {
+    return this.simd(0xe8);
+  }
+  f32x4Sub(): this {
+    return this.simd(0xe5);
+  }
+  f32x4Div(): this {
+    return this.simd(0xe7);
+  }
+  f32x4Neg(): this {
+    return this.simd(0xe1);
+  }
+  f32x4Abs(): this {
+    return this.simd(0xe0);
+  }
+  f32x4Eq(): this {
+    return this.simd(0x41);
+  }
+  f32x4Lt(): this {
+    return this.simd(0x43);
+  }
+  f32x4Gt(): this {
+    return this.simd(0x44);
+  }
+  f32x4Le(): this {
+    return this.simd(0x45);
+  }
+  f32x4Ge(): this {
+    return this.simd(0x46);
+  }
+  v128And(): this {
+    return this.simd(0x4e);
+  }
+  v128Not(): this {
+    return this.simd(0x4d);
+  }
   /** Pops c, b, a; pushes (a & c) | (b & ~c). */
-  v128Bitselect(): this { return this.simd(0x52); }
+  v128Bitselect(): this {
+    return this.simd(0x52);
+  }
   /** Lane indices 0–31 into the concatenation of the two operands' bytes. */
-  i8x16Shuffle(lanes: number[]): this { return this.simd(0x0d, ...lanes); }
-  i32x4Splat(): this { return this.simd(0x11); }
-  i32x4Add(): this { return this.simd(0xae); }
-  v128Const(bytes: number[]): this { return this.simd(0x0c, ...bytes); }
-  f64x2Add(): this { return this.simd(0xf0); }
-  f64x2Mul(): this { return this.simd(0xf2); }
+  i8x16Shuffle(lanes: number[]): this {
+    return this.simd(0x0d, ...lanes);
+  }
+  i32x4Splat(): this {
+    return this.simd(0x11);
+  }
+  i32x4Add(): this {
+    return this.simd(0xae);
+  }
+  v128Const(bytes: number[]): this {
+    return this.simd(0x0c, ...bytes);
+  }
+  f64x2Add(): this {
+    return this.simd(0xf0);
+  }
+  f64x2Mul(): this {
+    return this.simd(0xf2);
+  }
 
   /** The encoded body: local declarations (run-length by type) then the code. */
   encode(): number[] {
@@ -204,7 +351,14 @@ export function assemble(spec: ModuleSpec): Uint8Array {
   ]);
   const code = vec(spec.functions.map(({ func }) => func.encode()));
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(3, vec(funcIndices)),
     ...section(5, memory),

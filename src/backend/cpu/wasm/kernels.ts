@@ -61,8 +61,14 @@ function sgemm(mr: number, nr: number): FuncBuilder {
   for (let v = 0; v < nv; v++) bv.push(f.local(T.v128));
   const av = f.local(T.v128);
 
-  f.get(KC).i32(mr * 4).i32Mul().set(aStride);
-  f.get(KC).i32(nr * 4).i32Mul().set(bStride);
+  f.get(KC)
+    .i32(mr * 4)
+    .i32Mul()
+    .set(aStride);
+  f.get(KC)
+    .i32(nr * 4)
+    .i32Mul()
+    .set(bStride);
   f.get(BP).set(bPanel);
   f.i32(0).set(jp);
   f.block().loop(); // B panels
@@ -72,11 +78,25 @@ function sgemm(mr: number, nr: number): FuncBuilder {
   f.block().loop(); // A panels
   f.get(ip).get(MP).i32GeU().brIf(1);
   // Tile address: c + ip·MR·ldc + jp·NR·4.
-  f.get(C).get(ip).i32(mr).i32Mul().get(LDC).i32Mul().i32Add().get(jp).i32(nr * 4).i32Mul().i32Add().set(cTile);
+  f.get(C)
+    .get(ip)
+    .i32(mr)
+    .i32Mul()
+    .get(LDC)
+    .i32Mul()
+    .i32Add()
+    .get(jp)
+    .i32(nr * 4)
+    .i32Mul()
+    .i32Add()
+    .set(cTile);
   f.get(ACC).if();
   f.get(cTile).set(cRow);
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) f.get(cRow).v128Load(16 * v).set(acc[r][v]);
+    for (let v = 0; v < nv; v++)
+      f.get(cRow)
+        .v128Load(16 * v)
+        .set(acc[r][v]);
     if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
   }
   f.else();
@@ -87,18 +107,32 @@ function sgemm(mr: number, nr: number): FuncBuilder {
   f.get(bPanel).set(b);
   f.get(aPanel).get(aStride).i32Add().set(aEnd);
   f.loop();
-  for (let v = 0; v < nv; v++) f.get(b).v128Load(16 * v).set(bv[v]);
+  for (let v = 0; v < nv; v++)
+    f.get(b)
+      .v128Load(16 * v)
+      .set(bv[v]);
   for (let r = 0; r < mr; r++) {
-    f.get(a).v128Load32Splat(4 * r).set(av);
+    f.get(a)
+      .v128Load32Splat(4 * r)
+      .set(av);
     for (let v = 0; v < nv; v++) f.get(acc[r][v]).get(av).get(bv[v]).f32x4Mul().f32x4Add().set(acc[r][v]);
   }
-  f.get(a).i32(mr * 4).i32Add().set(a);
-  f.get(b).i32(nr * 4).i32Add().set(b);
+  f.get(a)
+    .i32(mr * 4)
+    .i32Add()
+    .set(a);
+  f.get(b)
+    .i32(nr * 4)
+    .i32Add()
+    .set(b);
   f.get(a).get(aEnd).i32Ne().brIf(0);
   f.end();
   f.get(cTile).set(cRow);
   for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) f.get(cRow).get(acc[r][v]).v128Store(16 * v);
+    for (let v = 0; v < nv; v++)
+      f.get(cRow)
+        .get(acc[r][v])
+        .v128Store(16 * v);
     if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
   }
   f.get(aPanel).get(aStride).i32Add().set(aPanel);
@@ -130,13 +164,23 @@ function packRows(w: number): FuncBuilder {
   f.i32(0).set(r);
   f.block().loop();
   f.get(r).get(ROWS).i32GeU().brIf(1);
-  for (let v = 0; v < w / 4; v++) f.get(d).get(s).v128Load(16 * v).v128Store(16 * v);
-  f.get(d).i32(w * 4).i32Add().set(d);
+  for (let v = 0; v < w / 4; v++)
+    f.get(d)
+      .get(s)
+      .v128Load(16 * v)
+      .v128Store(16 * v);
+  f.get(d)
+    .i32(w * 4)
+    .i32Add()
+    .set(d);
   f.get(s).get(LD).i32Add().set(s);
   f.get(r).i32(1).i32Add().set(r);
   f.br(0);
   f.end().end();
-  f.get(colBase).i32(w * 4).i32Add().set(colBase);
+  f.get(colBase)
+    .i32(w * 4)
+    .i32Add()
+    .set(colBase);
   f.get(q).i32(1).i32Add().set(q);
   f.br(0);
   f.end().end();
@@ -166,7 +210,10 @@ function packCols(w: number): FuncBuilder {
     if (c > 0) f.get(LD).i32(c).i32Mul().i32Add();
     f.f32Load(0).f32Store(4 * c);
   }
-  f.get(d).i32(w * 4).i32Add().set(d);
+  f.get(d)
+    .i32(w * 4)
+    .i32Add()
+    .set(d);
   f.get(s).i32(4).i32Add().tee(s).get(sEnd).i32Ne().brIf(0);
   f.end();
   f.get(panelBase).get(LD).i32(w).i32Mul().i32Add().set(panelBase);
@@ -226,7 +273,22 @@ function sdot(mr: number, nr: number): FuncBuilder {
   // Lane sums into C[it·mr + r, jt·nr + j].
   for (let r = 0; r < mr; r++) {
     for (let j = 0; j < nr; j++) {
-      f.get(C).get(it).i32(mr).i32Mul().i32(r).i32Add().get(LDC).i32Mul().i32Add().get(jt).i32(nr * 4).i32Mul().i32Add().i32(4 * j).i32Add().set(cAt);
+      f.get(C)
+        .get(it)
+        .i32(mr)
+        .i32Mul()
+        .i32(r)
+        .i32Add()
+        .get(LDC)
+        .i32Mul()
+        .i32Add()
+        .get(jt)
+        .i32(nr * 4)
+        .i32Mul()
+        .i32Add()
+        .i32(4 * j)
+        .i32Add()
+        .set(cAt);
       f.get(cAt);
       f.get(acc[r][j]).f32x4ExtractLane(0).get(acc[r][j]).f32x4ExtractLane(1).f32Add();
       f.get(acc[r][j]).f32x4ExtractLane(2).get(acc[r][j]).f32x4ExtractLane(3).f32Add().f32Add();
@@ -304,11 +366,21 @@ function unaryMap(op: (typeof WASM_UNARY)[number]): FuncBuilder {
   f.get(DST).get(i).i32Add();
   f.get(SRC).get(i).i32Add().v128Load(0).set(v);
   switch (op) {
-    case 'relu': f.get(v).get(zero).f32x4Max(); break;
-    case 'step': f.get(v).get(zero).f32x4Gt().get(one).v128And(); break;
-    case 'neg': f.get(v).f32x4Neg(); break;
-    case 'abs': f.get(v).f32x4Abs(); break;
-    case 'square': f.get(v).get(v).f32x4Mul(); break;
+    case 'relu':
+      f.get(v).get(zero).f32x4Max();
+      break;
+    case 'step':
+      f.get(v).get(zero).f32x4Gt().get(one).v128And();
+      break;
+    case 'neg':
+      f.get(v).f32x4Neg();
+      break;
+    case 'abs':
+      f.get(v).f32x4Abs();
+      break;
+    case 'square':
+      f.get(v).get(v).f32x4Mul();
+      break;
   }
   f.v128Store(0);
   f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
@@ -327,26 +399,56 @@ function binaryMap(op: (typeof WASM_BINARY)[number], scalarA: boolean): FuncBuil
   const one = f.local(T.v128);
   f.f32Const(1).f32x4Splat().set(one);
   // The scalar side (a when scalarA, else b when the caller passes count of b = 1 … see below) is splatted once.
-  f.get(scalarA ? A : B).v128Load32Splat(0).set(s);
+  f.get(scalarA ? A : B)
+    .v128Load32Splat(0)
+    .set(s);
   f.get(N4).i32(4).i32Shl().set(end);
   f.i32(0).set(i);
   f.block();
   f.get(i).get(end).i32GeU().brIf(0);
   f.loop();
   f.get(DST).get(i).i32Add();
-  if (scalarA) { f.get(s); f.get(B).get(i).i32Add().v128Load(0); } else { f.get(A).get(i).i32Add().v128Load(0); f.get(s); }
+  if (scalarA) {
+    f.get(s);
+    f.get(B).get(i).i32Add().v128Load(0);
+  } else {
+    f.get(A).get(i).i32Add().v128Load(0);
+    f.get(s);
+  }
   switch (op) {
-    case 'add': f.f32x4Add(); break;
-    case 'sub': f.f32x4Sub(); break;
-    case 'mul': f.f32x4Mul(); break;
-    case 'div': f.f32x4Div(); break;
-    case 'max': f.f32x4Max(); break;
-    case 'min': f.f32x4Min(); break;
-    case 'gt': f.f32x4Gt().get(one).v128And(); break;
-    case 'ge': f.f32x4Ge().get(one).v128And(); break;
-    case 'lt': f.f32x4Lt().get(one).v128And(); break;
-    case 'le': f.f32x4Le().get(one).v128And(); break;
-    case 'eq': f.f32x4Eq().get(one).v128And(); break;
+    case 'add':
+      f.f32x4Add();
+      break;
+    case 'sub':
+      f.f32x4Sub();
+      break;
+    case 'mul':
+      f.f32x4Mul();
+      break;
+    case 'div':
+      f.f32x4Div();
+      break;
+    case 'max':
+      f.f32x4Max();
+      break;
+    case 'min':
+      f.f32x4Min();
+      break;
+    case 'gt':
+      f.f32x4Gt().get(one).v128And();
+      break;
+    case 'ge':
+      f.f32x4Ge().get(one).v128And();
+      break;
+    case 'lt':
+      f.f32x4Lt().get(one).v128And();
+      break;
+    case 'le':
+      f.f32x4Le().get(one).v128And();
+      break;
+    case 'eq':
+      f.f32x4Eq().get(one).v128And();
+      break;
   }
   f.v128Store(0);
   f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
@@ -372,17 +474,39 @@ function binaryMapVV(op: (typeof WASM_BINARY)[number]): FuncBuilder {
   f.get(A).get(i).i32Add().v128Load(0);
   f.get(B).get(i).i32Add().v128Load(0);
   switch (op) {
-    case 'add': f.f32x4Add(); break;
-    case 'sub': f.f32x4Sub(); break;
-    case 'mul': f.f32x4Mul(); break;
-    case 'div': f.f32x4Div(); break;
-    case 'max': f.f32x4Max(); break;
-    case 'min': f.f32x4Min(); break;
-    case 'gt': f.f32x4Gt().get(one).v128And(); break;
-    case 'ge': f.f32x4Ge().get(one).v128And(); break;
-    case 'lt': f.f32x4Lt().get(one).v128And(); break;
-    case 'le': f.f32x4Le().get(one).v128And(); break;
-    case 'eq': f.f32x4Eq().get(one).v128And(); break;
+    case 'add':
+      f.f32x4Add();
+      break;
+    case 'sub':
+      f.f32x4Sub();
+      break;
+    case 'mul':
+      f.f32x4Mul();
+      break;
+    case 'div':
+      f.f32x4Div();
+      break;
+    case 'max':
+      f.f32x4Max();
+      break;
+    case 'min':
+      f.f32x4Min();
+      break;
+    case 'gt':
+      f.f32x4Gt().get(one).v128And();
+      break;
+    case 'ge':
+      f.f32x4Ge().get(one).v128And();
+      break;
+    case 'lt':
+      f.f32x4Lt().get(one).v128And();
+      break;
+    case 'le':
+      f.f32x4Le().get(one).v128And();
+      break;
+    case 'eq':
+      f.f32x4Eq().get(one).v128And();
+      break;
   }
   f.v128Store(0);
   f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);

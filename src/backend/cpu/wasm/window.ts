@@ -101,7 +101,29 @@ export function im2colKernel(): F {
   const f = new FuncBuilder(new Array(7 + GEOM.length).fill(T.i32), []);
   const [X, COLS, R0, R1, NIMG, CH, C0] = [0, 1, 2, 3, 4, 5, 6];
   const g = Object.fromEntries(GEOM.map((k, idx) => [k, 7 + idx])) as Record<(typeof GEOM)[number], number>;
-  const l = locals(f, ['row', 'c', 'i', 'j', 'hOff', 'wOff', 'ohLo', 'ohHi', 'owLo', 'owHi', 'zero', 't', 'dst', 'n', 'oh', 'xPlane', 'src', 'cnt', 'end', 'kk', 'plane']);
+  const l = locals(f, [
+    'row',
+    'c',
+    'i',
+    'j',
+    'hOff',
+    'wOff',
+    'ohLo',
+    'ohHi',
+    'owLo',
+    'owHi',
+    'zero',
+    't',
+    'dst',
+    'n',
+    'oh',
+    'xPlane',
+    'src',
+    'cnt',
+    'end',
+    'kk',
+    'plane',
+  ]);
   f.get(g.KH).get(g.KW).i32Mul().set(l.kk);
   f.get(g.IH).get(g.IW).i32Mul().set(l.plane);
   f.get(COLS).set(l.dst);
@@ -157,7 +179,24 @@ export function im2colKernel(): F {
   f.else();
   zeroRun(f, l.dst, l.owLo, l.end);
   // src = xPlane + ((oh·SH + hOff)·IW + wOff + owLo·SW)·4
-  f.get(l.xPlane).get(l.oh).get(g.SH).i32Mul().get(l.hOff).i32Add().get(g.IW).i32Mul().get(l.wOff).i32Add().get(l.owLo).get(g.SW).i32Mul().i32Add().i32(2).i32Shl().i32Add().set(l.src);
+  f.get(l.xPlane)
+    .get(l.oh)
+    .get(g.SH)
+    .i32Mul()
+    .get(l.hOff)
+    .i32Add()
+    .get(g.IW)
+    .i32Mul()
+    .get(l.wOff)
+    .i32Add()
+    .get(l.owLo)
+    .get(g.SW)
+    .i32Mul()
+    .i32Add()
+    .i32(2)
+    .i32Shl()
+    .i32Add()
+    .set(l.src);
   f.get(l.owHi).get(l.owLo).i32Sub().set(l.cnt);
   f.get(g.SW).i32(1).i32Eq().if();
   run(f, l.src, l.dst, l.cnt, l.end, false);
@@ -197,7 +236,31 @@ export function col2imKernel(): F {
   const f = new FuncBuilder(new Array(8 + GEOM.length).fill(T.i32), []);
   const [DX, COLS, C0, C1, N0, N1, NIMG, CH] = [0, 1, 2, 3, 4, 5, 6, 7];
   const g = Object.fromEntries(GEOM.map((k, idx) => [k, 8 + idx])) as Record<(typeof GEOM)[number], number>;
-  const l = locals(f, ['c', 'i', 'j', 'hOff', 'wOff', 'ohLo', 'ohHi', 'owLo', 'owHi', 'zero', 't', 'rowBase', 'n', 'oh', 'xPlane', 'src', 'dst', 'cnt', 'end', 'plane', 'rowLen', 'rowSrc', 'rowDst']);
+  const l = locals(f, [
+    'c',
+    'i',
+    'j',
+    'hOff',
+    'wOff',
+    'ohLo',
+    'ohHi',
+    'owLo',
+    'owHi',
+    'zero',
+    't',
+    'rowBase',
+    'n',
+    'oh',
+    'xPlane',
+    'src',
+    'dst',
+    'cnt',
+    'end',
+    'plane',
+    'rowLen',
+    'rowSrc',
+    'rowDst',
+  ]);
   f.get(g.IH).get(g.IW).i32Mul().set(l.plane);
   f.get(NIMG).get(g.OH).i32Mul().get(g.OW).i32Mul().set(l.rowLen);
   f.get(COLS).set(l.rowBase);
@@ -218,7 +281,24 @@ export function col2imKernel(): F {
   // Row starts at oh = ohLo, then stepped per row: src by OW floats, dst by SH·IW floats.
   // src = rowBase + ((n·OH + oh)·OW + owLo)·4 ; dst = xPlane + ((oh·SH + hOff)·IW + wOff + owLo·SW)·4
   f.get(l.rowBase).get(l.n).get(g.OH).i32Mul().get(l.ohLo).i32Add().get(g.OW).i32Mul().get(l.owLo).i32Add().i32(2).i32Shl().i32Add().set(l.rowSrc);
-  f.get(l.xPlane).get(l.ohLo).get(g.SH).i32Mul().get(l.hOff).i32Add().get(g.IW).i32Mul().get(l.wOff).i32Add().get(l.owLo).get(g.SW).i32Mul().i32Add().i32(2).i32Shl().i32Add().set(l.rowDst);
+  f.get(l.xPlane)
+    .get(l.ohLo)
+    .get(g.SH)
+    .i32Mul()
+    .get(l.hOff)
+    .i32Add()
+    .get(g.IW)
+    .i32Mul()
+    .get(l.wOff)
+    .i32Add()
+    .get(l.owLo)
+    .get(g.SW)
+    .i32Mul()
+    .i32Add()
+    .i32(2)
+    .i32Shl()
+    .i32Add()
+    .set(l.rowDst);
   f.get(l.ohLo).set(l.oh);
   f.block().loop(); // output rows in the image
   f.get(l.oh).get(l.ohHi).i32GeU().brIf(1);
@@ -293,7 +373,17 @@ export function maxPool2x2Kernel(): F {
   const f = new FuncBuilder(new Array(9).fill(T.i32), []);
   const [X, OUT, ARG, PLANES, IH, IW, OH, OW, IDX] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const l = locals(f, ['p', 'oh', 'g', 'groups', 'row0', 'row1', 'o', 'a', 'idx', 'plane', 'oPlane']);
-  const v = { x0: f.local(T.v128), x1: f.local(T.v128), best: f.local(T.v128), bi: f.local(T.v128), vi: f.local(T.v128), c: f.local(T.v128), t: f.local(T.v128), u: f.local(T.v128), i00: f.local(T.v128) };
+  const v = {
+    x0: f.local(T.v128),
+    x1: f.local(T.v128),
+    best: f.local(T.v128),
+    bi: f.local(T.v128),
+    vi: f.local(T.v128),
+    c: f.local(T.v128),
+    t: f.local(T.v128),
+    u: f.local(T.v128),
+    i00: f.local(T.v128),
+  };
   f.get(OW).i32(3).i32Add().i32(2).i32ShrU().set(l.groups);
   f.get(IH).get(IW).i32Mul().set(l.plane);
   f.get(OH).get(OW).i32Mul().set(l.oPlane);
@@ -313,7 +403,15 @@ export function maxPool2x2Kernel(): F {
   f.block().loop(); // groups of four windows
   f.get(l.g).get(l.groups).i32GeU().brIf(1);
   // Indices of tap (0, 0) for the four windows: idx + 8g + [0, 2, 4, 6].
-  f.get(l.idx).get(l.g).i32(3).i32Shl().i32Add().i32x4Splat().v128Const(i32x4Bytes([0, 2, 4, 6])).i32x4Add().set(v.i00);
+  f.get(l.idx)
+    .get(l.g)
+    .i32(3)
+    .i32Shl()
+    .i32Add()
+    .i32x4Splat()
+    .v128Const(i32x4Bytes([0, 2, 4, 6]))
+    .i32x4Add()
+    .set(v.i00);
   // Row 0: taps (0, 0) even, (0, 1) odd.
   f.get(l.row0).get(l.g).i32(5).i32Shl().i32Add().set(l.a);
   f.get(l.a).v128Load(0).set(v.x0);
