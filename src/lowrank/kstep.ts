@@ -18,7 +18,8 @@ import { matmul, matmulTA, transpose } from '../linalg/matrix.js';
 import { qrRaw } from '../linalg/qr.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
-import { choleskySolve, type LayerPoint } from './layer-point.js';
+import { cholesky, choleskySolve, type LayerPoint } from './layer-point.js';
+import { eighRaw } from '../linalg/eigh.js';
 
 export interface ModeDirections {
   /** n_i × r_i: span[U_i, D_i] is the span of the K-step's result. */
@@ -81,11 +82,23 @@ export function directionsFromKernelGrad(
 /** Relative size (to ‖D‖_F) below which a residual direction counts as none. */
 export const NEW_DIRECTION_TOL = 1e-12;
 
+/** Relative size (to ‖D‖_F) below which a residual direction counts as none on the Gram route (its squares resolve ~1e-8). */
+export const NEW_DIRECTION_GRAM_TOL = 1e-7;
+
+/** From this many residual entries (n·r) on, the new basis comes from the residual's Gram matrix. */
+export const NEW_DIRECTION_GRAM_MIN = 16_384;
+
 /**
  * The new directions of a mode: an orthonormal basis Ũ (n × m) of (I − UUᵀ)D, computed from the
- * residual only (U is already orthonormal): two rounds of projection ("twice is enough"), then a
- * column-pivoted Householder QR of the n × r residual whose diagonal reveals its rank. At most
- * n − r directions exist.
+ * residual only (U is already orthonormal): two rounds of projection ("twice is enough"), then
+ * - small residuals: a column-pivoted Householder QR of the n × r residual, whose diagonal reveals
+ *   its rank down to 1e-12‖D‖;
+ * - large ones (n·r ≥ NEW_DIRECTION_GRAM_MIN, e.g. a 500-wide layer at rank 100, where the pivoted,
+ *   unblocked QR cost a quarter of the step): the eigendecomposition of the r × r Gram matrix RᵀR
+ *   on the GEMM, directions above 1e-7‖D‖ kept, Ũ = R·V·Λ^{-½}, then projected against U a second
+ *   time (on the m kept columns, not the r of the residual) and re-orthonormalised by one
+ *   Cholesky QR (CholeskyQR2).
+ * At most n − r directions exist.
  */
 export function newDirections(u: Float64Array, d: Float64Array, n: number, r: number): { basis: Float64Array; count: number } {
   const cols = d.length / n;
@@ -95,16 +108,58 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   const room = n - r;
   if (room <= 0 || !(norm > 0)) return { basis: new Float64Array(0), count: 0 };
   const res = Float64Array.from(d);
-  for (let pass = 0; pass < 2; pass++) {
+  // The Gram route projects its basis against U again at the end, so one round here is enough.
+  const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
+  for (let pass = 0; pass < (gram ? 1 : 2); pass++) {
     const coef = matmulTA(u, n, r, res, cols);
     const back = matmul(u, n, r, coef, cols);
     for (let k = 0; k < res.length; k++) res[k] -= back[k];
   }
+  if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;
   const limit = Math.min(qCols, room);
   while (count < limit && Math.abs(rr[count * cols + count]) > NEW_DIRECTION_TOL * norm) count++;
   const basis = new Float64Array(n * count);
   for (let i = 0; i < n; i++) for (let j = 0; j < count; j++) basis[i * count + j] = q[i * qCols + j];
+  return { basis, count };
+}
+
+function newDirectionsByGram(
+  u: Float64Array,
+  res: Float64Array,
+  n: number,
+  r: number,
+  cols: number,
+  norm: number,
+  room: number,
+): { basis: Float64Array; count: number } {
+  const { values, vectors } = eighRaw(matmulTA(res, n, cols, res, cols), cols);
+  const floor = (NEW_DIRECTION_GRAM_TOL * norm) ** 2;
+  let count = 0;
+  while (count < Math.min(cols, room) && values[cols - 1 - count] > floor) count++;
+  if (count === 0) return { basis: new Float64Array(0), count: 0 };
+  // V_k·Λ_k^{-½}, largest first.
+  const w = new Float64Array(cols * count);
+  for (let j = 0; j < count; j++) {
+    const src = cols - 1 - j;
+    const inv = 1 / Math.sqrt(values[src]);
+    for (let i = 0; i < cols; i++) w[i * count + j] = vectors[i * cols + src] * inv;
+  }
+  const basis = matmul(res, n, cols, w, count);
+  const back = matmul(u, n, r, matmulTA(u, n, r, basis, count), count);
+  for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
+  const l = cholesky(matmulTA(basis, n, count, basis, count), count);
+  if (!l) return { basis: new Float64Array(0), count: 0 };
+  // basis ← basis·L⁻ᵀ, row by row.
+  const row = new Float64Array(count);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < count; j++) {
+      let v = basis[i * count + j];
+      for (let k = 0; k < j; k++) v -= l[j * count + k] * row[k];
+      row[j] = v / l[j * count + j];
+    }
+    basis.set(row, i * count);
+  }
   return { basis, count };
 }
