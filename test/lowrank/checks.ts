@@ -87,6 +87,8 @@ export interface ModeReport {
 
 export interface LayerReport {
   name: string;
+  /** The step before truncation, Y½ = W0 − λ(μV + wd·W0 + D), from the test's explicit K-step. */
+  yHalf: Float64Array;
   modes: (ModeReport | null)[];
   /** ‖Y½ − W1‖ with Y½ from the test. */
   truncationError: number;
@@ -392,6 +394,10 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
     tail2 += tail(spectrum, r) ** 2;
     modes.push({ mode: i, width: rows, spectrum, threshold, rank: r, clamp });
   }
+  // A feasibility clamp lowers r_i to Π_{j≠i} r_j only because another mode's rank is smaller by its
+  // own rule: two modes cannot excuse each other (for a matrix r_0 = r_1 always holds).
+  const excused = modes.filter((m) => m?.clamp === 'feasibility');
+  if (excused.length > 1) bad(`modes ${excused.map((m) => m?.mode).join(', ')} are each below their rule (tail > ϑ) and only excused by one another's ranks (feasibility)`);
 
   // The new factors: orthonormal, inside Û, dominant subspaces of Mat_i(Y½).
   const newBases = after.factors;
@@ -436,7 +442,7 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
   } else if (after.velocity && norm(after.velocity) > 0) bad('no momentum, yet the integrator holds a non-zero velocity');
 
   const rankChanged = ranks.some((r, i) => r !== before.ranks[i]);
-  return { name: before.name, modes, truncationError, tailBound, thresholdBound, anyClamp, rankChanged, violations, preconditions };
+  return { name: before.name, yHalf, modes, truncationError, tailBound, thresholdBound, anyClamp, rankChanged, violations, preconditions };
 }
 
 /** The setting of the coming step from the options the integrator was built with. */
