@@ -14,6 +14,7 @@
  *   checkLayerStep(before, grad, after, setting, reportedBases?) → LayerReport
  *       Every check below for one layer; `violations` lists what failed (empty when all hold),
  *       `preconditions` what made the step's K-step undefined (empty on the inputs the checks are for).
+ *   tangentProject(snapshot, Z) → P_T(Z), the Koch–Lubich tangent projection at the snapshot's point.
  *   stepAndCheck(integ, options, lossOfWeights, closure, tol) → LayerReport[]
  *       Snapshots every low-rank layer, takes ∇_W L, runs integ.step(closure) and checks each layer.
  *       `options` must be the IntegratorOptions the integrator was built with.
@@ -261,15 +262,11 @@ function explicitStep(before: LayerSnapshot, grad: Float64Array, s: StepSetting,
     const r = ranks[i];
     const cols = core.length / r;
     // V_i = (⊗_{j≠i} U_j)·Q_i, Q_i an orthonormal basis of the row space of Mat_i(C) (r_i columns).
-    let q: Float64Array;
-    if (cols === r) {
-      q = new Float64Array(r * r);
-      for (let k = 0; k < r; k++) q[k * r + k] = 1;
-    } else {
-      const svd = svdRaw(tr(unfold(core, ranks, i), r, cols), cols, r, { wantU: true, wantV: false });
-      if (!(svd.s[r - 1] > 1e-10 * svd.s[0])) preconditions.push(`${before.name} mode ${i}: S_i is singular and Π_{j≠i} r_j = ${cols} > r_i = ${r}: the K-step depends on the completion of Q_i`);
-      q = svd.u as Float64Array;
+    if (cols > r) {
+      const sv = svdRaw(unfold(core, ranks, i), r, cols, { wantU: false, wantV: false }).s;
+      if (!(sv[r - 1] > 1e-10 * sv[0])) preconditions.push(`${before.name} mode ${i}: S_i is singular and Π_{j≠i} r_j = ${cols} > r_i = ${r}: the K-step depends on the completion of Q_i`);
     }
+    const q = rowBasis(core, ranks, i);
     const others = factors.map((f, j) => (f && j !== i ? { m: tr(f, shape[j], ranks[j]), rows: ranks[j] } : null));
     const reduced = multiMul(lrG, shape, others);
     const k1 = mm(unfold(reduced.data, reduced.shape, i), n, cols, q, r);
@@ -302,27 +299,46 @@ function explicitStep(before: LayerSnapshot, grad: Float64Array, s: StepSetting,
     aug.push(uhat);
     rowBases.push(q);
   });
-  let d: Float64Array;
-  if (s.integrator === 'bug') d = projectOnto(grad, shape, aug);
-  else {
-    // P_T G = G ×_j P_{U_j} + Σ_i Ten_i((I − P_{U_i}) Mat_i(G ×_{j≠i} P_{U_j}) with the row space Q_i).
-    d = projectOnto(grad, shape, factors);
-    factors.forEach((u, i) => {
-      if (!u) return;
-      const n = shape[i];
-      const r = ranks[i];
-      const q = rowBases[i] as Float64Array;
-      const cols = core.length / r;
-      const others = factors.map((f, j) => (f && j !== i ? { m: tr(f, shape[j], ranks[j]), rows: ranks[j] } : null));
-      const red = multiMul(grad, shape, others);
-      const gq = mm(unfold(red.data, red.shape, i), n, cols, q, r);
-      const resid = gq.map((v, k) => v - mm(projector(u, n, r), n, n, gq, r)[k]);
-      const back = mm(resid, n, r, tr(q, cols, r), cols);
-      const lifted = multiMul(fold(back, red.shape, i), red.shape, factors.map((f, j) => (f && j !== i ? { m: f, rows: shape[j] } : null))).data;
-      for (let k = 0; k < d.length; k++) d[k] += lifted[k];
-    });
-  }
+  const d = s.integrator === 'bug' ? projectOnto(grad, shape, aug) : tangentProject(before, grad, rowBases);
   return { aug, direction: d };
+}
+
+/**
+ * The Koch–Lubich projection onto the tangent space of the Tucker manifold at the snapshot's point,
+ * P_T(Z) = Z ×_j P_{U_j} + Σ_i Ten_i((I − P_{U_i}) Mat_i(Z ×_{j≠i} U_jᵀ) Q_iQ_iᵀ) ×_{j≠i} U_j, with Q_i an
+ * orthonormal basis of the row space of Mat_i(C) (the identity where Π_{j≠i} r_j = r_i).
+ */
+export function tangentProject(at: LayerSnapshot, z: Float64Array, rowBases?: readonly (Float64Array | null)[]): Float64Array {
+  const { fullShape: shape, ranks, core, factors } = at;
+  const d = projectOnto(z, shape, factors);
+  factors.forEach((u, i) => {
+    if (!u) return;
+    const n = shape[i];
+    const r = ranks[i];
+    const cols = core.length / r;
+    const q = rowBases?.[i] ?? rowBasis(core, ranks, i);
+    const others = factors.map((f, j) => (f && j !== i ? { m: tr(f, shape[j], ranks[j]), rows: ranks[j] } : null));
+    const red = multiMul(z, shape, others);
+    const zq = mm(unfold(red.data, red.shape, i), n, cols, q, r);
+    const inSpan = mm(projector(u, n, r), n, n, zq, r);
+    const resid = zq.map((v, k) => v - inSpan[k]);
+    const back = mm(resid, n, r, tr(q, cols, r), cols);
+    const lifted = multiMul(fold(back, red.shape, i), red.shape, factors.map((f, j) => (f && j !== i ? { m: f, rows: shape[j] } : null))).data;
+    for (let k = 0; k < d.length; k++) d[k] += lifted[k];
+  });
+  return d;
+}
+
+/** Q_i: an orthonormal basis (cols × r_i) of the row space of Mat_i(C); the identity when square. */
+function rowBasis(core: Float64Array, ranks: readonly number[], i: number): Float64Array {
+  const r = ranks[i];
+  const cols = core.length / r;
+  if (cols === r) {
+    const q = new Float64Array(r * r);
+    for (let k = 0; k < r; k++) q[k * r + k] = 1;
+    return q;
+  }
+  return svdRaw(tr(unfold(core, ranks, i), r, cols), cols, r, { wantU: true, wantV: false }).u as Float64Array;
 }
 
 function maxRankOf(s: StepSetting, name: string, mode: number, size: number): number {

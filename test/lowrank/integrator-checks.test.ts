@@ -7,8 +7,8 @@ import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { RankAdaptiveIntegrator as Integrator } from '../../src/lowrank/integrator.js';
 import { fcOptions } from '../helpers.js';
-import { type LayerReport, stepAndCheck } from './checks.js';
-import { leastSquares, orthoError, tuckerConv } from './fixtures.js';
+import { type LayerReport, snapshot, stepAndCheck, tangentProject } from './checks.js';
+import { frobDiff, frobNorm, leastSquares, orthoError, tuckerConv } from './fixtures.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { modeProduct } from '../../src/lowrank/mode-product.js';
 import { convProblem, linearProblem, type Problem, threeLayerProblem } from './problems.js';
@@ -159,6 +159,44 @@ describe('integrator steps against independent recomputations (checks.ts)', () =
       const reports = stepAndCheck(integ, options, (ws) => mul(sum(square(sub(ws[0], target))), 0.5), () => mul(sum(square(sub(layer.reconstruct(), target))), 0.5), 1e-9);
       expectClean(reports);
       for (const f of layer.factors) if (f) expect(orthoError(f)).toBeLessThan(1e-10);
+    }
+  });
+
+  it('tangentProject (the parallel step\'s P_T) is an orthogonal projection, and UUᵀZ + ZVVᵀ − UUᵀZVVᵀ for a matrix', () => {
+    const gen = new Generator(8);
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((t, v, k) => t + v * b[k], 0);
+    for (const p of [linearProblem(7, 5, [2, 2], 6, gen), convProblem([6, 5, 3, 3], [3, 2], gen, 'channels'), convProblem([6, 4, 5, 5], [2, 3, 2, 3], gen, 'all')]) {
+      const integ = new Integrator(p.model, { lr: 0.1 });
+      const [name, layer] = integ.layers[0];
+      const at = snapshot(integ, name, layer);
+      const z = Float64Array.from({ length: at.weight.length }, () => gen.normal());
+      const pz = tangentProject(at, z);
+      const ppz = tangentProject(at, pz);
+      expect(frobDiff(ppz, pz)).toBeLessThan(1e-12 * frobNorm(pz));
+      expect(Math.abs(dot(pz, z.map((v, k) => v - pz[k])))).toBeLessThan(1e-12 * frobNorm(z) ** 2);
+      // W itself is tangent (Y = C ×U lies in its own tangent space).
+      expect(frobDiff(tangentProject(at, at.weight), at.weight)).toBeLessThan(1e-12 * frobNorm(at.weight));
+      if (at.fullShape.length === 2) {
+        const [m, n] = at.fullShape;
+        const [u, v] = at.factors as Float64Array[];
+        const [ru, rv] = at.ranks;
+        const pu = (x: Float64Array) => Float64Array.from({ length: m * n }, (_, k) => {
+          const i = Math.floor(k / n);
+          const j = k % n;
+          let t = 0;
+          for (let a = 0; a < m; a++) for (let c = 0; c < ru; c++) t += u[i * ru + c] * u[a * ru + c] * x[a * n + j];
+          return t;
+        });
+        const pv = (x: Float64Array) => Float64Array.from({ length: m * n }, (_, k) => {
+          const i = Math.floor(k / n);
+          const j = k % n;
+          let t = 0;
+          for (let b = 0; b < n; b++) for (let c = 0; c < rv; c++) t += x[i * n + b] * v[b * rv + c] * v[j * rv + c];
+          return t;
+        });
+        const want = pu(z).map((x, k) => x + pv(z)[k] - pv(pu(z))[k]);
+        expect(frobDiff(pz, want)).toBeLessThan(1e-12 * frobNorm(z));
+      }
     }
   });
 });
