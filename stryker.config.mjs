@@ -4,7 +4,8 @@
 // MUTANTS picks the scopes (comma-separated; default: all): tucker, qr, svd, integrator. Each scope
 // mutates its files and runs only the tests that guard them (see stryker.vitest.config.ts, which
 // reads the same variable). MUTATION_RUNS caps every fast-check property's numRuns (default 5).
-// Incremental: reruns only mutants whose code or tests changed since reports/stryker-incremental.json.
+// Incremental (MUTATION_INCREMENTAL=0 turns it off): reruns only mutants whose code or tests changed
+// since reports/stryker-incremental.json.
 const SCOPES = {
   tucker: ['src/tucker/**/*.ts'],
   qr: ['src/linalg/qr*.ts'],
@@ -23,7 +24,7 @@ export default {
   // Static mutants (module-level constants) would rerun every test; they are reported, not run.
   ignoreStatic: true,
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 1),
-  incremental: true,
+  incremental: process.env.MUTATION_INCREMENTAL !== '0',
   incrementalFile: 'reports/stryker-incremental.json',
   timeoutFactor: 3,
   timeoutMS: 20000,
