@@ -29,7 +29,8 @@ export default {
   timeoutFactor: 3,
   timeoutMS: 20000,
   reporters: ['clear-text', 'progress', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  tempDirName: '.stryker-tmp',
+  jsonReporter: { fileName: process.env.MUTATION_REPORT ?? 'reports/mutation/mutation.json' },
+  // Two runs side by side need their own sandboxes (cleanTempDir removes the whole folder).
+  tempDirName: process.env.MUTATION_TMP ?? '.stryker-tmp',
   cleanTempDir: true,
 };
