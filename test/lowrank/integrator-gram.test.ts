@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { GRAM_SVD_MIN_SIDE } from '../../src/linalg/svd-gram.js';
-import { RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
+import { type IntegratorOptions, RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
 import { LowRankLinear } from '../../src/lowrank/low-rank-linear.js';
 import { randomCore, randomOrthonormal } from '../../src/lowrank/init.js';
 import { mul, square, sub } from '../../src/ops/elementwise.js';
@@ -11,7 +11,9 @@ import { sum } from '../../src/ops/reduce.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { reconstruct } from '../../src/tucker/product.js';
+import { stepAndCheck } from './checks.js';
 import { frobDiff, frobNorm, orthoError } from './fixtures.js';
+import { linearProblem } from './problems.js';
 
 /**
  * The integrator's large-rank route: once an unfolding of Ĉ1 has both sides ≥ GRAM_SVD_MIN_SIDE,
@@ -66,5 +68,21 @@ describe('RankAdaptiveIntegrator on the Gram-SVD route (augmented ranks ≥ GRAM
     expect(last).toBeLessThan(0.05 * first);
     expect(Math.max(...layer.ranks)).toBeLessThan(r0);
     expect(Math.min(...layer.ranks)).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('RankAdaptiveIntegrator on the Gram-SVD route, against independent recomputations (checks.ts, fixed accuracy 1e-9)', () => {
+  it('ranks minimal for ϑ = τ‖Ĉ1‖ by the Jacobi spectra, W1 = P_new(Y½), at τ = 1e-4 after a small step (new σ near 1e-5·‖Ĉ1‖) and at τ = 0.02', () => {
+    for (const [tau, lrFactor, steps] of [[1e-4, 0.01, 2], [0.02, 0.5, 3]]) {
+      const p = linearProblem(120, 100, [30, 30], 150, new Generator(21));
+      const options: IntegratorOptions = { lr: lrFactor / p.beta, tau, minRank: 1, momentum: 0.5 };
+      const integ = new RankAdaptiveIntegrator(p.model, options);
+      for (let s = 0; s < steps; s++) {
+        const [report] = stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9);
+        expect(report.preconditions).toEqual([]);
+        expect(report.violations).toEqual([]);
+        expect(Math.min(...(integ.lastInfo[0].augmentedRanks))).toBeGreaterThanOrEqual(GRAM_SVD_MIN_SIDE);
+      }
+    }
   });
 });

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// The tests Stryker runs for each scope of stryker.config.mjs (MUTANTS), with fast-check's numRuns
+// capped through stryker.fast-check.ts (MUTATION_RUNS).
+const TESTS: Record<string, string[]> = {
+  tucker: ['test/tucker/**/*.test.ts'],
+  qr: ['test/linalg/qr*.test.ts', 'test/linalg/svd.test.ts'],
+  svd: ['test/linalg/svd*.test.ts'],
+  integrator: ['test/lowrank/integrator*.test.ts'],
+};
+const picked = (process.env.MUTANTS ?? Object.keys(TESTS).join(',')).split(',').map((s) => s.trim());
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^fast-check$/, replacement: fileURLToPath(new URL('./stryker.fast-check.ts', import.meta.url)) },
+      { find: /^fast-check-original$/, replacement: fileURLToPath(import.meta.resolve('fast-check')) },
+    ],
+  },
+  test: {
+    include: [...new Set(picked.flatMap((s) => TESTS[s] ?? []))],
+    testTimeout: 120_000,
+    pool: 'forks',
+  },
+});
