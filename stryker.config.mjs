@@ -13,7 +13,8 @@ const SCOPES = {
   integrator: ['src/lowrank/integrator.ts'],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(SCOPES).join(',')).split(',').map((s) => s.trim());
-for (const s of picked) if (!(s in SCOPES)) throw new Error(`stryker.config.mjs: MUTANTS names an unknown scope '${s}' (known: ${Object.keys(SCOPES).join(', ')})`);
+for (const s of picked)
+  if (!(s in SCOPES)) throw new Error(`stryker.config.mjs: MUTANTS names an unknown scope '${s}' (known: ${Object.keys(SCOPES).join(', ')})`);
 
 export default {
   testRunner: 'vitest',

@@ -13,7 +13,12 @@ describe('qrRaw with column pivoting: the pivot is the largest trailing column',
     const g = new Generator(41);
     let checks = 0;
     for (const kind of ['graded', 'rankDeficient', 'random'] as const) {
-      for (const [m, n] of [[30, 20], [20, 30], [25, 25], [12, 40]]) {
+      for (const [m, n] of [
+        [30, 20],
+        [20, 30],
+        [25, 25],
+        [12, 40],
+      ]) {
         const k = Math.min(m, n);
         const a = withSpectrum(m, n, spectrum(kind, k, g), g);
         // Scale the columns unevenly, so the pivot order differs from the natural one.

@@ -58,7 +58,11 @@ describe('leftSvdByGram (U and σ from eig(A·Aᵀ))', () => {
 
   it('the kept subspace of a gapped spectrum matches Jacobi: U_r·U_rᵀ agree to 1e-9 at the sizes the integrator uses', () => {
     const g = new Generator(3);
-    for (const [m, n, r] of [[100, 100, 40], [96, 180, 12], [150, 60, 30]]) {
+    for (const [m, n, r] of [
+      [100, 100, 40],
+      [96, 180, 12],
+      [150, 60, 30],
+    ]) {
       const k = Math.min(m, n);
       const sigma = new Float64Array(k);
       for (let j = 0; j < k; j++) sigma[j] = j < r ? 1 + g.uniform() : 0.05 * g.uniform();
@@ -90,7 +94,10 @@ describe('leftSvdByGram (U and σ from eig(A·Aᵀ))', () => {
 
   it('GRAM_SVD_FLOOR sits at the noise level: the σ above GRAM_SVD_FLOOR·σ₁ keep 1% relative accuracy on a graded spectrum down to 1e-9·σ₁', () => {
     const g = new Generator(17);
-    for (const [m, n] of [[60, 80], [100, 100]]) {
+    for (const [m, n] of [
+      [60, 80],
+      [100, 100],
+    ]) {
       const k = Math.min(m, n);
       const sigma = Float64Array.from({ length: k }, (_, j) => Math.pow(10, (-9 * j) / (k - 1)));
       const a = withSpectrum(m, n, sigma, g);

@@ -194,7 +194,11 @@ function projector(u: Float64Array, n: number, r: number): Float64Array {
 
 /** X projected onto the Tucker space of the given bases (P_{U_i} on every stored mode). */
 function projectOnto(x: ArrayLike<number>, shape: readonly number[], bases: readonly (Float64Array | null)[]): Float64Array {
-  return multiMul(x, shape, bases.map((u, i) => (u ? { m: projector(u, shape[i], u.length / shape[i]), rows: shape[i] } : null))).data;
+  return multiMul(
+    x,
+    shape,
+    bases.map((u, i) => (u ? { m: projector(u, shape[i], u.length / shape[i]), rows: shape[i] } : null)),
+  ).data;
 }
 
 /** An orthonormal basis of the column span of A (n×c), by Jacobi SVD (σ above relTol·σ₁). */
@@ -230,7 +234,12 @@ export function snapshot(integ: RankAdaptiveIntegrator, name: string, layer: Tuc
   const ranks = layer.ranks;
   const factors = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
   const core = Float64Array.from(layer.core.data);
-  const lift = (c: Float64Array) => multiMul(c, ranks, factors.map((u, i) => (u ? { m: u, rows: fullShape[i] } : null))).data;
+  const lift = (c: Float64Array) =>
+    multiMul(
+      c,
+      ranks,
+      factors.map((u, i) => (u ? { m: u, rows: fullShape[i] } : null)),
+    ).data;
   const v = integ.getState().velocity[name];
   return { name, fullShape, ranks, adaptModes: [...layer.adaptModes], core, factors, weight: lift(core), velocity: v ? lift(Float64Array.from(v)) : null };
 }
@@ -247,7 +256,14 @@ export function fullGradients(layers: readonly TuckerLayer[], lossOfWeights: (ws
 }
 
 /** The step's direction before truncation and the augmented bases, from the explicit K-step. */
-function explicitStep(before: LayerSnapshot, grad: Float64Array, s: StepSetting, preconditions: string[], bad: (msg: string) => void, reported?: readonly (Float64Array | null)[]) {
+function explicitStep(
+  before: LayerSnapshot,
+  grad: Float64Array,
+  s: StepSetting,
+  preconditions: string[],
+  bad: (msg: string) => void,
+  reported?: readonly (Float64Array | null)[],
+) {
   const { fullShape: shape, ranks, core, factors } = before;
   const lrG = before.weight.map((w, k) => w - s.lr * grad[k]);
   const aug: (Float64Array | null)[] = [];
@@ -264,7 +280,8 @@ function explicitStep(before: LayerSnapshot, grad: Float64Array, s: StepSetting,
     // V_i = (⊗_{j≠i} U_j)·Q_i, Q_i an orthonormal basis of the row space of Mat_i(C) (r_i columns).
     if (cols > r) {
       const sv = svdRaw(unfold(core, ranks, i), r, cols, { wantU: false, wantV: false }).s;
-      if (!(sv[r - 1] > 1e-10 * sv[0])) preconditions.push(`${before.name} mode ${i}: S_i is singular and Π_{j≠i} r_j = ${cols} > r_i = ${r}: the K-step depends on the completion of Q_i`);
+      if (!(sv[r - 1] > 1e-10 * sv[0]))
+        preconditions.push(`${before.name} mode ${i}: S_i is singular and Π_{j≠i} r_j = ${cols} > r_i = ${r}: the K-step depends on the completion of Q_i`);
     }
     const q = rowBasis(core, ranks, i);
     const others = factors.map((f, j) => (f && j !== i ? { m: tr(f, shape[j], ranks[j]), rows: ranks[j] } : null));
@@ -290,7 +307,8 @@ function explicitStep(before: LayerSnapshot, grad: Float64Array, s: StepSetting,
         const wr = rep.length / n;
         const oe = orthoError(rep, n, wr);
         const missing = diffNorm(mm(projector(rep, n, wr), n, n, uhat, width), uhat);
-        if (oe > 1e-10 || missing > 1e-8) bad(`mode ${i}: the integrator's Û_i (orthonormal to ${oe.toExponential(2)}) misses the K-step's span by ${missing.toExponential(2)}`);
+        if (oe > 1e-10 || missing > 1e-8)
+          bad(`mode ${i}: the integrator's Û_i (orthonormal to ${oe.toExponential(2)}) misses the K-step's span by ${missing.toExponential(2)}`);
         aug.push(rep);
         rowBases.push(q);
         return;
@@ -323,7 +341,11 @@ export function tangentProject(at: LayerSnapshot, z: Float64Array, rowBases?: re
     const inSpan = mm(projector(u, n, r), n, n, zq, r);
     const resid = zq.map((v, k) => v - inSpan[k]);
     const back = mm(resid, n, r, tr(q, cols, r), cols);
-    const lifted = multiMul(fold(back, red.shape, i), red.shape, factors.map((f, j) => (f && j !== i ? { m: f, rows: shape[j] } : null))).data;
+    const lifted = multiMul(
+      fold(back, red.shape, i),
+      red.shape,
+      factors.map((f, j) => (f && j !== i ? { m: f, rows: shape[j] } : null)),
+    ).data;
     for (let k = 0; k < d.length; k++) d[k] += lifted[k];
   });
   return d;
@@ -347,7 +369,13 @@ function maxRankOf(s: StepSetting, name: string, mode: number, size: number): nu
   return Math.min(size, typeof m === 'number' ? m : m(name, mode, size));
 }
 
-export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after: LayerSnapshot, s: StepSetting, reported?: readonly (Float64Array | null)[]): LayerReport {
+export function checkLayerStep(
+  before: LayerSnapshot,
+  grad: Float64Array,
+  after: LayerSnapshot,
+  s: StepSetting,
+  reported?: readonly (Float64Array | null)[],
+): LayerReport {
   const violations: string[] = [];
   const preconditions: string[] = [];
   const shape = before.fullShape;
@@ -362,7 +390,11 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
   for (let k = 0; k < step.length; k++) step[k] = s.momentum * v0[k] + s.weightDecay * before.weight[k] + direction[k];
   const yHalf = before.weight.map((w, k) => w - s.lr * step[k]);
   const widths = aug.map((u, i) => (u ? u.length / shape[i] : shape[i]));
-  const c1 = multiMul(yHalf, shape, aug.map((u, i) => (u ? { m: tr(u, shape[i], widths[i]), rows: widths[i] } : null))).data;
+  const c1 = multiMul(
+    yHalf,
+    shape,
+    aug.map((u, i) => (u ? { m: tr(u, shape[i], widths[i]), rows: widths[i] } : null)),
+  ).data;
   const c1Norm = norm(c1);
   const defaultTheta = s.theta ?? s.tau * c1Norm;
 
@@ -396,10 +428,16 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
       if (tooBig) {
         if (r === cap) clamp = 'maxRank';
         else if (r === others) clamp = 'feasibility';
-        else bad(`mode ${i}: tail(r = ${r}) = ${tail(spectrum, r).toExponential(4)} > ϑ = ${threshold.toExponential(4)} and no clamp binds (maxRank ${cap}, Π_{j≠i} r_j = ${others})`);
+        else
+          bad(
+            `mode ${i}: tail(r = ${r}) = ${tail(spectrum, r).toExponential(4)} > ϑ = ${threshold.toExponential(4)} and no clamp binds (maxRank ${cap}, Π_{j≠i} r_j = ${others})`,
+          );
       } else if (notMinimal) {
         if (r === Math.min(s.minRank, rows)) clamp = 'minRank';
-        else bad(`mode ${i}: rank ${r} is not minimal: tail(${r - 1}) = ${tail(spectrum, r - 1).toExponential(4)} ≤ ϑ = ${threshold.toExponential(4)} (minRank ${s.minRank})`);
+        else
+          bad(
+            `mode ${i}: rank ${r} is not minimal: tail(${r - 1}) = ${tail(spectrum, r - 1).toExponential(4)} ≤ ϑ = ${threshold.toExponential(4)} (minRank ${s.minRank})`,
+          );
       }
       if (r > cap) bad(`mode ${i}: rank ${r} above maxRank ${cap}`);
       if (r < Math.min(s.minRank, rows, cap) && r !== others) bad(`mode ${i}: rank ${r} below minRank ${s.minRank}`);
@@ -413,7 +451,8 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
   // A feasibility clamp lowers r_i to Π_{j≠i} r_j only because another mode's rank is smaller by its
   // own rule: two modes cannot excuse each other (for a matrix r_0 = r_1 always holds).
   const excused = modes.filter((m) => m?.clamp === 'feasibility');
-  if (excused.length > 1) bad(`modes ${excused.map((m) => m?.mode).join(', ')} are each below their rule (tail > ϑ) and only excused by one another's ranks (feasibility)`);
+  if (excused.length > 1)
+    bad(`modes ${excused.map((m) => m?.mode).join(', ')} are each below their rule (tail > ϑ) and only excused by one another's ranks (feasibility)`);
 
   // The new factors: orthonormal, inside Û, dominant subspaces of Mat_i(Y½).
   const newBases = after.factors;
@@ -433,7 +472,8 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
     const captured = norm(modeMul(yHalf, shape, tr(u, n, r), r, i).data) ** 2;
     let best = 0;
     for (let k = 0; k < Math.min(r, report.spectrum.length); k++) best += report.spectrum[k] ** 2;
-    if (captured < best - s.tol * scale * scale * 10) bad(`factor ${i} is not a dominant subspace of Mat_${i}(Y½): captures ${captured.toExponential(6)} < Σ_{k≤r}σ_k² = ${best.toExponential(6)}`);
+    if (captured < best - s.tol * scale * scale * 10)
+      bad(`factor ${i} is not a dominant subspace of Mat_${i}(Y½): captures ${captured.toExponential(6)} < Σ_{k≤r}σ_k² = ${best.toExponential(6)}`);
   });
 
   // W1 = P_new(Y½): the HOSVD truncation of Ĉ1, and the error bounds.
@@ -445,7 +485,8 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
   const tailBound = Math.sqrt(tail2);
   const thresholdBound = Math.sqrt(theta2);
   if (truncationError > tailBound + tol) bad(`‖Y½ − W1‖ = ${truncationError.toExponential(4)} > (Σ tail_i(r_i)²)^½ = ${tailBound.toExponential(4)}`);
-  if (!anyClamp && truncationError > thresholdBound + tol) bad(`no clamp binds, yet ‖Y½ − W1‖ = ${truncationError.toExponential(4)} > (Σ ϑ_i²)^½ = ${thresholdBound.toExponential(4)}`);
+  if (!anyClamp && truncationError > thresholdBound + tol)
+    bad(`no clamp binds, yet ‖Y½ − W1‖ = ${truncationError.toExponential(4)} > (Σ ϑ_i²)^½ = ${thresholdBound.toExponential(4)}`);
 
   // Momentum: the velocity lives in the new Tucker space and equals P_new(μV + D + wd·W0).
   if (s.momentum > 0) {
@@ -453,7 +494,8 @@ export function checkLayerStep(before: LayerSnapshot, grad: Float64Array, after:
     else {
       const want = projectOnto(step, shape, newBases);
       const dv = diffNorm(after.velocity, want);
-      if (dv > s.tol * (norm(step) + norm(v0) + norm(grad))) bad(`velocity after the step differs from P_new(μV + D + wd·W0) by ${dv.toExponential(3)} (‖want‖ = ${norm(want).toExponential(3)})`);
+      if (dv > s.tol * (norm(step) + norm(v0) + norm(grad)))
+        bad(`velocity after the step differs from P_new(μV + D + wd·W0) by ${dv.toExponential(3)} (‖want‖ = ${norm(want).toExponential(3)})`);
     }
   } else if (after.velocity && norm(after.velocity) > 0) bad('no momentum, yet the integrator holds a non-zero velocity');
 
@@ -472,16 +514,25 @@ export function settingOf(integ: RankAdaptiveIntegrator, options: IntegratorOpti
     maxRank: options.maxRank,
     momentum: options.momentum ?? 0,
     weightDecay: options.weightDecay ?? 0,
-    integrator: options.integrator ?? 'bug',
+    integrator: options.integrator ?? 'parallel',
     tol,
   };
 }
 
 /** One step of `integ` with every layer checked; returns the reports (assert their violations are empty). */
-export function stepAndCheck(integ: RankAdaptiveIntegrator, options: IntegratorOptions, lossOfWeights: (ws: Tensor[]) => Tensor, closure: () => Tensor, tol: number): LayerReport[] {
+export function stepAndCheck(
+  integ: RankAdaptiveIntegrator,
+  options: IntegratorOptions,
+  lossOfWeights: (ws: Tensor[]) => Tensor,
+  closure: () => Tensor,
+  tol: number,
+): LayerReport[] {
   const setting = settingOf(integ, options, tol);
   const before = integ.layers.map(([name, layer]) => snapshot(integ, name, layer));
-  const { grads } = fullGradients(integ.layers.map(([, l]) => l), lossOfWeights);
+  const { grads } = fullGradients(
+    integ.layers.map(([, l]) => l),
+    lossOfWeights,
+  );
   integ.step(closure);
   return integ.layers.map(([name, layer], k) => checkLayerStep(before[k], grads[k], snapshot(integ, name, layer), setting, integ.lastInfo[k]?.augmentedBases));
 }

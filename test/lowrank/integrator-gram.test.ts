@@ -18,14 +18,17 @@ import { linearProblem } from './problems.js';
 /**
  * The integrator's large-rank route: once an unfolding of Ĉ1 has both sides ≥ GRAM_SVD_MIN_SIDE,
  * the truncation's SVD goes through the Gram matrix (linalg/svd-gram.ts). The guarantees of
- * DESIGN §3.2 must hold there too, to the Gram route's accuracy. A least-squares problem through a
+ * docs/integrator.md must hold there too, to the Gram route's accuracy. A least-squares problem through a
  * 120×100 low-rank linear layer with a planted rank-8 solution, started at rank 30×30 (augmented 60).
  */
 describe('RankAdaptiveIntegrator on the Gram-SVD route (augmented ranks ≥ GRAM_SVD_MIN_SIDE)', () => {
   it('obeys the HOSVD truncation bound and the loss-descent bound, keeps the factors orthonormal and prunes towards the planted rank', () => {
     const gen = new Generator(21);
     const [out, inp, batch, r0] = [120, 100, 150, 30];
-    const x = new Tensor(Float64Array.from({ length: batch * inp }, () => gen.normal()), [batch, inp]);
+    const x = new Tensor(
+      Float64Array.from({ length: batch * inp }, () => gen.normal()),
+      [batch, inp],
+    );
     const planted = new Float64Array(out * inp);
     for (let p = 0; p < 8; p++) {
       const a = Array.from({ length: out }, () => gen.normal());
@@ -52,7 +55,10 @@ describe('RankAdaptiveIntegrator on the Gram-SVD route (augmented ranks ≥ GRAM
       if (Math.min(...info.augmentedRanks) >= GRAM_SVD_MIN_SIDE) gramSteps++;
       const c1Norm = frobNorm(info.updatedCore);
       expect(info.truncationError).toBeLessThanOrEqual(info.tailBound + 1e-9 * c1Norm);
-      const whalf = reconstruct(new Tensor(info.updatedCore, info.augmentedRanks), info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)));
+      const whalf = reconstruct(
+        new Tensor(info.updatedCore, info.augmentedRanks),
+        info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)),
+      );
       const w1 = layer.fullWeight();
       const eps = frobDiff(whalf.data, w1.data);
       const leaf = new Tensor(Float64Array.from(whalf.data), whalf.shape, true);
@@ -73,7 +79,10 @@ describe('RankAdaptiveIntegrator on the Gram-SVD route (augmented ranks ≥ GRAM
 
 describe('RankAdaptiveIntegrator on the Gram-SVD route, against independent recomputations (checks.ts, fixed accuracy 1e-9)', () => {
   it('ranks minimal for ϑ = τ‖Ĉ1‖ by the Jacobi spectra, W1 = P_new(Y½), at τ = 1e-4 after a small step (new σ near 1e-5·‖Ĉ1‖) and at τ = 0.02', () => {
-    for (const [tau, lrFactor, steps] of [[1e-4, 0.01, 2], [0.02, 0.5, 3]]) {
+    for (const [tau, lrFactor, steps] of [
+      [1e-4, 0.01, 2],
+      [0.02, 0.5, 3],
+    ]) {
       const p = linearProblem(120, 100, [30, 30], 150, new Generator(21));
       const options: IntegratorOptions = { lr: lrFactor / p.beta, tau, minRank: 1, momentum: 0.5 };
       const integ = new RankAdaptiveIntegrator(p.model, options);
@@ -81,7 +90,7 @@ describe('RankAdaptiveIntegrator on the Gram-SVD route, against independent reco
         const [report] = stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9);
         expect(report.preconditions).toEqual([]);
         expect(report.violations).toEqual([]);
-        expect(Math.min(...(integ.lastInfo[0].augmentedRanks))).toBeGreaterThanOrEqual(GRAM_SVD_MIN_SIDE);
+        expect(Math.min(...integ.lastInfo[0].augmentedRanks)).toBeGreaterThanOrEqual(GRAM_SVD_MIN_SIDE);
       }
     }
   });

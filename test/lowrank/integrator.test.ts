@@ -4,7 +4,7 @@ import { noGrad } from '../../src/autograd/grad-mode.js';
 import { matmul as mm, matmulTA } from '../../src/linalg/matrix.js';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
-import { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
+import type { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
 import { mul, square, sub } from '../../src/ops/elementwise.js';
 import { sum } from '../../src/ops/reduce.js';
 import { Generator } from '../../src/tensor/random.js';
@@ -71,7 +71,7 @@ const arbProblem = fc.record({
   seed: fc.integer({ min: 0, max: 1e6 }),
 });
 
-describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squares through a Tucker conv)', () => {
+describe('RankAdaptiveIntegrator: guarantees of docs/integrator.md (float64, least squares through a Tucker conv)', () => {
   it('(a) loss descent: L(Y1) ≤ L(Y0) − λ(1 − βλ/2)‖G‖² + ‖∇L(Ĉ1×Û)‖ε + βε²/2 for λ ≤ 1/β, and ‖G‖ ≥ ‖P_T ∇L(Y0)‖', () => {
     fc.assert(
       fc.property(arbProblem, (p) => {
@@ -93,7 +93,10 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
           const before = integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
           expect(Math.abs(before - at0.loss)).toBeLessThan(1e-9 * (1 + at0.loss));
           const info = integ.lastInfo[0];
-          const whalf = reconstruct(new Tensor(info.updatedCore, info.augmentedRanks), info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)));
+          const whalf = reconstruct(
+            new Tensor(info.updatedCore, info.augmentedRanks),
+            info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)),
+          );
           const w1 = layer.fullWeight();
           const eps = frobDiff(whalf.data, w1.data);
           expect(Math.abs(eps - info.truncationError)).toBeLessThan(1e-9 * (1 + eps));
@@ -150,7 +153,10 @@ describe('RankAdaptiveIntegrator: guarantees of DESIGN §3.2 (float64, least squ
       const w0 = layer.fullWeight();
       integ.step(() => mul(sum(square(sub(layer.forward(ls.x), y))), 0.5));
       const info = integ.lastInfo[0];
-      const lifted = reconstruct(new Tensor(info.liftedCore, info.augmentedRanks), info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)));
+      const lifted = reconstruct(
+        new Tensor(info.liftedCore, info.augmentedRanks),
+        info.augmentedBases.map((b, i) => (b ? new Tensor(b, [layer.fullShape[i], info.augmentedRanks[i]]) : null)),
+      );
       expect(frobDiff(lifted.data, w0.data)).toBeLessThan(1e-12 * Math.max(1, frobNorm(w0.data)));
     }
     for (const f of layer.factors) if (f) expect(orthoError(f)).toBeLessThan(1e-10);

@@ -14,7 +14,7 @@ import { linear } from '../../src/ops/matmul.js';
 import { reshape } from '../../src/ops/shape.js';
 import { randn } from '../../src/tensor/creation.js';
 import { Generator } from '../../src/tensor/random.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { fcOptions, maxAbsDiff, randT } from '../helpers.js';
 import { orthoError } from './fixtures.js';
 
@@ -44,18 +44,28 @@ describe('low-rank layers', () => {
         const core = randomCore(ranks, shape, c.inC * c.k * c.k, 'float64', g);
         const factors = shape.map((n, i) => (stored[i] ? randomOrthonormal(n, ranks[i], 'float64', g) : null));
         const bias = c.bias ? randT([c.out], c.seed + 1, false) : null;
-        const layer = new TuckerConv2d(shape, core, factors, bias, stored.flatMap((s, i) => (s ? [i] : [])), { stride: c.stride, padding: c.padding });
+        const layer = new TuckerConv2d(
+          shape,
+          core,
+          factors,
+          bias,
+          stored.flatMap((s, i) => (s ? [i] : [])),
+          { stride: c.stride, padding: c.padding },
+        );
         const x = randT([2, c.inC, 4, 4], c.seed + 2, false);
         const y = layer.forward(x);
         const ref = noGrad(() => conv2d(x, layer.fullWeight(), bias, { stride: c.stride, padding: c.padding }));
         expect(maxAbsDiff(y.data, ref.data)).toBeLessThan(1e-12);
         const params = layer.parameters();
-        gradcheck((...ps: Tensor[]) => {
-          layer.core = ps[0] as never;
-          let k = 1;
-          layer.factors = layer.factors.map((f) => (f ? (ps[k++] as never) : null));
-          return layer.forward(x);
-        }, params.filter((p) => p !== layer.bias));
+        gradcheck(
+          (...ps: Tensor[]) => {
+            layer.core = ps[0] as never;
+            let k = 1;
+            layer.factors = layer.factors.map((f) => (f ? (ps[k++] as never) : null));
+            return layer.forward(x);
+          },
+          params.filter((p) => p !== layer.bias),
+        );
       }),
       fcOptions(20),
     );
@@ -63,10 +73,22 @@ describe('low-rank layers', () => {
 
   it('LowRankLinear and MatrixConv2d equal their full counterparts', () => {
     const g = new Generator(3);
-    const lin = new LowRankLinear([6, 9], randomCore([3, 4], [6, 9], 9, 'float64', g), [randomOrthonormal(6, 3, 'float64', g), randomOrthonormal(9, 4, 'float64', g)], randT([6], 1, false));
+    const lin = new LowRankLinear(
+      [6, 9],
+      randomCore([3, 4], [6, 9], 9, 'float64', g),
+      [randomOrthonormal(6, 3, 'float64', g), randomOrthonormal(9, 4, 'float64', g)],
+      randT([6], 1, false),
+    );
     const x = randT([5, 9], 2, false);
     expect(maxAbsDiff(lin.forward(x).data, linear(x, lin.fullWeight(), lin.bias).data)).toBeLessThan(1e-12);
-    const mc = new MatrixConv2d([4, 3, 3, 3], randomCore([2, 5], [4, 27], 27, 'float64', g), [randomOrthonormal(4, 2, 'float64', g), randomOrthonormal(27, 5, 'float64', g)], null, [0, 1], { padding: 1 });
+    const mc = new MatrixConv2d(
+      [4, 3, 3, 3],
+      randomCore([2, 5], [4, 27], 27, 'float64', g),
+      [randomOrthonormal(4, 2, 'float64', g), randomOrthonormal(27, 5, 'float64', g)],
+      null,
+      [0, 1],
+      { padding: 1 },
+    );
     const xi = randT([2, 3, 5, 5], 4, false);
     const ref = conv2d(xi, reshape(mc.fullWeight(), [4, 3, 3, 3]), null, { padding: 1 });
     expect(maxAbsDiff(mc.forward(xi).data, ref.data)).toBeLessThan(1e-12);
@@ -82,7 +104,11 @@ describe('low-rank layers', () => {
     const rep = rankReport(model, { inputShape: [1, 28, 28] });
     expect(rep.layers.map((l) => l.name)).toEqual(['3', '7']);
     expect(rep.layers[0].ranks).toEqual([50, 20, 5, 5]);
-    const small = factorize(lenet5({ generator: new Generator(1) }), { ranks: { '3': [10, 8, 5, 5], '7': [20, 20] }, init: 'random', generator: new Generator(4) });
+    const small = factorize(lenet5({ generator: new Generator(1) }), {
+      ranks: { '3': [10, 8, 5, 5], '7': [20, 20] },
+      init: 'random',
+      generator: new Generator(4),
+    });
     const r2 = rankReport(small, { inputShape: [1, 28, 28] });
     expect(r2.layers[0].ranks).toEqual([10, 8, 5, 5]);
     expect(r2.layers[1].params).toBe(500 * 20 + 20 * 20 + 800 * 20 + 500);
@@ -110,6 +136,15 @@ describe('low-rank layers', () => {
 
   it('rejects inconsistent core and factor shapes', () => {
     const g = new Generator(1);
-    expect(() => new TuckerConv2d([4, 3, 3, 3], randomCore([2, 2, 3, 3], [4, 3, 3, 3], 27, 'float32', g), [randomOrthonormal(4, 3, 'float32', g), randomOrthonormal(3, 2, 'float32', g), null, null], null, [0, 1])).toThrow(/factor 0 must be \[4, 2\], got \[4, 3\]/);
+    expect(
+      () =>
+        new TuckerConv2d(
+          [4, 3, 3, 3],
+          randomCore([2, 2, 3, 3], [4, 3, 3, 3], 27, 'float32', g),
+          [randomOrthonormal(4, 3, 'float32', g), randomOrthonormal(3, 2, 'float32', g), null, null],
+          null,
+          [0, 1],
+        ),
+    ).toThrow(/factor 0 must be \[4, 2\], got \[4, 3\]/);
   });
 });

@@ -45,7 +45,14 @@ export function lowRankLinear(out: number, inp: number, ranks: [number, number],
 }
 
 /** ½‖X·Wᵀ − Y‖² through a low-rank linear layer, Y from a planted matrix plus noise. */
-export function linearProblem(out: number, inp: number, ranks: [number, number], batch: number, gen: Generator, dtype: DType = 'float64'): Problem & { layer: LowRankLinear } {
+export function linearProblem(
+  out: number,
+  inp: number,
+  ranks: [number, number],
+  batch: number,
+  gen: Generator,
+  dtype: DType = 'float64',
+): Problem & { layer: LowRankLinear } {
   const x = new Tensor(gaussian(batch * inp, gen), [batch, inp]);
   const planted = new Tensor(gaussian(out * inp, gen, 1 / Math.sqrt(inp)), [out, inp]);
   const y = noGrad(() => matmul(x, planted.T));
@@ -58,7 +65,14 @@ export function linearProblem(out: number, inp: number, ranks: [number, number],
 }
 
 /** A Tucker conv [out, in, k, k] with stored factors on the given modes (all four: 'all'). */
-export function tuckerConvStored(shape: [number, number, number, number], ranks: number[], gen: Generator, adapt: 'channels' | 'all', padding: number, dtype: DType = 'float64'): TuckerConv2d {
+export function tuckerConvStored(
+  shape: [number, number, number, number],
+  ranks: number[],
+  gen: Generator,
+  adapt: 'channels' | 'all',
+  padding: number,
+  dtype: DType = 'float64',
+): TuckerConv2d {
   const stored = adapt === 'all' ? [0, 1, 2, 3] : [0, 1];
   const coreShape = shape.map((n, i) => (stored.includes(i) ? ranks[i] : n));
   const core = randomCore(coreShape, shape, shape[1] * shape[2] * shape[3], dtype, gen);
@@ -68,7 +82,13 @@ export function tuckerConvStored(shape: [number, number, number, number], ranks:
 }
 
 /** ½‖conv(X, W) − Y‖² through one Tucker conv (targets from a planted kernel plus noise). */
-export function convProblem(shape: [number, number, number, number], ranks: number[], gen: Generator, adapt: 'channels' | 'all', dtype: DType = 'float64'): Problem & { layer: TuckerConv2d } {
+export function convProblem(
+  shape: [number, number, number, number],
+  ranks: number[],
+  gen: Generator,
+  adapt: 'channels' | 'all',
+  dtype: DType = 'float64',
+): Problem & { layer: TuckerConv2d } {
   const [outC, inC, k] = shape;
   const padding = (k - 1) / 2;
   const x = new Tensor(gaussian(2 * inC * 25, gen), [2, inC, 5, 5]);

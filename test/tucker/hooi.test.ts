@@ -23,10 +23,12 @@ function projectModes(data: Float64Array, shape: number[], factors: (Float64Arra
     const p = s.slice(0, k).reduce((a, b) => a * b, 1);
     const q = s.slice(k + 1).reduce((a, b) => a * b, 1);
     const out = new Float64Array(p * r * q);
-    for (let a = 0; a < p; a++) for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) {
-      const w = u[i * r + j];
-      for (let b = 0; b < q; b++) out[(a * r + j) * q + b] += w * x[(a * n + i) * q + b];
-    }
+    for (let a = 0; a < p; a++)
+      for (let j = 0; j < r; j++)
+        for (let i = 0; i < n; i++) {
+          const w = u[i * r + j];
+          for (let b = 0; b < q; b++) out[(a * r + j) * q + b] += w * x[(a * n + i) * q + b];
+        }
     x = out;
     s = s.slice();
     s[k] = r;
@@ -45,7 +47,10 @@ function unfoldMode(x: Float64Array, shape: number[], k: number): Float64Array {
 
 function randomTensor(shape: number[], seed: number): Tensor {
   const g = new Generator(seed);
-  return Tensor.fromData(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.normal()), shape);
+  return Tensor.fromData(
+    Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.normal()),
+    shape,
+  );
 }
 
 describe('hooi iterates past its HOSVD start', () => {

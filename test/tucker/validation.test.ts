@@ -7,7 +7,10 @@ import { compressionRatio, fold, hooi, hosvd, tuckerParams, unfold } from '../..
  * expected and the actual value (mutation survivors of issue #18: a guard could be removed or its
  * message emptied without a failing test), and the edge cases the guards let through.
  */
-const t = Tensor.fromData(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i + 1)), [2, 3, 4]);
+const t = Tensor.fromData(
+  Float64Array.from({ length: 24 }, (_, i) => Math.sin(i + 1)),
+  [2, 3, 4],
+);
 
 describe('tucker argument checks', () => {
   it('mode: integer in [−d, d−1]', () => {
@@ -33,7 +36,9 @@ describe('tucker argument checks', () => {
   it('ranks: one per mode, integers in [1, n_i], null or n_i on unfactorised modes', () => {
     expect(() => hosvd(t, { ranks: 3 as never })).toThrow(/hosvd: spec.ranks must be an array with one entry per mode \(3\), got number/);
     expect(() => hosvd(t, { ranks: null as never })).toThrow(/hosvd: spec.ranks must be an array with one entry per mode \(3\), got null/);
-    expect(() => hosvd(t, { ranks: [1, 1] })).toThrow(/hosvd: spec.ranks must have 3 entries \(one per mode of a 3-D tensor of shape \[2, 3, 4\]\), got 2: \[1, 1\]/);
+    expect(() => hosvd(t, { ranks: [1, 1] })).toThrow(
+      /hosvd: spec.ranks must have 3 entries \(one per mode of a 3-D tensor of shape \[2, 3, 4\]\), got 2: \[1, 1\]/,
+    );
     expect(() => hosvd(t, { ranks: [1, 0, 1] })).toThrow(/hosvd: spec.ranks\[1\] must be an integer in \[1, 3\] \(the size of mode 1\), got 0/);
     expect(() => hosvd(t, { ranks: [1, 1.5, 1] })).toThrow(/got 1.5/);
     expect(() => hosvd(t, { ranks: [1, '1', 1] as never })).toThrow(/spec.ranks\[1\] must be an integer/);

@@ -11,7 +11,10 @@ const ctx = (seed = 1) => ({ stepsPerEpoch: 1, epochs: 1, generator: new Generat
 describe('budget → ranks', () => {
   it('compresses conv2 and fc1 of LeNet-5 (the first conv and the last linear stay whole)', () => {
     const layers = compressedLayers(lenet5());
-    expect(layers.map((l) => [l.name, l.kind, l.fullParams])).toEqual([['3', 'conv', 25050], ['7', 'linear', 400500]]);
+    expect(layers.map((l) => [l.name, l.kind, l.fullParams])).toEqual([
+      ['3', 'conv', 25050],
+      ['7', 'linear', 400500],
+    ]);
     expect(() => compressedLayers(lenet5(), ['nope'])).toThrow(/skip names 'nope'/);
   });
 

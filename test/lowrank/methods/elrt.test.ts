@@ -7,7 +7,7 @@ import { ORTHO_KINDS, OrthoRegularizer, orthoPenalty } from '../../../src/lowran
 import { factorParameters } from '../../../src/lowrank/methods/sgd-split.js';
 import { TuckerConv2d } from '../../../src/lowrank/tucker-conv2d.js';
 import { Generator } from '../../../src/tensor/random.js';
-import { Tensor } from '../../../src/tensor/tensor.js';
+import type { Tensor } from '../../../src/tensor/tensor.js';
 import { randT } from '../../helpers.js';
 import { batch, ctx, smallNet } from './nets.js';
 
@@ -15,15 +15,23 @@ import { batch, ctx, smallNet } from './nets.js';
 function defects(u: Tensor): { small: number[][]; large: number[][] } {
   const [n, r] = u.shape;
   const at = (i: number, j: number) => u.data[i * r + j];
-  const small = Array.from({ length: r }, (_, a) => Array.from({ length: r }, (_, b) => Array.from({ length: n }, (_, i) => at(i, a) * at(i, b)).reduce((x, y) => x + y, 0) - (a === b ? 1 : 0)));
-  const large = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Array.from({ length: r }, (_, a) => at(i, a) * at(j, a)).reduce((x, y) => x + y, 0) - (i === j ? 1 : 0)));
+  const small = Array.from({ length: r }, (_, a) =>
+    Array.from({ length: r }, (_, b) => Array.from({ length: n }, (_, i) => at(i, a) * at(i, b)).reduce((x, y) => x + y, 0) - (a === b ? 1 : 0)),
+  );
+  const large = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => Array.from({ length: r }, (_, a) => at(i, a) * at(j, a)).reduce((x, y) => x + y, 0) - (i === j ? 1 : 0)),
+  );
   return { small, large };
 }
 const frob2 = (m: number[][]) => m.flat().reduce((a, x) => a + x * x, 0);
 
 describe('ELRT orthogonality regularisers', () => {
   it('are 0 on orthonormal factors', () => {
-    for (const [n, r] of [[6, 3], [5, 5], [20, 4]]) {
+    for (const [n, r] of [
+      [6, 3],
+      [5, 5],
+      [20, 4],
+    ]) {
       const u = randomOrthonormal(n, r, 'float64', new Generator(n * r));
       for (const kind of ORTHO_KINDS) {
         const v = orthoPenalty(u, kind).item();

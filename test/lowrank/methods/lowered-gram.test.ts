@@ -8,12 +8,13 @@ import { fcOptions } from '../../helpers.js';
 
 function orthoError(u: Float64Array, rows: number, k: number, skip: (j: number) => boolean): number {
   let e = 0;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    if (skip(a) || skip(b)) continue;
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += u[i * k + a] * u[i * k + b];
-    e = Math.max(e, Math.abs(s - (a === b ? 1 : 0)));
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      if (skip(a) || skip(b)) continue;
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += u[i * k + a] * u[i * k + b];
+      e = Math.max(e, Math.abs(s - (a === b ? 1 : 0)));
+    }
   return e;
 }
 
@@ -45,17 +46,18 @@ describe('truncatedSvd on the Gram route (TRP, LRA at fc1 sizes)', () => {
           let err = 0;
           let refSub = 0;
           const sub = nuclearSubgradient(t, rows, cols);
-          for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-            let s = 0;
-            let g = 0;
-            for (let l = 0; l < k; l++) {
-              const uv = (ref.u as Float64Array)[i * ref.uCols + l] * (ref.v as Float64Array)[j * ref.vCols + l];
-              s += ref.s[l] * uv;
-              g += uv;
+          for (let i = 0; i < rows; i++)
+            for (let j = 0; j < cols; j++) {
+              let s = 0;
+              let g = 0;
+              for (let l = 0; l < k; l++) {
+                const uv = (ref.u as Float64Array)[i * ref.uCols + l] * (ref.v as Float64Array)[j * ref.vCols + l];
+                s += ref.s[l] * uv;
+                g += uv;
+              }
+              err = Math.max(err, Math.abs(s - t.approx[i * cols + j]));
+              refSub = Math.max(refSub, Math.abs(g - sub[i * cols + j]));
             }
-            err = Math.max(err, Math.abs(s - t.approx[i * cols + j]));
-            refSub = Math.max(refSub, Math.abs(g - sub[i * cols + j]));
-          }
           expect(err).toBeLessThanOrEqual(1e-9 * top);
           expect(refSub).toBeLessThanOrEqual(1e-6);
           const zero = (j: number) => t.s[j] === 0;

@@ -6,7 +6,7 @@ import { compressedLayers } from '../../../src/lowrank/methods/budget.js';
 import { LraMethod, projectWeight } from '../../../src/lowrank/methods/lra.js';
 import { LowRankLinear } from '../../../src/lowrank/low-rank-linear.js';
 import { TuckerConv2d } from '../../../src/lowrank/tucker-conv2d.js';
-import { Conv2d, Linear, type Sequential } from '../../../src/nn/layers.js';
+import type { Conv2d, Linear, Sequential } from '../../../src/nn/layers.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { unfoldRaw } from '../../../src/tucker/unfold.js';
 import { fcOptions, randT } from '../../helpers.js';
@@ -22,22 +22,28 @@ describe('LRA', () => {
 
   it('the projection is idempotent and has the ranks asked for (property: Tucker conv, lowered conv, linear)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 0, max: 1000 }), (r1, r2, r, seed) => {
-        const w = randT(conv.shape, seed, false);
-        const p = projectWeight(w, conv, 'tucker', [r1, r2, 3, 3]);
-        const again = projectWeight(new Tensor(p, conv.shape), conv, 'tucker', [r1, r2, 3, 3]);
-        expect(maxDiff(again, p)).toBeLessThan(1e-10 * Math.max(1, Math.max(...p.map(Math.abs))));
-        expect(numericalRank(unfoldRaw(p, conv.shape, 0), 8, 36)).toBeLessThanOrEqual(r1);
-        expect(numericalRank(unfoldRaw(p, conv.shape, 1), 4, 72)).toBeLessThanOrEqual(r2);
-        const rm = Math.min(r, 8);
-        const pm = projectWeight(w, conv, 'matrix', [rm, rm]);
-        expect(maxDiff(projectWeight(new Tensor(pm, conv.shape), conv, 'matrix', [rm, rm]), pm)).toBeLessThan(1e-10);
-        expect(numericalRank(pm, 8, 36)).toBeLessThanOrEqual(rm);
-        const wl = randT(linear.shape, seed + 1, false);
-        const pl = projectWeight(wl, linear, 'matrix', [r, r]);
-        expect(maxDiff(projectWeight(new Tensor(pl, linear.shape), linear, 'matrix', [r, r]), pl)).toBeLessThan(1e-10);
-        expect(numericalRank(pl, 16, 128)).toBeLessThanOrEqual(r);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (r1, r2, r, seed) => {
+          const w = randT(conv.shape, seed, false);
+          const p = projectWeight(w, conv, 'tucker', [r1, r2, 3, 3]);
+          const again = projectWeight(new Tensor(p, conv.shape), conv, 'tucker', [r1, r2, 3, 3]);
+          expect(maxDiff(again, p)).toBeLessThan(1e-10 * Math.max(1, Math.max(...p.map(Math.abs))));
+          expect(numericalRank(unfoldRaw(p, conv.shape, 0), 8, 36)).toBeLessThanOrEqual(r1);
+          expect(numericalRank(unfoldRaw(p, conv.shape, 1), 4, 72)).toBeLessThanOrEqual(r2);
+          const rm = Math.min(r, 8);
+          const pm = projectWeight(w, conv, 'matrix', [rm, rm]);
+          expect(maxDiff(projectWeight(new Tensor(pm, conv.shape), conv, 'matrix', [rm, rm]), pm)).toBeLessThan(1e-10);
+          expect(numericalRank(pm, 8, 36)).toBeLessThanOrEqual(rm);
+          const wl = randT(linear.shape, seed + 1, false);
+          const pl = projectWeight(wl, linear, 'matrix', [r, r]);
+          expect(maxDiff(projectWeight(new Tensor(pl, linear.shape), linear, 'matrix', [r, r]), pl)).toBeLessThan(1e-10);
+          expect(numericalRank(pl, 16, 128)).toBeLessThanOrEqual(r);
+        },
+      ),
       fcOptions(20),
     );
   });
@@ -64,7 +70,10 @@ describe('LRA', () => {
     expect(deployed.layers[2]).toBeInstanceOf(TuckerConv2d);
     expect(deployed.layers[5]).toBeInstanceOf(LowRankLinear);
     expect(maxDiff(noGrad(() => deployed.forward(x)).data, noGrad(() => ref.forward(x)).data)).toBeLessThan(1e-10);
-    expect(lra.report().layers.map((l) => l.ranks.slice(0, 2))).toEqual([[3, 2], [4, 4]]);
+    expect(lra.report().layers.map((l) => l.ranks.slice(0, 2))).toEqual([
+      [3, 2],
+      [4, 4],
+    ]);
     expect(() => lra.step(x, y)).toThrow(/factorised by finalize/);
   });
 

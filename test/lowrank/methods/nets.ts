@@ -11,9 +11,14 @@ export function smallNet(seed: number, geometry: { stride?: number; padding?: nu
   const o = { generator: g, dtype: 'float64' as const };
   const side = geometry.padding === 1 ? (geometry.stride === 2 ? 3 : 6) : geometry.stride === 2 ? 2 : 4;
   return new Sequential(
-    new Conv2d(1, 4, 3, o), new ReLU(),
-    new Conv2d(4, 8, 3, { ...o, ...geometry }), new ReLU(), new Flatten(),
-    new Linear(8 * side * side, 16, o), new ReLU(), new Linear(16, 10, o),
+    new Conv2d(1, 4, 3, o),
+    new ReLU(),
+    new Conv2d(4, 8, 3, { ...o, ...geometry }),
+    new ReLU(),
+    new Flatten(),
+    new Linear(8 * side * side, 16, o),
+    new ReLU(),
+    new Linear(16, 10, o),
   );
 }
 

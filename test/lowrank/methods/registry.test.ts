@@ -26,7 +26,9 @@ describe('createMethod', () => {
   it("keeps 'full' and 'tdlrt' as they were, and names what is wrong", () => {
     expect(createMethod('full', { lr: 0.1 }).name).toBe('full');
     expect(createMethod('tdlrt', { lr: 0.1, tau: 0.1, rankRatio: 0.5 }).name).toBe('tdlrt');
-    expect(() => createMethod('svd', { lr: 0.1 })).toThrow(/unknown method 'svd'; choose one of full, tucker-fixed, matrix-fixed, dlrt-matrix, trp, lra, elrt, tdlrt, post-hoc/);
+    expect(() => createMethod('svd', { lr: 0.1 })).toThrow(
+      /unknown method 'svd'; choose one of full, tucker-fixed, matrix-fixed, dlrt-matrix, trp, lra, elrt, tdlrt, post-hoc/,
+    );
     expect(() => createMethod('tucker-fixed', { lr: 0.1 })).toThrow(/give budget/);
     expect(() => createMethod('full', null as never)).toThrow(/options must be an object/);
   });

@@ -5,24 +5,31 @@ import { svdRaw } from '../../../src/linalg/svd.js';
 import { energyRank, lowerWeight, raiseWeight, truncatedSvd } from '../../../src/lowrank/methods/lowered.js';
 import { TrpMethod } from '../../../src/lowrank/methods/trp.js';
 import { TwoStageConv2d, TwoStageLinear } from '../../../src/lowrank/methods/two-stage.js';
-import { Conv2d, Linear, type Sequential } from '../../../src/nn/layers.js';
+import type { Conv2d, Linear, Sequential } from '../../../src/nn/layers.js';
 import { fcOptions } from '../../helpers.js';
 import { batch, ctx, maxDiff, smallNet } from './nets.js';
 
-const energy = (s: ArrayLike<number>, k = s.length) => Array.from(s).slice(0, k).reduce((a, x) => a + x * x, 0);
+const energy = (s: ArrayLike<number>, k = s.length) =>
+  Array.from(s)
+    .slice(0, k)
+    .reduce((a, x) => a + x * x, 0);
 
 describe('TRP', () => {
   it('energyRank is the smallest rank keeping energy e (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (raw, e) => {
-        const s = raw.slice().sort((a, b) => b - a);
-        const k = energyRank(s, e);
-        const total = energy(s);
-        expect(k).toBeGreaterThanOrEqual(1);
-        if (total === 0) return;
-        expect(energy(s, k)).toBeGreaterThanOrEqual(e * total * (1 - 1e-12));
-        if (k > 1) expect(energy(s, k - 1)).toBeLessThan(e * total);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (raw, e) => {
+          const s = raw.slice().sort((a, b) => b - a);
+          const k = energyRank(s, e);
+          const total = energy(s);
+          expect(k).toBeGreaterThanOrEqual(1);
+          if (total === 0) return;
+          expect(energy(s, k)).toBeGreaterThanOrEqual(e * total * (1 - 1e-12));
+          if (k > 1) expect(energy(s, k - 1)).toBeLessThan(e * total);
+        },
+      ),
       fcOptions(100),
     );
     expect(() => energyRank([1], 0)).toThrow(/energy must be in \(0, 1\]/);
@@ -30,18 +37,22 @@ describe('TRP', () => {
 
   it('lowering a kernel channel- or spatial-wise and raising it back is the identity (property)', () => {
     fc.assert(
-      fc.property(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })), fc.constantFrom('channel' as const, 'spatial' as const), (shape, how) => {
-        const size = shape.reduce((a, b) => a * b, 1);
-        const w = Float64Array.from({ length: size }, (_, i) => Math.sin(i + 1));
-        const m = lowerWeight(w, shape, how);
-        expect(m.rows * m.cols).toBe(size);
-        expect(Array.from(raiseWeight(m.data, shape, how))).toEqual(Array.from(w));
-        // Spatial-wise: entry (i, h) × (o, w) holds W[o, i, h, w].
-        if (how === 'spatial') {
-          const [o, i, kh, kw] = shape;
-          expect(m.data[((i - 1) * kh + kh - 1) * (o * kw) + (o - 1) * kw + kw - 1]).toBe(w[size - 1]);
-        }
-      }),
+      fc.property(
+        fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+        fc.constantFrom('channel' as const, 'spatial' as const),
+        (shape, how) => {
+          const size = shape.reduce((a, b) => a * b, 1);
+          const w = Float64Array.from({ length: size }, (_, i) => Math.sin(i + 1));
+          const m = lowerWeight(w, shape, how);
+          expect(m.rows * m.cols).toBe(size);
+          expect(Array.from(raiseWeight(m.data, shape, how))).toEqual(Array.from(w));
+          // Spatial-wise: entry (i, h) × (o, w) holds W[o, i, h, w].
+          if (how === 'spatial') {
+            const [o, i, kh, kw] = shape;
+            expect(m.data[((i - 1) * kh + kh - 1) * (o * kw) + (o - 1) * kw + kw - 1]).toBe(w[size - 1]);
+          }
+        },
+      ),
       fcOptions(40),
     );
   });
