@@ -10,7 +10,7 @@ const SCOPES = {
   tucker: ['src/tucker/**/*.ts'],
   qr: ['src/linalg/qr*.ts'],
   svd: ['src/linalg/svd*.ts'],
-  integrator: ['src/lowrank/integrator.ts'],
+  integrator: ['src/lowrank/integrator.ts', 'src/lowrank/layer-point.ts', 'src/lowrank/kstep.ts', 'src/lowrank/augment.ts', 'src/lowrank/truncate-core.ts'],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(SCOPES).join(',')).split(',').map((s) => s.trim());
 for (const s of picked)
