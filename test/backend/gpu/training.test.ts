@@ -99,7 +99,8 @@ if (available) {
       for (let i = 0; i < steps; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i]), `loss at step ${i + 1}`).toBeLessThan(0.02 + 0.02 * cpu.losses[i]);
       expect(cpu.accuracy).toBeGreaterThan(0.7);
       expect(Math.abs(gpu.accuracy - cpu.accuracy)).toBeLessThan(0.02);
-    });
+      // Mesa's software rasteriser takes 1–2 minutes for this on 2 cores, more on a loaded machine.
+    }, 300_000);
 
     it('runs the TDLRT integrator on GPU tensors: same losses and ranks as the CPU, memory flat', async () => {
       const { train } = loadMnistEmbedded({ seed: 0 });
