@@ -10,6 +10,9 @@ import type { ScaleResult, ScaleRow } from './scale.js';
 import type { ScaleRun } from './scale-run.js';
 import { describeVgg, INPUT_SHAPES } from './scale-setup.js';
 
+/** The error of a run that --report-only found missing from the run log. */
+export const NOT_RUN = 'not run yet';
+
 function stats(xs: number[]): { mean: number; sd: number; n: number } {
   const v = xs.filter((x) => Number.isFinite(x));
   const n = v.length;
@@ -62,19 +65,20 @@ export function writeScaleReport(result: ScaleResult, outDir: string | null): Re
   for (const r of result.rows) {
     const good = ok(r);
     const first = good[0];
+    const notRun = r.runs.filter((x) => x.error === NOT_RUN).length;
     if (!first) {
-      say(`| ${r.label} | ${r.setting} | ${r.lr} | failed: ${(r.runs[0]?.error ?? '').replace(/\|/g, '/').slice(0, 200)} | | | | | | | | | | | | | |`);
+      say(`| ${r.label} | ${r.setting} | ${r.lr} | ${notRun === r.runs.length ? NOT_RUN : 'failed: '}${notRun === r.runs.length ? '' : (r.runs.find((x) => x.error !== NOT_RUN)?.error ?? '').replace(/\|/g, '/').slice(0, 200)} | | | | | | | | | | | | | |`);
       continue;
     }
     const acc = stats(good.map((x) => x.testAccuracy));
-    const failed = r.runs.length - good.length;
+    const failed = r.runs.length - good.length - notRun;
     const trained = !r.label.startsWith('post-hoc');
     const time = mean(r, (x) => x.secondsPerEpoch);
     const peak = mean(r, peakMiB);
     const last = mean(r, lastMiB);
     const ratio = (a: number, b: number | undefined) => (trained && b !== undefined && Number.isFinite(a) && b > 0 ? `${(a / b).toFixed(2)}` : '—');
     const delta = r.label === 'full' || !full || !Number.isFinite(full.acc) ? '—' : (100 * (acc.mean - full.acc)).toFixed(2);
-    say(`| ${r.label} | ${r.setting} | ${r.lr} | ${ranksOf(first)} | ${first.report.fullParams ? `${first.report.params.toLocaleString('en')} of ${first.report.fullParams.toLocaleString('en')}` : 'all'} | ${pct(mean(r, fewer))} | ${pct(mean(r, fewerConv))} | ${(100 * acc.mean).toFixed(2)} ± ${(100 * acc.sd).toFixed(2)} (${acc.n}${failed ? `, ${failed} failed` : ''}) | ${delta} | ${trained ? fixed(time, 1) : '—'} | ${ratio(time, full?.time)} | ${trained ? fixed(peak, 1) : '—'} | ${ratio(peak, full?.peak)} | ${ratio(last, full?.last)} | ${trained ? fixed(mean(r, (x) => x.flopsPerStep) / 1e9, 3) : '—'} | ${trained ? fixed(mean(r, (x) => x.stateBytes) / 1024, 0) : '—'} | ${loadRange(r.runs)} |`);
+    say(`| ${r.label} | ${r.setting} | ${r.lr} | ${ranksOf(first)} | ${first.report.fullParams ? `${first.report.params.toLocaleString('en')} of ${first.report.fullParams.toLocaleString('en')}` : 'all'} | ${pct(mean(r, fewer))} | ${pct(mean(r, fewerConv))} | ${(100 * acc.mean).toFixed(2)} ± ${(100 * acc.sd).toFixed(2)} (${acc.n}${failed ? `, ${failed} failed` : ''}${notRun ? `, ${notRun} not run yet` : ''}) | ${delta} | ${trained ? fixed(time, 1) : '—'} | ${ratio(time, full?.time)} | ${trained ? fixed(peak, 1) : '—'} | ${ratio(peak, full?.peak)} | ${ratio(last, full?.last)} | ${trained ? fixed(mean(r, (x) => x.flopsPerStep) / 1e9, 3) : '—'} | ${trained ? fixed(mean(r, (x) => x.stateBytes) / 1024, 0) : '—'} | ${loadRange(r.runs)} |`);
   }
   say();
   say('Notes.');
@@ -86,7 +90,7 @@ export function writeScaleReport(result: ScaleResult, outDir: string | null): Re
   const searched = result.rows.filter((r) => r.lrSearch.length > 1);
   if (searched.length) {
     say();
-    say('Learning-rate selection (validation accuracy on seed 0): ' + searched.map((r) => `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? 'failed' : pct(s.valAccuracy)}`).join(', ')}`).join('; ') + '.');
+    say('Learning-rate selection (validation accuracy on seed 0): ' + searched.map((r) => `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? (s.error === NOT_RUN ? NOT_RUN : 'failed') : pct(s.valAccuracy)}`).join(', ')}`).join('; ') + '.');
   }
   say();
   say('Provenance (the parts this table was run in, by commit):');

@@ -9,7 +9,7 @@
  *        [--train 20000|all] [--val 2000] [--test 10000] [--epochs 3] [--batch 64] [--seeds 2]
  *        [--lrs 0.05,0.01] [--taus 0.05,0.1,0.2] [--budgets b1,b2,b3] [--methods full,tdlrt,...]
  *        [--integrator parallel|bug] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9]
- *        [--lra-interval 200] [--warmup-epochs 1] [--resume] [--out bench/results/scale]
+ *        [--lra-interval 200] [--warmup-epochs 1] [--resume] [--report-only] [--out bench/results/scale]
  *
  * The protocol is bench/methods.ts's: every method compresses the same layers (every conv but the
  * first; the one linear layer is the last and stays whole), trains for the same epochs on the same
@@ -22,7 +22,8 @@
  *
  * Every run is a child process (bench/scale-run.ts: the memory column needs a process of its own)
  * and is appended to scale.runs.jsonl with its commit and the machine load; --resume skips runs
- * whose key (every setting that changes the run) is already there, so the full run can go in pieces.
+ * whose key (every setting that changes the run) is already there, so the full run can go in pieces;
+ * --report-only writes the table of what the log holds so far, running nothing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileAtomic } from '../src/io/files.js';
 import { INTEGRATOR_KINDS, type IntegratorKind } from '../src/lowrank/integrator.js';
 import type { RunSpec, ScaleRun } from './scale-run.js';
-import { writeScaleReport } from './scale-report.js';
+import { NOT_RUN, writeScaleReport } from './scale-report.js';
 import { SCALE_DATASETS, type ScaleDataset } from './scale-setup.js';
 
 export const SCALE_METHODS = ['full', 'tdlrt', 'tdlrt-other', 'tucker-fixed', 'dlrt-matrix', 'trp', 'lra', 'elrt', 'post-hoc'] as const;
@@ -64,6 +65,8 @@ export interface ScaleConfig {
   /** Where the table, plots, run log and the full runs' weights (for post-hoc) go. */
   out: string;
   resume: boolean;
+  /** Run nothing: the table from the runs already in the run log (implies resume); the others show as not run yet. */
+  reportOnly?: boolean;
   /** Live progress on stderr (the children's progress lines too). */
   progress: boolean;
 }
@@ -167,7 +170,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
     if (c.progress) process.stderr.write(`${line}\n`);
   };
   const cache = new Map<string, ScaleRun>();
-  if (c.resume && existsSync(runLog)) {
+  if ((c.resume || c.reportOnly) && existsSync(runLog)) {
     for (const line of readFileSync(runLog, 'utf8').split('\n')) if (line.trim()) {
       const { key, run } = JSON.parse(line) as { key: string; run: ScaleRun };
       cache.set(key, revive(run));
@@ -189,6 +192,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
     const key = keyOf(spec);
     const done = cache.get(key);
     if (done) return done;
+    if (c.reportOnly) return revive({ label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed, error: NOT_RUN } as ScaleRun);
     const child = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', RUN_SCRIPT, JSON.stringify(spec)], {
       cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', c.progress ? 'inherit' : 'pipe'],
     });
@@ -237,7 +241,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   const postHoc = (k: number, lr: number, seed: number): ScaleRun => {
     const statePath = stateFile(lr, seed);
     const spec: RunSpec = { ...specBase, kind: 'post-hoc', label: 'post-hoc (Tucker)', method: 'post-hoc', options: {}, budgetIndex: k, setting: `budget ${pct(budgets[k])}`, lr, seed, statePath, budget: budgets[k] };
-    if (!cache.has(keyOf(spec)) && !existsSync(statePath)) {
+    if (!cache.has(keyOf(spec)) && !existsSync(statePath) && !c.reportOnly) {
       // The weights are gone (another checkout): train the full run again, which saves them.
       const fullSpec = trainSpec('full', null, lr, seed);
       cache.delete(keyOf(fullSpec));
@@ -273,16 +277,18 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   if (!c.budgets && tdlrtRows.length) {
     budgets = tdlrtRows.map((r) => {
       const kept = r.runs.filter((x) => !x.error).map((x) => x.report.params / x.report.fullParams);
-      if (kept.length === 0) throw new Error(`runScaleBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
-      return kept.reduce((a, b) => a + b, 0) / kept.length;
+      if (kept.length === 0 && !c.reportOnly) throw new Error(`runScaleBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
+      return kept.length ? kept.reduce((a, b) => a + b, 0) / kept.length : NaN;
     });
     say(`budgets set by TDLRT (kept fraction of the compressed convs' parameters): ${budgets.map(pct).join(', ')}`);
   }
+  // A report of a partial log leaves out the rows whose budgets TDLRT has not set yet.
+  const budgetsKnown = budgets.length === K && budgets.every((b) => Number.isFinite(b));
   for (const label of ['tucker-fixed', 'dlrt-matrix', 'trp', 'lra', 'elrt']) {
-    if (!has(label)) continue;
+    if (!has(label) || (!budgetsKnown && ['tucker-fixed', 'lra', 'elrt'].includes(label))) continue;
     for (let k = 0; k < K; k++) rows.push(row(label, k, (lr, seed) => train(label, k, lr, seed)));
   }
-  if (has('post-hoc')) for (let k = 0; k < K; k++) rows.push(row('post-hoc (Tucker)', k, (lr, seed) => postHoc(k, lr, seed)));
+  if (has('post-hoc') && budgetsKnown) for (let k = 0; k < K; k++) rows.push(row('post-hoc (Tucker)', k, (lr, seed) => postHoc(k, lr, seed)));
   return { config: c, budgets, rows, resumedRuns, ranNow, seconds: (performance.now() - t0) / 1000, commit };
 }
 
@@ -291,7 +297,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
 
 export function parseScaleArgs(argv: string[]): ScaleConfig {
   const fn = 'bench/scale';
-  const known = new Set(['quick', 'resume', 'data', 'dir', 'width', 'train', 'val', 'test', 'epochs', 'batch', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'integrator', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'quiet']);
+  const known = new Set(['quick', 'resume', 'data', 'dir', 'width', 'train', 'val', 'test', 'epochs', 'batch', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'integrator', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'quiet', 'report-only']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`${fn}: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
   const has = (f: string) => argv.includes(`--${f}`);
   const value = (f: string): string | undefined => {
@@ -341,6 +347,7 @@ export function parseScaleArgs(argv: string[]): ScaleConfig {
   c.warmupEpochs = list('warmup-epochs')?.[0] ?? c.warmupEpochs;
   c.out = value('out') ?? c.out;
   c.resume = has('resume');
+  c.reportOnly = has('report-only');
   c.progress = !has('quiet');
   return c;
 }
@@ -351,7 +358,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const files = writeScaleReport(result, config.out);
   process.stdout.write(files['scale.md']);
   process.stderr.write(`wrote ${Object.keys(files).map((f) => join(config.out, f)).join(', ')}\n`);
-  const failed = result.rows.filter((r) => r.runs.every((x) => x.error)).map((r) => `${r.label} [${r.setting}]`);
+  const failed = result.rows.filter((r) => r.runs.every((x) => x.error && x.error !== NOT_RUN)).map((r) => `${r.label} [${r.setting}]`);
   if (failed.length) {
     process.stderr.write(`bench/scale: no run succeeded for ${failed.join(', ')}\n`);
     process.exitCode = 1;

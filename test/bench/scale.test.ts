@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseScaleArgs, RUN_LOG, runScaleBench, SCALE_METHODS } from '../../bench/scale.js';
-import { writeScaleReport } from '../../bench/scale-report.js';
+import { NOT_RUN, writeScaleReport } from '../../bench/scale-report.js';
 import { convNames, scaleData, vggNet } from '../../bench/scale-setup.js';
 import { CIFAR10_RECORD_BYTES } from '../../src/data/cifar10.js';
 import { compressedLayers } from '../../src/lowrank/methods/budget.js';
@@ -117,6 +117,11 @@ describe('bench/scale --quick on synthetic CIFAR-10 files', () => {
     expect(again.ranNow).toBe(0);
     expect(again.resumedRuns).toBe(log.length);
     expect(again.rows.map((r) => r.runs[0].testAccuracy)).toEqual(result.rows.map((r) => r.runs[0].testAccuracy));
+    // --report-only runs nothing and shows what the log lacks.
+    const partial = runScaleBench(parseScaleArgs([...args, '--report-only', '--methods', 'full', '--lrs', '0.02,0.01']));
+    expect(partial.ranNow).toBe(0);
+    expect(partial.rows[0].lrSearch.map((x) => x.error)).toEqual([undefined, NOT_RUN]);
+    expect(writeScaleReport(partial, null)['scale.md']).toContain('0.01 → not run yet');
     const more = runScaleBench(parseScaleArgs([...args, '--resume', '--methods', 'full', '--lrs', '0.02,0.01']));
     expect(more.ranNow).toBe(1);
     expect(readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n')).toHaveLength(log.length + 1);
