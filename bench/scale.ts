@@ -246,7 +246,8 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
       const fullSpec = trainSpec('full', null, lr, seed);
       cache.delete(keyOf(fullSpec));
       const full = launch(fullSpec);
-      if (full.error || !existsSync(statePath)) return launch({ ...spec, statePath: '/nonexistent: the full run failed' });
+      // Not logged: once the full run trains, the post-hoc run can go.
+      if (full.error || !existsSync(statePath)) return revive({ label: spec.label, budgetIndex: k, setting: spec.setting, lr, seed, error: `the full run failed, so there is nothing to compress (${full.error ?? 'no weights saved'})` } as ScaleRun);
     }
     return launch(spec);
   };
