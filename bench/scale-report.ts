@@ -95,12 +95,12 @@ export function writeScaleReport(result: ScaleResult, outDir: string | null): Re
   say();
   say('Provenance (the parts this table was run in, by commit):');
   const byCommit = new Map<string, ScaleRun[]>();
-  for (const run of result.rows.flatMap((r) => r.runs)) if (run.provenance) byCommit.set(run.provenance.commit, [...(byCommit.get(run.provenance.commit) ?? []), run]);
+  for (const run of result.rows.flatMap((r) => r.allRuns)) if (run.provenance && !run.error) byCommit.set(run.provenance.commit, [...(byCommit.get(run.provenance.commit) ?? []), run]);
   for (const [commit, runs] of byCommit) {
     const starts = runs.map((x) => x.provenance.started).sort();
     const ends = runs.map((x) => x.provenance.finished).sort();
     const labels = [...new Set(runs.map((x) => x.label))].join(', ');
-    say(`- commit ${commit}: ${runs.length} runs (${labels}), ${starts[0]} → ${ends.at(-1)}, load ${loadRange(runs)}, Node ${runs[0].provenance.node}.`);
+    say(`- commit ${commit}: ${runs.length} run(s) (${labels}), ${starts[0]} → ${ends.at(-1)}, load ${loadRange(runs)}, Node ${runs[0].provenance.node}.`);
   }
   say(`- This invocation (commit ${result.commit}): ${result.ranNow} runs run, ${result.resumedRuns} read back from scale.runs.jsonl, ${(result.seconds / 60).toFixed(1)} min.`);
   if (!firstRun) say('- No run succeeded.');
@@ -136,7 +136,7 @@ export function writeScaleReport(result: ScaleResult, outDir: string | null): Re
       series: Object.entries(trace).map(([name, ranks]) => ({ name, points: ranks.map((v, i) => [i + 1, v] as const) })),
     });
   }
-  files['scale.json'] = JSON.stringify({ ...result, rows: result.rows.map((r) => ({ ...r, runs: r.runs.map(({ rankTrace: _t, ...x }) => x) })) }, null, 1);
+  files['scale.json'] = JSON.stringify({ ...result, rows: result.rows.map((r) => ({ ...r, runs: r.runs.map(({ rankTrace: _t, ...x }) => x), allRuns: undefined })) }, null, 1);
   if (outDir) {
     mkdirSync(outDir, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileAtomic(join(outDir, name), text);

@@ -92,6 +92,8 @@ export interface ScaleRow {
   lr: number;
   runs: ScaleRun[];
   lrSearch: { lr: number; valAccuracy: number; error?: string }[];
+  /** Every run of the row: the lr search's and the other seeds'. */
+  allRuns: ScaleRun[];
 }
 
 export interface ScaleResult {
@@ -196,6 +198,8 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
     const child = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', RUN_SCRIPT, JSON.stringify(spec)], {
       cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', c.progress ? 'inherit' : 'pipe'],
     });
+    // A run stopped by a signal (the bench interrupted, the machine out of memory) is not logged: the bench stops, and a resume runs it again.
+    if (child.signal) throw new Error(`runScaleBench: the run ${spec.label} ${spec.setting} lr ${spec.lr} seed ${spec.seed} was stopped by ${child.signal}; not logged, so --resume runs it again`);
     const last = child.stdout?.trim().split('\n').pop() ?? '';
     let run: ScaleRun;
     try {
@@ -257,7 +261,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
     const search = lrs.map((lr) => ({ lr, run: runOne(lr, first) }));
     const best = search.reduce((a, b) => ((b.run.valAccuracy > a.run.valAccuracy || Number.isNaN(a.run.valAccuracy)) && !b.run.error ? b : a));
     const runs = [best.run, ...rest.map((seed) => runOne(best.lr, seed))];
-    return { label, budgetIndex: k, setting: best.run.setting, lr: best.lr, runs, lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })) };
+    return { label, budgetIndex: k, setting: best.run.setting, lr: best.lr, runs, lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })), allRuns: [...new Set([...search.map((s) => s.run), ...runs])] };
   };
 
   const rows: ScaleRow[] = [];
