@@ -131,7 +131,13 @@ export function runOne(spec: RunSpec): ScaleRun {
   const started = new Date().toISOString();
   const load0 = loadavg()[0];
   const base = { label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed };
-  const provenance = () => ({ commit: spec.commit, started, finished: new Date().toISOString(), load: [load0, loadavg()[0]] as [number, number], node: process.version });
+  const provenance = () => ({
+    commit: spec.commit,
+    started,
+    finished: new Date().toISOString(),
+    load: [load0, loadavg()[0]] as [number, number],
+    node: process.version,
+  });
   try {
     const data = scaleData(spec);
     const input = INPUT_SHAPES[spec.data];
@@ -147,8 +153,16 @@ export function runOne(spec: RunSpec): ScaleRun {
       model.loadStateDict(state);
       compressOnce(model, { budget: spec.budget, conv: 'tucker' });
       return {
-        ...base, valAccuracy: evaluate(model, val).accuracy, testAccuracy: evaluate(model, test).accuracy, report: reportOf(model),
-        epochSeconds: [], secondsPerEpoch: NaN, flopsPerStep: NaN, stateBytes: NaN, memory: null, provenance: provenance(),
+        ...base,
+        valAccuracy: evaluate(model, val).accuracy,
+        testAccuracy: evaluate(model, test).accuracy,
+        report: reportOf(model),
+        epochSeconds: [],
+        secondsPerEpoch: NaN,
+        flopsPerStep: NaN,
+        stateBytes: NaN,
+        memory: null,
+        provenance: provenance(),
       };
     }
     const model = build(1000 + spec.seed);
@@ -211,14 +225,25 @@ export function runOne(spec: RunSpec): ScaleRun {
       epochSeconds,
       gcSeconds: gcEpoch,
       secondsPerEpoch: epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length,
-      flopsPerStep, stateBytes, memory: probe.result(),
+      flopsPerStep,
+      stateBytes,
+      memory: probe.result(),
       rankTrace: Object.keys(trace).length ? trace : undefined,
       provenance: provenance(),
     };
   } catch (err) {
     return {
-      ...base, valAccuracy: NaN, testAccuracy: NaN, report: emptyReport(), epochSeconds: [], secondsPerEpoch: NaN, flopsPerStep: NaN, stateBytes: NaN, memory: null,
-      provenance: provenance(), error: err instanceof Error ? err.message : String(err),
+      ...base,
+      valAccuracy: NaN,
+      testAccuracy: NaN,
+      report: emptyReport(),
+      epochSeconds: [],
+      secondsPerEpoch: NaN,
+      flopsPerStep: NaN,
+      stateBytes: NaN,
+      memory: null,
+      provenance: provenance(),
+      error: err instanceof Error ? err.message : String(err),
     };
   }
 }

@@ -28,10 +28,17 @@ export function vggNet(options: { width: number; inChannels: number; numClasses?
   if (!(generator instanceof Generator)) throw new Error('vggNet: generator must be a Generator (every run is seeded)');
   const block = (cin: number, cout: number) => [new Conv2d(cin, cout, 3, { padding: 1, bias: false, generator }), new BatchNorm2d(cout), new ReLU()];
   return new Sequential(
-    ...block(inChannels, w), ...block(w, w), new MaxPool2d(2),
-    ...block(w, 2 * w), ...block(2 * w, 2 * w), new MaxPool2d(2),
-    ...block(2 * w, 4 * w), ...block(4 * w, 4 * w),
-    new AdaptiveAvgPool2d(1), new Flatten(), new Linear(4 * w, numClasses, { generator }),
+    ...block(inChannels, w),
+    ...block(w, w),
+    new MaxPool2d(2),
+    ...block(w, 2 * w),
+    ...block(2 * w, 2 * w),
+    new MaxPool2d(2),
+    ...block(2 * w, 4 * w),
+    ...block(4 * w, 4 * w),
+    new AdaptiveAvgPool2d(1),
+    new Flatten(),
+    new Linear(4 * w, numClasses, { generator }),
   );
 }
 
@@ -39,8 +46,10 @@ export function vggNet(options: { width: number; inChannels: number; numClasses?
 export function describeVgg(width: number, input: readonly number[]): string {
   const [c, h] = input;
   const w = width;
-  return `conv1 ${c}→${w}, conv2 ${w}→${w} (${h}×${h}), max-pool; conv3 ${w}→${2 * w}, conv4 ${2 * w}→${2 * w} (${h >> 1}×${h >> 1}), max-pool; ` +
-    `conv5 ${2 * w}→${4 * w}, conv6 ${4 * w}→${4 * w} (${h >> 2}×${h >> 2}); every conv 3×3, padding 1, no bias, then BatchNorm and ReLU; global average pool; linear ${4 * w}→10`;
+  return (
+    `conv1 ${c}→${w}, conv2 ${w}→${w} (${h}×${h}), max-pool; conv3 ${w}→${2 * w}, conv4 ${2 * w}→${2 * w} (${h >> 1}×${h >> 1}), max-pool; ` +
+    `conv5 ${2 * w}→${4 * w}, conv6 ${4 * w}→${4 * w} (${h >> 2}×${h >> 2}); every conv 3×3, padding 1, no bias, then BatchNorm and ReLU; global average pool; linear ${4 * w}→10`
+  );
 }
 
 /** Sequential index → conv1..conv6 (the names the report and the rank plots use). */
@@ -75,7 +84,8 @@ export interface ScaleData {
  */
 export function scaleData(spec: DataSpec): ScaleData {
   const fn = 'scaleData';
-  if (!(SCALE_DATASETS as readonly string[]).includes(spec.data)) throw new Error(`${fn}: data must be one of ${SCALE_DATASETS.join(', ')}, got '${spec.data}'`);
+  if (!(SCALE_DATASETS as readonly string[]).includes(spec.data))
+    throw new Error(`${fn}: data must be one of ${SCALE_DATASETS.join(', ')}, got '${spec.data}'`);
   let load: (split: 'train' | 'test') => Dataset;
   if (spec.data === 'cifar10') {
     const dir = spec.dir;
@@ -86,10 +96,12 @@ export function scaleData(spec: DataSpec): ScaleData {
   }
   const all = load('train');
   const n = all.labels.length;
-  if (!(Number.isInteger(spec.valSize) && spec.valSize > 0 && spec.valSize < n)) throw new Error(`${fn}: valSize must be an integer in (0, ${n}), got ${spec.valSize}`);
+  if (!(Number.isInteger(spec.valSize) && spec.valSize > 0 && spec.valSize < n))
+    throw new Error(`${fn}: valSize must be an integer in (0, ${n}), got ${spec.valSize}`);
   const pool = n - spec.valSize;
   const size = spec.trainSize === 'all' ? pool : spec.trainSize;
-  if (!Number.isInteger(size) || size < 1 || size > pool) throw new Error(`${fn}: trainSize must be an integer in [1, ${pool}] or 'all', got ${spec.trainSize}`);
+  if (!Number.isInteger(size) || size < 1 || size > pool)
+    throw new Error(`${fn}: trainSize must be an integer in [1, ${pool}] or 'all', got ${spec.trainSize}`);
   const order = Int32Array.from({ length: pool }, (_, i) => i);
   const g = new Generator(20261206);
   for (let i = pool - 1; i > 0; i--) {
@@ -97,10 +109,14 @@ export function scaleData(spec: DataSpec): ScaleData {
     [order[i], order[j]] = [order[j], order[i]];
   }
   const testAll = load('test');
-  if (!(Number.isInteger(spec.testSize) && spec.testSize >= 1 && spec.testSize <= testAll.labels.length)) throw new Error(`${fn}: testSize must be an integer in [1, ${testAll.labels.length}], got ${spec.testSize}`);
+  if (!(Number.isInteger(spec.testSize) && spec.testSize >= 1 && spec.testSize <= testAll.labels.length))
+    throw new Error(`${fn}: testSize must be an integer in [1, ${testAll.labels.length}], got ${spec.testSize}`);
   return {
     train: subset(all, order.subarray(0, size)),
-    val: subset(all, Int32Array.from({ length: spec.valSize }, (_, i) => pool + i)),
+    val: subset(
+      all,
+      Int32Array.from({ length: spec.valSize }, (_, i) => pool + i),
+    ),
     test: take(testAll, spec.testSize),
   };
 }

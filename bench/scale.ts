@@ -73,13 +73,44 @@ export interface ScaleConfig {
 
 export function defaultScaleConfig(mode: 'default' | 'quick' = 'default'): ScaleConfig {
   const base: ScaleConfig = {
-    data: 'fashion-mnist', width: 32, trainSize: 20_000, valSize: 2_000, testSize: 10_000, epochs: 3, batchSize: 64, seeds: [0, 1],
-    lrs: [0.05, 0.01], taus: [0.05, 0.1, 0.2], methods: [...SCALE_METHODS], integrator: 'parallel', trpInterval: 20,
-    trpEnergies: [0.98, 0.95, 0.9], lraInterval: 200, warmupEpochs: 1, out: 'bench/results/scale', resume: false, progress: true,
+    data: 'fashion-mnist',
+    width: 32,
+    trainSize: 20_000,
+    valSize: 2_000,
+    testSize: 10_000,
+    epochs: 3,
+    batchSize: 64,
+    seeds: [0, 1],
+    lrs: [0.05, 0.01],
+    taus: [0.05, 0.1, 0.2],
+    methods: [...SCALE_METHODS],
+    integrator: 'parallel',
+    trpInterval: 20,
+    trpEnergies: [0.98, 0.95, 0.9],
+    lraInterval: 200,
+    warmupEpochs: 1,
+    out: 'bench/results/scale',
+    resume: false,
+    progress: true,
   };
   if (mode === 'quick') {
     // CI: width 8, a few hundred images, one epoch, one seed, one lr, one budget.
-    return { ...base, width: 8, trainSize: 384, valSize: 256, testSize: 256, epochs: 1, batchSize: 32, seeds: [0], lrs: [0.02], taus: [0.1], trpEnergies: [0.95], trpInterval: 4, lraInterval: 4, warmupEpochs: 0.5 };
+    return {
+      ...base,
+      width: 8,
+      trainSize: 384,
+      valSize: 256,
+      testSize: 256,
+      epochs: 1,
+      batchSize: 32,
+      seeds: [0],
+      lrs: [0.02],
+      taus: [0.1],
+      trpEnergies: [0.95],
+      trpInterval: 4,
+      lraInterval: 4,
+      warmupEpochs: 0.5,
+    };
   }
   return base;
 }
@@ -130,14 +161,19 @@ function checkScaleConfig(c: ScaleConfig): void {
   posInt('width', c.width);
   posInt('epochs', c.epochs);
   posInt('batchSize', c.batchSize);
-  if (c.seeds.length < 1 || c.seeds.some((s) => !Number.isInteger(s))) throw new Error(`${fn}: seeds must be a non-empty list of integers, got [${c.seeds.join(', ')}]`);
+  if (c.seeds.length < 1 || c.seeds.some((s) => !Number.isInteger(s)))
+    throw new Error(`${fn}: seeds must be a non-empty list of integers, got [${c.seeds.join(', ')}]`);
   if (c.lrs.length < 1 || c.lrs.some((x) => !(x > 0))) throw new Error(`${fn}: lrs must be a non-empty list of positive numbers, got [${c.lrs.join(', ')}]`);
   if (c.taus.length < 1 || c.taus.some((x) => !(x >= 0))) throw new Error(`${fn}: taus must be a non-empty list of numbers ≥ 0, got [${c.taus.join(', ')}]`);
-  if (c.budgets && (c.budgets.length !== c.taus.length || c.budgets.some((b) => !(b > 0 && b <= 1)))) throw new Error(`${fn}: budgets must give one fraction in (0, 1] per tau (${c.taus.length}), got [${c.budgets.join(', ')}]`);
-  if (c.trpEnergies.length !== c.taus.length || c.trpEnergies.some((e) => !(e > 0 && e <= 1))) throw new Error(`${fn}: trpEnergies must give one energy in (0, 1] per tau (${c.taus.length}), got [${c.trpEnergies.join(', ')}]`);
-  if (!(INTEGRATOR_KINDS as readonly string[]).includes(c.integrator)) throw new Error(`${fn}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${c.integrator}'`);
+  if (c.budgets && (c.budgets.length !== c.taus.length || c.budgets.some((b) => !(b > 0 && b <= 1))))
+    throw new Error(`${fn}: budgets must give one fraction in (0, 1] per tau (${c.taus.length}), got [${c.budgets.join(', ')}]`);
+  if (c.trpEnergies.length !== c.taus.length || c.trpEnergies.some((e) => !(e > 0 && e <= 1)))
+    throw new Error(`${fn}: trpEnergies must give one energy in (0, 1] per tau (${c.taus.length}), got [${c.trpEnergies.join(', ')}]`);
+  if (!(INTEGRATOR_KINDS as readonly string[]).includes(c.integrator))
+    throw new Error(`${fn}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${c.integrator}'`);
   if (c.methods.length < 1) throw new Error(`${fn}: methods must name at least one of ${SCALE_METHODS.join(', ')}`);
-  for (const m of c.methods) if (!(SCALE_METHODS as readonly string[]).includes(m)) throw new Error(`${fn}: unknown method '${m}'; choose from ${SCALE_METHODS.join(', ')}`);
+  for (const m of c.methods)
+    if (!(SCALE_METHODS as readonly string[]).includes(m)) throw new Error(`${fn}: unknown method '${m}'; choose from ${SCALE_METHODS.join(', ')}`);
   if (!(c.warmupEpochs >= 0)) throw new Error(`${fn}: warmupEpochs must be ≥ 0, got ${c.warmupEpochs}`);
   posInt('trpInterval', c.trpInterval);
   posInt('lraInterval', c.lraInterval);
@@ -173,10 +209,11 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   };
   const cache = new Map<string, ScaleRun>();
   if ((c.resume || c.reportOnly) && existsSync(runLog)) {
-    for (const line of readFileSync(runLog, 'utf8').split('\n')) if (line.trim()) {
-      const { key, run } = JSON.parse(line) as { key: string; run: ScaleRun };
-      cache.set(key, revive(run));
-    }
+    for (const line of readFileSync(runLog, 'utf8').split('\n'))
+      if (line.trim()) {
+        const { key, run } = JSON.parse(line) as { key: string; run: ScaleRun };
+        cache.set(key, revive(run));
+      }
     say(`resuming: ${cache.size} finished runs read from ${runLog}`);
   } else if (existsSync(runLog)) {
     writeFileAtomic(runLog, '');
@@ -186,39 +223,93 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   const commit = currentCommit();
 
   /** Every setting that changes a run, besides its row's own (method, setting, lr, seed). */
-  const common = { data: c.data, dir: c.dir ?? null, width: c.width, trainSize: c.trainSize, valSize: c.valSize, testSize: c.testSize, epochs: c.epochs, batchSize: c.batchSize };
-  const keyOf = (spec: RunSpec) => JSON.stringify({ ...common, kind: spec.kind, label: spec.label, method: spec.method, options: spec.options, budget: spec.budget ?? null, lr: spec.lr, seed: spec.seed });
-  const stateFile = (lr: number, seed: number) => join(c.out, 'states', `full-${createHash('sha256').update(JSON.stringify({ ...common, lr, seed })).digest('hex').slice(0, 16)}.safetensors`);
+  const common = {
+    data: c.data,
+    dir: c.dir ?? null,
+    width: c.width,
+    trainSize: c.trainSize,
+    valSize: c.valSize,
+    testSize: c.testSize,
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+  };
+  const keyOf = (spec: RunSpec) =>
+    JSON.stringify({
+      ...common,
+      kind: spec.kind,
+      label: spec.label,
+      method: spec.method,
+      options: spec.options,
+      budget: spec.budget ?? null,
+      lr: spec.lr,
+      seed: spec.seed,
+    });
+  const stateFile = (lr: number, seed: number) =>
+    join(
+      c.out,
+      'states',
+      `full-${createHash('sha256')
+        .update(JSON.stringify({ ...common, lr, seed }))
+        .digest('hex')
+        .slice(0, 16)}.safetensors`,
+    );
 
   const launch = (spec: RunSpec): ScaleRun => {
     const key = keyOf(spec);
     const done = cache.get(key);
     if (done) return done;
-    if (c.reportOnly) return revive({ label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed, error: NOT_RUN } as ScaleRun);
+    if (c.reportOnly)
+      return revive({ label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed, error: NOT_RUN } as ScaleRun);
     const child = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', RUN_SCRIPT, JSON.stringify(spec)], {
-      cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', c.progress ? 'inherit' : 'pipe'],
+      cwd: REPO,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', c.progress ? 'inherit' : 'pipe'],
     });
     // A run stopped by a signal (the bench interrupted, the machine out of memory) is not logged: the bench stops, and a resume runs it again.
-    if (child.signal) throw new Error(`runScaleBench: the run ${spec.label} ${spec.setting} lr ${spec.lr} seed ${spec.seed} was stopped by ${child.signal}; not logged, so --resume runs it again`);
+    if (child.signal)
+      throw new Error(
+        `runScaleBench: the run ${spec.label} ${spec.setting} lr ${spec.lr} seed ${spec.seed} was stopped by ${child.signal}; not logged, so --resume runs it again`,
+      );
     const last = child.stdout?.trim().split('\n').pop() ?? '';
     let run: ScaleRun;
     try {
       run = revive(JSON.parse(last) as ScaleRun);
     } catch {
       const why = child.error?.message ?? `exit ${child.status ?? child.signal}: ${(child.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`;
-      run = revive({ label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed, error: `the run's process failed (${why})` } as ScaleRun);
+      run = revive({
+        label: spec.label,
+        budgetIndex: spec.budgetIndex,
+        setting: spec.setting,
+        lr: spec.lr,
+        seed: spec.seed,
+        error: `the run's process failed (${why})`,
+      } as ScaleRun);
     }
     cache.set(key, run);
     appendFileSync(runLog, `${JSON.stringify({ key, run })}\n`);
     ranNow++;
     const r = run.report;
-    say(run.error
-      ? `[run ${ranNow}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: FAILED ${run.error}`
-      : `[run ${ranNow}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: val ${pct(run.valAccuracy)} test ${pct(run.testAccuracy)}, kept ${pct(r.fullParams ? r.params / r.fullParams : 1)} of the compressed convs, ${run.secondsPerEpoch.toFixed(1)} s/epoch (load ${run.provenance.load.map((x) => x.toFixed(1)).join('→')})`);
+    say(
+      run.error
+        ? `[run ${ranNow}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: FAILED ${run.error}`
+        : `[run ${ranNow}] ${run.label} ${run.setting} lr ${run.lr} seed ${run.seed}: val ${pct(run.valAccuracy)} test ${pct(run.testAccuracy)}, kept ${pct(r.fullParams ? r.params / r.fullParams : 1)} of the compressed convs, ${run.secondsPerEpoch.toFixed(1)} s/epoch (load ${run.provenance.load.map((x) => x.toFixed(1)).join('→')})`,
+    );
     return run;
   };
 
-  const specBase = { data: c.data, dir: c.dir, trainSize: c.trainSize, valSize: c.valSize, testSize: c.testSize, width: c.width, epochs: c.epochs, batchSize: c.batchSize, progress: c.progress, commit };
+  const specBase = {
+    data: c.data,
+    dir: c.dir,
+    trainSize: c.trainSize,
+    valSize: c.valSize,
+    testSize: c.testSize,
+    width: c.width,
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    progress: c.progress,
+    commit,
+  };
   let budgets: number[] = c.budgets ?? [];
   const adaptive = (k: number, integrator: IntegratorKind) => ({ tau: c.taus[k], warmupEpochs: c.warmupEpochs, integrator, warmup: 'integrator' as const });
   /** The spec of a training run of a row at budget index k (null: full). */
@@ -232,9 +323,19 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
       case `tdlrt (${other(c.integrator)})`:
         return { ...s, method: 'tdlrt', options: adaptive(k, other(c.integrator)), setting: `τ = ${c.taus[k]}` };
       case 'trp':
-        return { ...s, method: label, options: { trpEnergy: c.trpEnergies[k], trpInterval: c.trpInterval }, setting: `e = ${c.trpEnergies[k]}, m = ${c.trpInterval}` };
+        return {
+          ...s,
+          method: label,
+          options: { trpEnergy: c.trpEnergies[k], trpInterval: c.trpInterval },
+          setting: `e = ${c.trpEnergies[k]}, m = ${c.trpInterval}`,
+        };
       case 'lra':
-        return { ...s, method: label, options: { budget: budgets[k], lraInterval: c.lraInterval }, setting: `budget ${pct(budgets[k])}, S_D = ${c.lraInterval}` };
+        return {
+          ...s,
+          method: label,
+          options: { budget: budgets[k], lraInterval: c.lraInterval },
+          setting: `budget ${pct(budgets[k])}, S_D = ${c.lraInterval}`,
+        };
       default:
         return { ...s, method: label, options: { budget: budgets[k] }, setting: `budget ${pct(budgets[k])}` };
     }
@@ -244,14 +345,34 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   /** Post-hoc Tucker: the full run of the same seed and lr, compressed once, no fine-tuning. */
   const postHoc = (k: number, lr: number, seed: number): ScaleRun => {
     const statePath = stateFile(lr, seed);
-    const spec: RunSpec = { ...specBase, kind: 'post-hoc', label: 'post-hoc (Tucker)', method: 'post-hoc', options: {}, budgetIndex: k, setting: `budget ${pct(budgets[k])}`, lr, seed, statePath, budget: budgets[k] };
+    const spec: RunSpec = {
+      ...specBase,
+      kind: 'post-hoc',
+      label: 'post-hoc (Tucker)',
+      method: 'post-hoc',
+      options: {},
+      budgetIndex: k,
+      setting: `budget ${pct(budgets[k])}`,
+      lr,
+      seed,
+      statePath,
+      budget: budgets[k],
+    };
     if (!cache.has(keyOf(spec)) && !existsSync(statePath) && !c.reportOnly) {
       // The weights are gone (another checkout): train the full run again, which saves them.
       const fullSpec = trainSpec('full', null, lr, seed);
       cache.delete(keyOf(fullSpec));
       const full = launch(fullSpec);
       // Not logged: once the full run trains, the post-hoc run can go.
-      if (full.error || !existsSync(statePath)) return revive({ label: spec.label, budgetIndex: k, setting: spec.setting, lr, seed, error: `the full run failed, so there is nothing to compress (${full.error ?? 'no weights saved'})` } as ScaleRun);
+      if (full.error || !existsSync(statePath))
+        return revive({
+          label: spec.label,
+          budgetIndex: k,
+          setting: spec.setting,
+          lr,
+          seed,
+          error: `the full run failed, so there is nothing to compress (${full.error ?? 'no weights saved'})`,
+        } as ScaleRun);
     }
     return launch(spec);
   };
@@ -261,7 +382,15 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
     const search = lrs.map((lr) => ({ lr, run: runOne(lr, first) }));
     const best = search.reduce((a, b) => ((b.run.valAccuracy > a.run.valAccuracy || Number.isNaN(a.run.valAccuracy)) && !b.run.error ? b : a));
     const runs = [best.run, ...rest.map((seed) => runOne(best.lr, seed))];
-    return { label, budgetIndex: k, setting: best.run.setting, lr: best.lr, runs, lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })), allRuns: [...new Set([...search.map((s) => s.run), ...runs])] };
+    return {
+      label,
+      budgetIndex: k,
+      setting: best.run.setting,
+      lr: best.lr,
+      runs,
+      lrSearch: search.map((s) => ({ lr: s.lr, valAccuracy: s.run.valAccuracy, error: s.run.error })),
+      allRuns: [...new Set([...search.map((s) => s.run), ...runs])],
+    };
   };
 
   const rows: ScaleRow[] = [];
@@ -302,8 +431,33 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
 
 export function parseScaleArgs(argv: string[]): ScaleConfig {
   const fn = 'bench/scale';
-  const known = new Set(['quick', 'resume', 'data', 'dir', 'width', 'train', 'val', 'test', 'epochs', 'batch', 'seeds', 'lrs', 'taus', 'budgets', 'methods', 'integrator', 'trp-interval', 'trp-energy', 'lra-interval', 'warmup-epochs', 'out', 'quiet', 'report-only']);
-  for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`${fn}: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
+  const known = new Set([
+    'quick',
+    'resume',
+    'data',
+    'dir',
+    'width',
+    'train',
+    'val',
+    'test',
+    'epochs',
+    'batch',
+    'seeds',
+    'lrs',
+    'taus',
+    'budgets',
+    'methods',
+    'integrator',
+    'trp-interval',
+    'trp-energy',
+    'lra-interval',
+    'warmup-epochs',
+    'out',
+    'quiet',
+    'report-only',
+  ]);
+  for (const a of argv)
+    if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`${fn}: unknown option ${a} (known: ${[...known].map((k) => `--${k}`).join(' ')})`);
   const has = (f: string) => argv.includes(`--${f}`);
   const value = (f: string): string | undefined => {
     const i = argv.indexOf(`--${f}`);
@@ -317,7 +471,10 @@ export function parseScaleArgs(argv: string[]): ScaleConfig {
     if (s.trim() === '' || !Number.isFinite(x)) throw new Error(`${fn}: --${f} must be a number (or a comma-separated list of numbers), got '${s}'`);
     return x;
   };
-  const list = (f: string): number[] | undefined => value(f)?.split(',').map((s) => num(f, s));
+  const list = (f: string): number[] | undefined =>
+    value(f)
+      ?.split(',')
+      .map((s) => num(f, s));
   const int = (f: string): number | undefined => {
     const v = value(f);
     if (v === undefined) return undefined;
@@ -345,7 +502,8 @@ export function parseScaleArgs(argv: string[]): ScaleConfig {
   c.trpEnergies = list('trp-energy') ?? c.taus.map((_, k) => c.trpEnergies[Math.min(k, c.trpEnergies.length - 1)]);
   c.methods = value('methods')?.split(',') ?? c.methods;
   const integrator = value('integrator') ?? c.integrator;
-  if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator)) throw new Error(`${fn}: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
+  if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator))
+    throw new Error(`${fn}: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
   c.integrator = integrator as IntegratorKind;
   c.trpInterval = int('trp-interval') ?? c.trpInterval;
   c.lraInterval = int('lra-interval') ?? c.lraInterval;
@@ -362,7 +520,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const result = runScaleBench(config);
   const files = writeScaleReport(result, config.out);
   process.stdout.write(files['scale.md']);
-  process.stderr.write(`wrote ${Object.keys(files).map((f) => join(config.out, f)).join(', ')}\n`);
+  process.stderr.write(
+    `wrote ${Object.keys(files)
+      .map((f) => join(config.out, f))
+      .join(', ')}\n`,
+  );
   const failed = result.rows.filter((r) => r.runs.every((x) => x.error && x.error !== NOT_RUN)).map((r) => `${r.label} [${r.setting}]`);
   if (failed.length) {
     process.stderr.write(`bench/scale: no run succeeded for ${failed.join(', ')}\n`);

@@ -37,7 +37,13 @@ describe('bench/scale setup', () => {
     const model = vggNet({ width: 4, inChannels: 3, generator: new Generator(0) });
     const layers = compressedLayers(model);
     expect(layers.map((l) => l.kind)).toEqual(['conv', 'conv', 'conv', 'conv', 'conv']);
-    expect(layers.map((l) => l.shape)).toEqual([[4, 4, 3, 3], [8, 4, 3, 3], [8, 8, 3, 3], [16, 8, 3, 3], [16, 16, 3, 3]]);
+    expect(layers.map((l) => l.shape)).toEqual([
+      [4, 4, 3, 3],
+      [8, 4, 3, 3],
+      [8, 8, 3, 3],
+      [16, 8, 3, 3],
+      [16, 16, 3, 3],
+    ]);
     expect(Object.values(convNames(model))).toEqual(['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'conv6']);
     expect(() => vggNet({ width: 0, inChannels: 1, generator: new Generator(0) })).toThrow(/width must be a positive integer, got 0/);
   });
@@ -101,7 +107,10 @@ describe('bench/scale --quick on synthetic CIFAR-10 files', () => {
     expect(md).toContain('conv5 16→32');
     expect(md).toMatch(/commit [0-9a-f]{12}/);
     expect(JSON.parse(readFileSync(join(out, 'scale.json'), 'utf8')).rows).toHaveLength(labels.length);
-    const log = readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; run: { label: string } });
+    const log = readFileSync(join(out, RUN_LOG), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; run: { label: string } });
     expect(log).toHaveLength(result.ranNow);
     expect(new Set(log.map((l) => l.key)).size).toBe(log.length);
     for (const svg of ['scale.accuracy.svg', 'scale.time.svg', 'scale.ranks.parallel.tau-0.1.svg', 'scale.ranks.bug.tau-0.1.svg']) {
