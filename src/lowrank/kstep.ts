@@ -18,7 +18,7 @@ import { matmul, matmulTA, transpose } from '../linalg/matrix.js';
 import { qrRaw } from '../linalg/qr.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
-import { cholesky, choleskySolve, type LayerPoint } from './layer-point.js';
+import { choleskyQr, choleskySolve, type LayerPoint } from './layer-point.js';
 import { eighRaw } from '../linalg/eigh.js';
 
 export interface ModeDirections {
@@ -149,17 +149,6 @@ function newDirectionsByGram(
   const basis = matmul(res, n, cols, w, count);
   const back = matmul(u, n, r, matmulTA(u, n, r, basis, count), count);
   for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
-  const l = cholesky(matmulTA(basis, n, count, basis, count), count);
-  if (!l) return { basis: new Float64Array(0), count: 0 };
-  // basis ← basis·L⁻ᵀ, row by row.
-  const row = new Float64Array(count);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < count; j++) {
-      let v = basis[i * count + j];
-      for (let k = 0; k < j; k++) v -= l[j * count + k] * row[k];
-      row[j] = v / l[j * count + j];
-    }
-    basis.set(row, i * count);
-  }
+  if (!choleskyQr(basis, n, count)) return { basis: new Float64Array(0), count: 0 };
   return { basis, count };
 }

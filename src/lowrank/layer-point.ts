@@ -176,3 +176,24 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
   const lmin = 1 / inv;
   return lmin > 0 ? Math.sqrt(lmax / lmin) : Infinity;
 }
+
+/**
+ * Cholesky QR in place: p (rows × c, columns nearly orthonormal or at least well-conditioned)
+ * becomes p·L⁻ᵀ with L·Lᵀ = pᵀp, so its columns are orthonormal and span the same space. Returns
+ * false, leaving p as it was, when pᵀp is not numerically positive definite.
+ */
+export function choleskyQr(p: Float64Array, rows: number, c: number): boolean {
+  const l = cholesky(matmulTA(p, rows, c, p, c), c);
+  if (!l) return false;
+  // Row by row: solve L·xᵀ = rowᵀ.
+  const row = new Float64Array(c);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < c; j++) {
+      let v = p[i * c + j];
+      for (let k = 0; k < j; k++) v -= l[j * c + k] * row[k];
+      row[j] = v / l[j * c + j];
+    }
+    p.set(row, i * c);
+  }
+  return true;
+}

@@ -15,7 +15,7 @@ import { svdRaw, truncationRank } from '../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, leftSvdByGram } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
-import { cholesky } from './layer-point.js';
+import { choleskyQr } from './layer-point.js';
 
 /** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
 export const JACOBI_FLOOR = 1e-14;
@@ -84,23 +84,6 @@ function matrixByGram(c1: Float64Array, m: number, n: number): [ModeSpectrum, Mo
   const first: ModeSpectrum = { u: left.u, s: left.s, route: 'gram' };
   const second: ModeSpectrum = { u: other, s: left.s, route: 'gram', derived: true };
   return wide ? [first, second] : [second, first];
-}
-
-/** Orthonormalises the columns of p (rows × c) in place by Cholesky QR; they are nearly orthonormal already. */
-function reorthonormalize(p: Float64Array, rows: number, c: number): void {
-  const gram = matmulTA(p, rows, c, p, c);
-  const l = cholesky(gram, c);
-  if (!l) return;
-  // p ← p·L⁻ᵀ, row by row: solve L·xᵀ = rowᵀ.
-  const row = new Float64Array(c);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < c; j++) {
-      let v = p[i * c + j];
-      for (let k = 0; k < j; k++) v -= l[j * c + k] * row[k];
-      row[j] = v / l[j * c + j];
-    }
-    p.set(row, i * c);
-  }
 }
 
 function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): ModeSpectrum {
@@ -211,7 +194,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     const k = sp.s.length;
     for (let j = ranks[i]; j < k; j++) tail2 += sp.s[j] ** 2;
     const p = sliceCols(sp.u, rows, k, 0, ranks[i]);
-    if (sp.derived) reorthonormalize(p, rows, ranks[i]);
+    if (sp.derived) choleskyQr(p, rows, ranks[i]);
     projections[i] = p;
     const pt = transpose(p, rows, ranks[i]);
     core = modeProductRaw(core, coreShape, pt, ranks[i], i).data;
