@@ -4,7 +4,7 @@
  * directions of mode i, so Û_iᵀU_i = [I; 0] and the lift of the core (and of its velocity) is a
  * zero padding: Ĉ0 ×_i Û_i = C ×_i U_i exactly.
  */
-import { matmul, matmulTA } from '../linalg/matrix.js';
+import { matmulTA } from '../linalg/matrix.js';
 import { foldRaw } from '../tucker/unfold.js';
 import { newDirections, type ModeDirections } from './kstep.js';
 import type { LayerPoint } from './layer-point.js';
@@ -136,9 +136,8 @@ export function parallelGradient(
     const r = before[i];
     // D_i is n_i × w and E_i is w × Π_{j≠i} r_j, with w = r_i unless the core's unfolding has fewer columns.
     const w = dir.d.length / n;
-    const cols = dir.e.length / w;
     const coef = matmulTA(fresh, n, m, dir.d, w); // Ũ_iᵀ D_i, m × w
-    const block = matmul(coef, m, w, dir.e, cols); // m × Π_{j≠i} r_j
+    const block = dir.timesE(coef, m); // m × Π_{j≠i} r_j
     const blockShape = before.slice();
     blockShape[i] = m;
     const at = before.map(() => 0);

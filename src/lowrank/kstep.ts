@@ -14,29 +14,46 @@
  * Either way a mode yields a direction matrix D_i (n_i × r_i, span[U_i, D_i] = span[U_i, K_i'])
  * and a coefficient matrix E_i (r_i × Π_{j≠i} r_j) with Z_i Q_i Q_iᵀ = D_i E_i.
  */
-import { matmul, matmulTA, transpose } from '../linalg/matrix.js';
+import { matmul, matmulTA, matmulTB, transpose } from '../linalg/matrix.js';
 import { qrRaw } from '../linalg/qr.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
-import { choleskyQr, choleskySolve, type LayerPoint } from './layer-point.js';
+import { cholesky, choleskyQr, choleskySolve, gramCondition, lowerInverse, solveRowsByCholesky, type LayerPoint } from './layer-point.js';
 import { eighRaw } from '../linalg/eigh.js';
 
 export interface ModeDirections {
   /** n_i × r_i: span[U_i, D_i] is the span of the K-step's result. */
   d: Float64Array;
-  /** r_i × Π_{j≠i} r_j: Z_i Q_i Q_iᵀ = D_i·E_i (Kolda–Bader column order of Mat_i). */
-  e: Float64Array;
+  /** r_i × Π_{j≠i} r_j: Z_i Q_i Q_iᵀ = D_i·E_i (Kolda–Bader column order of Mat_i). Formed on first read. */
+  readonly e: Float64Array;
+  /** X·E_i for an m × r_i matrix X, without forming E_i where a cheaper order exists. */
+  timesE(x: Float64Array, m: number): Float64Array;
 }
 
 /**
  * Directions from the autograd gradients: D_i = ∇_{U_i}L, E_i = (Mat_i(C)Mat_i(C)ᵀ)⁻¹Mat_i(C)
- * through the Cholesky factor L of that Gram matrix (the caller checked its conditioning).
+ * through the Cholesky factor L of that Gram matrix (the caller checked its conditioning). The
+ * step needs only (Ũ_iᵀD_i)·E_i, so the solve is applied to that small m × r_i matrix
+ * ((X·L⁻ᵀ)·L⁻¹, then one product with Mat_i(C)) rather than to all Π_{j≠i} r_j columns of Mat_i(C).
  */
 export function directionsFromFactorGrad(factorGrad: Float64Array, unfolded: Float64Array, chol: Float64Array, rows: number): ModeDirections {
   const cols = unfolded.length / rows;
-  const e = Float64Array.from(unfolded);
-  choleskySolve(chol, rows, e, cols);
-  return { d: factorGrad, e };
+  let e: Float64Array | null = null;
+  return {
+    d: factorGrad,
+    get e() {
+      if (!e) {
+        e = Float64Array.from(unfolded);
+        choleskySolve(chol, rows, e, cols);
+      }
+      return e;
+    },
+    timesE(x: Float64Array, m: number): Float64Array {
+      const inv = lowerInverse(chol, rows);
+      const y = matmul(matmulTB(x, m, rows, inv, rows), m, rows, inv, rows); // X·L⁻ᵀ·L⁻¹ = X·(LLᵀ)⁻¹
+      return matmul(y, m, rows, unfolded, cols);
+    },
+  };
 }
 
 /** G ×_{j∈modes} U_jᵀ for the stored modes listed (the others are left at full size). */
@@ -74,7 +91,8 @@ export function directionsFromKernelGrad(
     const mt = transpose(unfoldRaw(point.core, point.shape, i), r, cols); // Mat_i(C)ᵀ, cols × r
     const { q, qCols } = qrRaw(mt, cols, r, 'reduced');
     const d = matmul(z, n, cols, q, qCols);
-    return { d, e: transpose(q, cols, qCols) };
+    const e = transpose(q, cols, qCols);
+    return { d, e, timesE: (x: Float64Array, m: number) => matmul(x, m, qCols, e, cols) };
   });
   return { coreGrad, modes };
 }
@@ -108,14 +126,16 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   const room = n - r;
   if (room <= 0 || !(norm > 0)) return { basis: new Float64Array(0), count: 0 };
   const res = Float64Array.from(d);
-  // The Gram route projects its basis against U again at the end, so one round here is enough.
   const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
-  for (let pass = 0; pass < (gram ? 1 : 2); pass++) {
-    const coef = matmulTA(u, n, r, res, cols);
-    const back = matmul(u, n, r, coef, cols);
-    for (let k = 0; k < res.length; k++) res[k] -= back[k];
-  }
+  // One round here; every route below projects against U a second time ("twice is enough").
+  const coef = matmulTA(u, n, r, res, cols);
+  const back = matmul(u, n, r, coef, cols);
+  for (let k = 0; k < res.length; k++) res[k] -= back[k];
   if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
+  const fast = newDirectionsByCholesky(u, res, n, r, cols, norm, room);
+  if (fast) return fast;
+  const again = matmul(u, n, r, matmulTA(u, n, r, res, cols), cols);
+  for (let k = 0; k < res.length; k++) res[k] -= again[k];
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;
   const limit = Math.min(qCols, room);
@@ -151,4 +171,47 @@ function newDirectionsByGram(
   for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
   if (!choleskyQr(basis, n, count)) return { basis: new Float64Array(0), count: 0 };
   return { basis, count };
+}
+
+/**
+ * Residuals at most this ill-conditioned (2-norm condition number, estimated) are orthonormalised
+ * by Cholesky QR rather than the pivoted Householder QR: the first Cholesky QR then loses at most
+ * ε·cond² ≈ 2e-8 of orthonormality, which the second restores (CholeskyQR2).
+ */
+export const NEW_DIRECTION_CHOL_COND = 1e4;
+
+/** ...and whose smallest singular value is at least this share of ‖D‖_F, far above the 1e-12 cut. */
+export const NEW_DIRECTION_CHOL_MIN = 1e-6;
+
+/**
+ * The common case of a small residual R = (I − UUᵀ)D: all of its columns are directions, well
+ * apart from the cut, so no rank needs revealing. Ũ = R·L⁻ᵀ with L·Lᵀ = RᵀR, projected against U
+ * a second time and re-orthonormalised by one more Cholesky QR: Gram products and triangular
+ * solves on the GEMM, where the pivoted Householder QR runs in plain loops. Null when R is too
+ * ill-conditioned or too small, or has more columns than room: the caller takes the pivoted QR.
+ */
+function newDirectionsByCholesky(
+  u: Float64Array,
+  res: Float64Array,
+  n: number,
+  r: number,
+  cols: number,
+  norm: number,
+  room: number,
+): { basis: Float64Array; count: number } | null {
+  if (cols > room) return null;
+  const gram = matmulTA(res, n, cols, res, cols);
+  const l = cholesky(gram, cols);
+  if (!l) return null;
+  let trace = 0;
+  for (let j = 0; j < cols; j++) trace += gram[j * cols + j];
+  const cond = gramCondition(gram, l, cols);
+  // σ_min = σ_max/cond ≥ (‖R‖_F/√cols)/cond.
+  if (!(cond <= NEW_DIRECTION_CHOL_COND) || !(Math.sqrt(trace / cols) / cond >= NEW_DIRECTION_CHOL_MIN * norm)) return null;
+  const basis = Float64Array.from(res);
+  solveRowsByCholesky(l, basis, n, cols);
+  const back = matmul(u, n, r, matmulTA(u, n, r, basis, cols), cols);
+  for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
+  if (!choleskyQr(basis, n, cols)) return null;
+  return { basis, count: cols };
 }

@@ -185,7 +185,34 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
 export function choleskyQr(p: Float64Array, rows: number, c: number): boolean {
   const l = cholesky(matmulTA(p, rows, c, p, c), c);
   if (!l) return false;
-  // Row by row: solve L·xᵀ = rowᵀ.
+  solveRowsByCholesky(l, p, rows, c);
+  return true;
+}
+
+/** The inverse of a lower-triangular c × c matrix (row-major; lower triangular too). */
+export function lowerInverse(l: Float64Array, c: number): Float64Array {
+  const inv = new Float64Array(c * c);
+  for (let j = 0; j < c; j++) {
+    inv[j * c + j] = 1 / l[j * c + j];
+    for (let i = j + 1; i < c; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= l[i * c + k] * inv[k * c + j];
+      inv[i * c + j] = s / l[i * c + i];
+    }
+  }
+  return inv;
+}
+
+/**
+ * p ← p·L⁻ᵀ in place (rows × c), L lower triangular c × c: each row x solves L·xᵀ = rowᵀ. For
+ * many rows, through L⁻¹ (c³/3 flops) and one product on the GEMM instead of rows·c²/2 flops of
+ * substitution in plain loops.
+ */
+export function solveRowsByCholesky(l: Float64Array, p: Float64Array, rows: number, c: number): void {
+  if (rows >= 4 * c) {
+    p.set(matmulTB(p, rows, c, lowerInverse(l, c), c));
+    return;
+  }
   const row = new Float64Array(c);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < c; j++) {
@@ -195,5 +222,4 @@ export function choleskyQr(p: Float64Array, rows: number, c: number): boolean {
     }
     p.set(row, i * c);
   }
-  return true;
 }
