@@ -56,6 +56,12 @@ export function directionsFromFactorGrad(factorGrad: Float64Array, unfolded: Flo
   };
 }
 
+/** Directions with E_i given explicitly (w × Π_{j≠i} r_j): the probe's route, and any caller holding both. */
+export function explicitDirections(d: Float64Array, e: Float64Array, w: number): ModeDirections {
+  const cols = e.length / w;
+  return { d, e, timesE: (x: Float64Array, m: number) => matmul(x, m, w, e, cols) };
+}
+
 /** G ×_{j∈modes} U_jᵀ for the stored modes listed (the others are left at full size). */
 function projectModes(g: Float64Array, fullShape: readonly number[], point: LayerPoint, skip: number): { data: Float64Array; shape: number[] } {
   let data = g;
@@ -90,9 +96,7 @@ export function directionsFromKernelGrad(
     const cols = z.length / n;
     const mt = transpose(unfoldRaw(point.core, point.shape, i), r, cols); // Mat_i(C)ᵀ, cols × r
     const { q, qCols } = qrRaw(mt, cols, r, 'reduced');
-    const d = matmul(z, n, cols, q, qCols);
-    const e = transpose(q, cols, qCols);
-    return { d, e, timesE: (x: Float64Array, m: number) => matmul(x, m, qCols, e, cols) };
+    return explicitDirections(matmul(z, n, cols, q, qCols), transpose(q, cols, qCols), qCols);
   });
   return { coreGrad, modes };
 }
