@@ -106,13 +106,18 @@ function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number,
 /**
  * Whether a Gram-route cut at rank r (some values dropped) can be trusted. The Gram route resolves
  * σ down to about GRAM_SVD_FLOOR·‖Ĉ1‖: a tolerance above that level (with a margin) is decided on
- * resolved values; a cut set by a clamp (a rank cap) keeps an accurate subspace as long as the
- * smallest value kept is resolved. Otherwise the cut would fall among noise: take Jacobi.
+ * resolved values. A cut at a fixed rank (theta null) or at the mode's cap (r = hi) keeps an
+ * accurate subspace as long as the smallest value kept is resolved, and Jacobi would cut at the
+ * same rank: its σ_r is then above the floor too, so its rule keeps at least r and the cap or the
+ * fixed rank decides. A cut at the rule's own rank below the cap is trusted only where the rule,
+ * on the Gram values, would keep more than r (a minRank clamp). Otherwise the cut would fall among
+ * noise: take Jacobi.
  */
-function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: number): boolean {
+function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: number, hi: number): boolean {
   const resolved = GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
   if (theta !== null && theta >= resolved) return true;
-  return r > 0 && s[r - 1] >= resolved && truncationRank(s, Math.max(theta ?? 0, JACOBI_FLOOR * norm)) > r;
+  if (!(r > 0 && s[r - 1] >= resolved)) return false;
+  return theta === null || r >= hi || truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm)) > r;
 }
 
 export function truncateCore(input: TruncationInput): TruncationResult {
@@ -154,7 +159,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     const rule = input.rankRule ? (sigma: Float64Array) => (input.rankRule as NonNullable<TruncationInput['rankRule']>)(i, sigma) : undefined;
     let r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i], rule);
     const derivedUnresolved = sp.derived === true && r > 0 && sp.s[r - 1] < GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
-    if (sp.route === 'gram' && ((r < sp.s.length && !gramCutTrusted(sp.s, r, theta, norm)) || derivedUnresolved)) {
+    if (sp.route === 'gram' && ((r < sp.s.length && !gramCutTrusted(sp.s, r, theta, norm, bounds[i][1])) || derivedUnresolved)) {
       sp = jacobiLeft(c1, shape, i);
       r = theta === null ? Math.min(sp.s.length, keep[i]) : rankOf(sp.s, theta, norm, bounds[i], rule);
     }
