@@ -37,6 +37,20 @@ function strides(shape: readonly number[]): number[] {
 
 /** Writes `src` (srcShape) into `dst` (dstShape) at the index offset `at` (srcShape + at ≤ dstShape). */
 export function embed(dst: Float64Array, dstShape: readonly number[], src: ArrayLike<number>, srcShape: readonly number[], at: readonly number[]): void {
+  // Trailing modes where the block spans the whole destination (a conv core's kept spatial modes)
+  // are one contiguous run: fold them into the mode before, so that each copy moves a whole run.
+  let d = srcShape.length;
+  while (d > 1 && srcShape[d - 1] === dstShape[d - 1] && at[d - 1] === 0) d--;
+  if (d < srcShape.length) {
+    const run = srcShape.slice(d).reduce((p, n) => p * n, 1);
+    const fold = (shape: readonly number[]) => [...shape.slice(0, d - 1), shape[d - 1] * run];
+    embedRuns(dst, fold(dstShape), src, fold(srcShape), [...at.slice(0, d - 1), at[d - 1] * run]);
+    return;
+  }
+  embedRuns(dst, dstShape, src, srcShape, at);
+}
+
+function embedRuns(dst: Float64Array, dstShape: readonly number[], src: ArrayLike<number>, srcShape: readonly number[], at: readonly number[]): void {
   const d = srcShape.length;
   const ds = strides(dstShape);
   const idx = new Array<number>(d).fill(0);

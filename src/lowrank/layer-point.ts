@@ -209,7 +209,7 @@ export function lowerInverse(l: Float64Array, c: number): Float64Array {
  * substitution in plain loops.
  */
 export function solveRowsByCholesky(l: Float64Array, p: Float64Array, rows: number, c: number): void {
-  if (rows >= 4 * c) {
+  if (rows >= c && c >= 4) {
     p.set(matmulTB(p, rows, c, lowerInverse(l, c), c));
     return;
   }
