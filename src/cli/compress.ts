@@ -287,7 +287,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     );
   const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);
   if (!o.force) refuseExisting(out, outFiles, 'pass --force to replace them, or choose another --out');
-  const { ckpt, model: original } = openCheckpoint(path);
+  const { ckpt, model: original } = openCheckpoint(path, io);
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'compress');
   if (o.finetuneEpochs > 0 && !o.eval) throw new UsageError('--finetune-epochs needs the data: drop --no-eval', 'compress');
   const data = o.eval ? loadDataset(spec, { train: o.finetuneEpochs > 0 }) : null;
@@ -447,7 +447,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     }
     if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
     files.push(...writePlots(out, plots));
-    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
+    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file, io), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
     const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
     for (const x of outcomes) {
       table.push(
@@ -512,6 +512,6 @@ function compressFiles(settings: Setting[], evaluated: boolean, finetuned: boole
 }
 
 /** Reopens a written model (the report reads it back as any later tool would). */
-function restoreModelFor(dir: string, file: string): Module {
-  return openCheckpoint(join(dir, file)).model;
+function restoreModelFor(dir: string, file: string, io: CliIO): Module {
+  return openCheckpoint(join(dir, file), io).model;
 }

@@ -44,13 +44,24 @@ export const EVAL_SPEC: CommandSpec<typeof EVAL_OPTIONS> = {
   ],
 };
 
-/** Reads a checkpoint and rebuilds its model; every failure becomes a CliError naming the file. */
-export function openCheckpoint(path: string): { ckpt: LoadedCheckpoint; model: Module } {
+/**
+ * Reads a checkpoint and rebuilds its model; every failure becomes a CliError naming the file. A plain
+ * safetensors file (a state dict from another tool) is read too, with a warning on stderr that it
+ * carries no checksum: a warning, not progress, so --quiet does not hide it.
+ */
+export function openCheckpoint(path: string, io: CliIO): { ckpt: LoadedCheckpoint; model: Module } {
   let ckpt: LoadedCheckpoint;
   try {
-    ckpt = loadCheckpoint(path);
+    ckpt = loadCheckpoint(path, { allowPlain: true });
   } catch (err) {
     throw new CliError((err as Error).message);
+  }
+  if (!ckpt.verified) {
+    const m = ckpt.modelSpec;
+    io.stderr.write(
+      `warning: ${path} is a plain safetensors file without tuckergrad metadata: it carries no checksum, so a damaged or altered weight cannot be detected. ` +
+        `Read as the state dict of model '${m.builder}' (${m.numClasses} classes, ${m.dtype}).\n`,
+    );
   }
   try {
     return { ckpt, model: restoreModel(ckpt) };
@@ -69,7 +80,7 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
   const o = parsed.options;
   await useBackend(o.backend, io);
   const path = parsed.positionals[0];
-  const { ckpt, model } = openCheckpoint(path);
+  const { ckpt, model } = openCheckpoint(path, io);
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'eval');
   const data = loadDataset(spec, { train: o.split === 'train' });
   const set = o.split === 'train' ? data.train : data.test;

@@ -500,13 +500,28 @@ export interface LoadedCheckpoint {
   /** The other JSON sections, parsed. */
   sections: Record<string, unknown>;
   metadata: SafetensorsMetadata;
+  /**
+   * Whether the file's checksum was checked: always true for a tuckergrad checkpoint (it must carry
+   * one); false for a plain safetensors file read with `allowPlain`, which has none to check.
+   */
+  verified: boolean;
+}
+
+export interface LoadCheckpointOptions {
+  /**
+   * Also read a plain safetensors file (tensors only, no tuckergrad metadata, e.g. a state dict
+   * saved by PyTorch) as a final model, when its tensors are the state dict of one model builder.
+   * It carries no checksum: the result has `verified: false`, and the caller must say so.
+   */
+  allowPlain?: boolean;
 }
 
 /** Reads and validates a checkpoint (checksum, format, JSON sections); builds no model. */
-export function loadCheckpoint(path: string): LoadedCheckpoint {
+export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const { tensors, metadata } = loadSafetensors(path);
   const where = `checkpoint ${path}`;
   const format = metadata['tuckergrad.format'];
+  if (format === undefined && options.allowPlain) return plainCheckpoint(path, tensors, metadata);
   if (format === undefined) {
     throw new Error(
       `${where} is not a tuckergrad checkpoint: its metadata has no tuckergrad.format (it holds ${Object.keys(tensors).length} tensors${Object.keys(tensors).length ? `, e.g. '${Object.keys(tensors)[0]}'` : ''})`,
@@ -568,7 +583,66 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     state: rawState === undefined ? undefined : decodeTree(rawState, tensors, where),
     sections,
     metadata,
+    verified: true,
   };
+}
+
+/**
+ * A plain safetensors file read as a final model: its tensors (all prefixed `model.` or none) must be
+ * the state dict of exactly one model builder, with the number of classes read from the tensors
+ * whose shape depends on it. Models are built only at 1 and 2 classes and at the inferred count,
+ * which the file's own tensors bound, so the work stays proportional to the file.
+ */
+function plainCheckpoint(path: string, tensors: SafetensorsTensors, metadata: SafetensorsMetadata): LoadedCheckpoint {
+  const where = `plain safetensors file ${path}`;
+  const keys = Object.keys(tensors);
+  if (keys.length === 0) throw new Error(`${where} holds no tensors, so it cannot be a model`);
+  const prefixed = keys.every((k) => k.startsWith(MODEL_PREFIX));
+  const modelState: StateDict = {};
+  for (const [k, e] of Object.entries(tensors)) {
+    if (!((e.dtype === 'F32' && e.data instanceof Float32Array) || (e.dtype === 'F64' && e.data instanceof Float64Array)))
+      throw new Error(`${where}: tensor '${k}' must be F32 or F64 to be a model weight, got ${e.dtype}`);
+    modelState[prefixed ? k.slice(MODEL_PREFIX.length) : k] = new Tensor(e.data, e.shape);
+  }
+  const dtypes = new Set(Object.values(modelState).map((t) => t.dtype));
+  if (dtypes.size !== 1) throw new Error(`${where} mixes F32 and F64 tensors; a model holds one dtype`);
+  const dtype = [...dtypes][0];
+  const shapes = Object.fromEntries(Object.entries(modelState).map(([k, t]) => [k, t.shape]));
+  const fits: ModelSpec[] = [];
+  for (const [name, builder] of Object.entries(MODEL_BUILDERS)) {
+    const numClasses = inferClasses(name, dtype, shapes);
+    if (numClasses !== null) fits.push({ builder: name, numClasses, dtype, inputShape: [...builder.inputShape] });
+  }
+  if (fits.length !== 1) {
+    const shown = keys.slice(0, 3).map((k) => `'${k}' ${shapeStr(tensors[k].shape)}`);
+    throw new Error(
+      fits.length === 0
+        ? `${where} is not a tuckergrad checkpoint, and its ${keys.length} tensors (${shown.join(', ')}${keys.length > 3 ? ', …' : ''}) are not the state dict of any model builder (${Object.keys(MODEL_BUILDERS).join(', ')})`
+        : `${where} fits more than one model builder (${fits.map((f) => f.builder).join(', ')})`,
+    );
+  }
+  return { path, kind: 'model', modelSpec: fits[0], layers: [], ranks: {}, modelState, sections: {}, metadata, verified: false };
+}
+
+/** The class count at which builder `name` has exactly these state-dict shapes, or null. */
+function inferClasses(name: string, dtype: DType, shapes: Record<string, readonly number[]>): number | null {
+  const shapesAt = (numClasses: number) =>
+    Object.fromEntries(Object.entries(buildBaseModel({ builder: name, numClasses, dtype, inputShape: [] }).stateDict()).map(([k, t]) => [k, t.shape]));
+  const one = shapesAt(1);
+  const two = shapesAt(2);
+  const keys = Object.keys(one);
+  if (keys.length !== Object.keys(shapes).length || !keys.every((k) => shapes[k] !== undefined)) return null;
+  let classes: number | null = null;
+  for (const k of keys) {
+    const d = one[k].findIndex((n, i) => n !== two[k][i]);
+    if (d < 0 || shapes[k].length !== one[k].length) continue;
+    const c = shapes[k][d];
+    if (classes !== null && c !== classes) return null;
+    classes = c;
+  }
+  if (classes === null || classes < 1) return null;
+  const at = shapesAt(classes);
+  return keys.every((k) => sameShape(at[k], shapes[k])) ? classes : null;
 }
 
 /** The module at a dotted name, if any. */

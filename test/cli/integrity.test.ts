@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
+import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
+import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { runCli, snapshot, tempDir, TINY } from './helpers.js';
 
 /** The lock file of a run folder (src/cli/outdir.ts), spelt out so that this file runs against older versions. */
@@ -50,6 +52,30 @@ describe('compress never replaces its input run (defect 2)', () => {
     expect(forced.stderr).toMatch(/layer '3' at ranks 50×20×5×5 holds \d+ parameters, not fewer than the 25050 of the full layer/);
     expect(readFileSync(join(out, 'metrics.md'), 'utf8')).not.toBe('my notes\n');
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('plain safetensors files from other tools (defect 1: checkpoints)', () => {
+  it('compress and eval read a plain state dict with a warning that it carries no checksum, even under -q', async () => {
+    const { modelState } = loadCheckpoint(join(run, 'model.safetensors'));
+    const plain = join(dir, 'plain', 'weights.safetensors');
+    mkdirSync(join(dir, 'plain'));
+    writeFileSync(plain, encodeSafetensors(Object.fromEntries(Object.entries(modelState).map(([k, t]) => [k, fromTensor(t)]))));
+    const warning =
+      /warning: .*weights\.safetensors is a plain safetensors file without tuckergrad metadata: it carries no checksum.*Read as the state dict of model 'lenet5' \(10 classes, float32\)/;
+    const data = ['--dataset', 'mnist', '--train-size', '128', '--test-size', '32', '--json'];
+    const ev = await runCli('eval', plain, ...data);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(warning);
+    const ours = await runCli('eval', join(run, 'model.safetensors'), ...data);
+    expect(JSON.parse(ev.stdout).accuracy).toBe(JSON.parse(ours.stdout).accuracy);
+    expect(ours.stderr).not.toMatch(/warning/);
+    const out = join(dir, 'plain-compressed');
+    const r = await runCli('compress', plain, '--tol', '0.3', '--no-eval', '-q', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(warning);
+    // What compress writes is a tuckergrad checkpoint again, with its checksum.
+    expect(loadCheckpoint(join(out, 'model.safetensors')).verified).toBe(true);
   });
 });
 

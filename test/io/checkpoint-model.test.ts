@@ -20,6 +20,7 @@ import {
 } from '../../src/io/checkpoint.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { saveSafetensors } from '../../src/io/safetensors-file.js';
+import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { factorize } from '../../src/lowrank/factorize.js';
 import { createMethod } from '../../src/lowrank/methods/registry.js';
 import { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
@@ -311,6 +312,36 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
     const p = join(dir, 'plain.safetensors');
     writeFileSync(p, encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float32Array(2) } }, { format: 'pt' }));
     expect(() => loadCheckpoint(p)).toThrow(/is not a tuckergrad checkpoint: its metadata has no tuckergrad.format \(it holds 1 tensors, e.g. 'w'\)/);
+  });
+
+  it('with allowPlain, a plain state dict loads as the one builder it fits, unverified, and rebuilds the same model', () => {
+    const model = buildBaseModel({ builder: 'mlp', numClasses: 7, dtype: 'float64', inputShape: [1, 28, 28] });
+    const plain = (prefix: string) => Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [`${prefix}${k}`, fromTensor(t)]));
+    for (const prefix of ['', 'model.']) {
+      const p = join(dir, `plain-mlp${prefix}.safetensors`);
+      writeFileSync(p, encodeSafetensors(plain(prefix)));
+      expect(() => loadCheckpoint(p)).toThrow(/is not a tuckergrad checkpoint/);
+      const ckpt = loadCheckpoint(p, { allowPlain: true });
+      expect(ckpt.verified).toBe(false);
+      expect([ckpt.kind, ckpt.modelSpec]).toEqual(['model', { builder: 'mlp', numClasses: 7, dtype: 'float64', inputShape: [1, 28, 28] }]);
+      const back = restoreModel(ckpt);
+      for (const [k, t] of Object.entries(model.stateDict())) expect(back.stateDict()[k].data).toEqual(t.data);
+    }
+    expect(loadCheckpoint(good).verified).toBe(true);
+  });
+
+  it('with allowPlain, tensors that fit no builder, mixed dtypes or integer tensors are refused by name', () => {
+    const cases: [Record<string, { dtype: 'F32' | 'F64' | 'I32'; shape: number[]; data: Float32Array | Float64Array | Int32Array }>, RegExp][] = [
+      [{ w: { dtype: 'F32', shape: [2], data: new Float32Array(2) } }, /its 1 tensors \('w' \[2\]\) are not the state dict of any model builder \(lenet5, /],
+      [{ a: { dtype: 'F32', shape: [1], data: new Float32Array(1) }, b: { dtype: 'F64', shape: [1], data: new Float64Array(1) } }, /mixes F32 and F64 tensors/],
+      [{ n: { dtype: 'I32', shape: [1], data: new Int32Array(1) } }, /tensor 'n' must be F32 or F64 to be a model weight, got I32/],
+      [{}, /holds no tensors/],
+    ];
+    cases.forEach(([tensors, message], i) => {
+      const p = join(dir, `plain-bad-${i}.safetensors`);
+      writeFileSync(p, encodeSafetensors(tensors));
+      expect(() => loadCheckpoint(p, { allowPlain: true })).toThrow(message);
+    });
   });
 
   it('garbled metadata and an unknown layer kind are reported', () => {
