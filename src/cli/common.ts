@@ -57,10 +57,11 @@ export const BACKENDS = ['cpu', 'gpu', 'auto'] as const;
  * Installs the backend a command asked for (--backend, else TUCKERGRAD_BACKEND, else cpu) and says
  * on stderr which one runs when it is not the plain CPU.
  */
-export async function useBackend(name: string | undefined, io: CliIO): Promise<void> {
+export async function useBackend(name: string | undefined, io: CliIO): Promise<'cpu' | 'gpu'> {
   try {
     const choice = await initBackend(name as BackendName | undefined);
     if (choice.backend === 'gpu' || name === 'auto') io.stderr.write(`backend: ${getBackend().name}\n`);
+    return choice.backend;
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -78,9 +78,11 @@ export function savedDataset(ckpt: LoadedCheckpoint): DatasetSpec | undefined {
 
 export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
-  await useBackend(o.backend, io);
+  const backend = await useBackend(o.backend, io);
   const path = parsed.positionals[0];
   const { ckpt, model } = openCheckpoint(path, io);
+  // The backend the model was trained on, when the checkpoint records it: results on another may differ in the last digits.
+  const trainedOn = typeof ckpt.sections.backend === 'string' ? ckpt.sections.backend : undefined;
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'eval');
   const data = loadDataset(spec, { train: o.split === 'train' });
   const set = o.split === 'train' ? data.train : data.test;
@@ -100,6 +102,8 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
         loss: ev.loss,
         count: ev.count,
         params,
+        backend,
+        trainedOn,
         ranks: ckpt.ranks,
         seconds,
       }) + '\n',
@@ -109,7 +113,8 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
       .map(([n, r]) => `${n} ${r.join('×')}`)
       .join(', ');
     io.stdout.write(
-      `${path}: ${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}, ${params} parameters${ranks ? ` (ranks: ${ranks})` : ''}\n` +
+      `${path}: ${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}, ${params} parameters${ranks ? ` (ranks: ${ranks})` : ''}` +
+        `${trainedOn ? `, trained on the ${trainedOn} backend` : ''}\n` +
         `${describeDataset(spec)} ${o.split} split, ${ev.count} images: accuracy ${pct(ev.accuracy)}, loss ${ev.loss.toFixed(4)} (${seconds.toFixed(1)} s)\n`,
     );
   }

@@ -169,6 +169,24 @@ function scheduleOf(o: TrainValues, saved: RunSchedule | undefined): RunSchedule
   return out;
 }
 
+/**
+ * The backend a run trains on: --backend, else TUCKERGRAD_BACKEND, else (on --resume) the one the
+ * run was saved on (section "backend"), else cpu. Kernels on another backend round differently, so
+ * a resume that changes it says so: the run will not match an uninterrupted one bit for bit.
+ */
+async function resumeBackend(flag: string | undefined, ckpt: LoadedCheckpoint | null, io: CliIO): Promise<'cpu' | 'gpu'> {
+  const saved = ckpt?.sections.backend;
+  if (saved !== undefined && saved !== 'cpu' && saved !== 'gpu')
+    throw new CliError(`cannot resume from ${ckpt?.path}: its saved backend (tuckergrad.backend) must be "cpu" or "gpu", got ${JSON.stringify(saved)}`);
+  const env = process.env.TUCKERGRAD_BACKEND;
+  const backend = await useBackend(flag ?? (env ? undefined : saved), io);
+  if (saved !== undefined && backend !== saved)
+    io.stderr.write(
+      `notice: the run so far trained on the ${saved} backend and now continues on ${backend}; its numbers will differ from an uninterrupted run\n`,
+    );
+  return backend;
+}
+
 /** Every file train writes in --out: a fresh start refuses a folder holding any of them unless --force. */
 export const RUN_FILES = [CHECKPOINT_FILE, MODEL_FILE, LOG_FILE, 'metrics.md', 'loss.svg', 'accuracy.svg', 'ranks.svg'] as const;
 
@@ -253,7 +271,6 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
   const o = parsed.options;
   if (o.resume && o.force) throw new UsageError('--resume and --force contradict each other: continue the run, or start it over', 'train');
   const fresh = o.resume ? null : configFromFlags(o); // usage mistakes first, before anything is touched
-  await useBackend(o.backend, io);
   const out = o.out ?? join('runs', `${o.model}-${o.method}-s${o.seed}`);
   const created = !existsSync(out);
   // One process per run folder: a second train (or compress) on it stops here instead of interleaving writes.
@@ -311,6 +328,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     if (!o.force) refuseExisting(out, RUN_FILES, 'pass --force to replace them, or choose another --out');
   }
   const schedule = scheduleOf(o, ckpt?.sections.schedule as RunSchedule | undefined);
+  const backend = await resumeBackend(o.backend, ckpt, io);
 
   // 2. Data, model and method, built the same way on a fresh start and on a resume.
   const data = loadDataset(config.dataset, { train: true });
@@ -367,8 +385,9 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
   }
   const logger = new JsonlLogger(logPath, { truncate: !ckpt });
   const log = (r: LogRecord) => logger.log(r);
-  if (ckpt) log({ type: 'resume', step: progress.step, epoch: progress.epoch, stepInEpoch: progress.stepInEpoch, epochs: config.epochs });
-  else log({ type: 'run', step: 0, ...config, stepsPerEpoch: loader.length, trainImages: trainSet.labels.length, testImages: data.test.labels.length });
+  if (ckpt) log({ type: 'resume', step: progress.step, epoch: progress.epoch, stepInEpoch: progress.stepInEpoch, epochs: config.epochs, backend });
+  else
+    log({ type: 'run', step: 0, ...config, backend, stepsPerEpoch: loader.length, trainImages: trainSet.labels.length, testImages: data.test.labels.length });
 
   const methodInfo = { name: config.method, options: config.methodOptions };
   const checkpoint = (p: LoopProgress) =>
@@ -381,6 +400,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
       sections: {
         run: config,
         schedule,
+        backend,
         progress: { ...p, stepsPerEpoch: loader.length },
         rng: { default: toJson(defaultGenerator.getState()), method: toJson(methodGen.getState()) },
         loader: loader.getState(),
@@ -448,6 +468,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
       method: methodInfo,
       sections: {
         run: config,
+        backend,
         metrics: { testAccuracy: ev.accuracy, testLoss: ev.loss, count: ev.count, epoch: progress.epoch, step: progress.step, report: methodReport },
       },
     });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/io/checkpoint.js';
+import { loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/io/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { fromTensor } from '../../src/io/safetensors-tensor.js';
@@ -111,6 +111,43 @@ describe('resume and logs (defect 6)', () => {
     expect(r.stderr).toMatch(/notice: dropped the half-written last line of .*log\.jsonl \(\d+ bytes\)/);
     const log = readJsonl<{ type: string }>(join(out, 'log.jsonl'));
     expect(log.map((l) => l.type)).toEqual(['run', 'step', 'resume', 'step', 'epoch', 'final']);
+  });
+
+  it('the backend is saved with the run: in its checkpoints and log, reused by --resume, reported by eval', async () => {
+    const out = join(dir, 'backend');
+    const r1 = await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--max-steps', '2', '--backend', 'cpu', '--out', out);
+    expect(r1.code, r1.stderr).toBe(0);
+    const ckptPath = join(out, 'checkpoint.safetensors');
+    const ckpt = loadCheckpoint(ckptPath);
+    expect(ckpt.sections.backend).toBe('cpu');
+    const r2 = await runCli('train', '--out', out, '--resume', '--quiet');
+    expect(r2.code, r2.stderr).toBe(0);
+    const log = readJsonl<{ type: string; backend?: string }>(join(out, 'log.jsonl'));
+    expect(log.filter((l) => l.type === 'run' || l.type === 'resume').map((l) => [l.type, l.backend])).toEqual([
+      ['run', 'cpu'],
+      ['resume', 'cpu'],
+    ]);
+    expect(loadCheckpoint(join(out, 'model.safetensors')).sections.backend).toBe('cpu');
+    const ev = await runCli('eval', join(out, 'model.safetensors'), '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout)).toMatchObject({ backend: 'cpu', trainedOn: 'cpu' });
+    // A saved backend this version cannot run is named, before anything in the folder changes.
+    const bad = join(dir, 'backend-bad');
+    mkdirSync(bad);
+    const model = restoreModel(ckpt);
+    saveCheckpoint(join(bad, 'checkpoint.safetensors'), {
+      model,
+      modelSpec: ckpt.modelSpec,
+      kind: 'training',
+      method: ckpt.method,
+      state: ckpt.state,
+      sections: { ...ckpt.sections, backend: 'tpu' },
+    });
+    const before = snapshot(bad);
+    const r3 = await runCli('train', '--out', bad, '--resume', '--quiet');
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/its saved backend \(tuckergrad.backend\) must be "cpu" or "gpu", got "tpu"/);
+    expect(snapshot(bad)).toEqual(before);
   });
 
   it('a damaged line that is not the last still stops the resume', async () => {
