@@ -55,6 +55,16 @@ describe('compress never replaces its input run (defect 2)', () => {
   });
 });
 
+describe('no partly written output', () => {
+  it('compress that fails on a later layer, after earlier ones were compressed, writes nothing and leaves no folder', async () => {
+    const out = join(dir, 'half-compressed');
+    const r = await runCli('compress', join(run, 'model.safetensors'), '--ranks', '3=5x5,7=600', '--no-eval', '-q', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--ranks for '7': rank 600 of mode 0 must be in \[1, 500\]/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('plain safetensors files from other tools (defect 1: checkpoints)', () => {
   it('compress and eval read a plain state dict with a warning that it carries no checksum, even under -q', async () => {
     const { modelState } = loadCheckpoint(join(run, 'model.safetensors'));
