@@ -6,7 +6,7 @@ import { FASHION_MNIST_DIR, loadFashionMnist, loadFashionMnistSplit } from '../d
 import { loadIdxDataset } from '../data/idx.js';
 import { loadMnistEmbedded } from '../data/mnist-embedded.js';
 import { ensureDir, writeFileAtomic } from '../io/files.js';
-import { MODEL_BUILDERS, type ModelSpec } from '../io/checkpoint.js';
+import { MODEL_BUILDERS, type ModelSpec } from '../nn/zoo.js';
 import { getBackend, initBackend, type BackendName } from '../backend/index.js';
 import { UsageError, type OptionSpecs } from './args.js';
 

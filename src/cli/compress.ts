@@ -8,7 +8,7 @@
 import { existsSync, rmdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { DataLoader } from '../data/loader.js';
-import { encodeCheckpoint, restoreModel, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { encodeCheckpoint, restoreModel, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { ensureDir, writeFileAtomic } from '../io/files.js';
 import { LowRankLinear } from '../lowrank/low-rank-linear.js';
 import { MatrixConv2d } from '../lowrank/matrix-conv2d.js';
@@ -27,7 +27,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { evaluate, type EvalResult } from '../train/fit.js';
 import { ProgressLine } from '../train/progress.js';
 import { hosvd, type HosvdSpec } from '../tucker/hosvd.js';
-import { setModuleAt } from '../io/checkpoint.js';
+import { setModuleAt } from '../nn/model-structure.js';
 import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
 import {
   BACKENDS,

@@ -1,6 +1,6 @@
 /** `tuckergrad eval`: test accuracy and loss of a checkpoint on a dataset. */
 import { DataLoader } from '../data/loader.js';
-import { loadCheckpoint, restoreModel, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint, restoreModel, type LoadedCheckpoint } from '../train/checkpoint.js';
 import type { Module } from '../nn/module.js';
 import { evaluate } from '../train/fit.js';
 import type { CommandSpec, OptionSpecs, Parsed } from './args.js';

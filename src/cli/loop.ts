@@ -10,7 +10,7 @@ import type { TrainingMethod } from '../lowrank/methods/types.js';
 import { TuckerLayer } from '../lowrank/tucker-layer.js';
 import type { Module } from '../nn/module.js';
 import { countCorrect, evaluate, type EvalResult } from '../train/fit.js';
-import { explainNonFiniteLoss } from '../train/finite.js';
+import { explainNonFiniteLoss } from '../optim/non-finite.js';
 import { formatDuration, type ProgressLine } from '../train/progress.js';
 import { CliError } from './common.js';
 import type { EpochLog, LogRecord } from './reports.js';

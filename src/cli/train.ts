@@ -2,18 +2,12 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type DataLoaderState } from '../data/loader.js';
-import {
-  captureMethodState,
-  conformModel,
-  loadCheckpoint,
-  loadModelState,
-  MODEL_BUILDERS,
-  restoreMethodState,
-  saveCheckpoint,
-  type LoadedCheckpoint,
-  type ModelSpec,
-  type StateTree,
-} from '../io/checkpoint.js';
+import { captureMethodState, restoreMethodState } from '../lowrank/method-state.js';
+import { conformModel } from '../nn/model-structure.js';
+import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { loadModelState } from '../lowrank/load-state.js';
+import { MODEL_BUILDERS, type ModelSpec } from '../nn/zoo.js';
+import type { StateTree } from '../tensor/state-tree.js';
 import { writeFileAtomic } from '../io/files.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { createMethod, METHOD_NAMES, type MethodOptions } from '../lowrank/methods/registry.js';

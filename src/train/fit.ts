@@ -6,8 +6,8 @@ import type { LRScheduler } from '../optim/schedulers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { formatDuration, ProgressLine } from './progress.js';
-import { explainNonFiniteLoss } from './finite.js';
-import { sgdStep } from './step.js';
+import { explainNonFiniteLoss } from '../optim/non-finite.js';
+import { sgdStep } from '../optim/model-step.js';
 import { tidy } from '../tensor/storage.js';
 
 export { sgdStep };

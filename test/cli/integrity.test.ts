@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/io/checkpoint.js';
+import { loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { fromTensor } from '../../src/io/safetensors-tensor.js';

@@ -6,18 +6,12 @@
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  captureMethodState,
-  CHECKPOINT_FORMAT,
-  conformModel,
-  encodeCheckpoint,
-  loadCheckpoint,
-  loadModelState,
-  restoreMethodState,
-  restoreModel,
-  buildBaseModel,
-  type StateTree,
-} from '../../src/io/checkpoint.js';
+import { captureMethodState, restoreMethodState } from '../../src/lowrank/method-state.js';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, loadCheckpoint, restoreModel } from '../../src/train/checkpoint.js';
+import { conformModel } from '../../src/nn/model-structure.js';
+import { loadModelState } from '../../src/lowrank/load-state.js';
+import { buildBaseModel } from '../../src/nn/zoo.js';
+import type { StateTree } from '../../src/tensor/state-tree.js';
 import { encodeWithChecksum } from '../../src/io/safetensors-file.js';
 import { createMethod } from '../../src/lowrank/methods/registry.js';
 import { Generator } from '../../src/tensor/random.js';

@@ -2,22 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildBaseModel,
-  captureMethodState,
-  CHECKPOINT_FORMAT,
-  conformModel,
-  describeModel,
-  encodeCheckpoint,
-  loadCheckpoint,
-  loadModelState,
-  restoreMethodState,
-  restoreModel,
-  saveCheckpoint,
-  setModuleAt,
-  type ModelSpec,
-  type StateTree,
-} from '../../src/io/checkpoint.js';
+import { buildBaseModel, type ModelSpec } from '../../src/nn/zoo.js';
+import { captureMethodState, restoreMethodState } from '../../src/lowrank/method-state.js';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { conformModel, describeModel, setModuleAt } from '../../src/nn/model-structure.js';
+import { loadModelState } from '../../src/lowrank/load-state.js';
+import type { StateTree } from '../../src/tensor/state-tree.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { saveSafetensors } from '../../src/io/safetensors-file.js';
 import { fromTensor } from '../../src/io/safetensors-tensor.js';
