@@ -50,20 +50,18 @@ registerLayerKind<BatchNorm2d, BatchNormD>({
 });
 
 type PoolD = { kind: 'MaxPool2d' | 'AvgPool2d'; kernelSize: Pair; options: Record<string, unknown> };
-registerLayerKind<MaxPool2d, PoolD>({
-  kind: 'MaxPool2d',
-  type: MaxPool2d,
-  describe: (m) => ({ kernelSize: m.kernelSize, options: { ...m.options } }),
-  build: (d) => new MaxPool2d(d.kernelSize, d.options),
-  elements: () => 0,
-});
-registerLayerKind<AvgPool2d, PoolD>({
-  kind: 'AvgPool2d',
-  type: AvgPool2d,
-  describe: (m) => ({ kernelSize: m.kernelSize, options: { ...m.options } }),
-  build: (d) => new AvgPool2d(d.kernelSize, d.options),
-  elements: () => 0,
-});
+for (const [kind, type] of [
+  ['MaxPool2d', MaxPool2d],
+  ['AvgPool2d', AvgPool2d],
+] as const) {
+  registerLayerKind<MaxPool2d | AvgPool2d, PoolD>({
+    kind,
+    type,
+    describe: (m) => ({ kernelSize: m.kernelSize, options: { ...m.options } }),
+    build: (d) => new type(d.kernelSize, d.options),
+    elements: () => 0,
+  });
+}
 
 registerLayerKind<AdaptiveAvgPool2d, { kind: 'AdaptiveAvgPool2d'; outputSize: Pair }>({
   kind: 'AdaptiveAvgPool2d',
