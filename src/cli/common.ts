@@ -50,6 +50,11 @@ export const DATA_OPTIONS = {
   testSize: { type: 'int', min: 1, description: 'Use only the first N test images.' },
 } as const satisfies OptionSpecs;
 
+/** The loop's own errors as the CLI reports them: a CliError, and a learning-rate hint names the flag. */
+export function cliFailure(message: string): CliError {
+  return new CliError(message.endsWith('learning rate') ? `${message} (--lr)` : message);
+}
+
 export const BACKENDS = ['cpu', 'gpu', 'auto'] as const;
 
 /** Checks the --backend choice against the kernels this build has. */

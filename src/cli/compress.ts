@@ -33,6 +33,7 @@ import {
   BACKENDS,
   checkModelFits,
   CliError,
+  cliFailure,
   DATA_OPTIONS,
   datasetSpecFrom,
   describeDataset,
@@ -43,7 +44,7 @@ import {
   type CliIO,
 } from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
-import { freshProgress, runLoop } from './loop.js';
+import { freshProgress, runLoop } from '../train/loop.js';
 import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
 import { accuracyCompressionChart, metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
 
@@ -329,6 +330,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       const loader = new DataLoader(data.train, { batchSize: o.batch, shuffle: true, seed: o.seed });
       const records: LogRecord[] = [];
       runLoop({
+        fail: cliFailure,
         method,
         model,
         loader,

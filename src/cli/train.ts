@@ -22,6 +22,7 @@ import {
   BACKENDS,
   checkModelFits,
   CliError,
+  cliFailure,
   DATA_OPTIONS,
   datasetSpecFrom,
   describeDataset,
@@ -31,7 +32,7 @@ import {
   type CliIO,
   type DatasetSpec,
 } from './common.js';
-import { checkProgress, freshProgress, runLoop, type LoopProgress } from './loop.js';
+import { checkProgress, freshProgress, runLoop, type LoopProgress } from '../train/loop.js';
 import { checkMethodOptions } from './method-options.js';
 import { lockFolder, refuseExisting, removeStaleTemps } from './outdir.js';
 import { metricsMarkdown, readLog, readLogTolerant, runPlots, writePlots, type LogRecord } from './reports.js';
@@ -302,7 +303,11 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     if (ckpt.kind !== 'training') throw new CliError(`cannot resume from ${ckptPath}: it holds a final model (kind '${ckpt.kind}'), not a training state`);
     const saved = checkRunConfig(ckpt.sections.run, `cannot resume from ${ckptPath}`);
     checkResumeFlags(saved, o, parsed.given);
-    progress = checkProgress(ckpt.sections.progress, `cannot resume from ${ckptPath}`);
+    try {
+      progress = checkProgress(ckpt.sections.progress, `cannot resume from ${ckptPath}`);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
     config = { ...saved, epochs: parsed.given.has('epochs') ? o.epochs : saved.epochs };
     if (config.epochs < progress.epoch) throw new CliError(`--epochs ${config.epochs} is below the ${progress.epoch} epochs the run has already completed`);
     if (progress.epoch >= config.epochs) {
@@ -428,6 +433,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
           '\n',
   );
   const result = runLoop({
+    fail: cliFailure,
     method,
     model,
     loader,
