@@ -60,7 +60,11 @@ describe('fit and evaluate', () => {
     const steps: number[] = [];
     const ended: number[] = [];
     let out = '';
-    const progress = { isTTY: false, write: (t: string) => ((out += t), true) } as unknown as NodeJS.WriteStream;
+    const write = (t: string): boolean => {
+      out += t;
+      return true;
+    };
+    const progress = { isTTY: false, write } as unknown as NodeJS.WriteStream;
     let calls = 0;
     const records = fit(model, loader, {
       epochs: 2,
