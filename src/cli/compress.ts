@@ -17,6 +17,7 @@ import type { MethodReport, TrainingMethod } from '../lowrank/methods/types.js';
 import { rankReport } from '../lowrank/rank-report.js';
 import { TuckerConv2d } from '../lowrank/tucker-conv2d.js';
 import { TuckerLayer } from '../lowrank/tucker-layer.js';
+import { tuckerLayers, tuckerRanks } from '../lowrank/tucker-layers.js';
 import { Conv2d, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
@@ -46,7 +47,7 @@ import {
 import { openCheckpoint, savedDataset } from './eval.js';
 import { freshProgress, runLoop } from '../train/loop.js';
 import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
-import { accuracyCompressionChart, metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
+import { accuracyCompressionChart, metricsMarkdown, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
   ranks: {
@@ -184,10 +185,7 @@ function targetLayers(model: Module, names: readonly string[] | null): [string, 
   const skip = new Set([convs[0]?.[0], linears[linears.length - 1]?.[0]]);
   const picked = all.filter(([n]) => !skip.has(n));
   if (picked.length === 0) {
-    const lowRank = model
-      .namedModules()
-      .filter(([, m]) => m instanceof TuckerLayer)
-      .map(([n]) => n);
+    const lowRank = tuckerLayers(model).map(([n]) => n);
     throw new CliError(
       `nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear${lowRank.length ? ` (already low-rank: ${lowRank.join(', ')})` : ''}`,
     );
@@ -352,12 +350,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       after = evaluate(model, testLoader);
     }
     const report = reportOf(model);
-    const ranks = Object.fromEntries(
-      model
-        .namedModules()
-        .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
-        .map(([n, l]) => [n, l.ranks]),
-    );
+    const ranks = tuckerRanks(model);
     const file = single ? 'model.safetensors' : `model-${setting.label}.safetensors`;
     const compressInfo = {
       from: path,

@@ -25,7 +25,7 @@ import type { StateDict } from '../nn/module.js';
 import { builderOf, builderShapes, buildBaseModel, classesIn, MODEL_BUILDERS, type ModelSpec } from '../nn/zoo.js';
 import { loadModelState } from '../lowrank/load-state.js';
 import '../lowrank/layer-kinds.js';
-import { TuckerLayer } from '../lowrank/tucker-layer.js';
+import { tuckerRanks } from '../lowrank/tucker-layers.js';
 import type { Module } from '../nn/module.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-file.js';
 import type { SafetensorsMetadata, SafetensorsTensors } from '../io/safetensors-codec.js';
@@ -58,12 +58,7 @@ export function encodeCheckpoint(content: CheckpointContent): { tensors: Safeten
   const tensors: SafetensorsTensors = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`${MODEL_PREFIX}${k}`] = fromTensor(t);
   const layers = describeModel(model, modelSpec);
-  const ranks = Object.fromEntries(
-    model
-      .namedModules()
-      .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
-      .map(([n, l]) => [n, l.ranks]),
-  );
+  const ranks = tuckerRanks(model);
   const metadata: SafetensorsMetadata = {
     format: 'pt',
     'tuckergrad.format': CHECKPOINT_FORMAT,

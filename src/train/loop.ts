@@ -6,7 +6,7 @@
  * in LoopProgress (plus the model, method, generator and loader states that the caller checkpoints).
  */
 import type { TrainingMethod } from '../lowrank/methods/types.js';
-import { TuckerLayer } from '../lowrank/tucker-layer.js';
+import { tuckerRanks } from '../lowrank/tucker-layers.js';
 import type { Module } from '../nn/module.js';
 import { explainNonFiniteLoss } from '../optim/non-finite.js';
 import { tidy } from '../tensor/storage.js';
@@ -108,8 +108,8 @@ export interface LoopOptions {
 
 /** The ranks of every low-rank layer of the model being trained. */
 export function layerRanks(model: Module): Record<string, number[]> | undefined {
-  const layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
-  return layers.length ? Object.fromEntries(layers.map(([n, l]) => [n, l.ranks])) : undefined;
+  const ranks = tuckerRanks(model);
+  return Object.keys(ranks).length ? ranks : undefined;
 }
 
 /** A method's progress fields for the progress line: numbers to 4 decimals, strings as they are, the rest as JSON. */
