@@ -191,9 +191,9 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
  * which the file's own tensors bound, so the work stays proportional to the file.
  */
 function plainCheckpoint(path: string, tensors: SafetensorsTensors, metadata: SafetensorsMetadata): LoadedCheckpoint {
-  const where = `plain safetensors file ${path}`;
+  const where = `checkpoint ${path}`;
   const keys = Object.keys(tensors);
-  if (keys.length === 0) throw new Error(`${where} holds no tensors, so it cannot be a model`);
+  if (keys.length === 0) throw new Error(`${where} is a plain safetensors file that holds no tensors, so it cannot be a model`);
   const prefixed = keys.every((k) => k.startsWith(MODEL_PREFIX));
   const modelState: StateDict = {};
   for (const [k, e] of Object.entries(tensors)) {
@@ -214,7 +214,7 @@ function plainCheckpoint(path: string, tensors: SafetensorsTensors, metadata: Sa
     const shown = keys.slice(0, 3).map((k) => `'${k}' ${shapeStr(tensors[k].shape)}`);
     throw new Error(
       fits.length === 0
-        ? `${where} is not a tuckergrad checkpoint, and its ${keys.length} tensors (${shown.join(', ')}${keys.length > 3 ? ', …' : ''}) are not the state dict of any model builder (${Object.keys(MODEL_BUILDERS).join(', ')})`
+        ? `${where} is not a tuckergrad checkpoint (its metadata has no tuckergrad.format), and its ${keys.length} tensors (${shown.join(', ')}${keys.length > 3 ? ', …' : ''}) are not the state dict of any model builder (${Object.keys(MODEL_BUILDERS).join(', ')})`
         : `${where} fits more than one model builder (${fits.map((f) => f.builder).join(', ')})`,
     );
   }

@@ -133,12 +133,15 @@ describe('checkpoint fuzz', () => {
     const x = new Tensor(new Float32Array(784), [1, 1, 28, 28]);
     const before = peakRss();
     let loaded = 0;
+    let cases = 0;
     fc.assert(
       fc.property(corruption, (corrupt) => {
         writeFileSync(path, corrupt(good));
         let model: ReturnType<typeof restoreModel>;
+        // Every other case as eval and compress read files (a plain safetensors file allowed), the rest as --resume does.
+        const allowPlain = cases++ % 2 === 1;
         try {
-          model = restoreModel(loadCheckpoint(path));
+          model = restoreModel(loadCheckpoint(path, { allowPlain }));
         } catch (err) {
           expect(err).toBeInstanceOf(Error);
           expect(err).not.toBeInstanceOf(TypeError);
