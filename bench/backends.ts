@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend/index.js';
 import { manualSeed, nn, optim, randn, tidy, type Tensor } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
-import { sgdStep } from '../src/train/step.js';
+import { sgdStep } from '../src/optim/model-step.js';
 import { bestMs } from './timing.js';
 
 const quick = process.argv.includes('--quick');

@@ -6,7 +6,7 @@ import { FASHION_MNIST_DIR, loadFashionMnist, loadFashionMnistSplit } from '../d
 import { loadIdxDataset } from '../data/idx.js';
 import { loadMnistEmbedded } from '../data/mnist-embedded.js';
 import { ensureDir, writeFileAtomic } from '../io/files.js';
-import { MODEL_BUILDERS, type ModelSpec } from '../io/checkpoint.js';
+import { MODEL_BUILDERS, type ModelSpec } from '../nn/zoo.js';
 import { getBackend, initBackend, type BackendName } from '../backend/index.js';
 import { UsageError, type OptionSpecs } from './args.js';
 
@@ -50,6 +50,11 @@ export const DATA_OPTIONS = {
   testSize: { type: 'int', min: 1, description: 'Use only the first N test images.' },
 } as const satisfies OptionSpecs;
 
+/** The loop's own errors as the CLI reports them: a CliError, and a learning-rate hint names the flag. */
+export function cliFailure(message: string): CliError {
+  return new CliError(message.endsWith('learning rate') ? `${message} (--lr)` : message);
+}
+
 export const BACKENDS = ['cpu', 'gpu', 'auto'] as const;
 
 /** Checks the --backend choice against the kernels this build has. */
@@ -57,10 +62,11 @@ export const BACKENDS = ['cpu', 'gpu', 'auto'] as const;
  * Installs the backend a command asked for (--backend, else TUCKERGRAD_BACKEND, else cpu) and says
  * on stderr which one runs when it is not the plain CPU.
  */
-export async function useBackend(name: string | undefined, io: CliIO): Promise<void> {
+export async function useBackend(name: string | undefined, io: CliIO): Promise<'cpu' | 'gpu'> {
   try {
     const choice = await initBackend(name as BackendName | undefined);
     if (choice.backend === 'gpu' || name === 'auto') io.stderr.write(`backend: ${getBackend().name}\n`);
+    return choice.backend;
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -8,7 +8,7 @@
 import { existsSync, rmdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { DataLoader } from '../data/loader.js';
-import { encodeCheckpoint, restoreModel, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { encodeCheckpoint, restoreModel, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { ensureDir, writeFileAtomic } from '../io/files.js';
 import { LowRankLinear } from '../lowrank/low-rank-linear.js';
 import { MatrixConv2d } from '../lowrank/matrix-conv2d.js';
@@ -17,6 +17,7 @@ import type { MethodReport, TrainingMethod } from '../lowrank/methods/types.js';
 import { rankReport } from '../lowrank/rank-report.js';
 import { TuckerConv2d } from '../lowrank/tucker-conv2d.js';
 import { TuckerLayer } from '../lowrank/tucker-layer.js';
+import { tuckerLayers, tuckerRanks } from '../lowrank/tucker-layers.js';
 import { Conv2d, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
@@ -27,12 +28,13 @@ import { Tensor } from '../tensor/tensor.js';
 import { evaluate, type EvalResult } from '../train/fit.js';
 import { ProgressLine } from '../train/progress.js';
 import { hosvd, type HosvdSpec } from '../tucker/hosvd.js';
-import { setModuleAt } from '../io/checkpoint.js';
+import { setModuleAt } from '../nn/model-structure.js';
 import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
 import {
   BACKENDS,
   checkModelFits,
   CliError,
+  cliFailure,
   DATA_OPTIONS,
   datasetSpecFrom,
   describeDataset,
@@ -43,9 +45,9 @@ import {
   type CliIO,
 } from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
-import { freshProgress, runLoop } from './loop.js';
+import { freshProgress, runLoop } from '../train/loop.js';
 import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
-import { accuracyCompressionChart, metricsMarkdown, readLog, runPlots, writePlots, type LogRecord } from './reports.js';
+import { accuracyCompressionChart, metricsMarkdown, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
   ranks: {
@@ -183,10 +185,7 @@ function targetLayers(model: Module, names: readonly string[] | null): [string, 
   const skip = new Set([convs[0]?.[0], linears[linears.length - 1]?.[0]]);
   const picked = all.filter(([n]) => !skip.has(n));
   if (picked.length === 0) {
-    const lowRank = model
-      .namedModules()
-      .filter(([, m]) => m instanceof TuckerLayer)
-      .map(([n]) => n);
+    const lowRank = tuckerLayers(model).map(([n]) => n);
     throw new CliError(
       `nothing to compress: the model has no full Conv2d/Linear layer besides the first conv and the last linear${lowRank.length ? ` (already low-rank: ${lowRank.join(', ')})` : ''}`,
     );
@@ -287,7 +286,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     );
   const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);
   if (!o.force) refuseExisting(out, outFiles, 'pass --force to replace them, or choose another --out');
-  const { ckpt, model: original } = openCheckpoint(path);
+  const { ckpt, model: original } = openCheckpoint(path, io);
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'compress');
   if (o.finetuneEpochs > 0 && !o.eval) throw new UsageError('--finetune-epochs needs the data: drop --no-eval', 'compress');
   const data = o.eval ? loadDataset(spec, { train: o.finetuneEpochs > 0 }) : null;
@@ -329,6 +328,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       const loader = new DataLoader(data.train, { batchSize: o.batch, shuffle: true, seed: o.seed });
       const records: LogRecord[] = [];
       runLoop({
+        fail: cliFailure,
         method,
         model,
         loader,
@@ -350,12 +350,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
       after = evaluate(model, testLoader);
     }
     const report = reportOf(model);
-    const ranks = Object.fromEntries(
-      model
-        .namedModules()
-        .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
-        .map(([n, l]) => [n, l.ranks]),
-    );
+    const ranks = tuckerRanks(model);
     const file = single ? 'model.safetensors' : `model-${setting.label}.safetensors`;
     const compressInfo = {
       from: path,
@@ -447,7 +442,7 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
     }
     if (finetuneRecords.length) Object.assign(plots, runPlots(finetuneRecords, `${ckpt.modelSpec.builder} fine-tune`));
     files.push(...writePlots(out, plots));
-    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
+    const rank = single ? rankReport(restoreModelFor(out, outcomes[0].file, io), { inputShape: ckpt.modelSpec.inputShape }) : undefined;
     const table = ['| setting | ranks | compressed layers | whole network | accuracy | after fine-tune |', '| --- | --- | ---: | ---: | ---: | ---: |'];
     for (const x of outcomes) {
       table.push(
@@ -512,6 +507,6 @@ function compressFiles(settings: Setting[], evaluated: boolean, finetuned: boole
 }
 
 /** Reopens a written model (the report reads it back as any later tool would). */
-function restoreModelFor(dir: string, file: string): Module {
-  return openCheckpoint(join(dir, file)).model;
+function restoreModelFor(dir: string, file: string, io: CliIO): Module {
+  return openCheckpoint(join(dir, file), io).model;
 }

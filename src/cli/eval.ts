@@ -1,6 +1,6 @@
 /** `tuckergrad eval`: test accuracy and loss of a checkpoint on a dataset. */
 import { DataLoader } from '../data/loader.js';
-import { loadCheckpoint, restoreModel, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint, restoreModel, type LoadedCheckpoint } from '../train/checkpoint.js';
 import type { Module } from '../nn/module.js';
 import { evaluate } from '../train/fit.js';
 import type { CommandSpec, OptionSpecs, Parsed } from './args.js';
@@ -44,13 +44,24 @@ export const EVAL_SPEC: CommandSpec<typeof EVAL_OPTIONS> = {
   ],
 };
 
-/** Reads a checkpoint and rebuilds its model; every failure becomes a CliError naming the file. */
-export function openCheckpoint(path: string): { ckpt: LoadedCheckpoint; model: Module } {
+/**
+ * Reads a checkpoint and rebuilds its model; every failure becomes a CliError naming the file. A plain
+ * safetensors file (a state dict from another tool) is read too, with a warning on stderr that it
+ * carries no checksum: a warning, not progress, so --quiet does not hide it.
+ */
+export function openCheckpoint(path: string, io: CliIO): { ckpt: LoadedCheckpoint; model: Module } {
   let ckpt: LoadedCheckpoint;
   try {
-    ckpt = loadCheckpoint(path);
+    ckpt = loadCheckpoint(path, { allowPlain: true });
   } catch (err) {
     throw new CliError((err as Error).message);
+  }
+  if (!ckpt.verified) {
+    const m = ckpt.modelSpec;
+    io.stderr.write(
+      `warning: ${path} is a plain safetensors file without tuckergrad metadata: it carries no checksum, so a damaged or altered weight cannot be detected. ` +
+        `Read as the state dict of model '${m.builder}' (${m.numClasses} classes, ${m.dtype}).\n`,
+    );
   }
   try {
     return { ckpt, model: restoreModel(ckpt) };
@@ -67,9 +78,11 @@ export function savedDataset(ckpt: LoadedCheckpoint): DatasetSpec | undefined {
 
 export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
-  await useBackend(o.backend, io);
+  const backend = await useBackend(o.backend, io);
   const path = parsed.positionals[0];
-  const { ckpt, model } = openCheckpoint(path);
+  const { ckpt, model } = openCheckpoint(path, io);
+  // The backend the model was trained on, when the checkpoint records it: results on another may differ in the last digits.
+  const trainedOn = typeof ckpt.sections.backend === 'string' ? ckpt.sections.backend : undefined;
   const spec = datasetSpecFrom(o, savedDataset(ckpt), 'eval');
   const data = loadDataset(spec, { train: o.split === 'train' });
   const set = o.split === 'train' ? data.train : data.test;
@@ -89,6 +102,8 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
         loss: ev.loss,
         count: ev.count,
         params,
+        backend,
+        trainedOn,
         ranks: ckpt.ranks,
         seconds,
       }) + '\n',
@@ -98,7 +113,8 @@ export async function runEval(parsed: Parsed<typeof EVAL_OPTIONS>, io: CliIO): P
       .map(([n, r]) => `${n} ${r.join('×')}`)
       .join(', ');
     io.stdout.write(
-      `${path}: ${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}, ${params} parameters${ranks ? ` (ranks: ${ranks})` : ''}\n` +
+      `${path}: ${ckpt.modelSpec.builder}${ckpt.method ? ` / ${ckpt.method.name}` : ''}, ${params} parameters${ranks ? ` (ranks: ${ranks})` : ''}` +
+        `${trainedOn ? `, trained on the ${trainedOn} backend` : ''}\n` +
         `${describeDataset(spec)} ${o.split} split, ${ev.count} images: accuracy ${pct(ev.accuracy)}, loss ${ev.loss.toFixed(4)} (${seconds.toFixed(1)} s)\n`,
     );
   }

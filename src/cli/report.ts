@@ -30,7 +30,7 @@ export const REPORT_SPEC: CommandSpec<typeof REPORT_OPTIONS> = {
 export function runReport(parsed: Parsed<typeof REPORT_OPTIONS>, io: CliIO): number {
   const o = parsed.options;
   const path = parsed.positionals[0];
-  const { ckpt, model } = openCheckpoint(path);
+  const { ckpt, model } = openCheckpoint(path, io);
   const out = o.out ?? dirname(path);
   const logPath = o.log ?? join(dirname(path), 'log.jsonl');
   if (o.log && !existsSync(o.log)) throw new CliError(`--log ${o.log} does not exist`);

@@ -4,33 +4,10 @@ import { join } from 'node:path';
 import { readJsonl, readJsonlTolerant } from '../io/jsonl.js';
 import { lineChart, scatterChart, stepChart, type ChartSeries } from '../io/svg-plot.js';
 import type { RankReport } from '../lowrank/rank-report.js';
+import type { EpochLog, LogRecord, StepLog } from '../train/loop.js';
 import { pct, writeText } from './common.js';
 
-/** One line of log.jsonl. Every record carries the global step it belongs to (resume trims by it). */
-export interface LogRecord {
-  type: 'run' | 'resume' | 'step' | 'epoch' | 'final' | 'compress' | 'finetune';
-  step: number;
-  [key: string]: unknown;
-}
-
-export interface EpochLog extends LogRecord {
-  type: 'epoch';
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss?: number;
-  testAccuracy?: number;
-  seconds: number;
-  imagesPerSecond: number;
-  ranks?: Record<string, number[]>;
-}
-
-export interface StepLog extends LogRecord {
-  type: 'step';
-  epoch: number;
-  loss: number;
-  ranks?: Record<string, number[]>;
-}
+export type { EpochLog, LogRecord, StepLog } from '../train/loop.js';
 
 export function readLog(path: string): LogRecord[] {
   if (!existsSync(path)) return [];

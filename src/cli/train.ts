@@ -2,18 +2,12 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type DataLoaderState } from '../data/loader.js';
-import {
-  captureMethodState,
-  conformModel,
-  loadCheckpoint,
-  loadModelState,
-  MODEL_BUILDERS,
-  restoreMethodState,
-  saveCheckpoint,
-  type LoadedCheckpoint,
-  type ModelSpec,
-  type StateTree,
-} from '../io/checkpoint.js';
+import { captureMethodState, restoreMethodState } from '../lowrank/method-state.js';
+import { conformModel } from '../nn/model-structure.js';
+import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { loadModelState } from '../lowrank/load-state.js';
+import { MODEL_BUILDERS, type ModelSpec } from '../nn/zoo.js';
+import type { StateTree } from '../tensor/state-tree.js';
 import { writeFileAtomic } from '../io/files.js';
 import { JsonlLogger } from '../io/jsonl.js';
 import { createMethod, METHOD_NAMES, type MethodOptions } from '../lowrank/methods/registry.js';
@@ -28,6 +22,7 @@ import {
   BACKENDS,
   checkModelFits,
   CliError,
+  cliFailure,
   DATA_OPTIONS,
   datasetSpecFrom,
   describeDataset,
@@ -37,7 +32,7 @@ import {
   type CliIO,
   type DatasetSpec,
 } from './common.js';
-import { checkProgress, freshProgress, runLoop, type LoopProgress } from './loop.js';
+import { checkProgress, freshProgress, runLoop, type LoopProgress } from '../train/loop.js';
 import { checkMethodOptions } from './method-options.js';
 import { lockFolder, refuseExisting, removeStaleTemps } from './outdir.js';
 import { metricsMarkdown, readLog, readLogTolerant, runPlots, writePlots, type LogRecord } from './reports.js';
@@ -169,6 +164,24 @@ function scheduleOf(o: TrainValues, saved: RunSchedule | undefined): RunSchedule
   return out;
 }
 
+/**
+ * The backend a run trains on: --backend, else TUCKERGRAD_BACKEND, else (on --resume) the one the
+ * run was saved on (section "backend"), else cpu. Kernels on another backend round differently, so
+ * a resume that changes it says so: the run will not match an uninterrupted one bit for bit.
+ */
+async function resumeBackend(flag: string | undefined, ckpt: LoadedCheckpoint | null, io: CliIO): Promise<'cpu' | 'gpu'> {
+  const saved = ckpt?.sections.backend;
+  if (saved !== undefined && saved !== 'cpu' && saved !== 'gpu')
+    throw new CliError(`cannot resume from ${ckpt?.path}: its saved backend (tuckergrad.backend) must be "cpu" or "gpu", got ${JSON.stringify(saved)}`);
+  const env = process.env.TUCKERGRAD_BACKEND;
+  const backend = await useBackend(flag ?? (env ? undefined : saved), io);
+  if (saved !== undefined && backend !== saved)
+    io.stderr.write(
+      `notice: the run so far trained on the ${saved} backend and now continues on ${backend}; its numbers will differ from an uninterrupted run\n`,
+    );
+  return backend;
+}
+
 /** Every file train writes in --out: a fresh start refuses a folder holding any of them unless --force. */
 export const RUN_FILES = [CHECKPOINT_FILE, MODEL_FILE, LOG_FILE, 'metrics.md', 'loss.svg', 'accuracy.svg', 'ranks.svg'] as const;
 
@@ -253,7 +266,6 @@ export async function runTrain(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO):
   const o = parsed.options;
   if (o.resume && o.force) throw new UsageError('--resume and --force contradict each other: continue the run, or start it over', 'train');
   const fresh = o.resume ? null : configFromFlags(o); // usage mistakes first, before anything is touched
-  await useBackend(o.backend, io);
   const out = o.out ?? join('runs', `${o.model}-${o.method}-s${o.seed}`);
   const created = !existsSync(out);
   // One process per run folder: a second train (or compress) on it stops here instead of interleaving writes.
@@ -291,7 +303,11 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     if (ckpt.kind !== 'training') throw new CliError(`cannot resume from ${ckptPath}: it holds a final model (kind '${ckpt.kind}'), not a training state`);
     const saved = checkRunConfig(ckpt.sections.run, `cannot resume from ${ckptPath}`);
     checkResumeFlags(saved, o, parsed.given);
-    progress = checkProgress(ckpt.sections.progress, `cannot resume from ${ckptPath}`);
+    try {
+      progress = checkProgress(ckpt.sections.progress, `cannot resume from ${ckptPath}`);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
     config = { ...saved, epochs: parsed.given.has('epochs') ? o.epochs : saved.epochs };
     if (config.epochs < progress.epoch) throw new CliError(`--epochs ${config.epochs} is below the ${progress.epoch} epochs the run has already completed`);
     if (progress.epoch >= config.epochs) {
@@ -311,6 +327,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
     if (!o.force) refuseExisting(out, RUN_FILES, 'pass --force to replace them, or choose another --out');
   }
   const schedule = scheduleOf(o, ckpt?.sections.schedule as RunSchedule | undefined);
+  const backend = await resumeBackend(o.backend, ckpt, io);
 
   // 2. Data, model and method, built the same way on a fresh start and on a resume.
   const data = loadDataset(config.dataset, { train: true });
@@ -367,8 +384,9 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
   }
   const logger = new JsonlLogger(logPath, { truncate: !ckpt });
   const log = (r: LogRecord) => logger.log(r);
-  if (ckpt) log({ type: 'resume', step: progress.step, epoch: progress.epoch, stepInEpoch: progress.stepInEpoch, epochs: config.epochs });
-  else log({ type: 'run', step: 0, ...config, stepsPerEpoch: loader.length, trainImages: trainSet.labels.length, testImages: data.test.labels.length });
+  if (ckpt) log({ type: 'resume', step: progress.step, epoch: progress.epoch, stepInEpoch: progress.stepInEpoch, epochs: config.epochs, backend });
+  else
+    log({ type: 'run', step: 0, ...config, backend, stepsPerEpoch: loader.length, trainImages: trainSet.labels.length, testImages: data.test.labels.length });
 
   const methodInfo = { name: config.method, options: config.methodOptions };
   const checkpoint = (p: LoopProgress) =>
@@ -381,6 +399,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
       sections: {
         run: config,
         schedule,
+        backend,
         progress: { ...p, stepsPerEpoch: loader.length },
         rng: { default: toJson(defaultGenerator.getState()), method: toJson(methodGen.getState()) },
         loader: loader.getState(),
@@ -414,6 +433,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
           '\n',
   );
   const result = runLoop({
+    fail: cliFailure,
     method,
     model,
     loader,
@@ -448,6 +468,7 @@ async function trainLocked(parsed: Parsed<typeof TRAIN_OPTIONS>, io: CliIO, out:
       method: methodInfo,
       sections: {
         run: config,
+        backend,
         metrics: { testAccuracy: ev.accuracy, testLoss: ev.loss, count: ev.count, epoch: progress.epoch, step: progress.step, report: methodReport },
       },
     });

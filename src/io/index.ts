@@ -1,4 +1,4 @@
-/** io: files, logs, checkpoints and plots. */
+/** io: files, logs, safetensors and plots. It knows bytes and files, not layers (checkpoints are in train/). */
 export { writeFileAtomic, ensureDir, type FileData } from './files.js';
 export { JsonlLogger, readJsonl, type JsonlLoggerOptions } from './jsonl.js';
 export {
@@ -19,12 +19,4 @@ export {
 export { lineChart, scatterChart, stepChart, PALETTE, type ChartOptions, type ChartSeries } from './svg-plot.js';
 export { niceTicks, logTicks, type Ticks } from './svg-ticks.js';
 export { escapeXml } from './svg-xml.js';
-export {
-  saveCheckpoint,
-  loadCheckpoint,
-  restoreModel,
-  encodeCheckpoint,
-  CHECKPOINT_FORMAT,
-  type CheckpointContent,
-  type LoadedCheckpoint,
-} from './checkpoint.js';
+export { encodeTree, decodeTree } from './state-tree.js';

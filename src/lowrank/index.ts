@@ -9,3 +9,6 @@ export { RankAdaptiveIntegrator, INTEGRATOR_KINDS, type IntegratorKind, type Int
 export { rankReport, type RankReport, type LayerRankReport } from './rank-report.js';
 export { randomOrthonormal, randomCore } from './init.js';
 export * as methods from './methods/index.js';
+export { loadModelState } from './load-state.js';
+export { captureMethodState, restoreMethodState } from './method-state.js';
+import './layer-kinds.js';

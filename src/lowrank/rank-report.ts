@@ -1,6 +1,6 @@
 import type { Module } from '../nn/module.js';
 import { summary } from '../nn/summary.js';
-import { TuckerLayer } from './tucker-layer.js';
+import { tuckerLayers } from './tucker-layers.js';
 
 export interface LayerRankReport {
   name: string;
@@ -33,30 +33,27 @@ export interface RankReport {
 export function rankReport(model: Module, options: { inputShape?: readonly number[] } = {}): RankReport {
   const flopsByName = new Map<string, { flops: number; out: number[] }>();
   if (options.inputShape) for (const l of summary(model, options.inputShape).layers) flopsByName.set(l.name, { flops: l.flops, out: l.outputShape });
-  const layers: LayerRankReport[] = model
-    .namedModules()
-    .filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer)
-    .map(([name, l]) => {
-      const params = l.paramCount();
-      const fullParams = l.fullParamCount();
-      const rep: LayerRankReport = {
-        name,
-        kind: l.kind,
-        fullShape: [...l.fullShape],
-        ranks: l.ranks,
-        params,
-        fullParams,
-        compression: 1 - params / fullParams,
-      };
-      const f = flopsByName.get(name);
-      if (f) {
-        rep.flops = f.flops;
-        // A full conv/linear costs 2·(weights)·(output positions).
-        const positions = f.out.length === 3 ? f.out[1] * f.out[2] : 1;
-        rep.fullFlops = 2 * (fullParams - (l.bias ? l.bias.size : 0)) * positions;
-      }
-      return rep;
-    });
+  const layers: LayerRankReport[] = tuckerLayers(model).map(([name, l]) => {
+    const params = l.paramCount();
+    const fullParams = l.fullParamCount();
+    const rep: LayerRankReport = {
+      name,
+      kind: l.kind,
+      fullShape: [...l.fullShape],
+      ranks: l.ranks,
+      params,
+      fullParams,
+      compression: 1 - params / fullParams,
+    };
+    const f = flopsByName.get(name);
+    if (f) {
+      rep.flops = f.flops;
+      // A full conv/linear costs 2·(weights)·(output positions).
+      const positions = f.out.length === 3 ? f.out[1] * f.out[2] : 1;
+      rep.fullFlops = 2 * (fullParams - (l.bias ? l.bias.size : 0)) * positions;
+    }
+    return rep;
+  });
   const params = layers.reduce((n, l) => n + l.params, 0);
   const fullParams = layers.reduce((n, l) => n + l.fullParams, 0);
   const networkParams = model.parameters().reduce((n, p) => n + p.size, 0);

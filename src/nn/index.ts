@@ -5,3 +5,7 @@ export { lenet5, smallVgg, resnet20, BasicBlock, type ModelOptions } from './mod
 export { summary, type LayerSummary } from './summary.js';
 export * as init from './init.js';
 export * as functional from './functional.js';
+export { mlp } from './models.js';
+export { MODEL_BUILDERS, buildBaseModel, builderOf, type ModelBuilder, type ModelSpec } from './zoo.js';
+export { registerLayerKind, describeLayer, buildLayer, layerKinds, type LayerKind, type LayerDescription, type LayerSpec } from './describe.js';
+export { describeModel, conformModel, moduleAt, setModuleAt } from './model-structure.js';

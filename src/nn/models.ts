@@ -100,3 +100,9 @@ export function resnet20(options: ModelOptions = {}): Sequential {
     new Linear(64, options.numClasses ?? 10, o),
   );
 }
+
+/** A small MLP on 1×28×28 images (784 → 64 → 32 → classes): quick runs of every command and method. */
+export function mlp(options: ModelOptions = {}): Sequential {
+  const l = { dtype: options.dtype, generator: options.generator ?? defaultGenerator };
+  return new Sequential(new Flatten(), new Linear(784, 64, l), new ReLU(), new Linear(64, 32, l), new ReLU(), new Linear(32, options.numClasses ?? 10, l));
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli.js';
-import { loadCheckpoint, restoreModel } from '../../src/io/checkpoint.js';
+import { loadCheckpoint, restoreModel } from '../../src/train/checkpoint.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
 import { LowRankLinear } from '../../src/lowrank/low-rank-linear.js';
@@ -85,7 +85,9 @@ describe('eval', () => {
   it('evaluates a checkpoint on the data it was trained on, as text or JSON', async () => {
     const r = await runCli('eval', full);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/model.safetensors: lenet5 \/ full, 431080 parameters\nmnist test split, 32 images: accuracy \d+\.\d\d%, loss \d\.\d{4}/);
+    expect(r.stdout).toMatch(
+      /model.safetensors: lenet5 \/ full, 431080 parameters, trained on the cpu backend\nmnist test split, 32 images: accuracy \d+\.\d\d%, loss \d\.\d{4}/,
+    );
     const j = await runCli('eval', tdlrt, '--json', '--split', 'train');
     expect(j.code, j.stderr).toBe(0);
     const res = JSON.parse(j.stdout) as { accuracy: number; count: number; ranks: Record<string, number[]>; dataset: { name: string } };

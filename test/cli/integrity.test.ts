@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/io/checkpoint.js';
+import { loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
+import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
+import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { runCli, snapshot, tempDir, TINY } from './helpers.js';
 
 /** The lock file of a run folder (src/cli/outdir.ts), spelt out so that this file runs against older versions. */
@@ -53,6 +55,40 @@ describe('compress never replaces its input run (defect 2)', () => {
   });
 });
 
+describe('no partly written output', () => {
+  it('compress that fails on a later layer, after earlier ones were compressed, writes nothing and leaves no folder', async () => {
+    const out = join(dir, 'half-compressed');
+    const r = await runCli('compress', join(run, 'model.safetensors'), '--ranks', '3=5x5,7=600', '--no-eval', '-q', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--ranks for '7': rank 600 of mode 0 must be in \[1, 500\]/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('plain safetensors files from other tools (defect 1: checkpoints)', () => {
+  it('compress and eval read a plain state dict with a warning that it carries no checksum, even under -q', async () => {
+    const { modelState } = loadCheckpoint(join(run, 'model.safetensors'));
+    const plain = join(dir, 'plain', 'weights.safetensors');
+    mkdirSync(join(dir, 'plain'));
+    writeFileSync(plain, encodeSafetensors(Object.fromEntries(Object.entries(modelState).map(([k, t]) => [k, fromTensor(t)]))));
+    const warning =
+      /warning: .*weights\.safetensors is a plain safetensors file without tuckergrad metadata: it carries no checksum.*Read as the state dict of model 'lenet5' \(10 classes, float32\)/;
+    const data = ['--dataset', 'mnist', '--train-size', '128', '--test-size', '32', '--json'];
+    const ev = await runCli('eval', plain, ...data);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(warning);
+    const ours = await runCli('eval', join(run, 'model.safetensors'), ...data);
+    expect(JSON.parse(ev.stdout).accuracy).toBe(JSON.parse(ours.stdout).accuracy);
+    expect(ours.stderr).not.toMatch(/warning/);
+    const out = join(dir, 'plain-compressed');
+    const r = await runCli('compress', plain, '--tol', '0.3', '--no-eval', '-q', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(warning);
+    // What compress writes is a tuckergrad checkpoint again, with its checksum.
+    expect(loadCheckpoint(join(out, 'model.safetensors')).verified).toBe(true);
+  });
+});
+
 describe('train never overwrites files it did not write (defect 3)', () => {
   it.each(['metrics.md', 'log.jsonl', 'loss.svg', 'model.safetensors'])("an --out holding the user's %s is refused without --force", async (file) => {
     const out = join(dir, `occupied-${file}`);
@@ -85,6 +121,43 @@ describe('resume and logs (defect 6)', () => {
     expect(r.stderr).toMatch(/notice: dropped the half-written last line of .*log\.jsonl \(\d+ bytes\)/);
     const log = readJsonl<{ type: string }>(join(out, 'log.jsonl'));
     expect(log.map((l) => l.type)).toEqual(['run', 'step', 'resume', 'step', 'epoch', 'final']);
+  });
+
+  it('the backend is saved with the run: in its checkpoints and log, reused by --resume, reported by eval', async () => {
+    const out = join(dir, 'backend');
+    const r1 = await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--max-steps', '2', '--backend', 'cpu', '--out', out);
+    expect(r1.code, r1.stderr).toBe(0);
+    const ckptPath = join(out, 'checkpoint.safetensors');
+    const ckpt = loadCheckpoint(ckptPath);
+    expect(ckpt.sections.backend).toBe('cpu');
+    const r2 = await runCli('train', '--out', out, '--resume', '--quiet');
+    expect(r2.code, r2.stderr).toBe(0);
+    const log = readJsonl<{ type: string; backend?: string }>(join(out, 'log.jsonl'));
+    expect(log.filter((l) => l.type === 'run' || l.type === 'resume').map((l) => [l.type, l.backend])).toEqual([
+      ['run', 'cpu'],
+      ['resume', 'cpu'],
+    ]);
+    expect(loadCheckpoint(join(out, 'model.safetensors')).sections.backend).toBe('cpu');
+    const ev = await runCli('eval', join(out, 'model.safetensors'), '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout)).toMatchObject({ backend: 'cpu', trainedOn: 'cpu' });
+    // A saved backend this version cannot run is named, before anything in the folder changes.
+    const bad = join(dir, 'backend-bad');
+    mkdirSync(bad);
+    const model = restoreModel(ckpt);
+    saveCheckpoint(join(bad, 'checkpoint.safetensors'), {
+      model,
+      modelSpec: ckpt.modelSpec,
+      kind: 'training',
+      method: ckpt.method,
+      state: ckpt.state,
+      sections: { ...ckpt.sections, backend: 'tpu' },
+    });
+    const before = snapshot(bad);
+    const r3 = await runCli('train', '--out', bad, '--resume', '--quiet');
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/its saved backend \(tuckergrad.backend\) must be "cpu" or "gpu", got "tpu"/);
+    expect(snapshot(bad)).toEqual(before);
   });
 
   it('a damaged line that is not the last still stops the resume', async () => {

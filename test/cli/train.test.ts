@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBaseModel, loadCheckpoint, MODEL_BUILDERS, restoreModel } from '../../src/io/checkpoint.js';
+import { buildBaseModel, MODEL_BUILDERS } from '../../src/nn/zoo.js';
+import { loadCheckpoint, restoreModel } from '../../src/train/checkpoint.js';
 import { readJsonl } from '../../src/io/jsonl.js';
 import { loadSafetensors } from '../../src/io/safetensors-file.js';
 import { METHOD_NAMES } from '../../src/lowrank/methods/registry.js';
@@ -374,7 +375,7 @@ describe('train: bad input gives a clear error and a non-zero exit code', () => 
       mkdirSync(copy);
       for (const f of readdirSync(run)) copyFileSync(join(run, f), join(copy, f));
       // The model and method state of the tdlrt run under the run settings of the full run: as if files were mixed up.
-      const { encodeCheckpoint } = await import('../../src/io/checkpoint.js');
+      const { encodeCheckpoint } = await import('../../src/train/checkpoint.js');
       const { saveSafetensors } = await import('../../src/io/safetensors-file.js');
       const mine = loadSafetensors(join(run, 'checkpoint.safetensors'));
       const theirs = loadSafetensors(join(other, 'checkpoint.safetensors'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadMnistEmbedded, take, DataLoader } from '../../src/data/index.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/layers.js';
+import { StepLR } from '../../src/optim/schedulers.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { evaluate, fit } from '../../src/train/fit.js';
 import { Generator, manualSeed } from '../../src/tensor/random.js';
@@ -50,6 +51,45 @@ describe('fit and evaluate', () => {
     expect(b.weights).toEqual(a.weights);
     expect(b.records.map((r) => r.trainLoss)).toEqual(a.records.map((r) => r.trainLoss));
   });
+  it('runs its hooks through the one loop: steps, extras, the schedule after each epoch, the records in order', () => {
+    manualSeed(1);
+    const model = tinyNet(1);
+    const loader = new DataLoader(take(loadMnistEmbedded().train, 96), { batchSize: 32, shuffle: true, seed: 1 });
+    const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+    const scheduler = new StepLR(optimizer, 1, 0.5);
+    const steps: number[] = [];
+    const ended: number[] = [];
+    let out = '';
+    const write = (t: string): boolean => {
+      out += t;
+      return true;
+    };
+    const progress = { isTTY: false, write } as unknown as NodeJS.WriteStream;
+    let calls = 0;
+    const records = fit(model, loader, {
+      epochs: 2,
+      optimizer,
+      scheduler,
+      extras: () => ({ calls: ++calls, tag: 'x' }),
+      onStep: (s, loss) => {
+        expect(Number.isFinite(loss)).toBe(true);
+        steps.push(s);
+      },
+      onEpochEnd: (r) => ended.push(r.epoch),
+      progress,
+      label: 'hooks',
+    });
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ended).toEqual([1, 2]);
+    // The lr of each record is the one the epoch trained with; the schedule halves it after each epoch.
+    expect(records.map((r) => r.lr)).toEqual([0.1, 0.05]);
+    expect(optimizer.lr).toBe(0.025);
+    expect(records.every((r) => r.tag === 'x' && typeof r.calls === 'number')).toBe(true);
+    expect(out).toMatch(/\[hooks\] epoch 2\/2: train loss \d\.\d{4} acc \d+\.\d\d%.* tag x/);
+    // A second fit on the same loader starts at the loader's next epoch: fit never resumes mid-epoch.
+    expect(fit(model, loader, { epochs: 1, optimizer, progress: null })).toHaveLength(1);
+  });
+
   it('rejects bad options', () => {
     const model = tinyNet(0);
     const loader = new DataLoader(take(loadMnistEmbedded().train, 64), { batchSize: 32 });

@@ -1,5 +1,5 @@
 import type { Module } from '../../nn/module.js';
-import { sgdStep } from '../../train/step.js';
+import { sgdStep } from '../../optim/model-step.js';
 import { SGD } from '../../optim/sgd.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
 import type { Tensor } from '../../tensor/tensor.js';

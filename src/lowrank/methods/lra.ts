@@ -2,7 +2,7 @@ import { Conv2d, Linear } from '../../nn/layers.js';
 import type { Module } from '../../nn/module.js';
 import { SGD } from '../../optim/sgd.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { sgdStep } from '../../train/fit.js';
+import { sgdStep } from '../../optim/model-step.js';
 import { hosvd } from '../../tucker/hosvd.js';
 import { reconstruct } from '../../tucker/product.js';
 import { factorize } from '../factorize.js';

@@ -9,7 +9,7 @@ import { manualSeed } from '../../../src/tensor/random.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import * as nn from '../../../src/nn/index.js';
 import { SGD } from '../../../src/optim/sgd.js';
-import { sgdStep } from '../../../src/train/step.js';
+import { sgdStep } from '../../../src/optim/model-step.js';
 import { countCorrect } from '../../../src/train/fit.js';
 import { loadMnistEmbedded } from '../../../src/data/mnist-embedded.js';
 import { DataLoader } from '../../../src/data/loader.js';

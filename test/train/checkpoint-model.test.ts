@@ -2,24 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildBaseModel,
-  captureMethodState,
-  CHECKPOINT_FORMAT,
-  conformModel,
-  describeModel,
-  encodeCheckpoint,
-  loadCheckpoint,
-  loadModelState,
-  restoreMethodState,
-  restoreModel,
-  saveCheckpoint,
-  setModuleAt,
-  type ModelSpec,
-  type StateTree,
-} from '../../src/io/checkpoint.js';
+import { buildBaseModel, type ModelSpec } from '../../src/nn/zoo.js';
+import { captureMethodState, restoreMethodState } from '../../src/lowrank/method-state.js';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { conformModel, describeModel, setModuleAt } from '../../src/nn/model-structure.js';
+import { loadModelState } from '../../src/lowrank/load-state.js';
+import type { StateTree } from '../../src/tensor/state-tree.js';
 import { encodeSafetensors } from '../../src/io/safetensors-codec.js';
 import { saveSafetensors } from '../../src/io/safetensors-file.js';
+import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { factorize } from '../../src/lowrank/factorize.js';
 import { createMethod } from '../../src/lowrank/methods/registry.js';
 import { TuckerConv2d } from '../../src/lowrank/tucker-conv2d.js';
@@ -311,6 +302,36 @@ describe('bad checkpoints: clear errors, nothing changed', () => {
     const p = join(dir, 'plain.safetensors');
     writeFileSync(p, encodeSafetensors({ w: { dtype: 'F32', shape: [2], data: new Float32Array(2) } }, { format: 'pt' }));
     expect(() => loadCheckpoint(p)).toThrow(/is not a tuckergrad checkpoint: its metadata has no tuckergrad.format \(it holds 1 tensors, e.g. 'w'\)/);
+  });
+
+  it('with allowPlain, a plain state dict loads as the one builder it fits, unverified, and rebuilds the same model', () => {
+    const model = buildBaseModel({ builder: 'mlp', numClasses: 7, dtype: 'float64', inputShape: [1, 28, 28] });
+    const plain = (prefix: string) => Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [`${prefix}${k}`, fromTensor(t)]));
+    for (const prefix of ['', 'model.']) {
+      const p = join(dir, `plain-mlp${prefix}.safetensors`);
+      writeFileSync(p, encodeSafetensors(plain(prefix)));
+      expect(() => loadCheckpoint(p)).toThrow(/is not a tuckergrad checkpoint/);
+      const ckpt = loadCheckpoint(p, { allowPlain: true });
+      expect(ckpt.verified).toBe(false);
+      expect([ckpt.kind, ckpt.modelSpec]).toEqual(['model', { builder: 'mlp', numClasses: 7, dtype: 'float64', inputShape: [1, 28, 28] }]);
+      const back = restoreModel(ckpt);
+      for (const [k, t] of Object.entries(model.stateDict())) expect(back.stateDict()[k].data).toEqual(t.data);
+    }
+    expect(loadCheckpoint(good).verified).toBe(true);
+  });
+
+  it('with allowPlain, tensors that fit no builder, mixed dtypes or integer tensors are refused by name', () => {
+    const cases: [Record<string, { dtype: 'F32' | 'F64' | 'I32'; shape: number[]; data: Float32Array | Float64Array | Int32Array }>, RegExp][] = [
+      [{ w: { dtype: 'F32', shape: [2], data: new Float32Array(2) } }, /its 1 tensors \('w' \[2\]\) are not the state dict of any model builder \(lenet5, /],
+      [{ a: { dtype: 'F32', shape: [1], data: new Float32Array(1) }, b: { dtype: 'F64', shape: [1], data: new Float64Array(1) } }, /mixes F32 and F64 tensors/],
+      [{ n: { dtype: 'I32', shape: [1], data: new Int32Array(1) } }, /tensor 'n' must be F32 or F64 to be a model weight, got I32/],
+      [{}, /holds no tensors/],
+    ];
+    cases.forEach(([tensors, message], i) => {
+      const p = join(dir, `plain-bad-${i}.safetensors`);
+      writeFileSync(p, encodeSafetensors(tensors));
+      expect(() => loadCheckpoint(p, { allowPlain: true })).toThrow(message);
+    });
   });
 
   it('garbled metadata and an unknown layer kind are reported', () => {

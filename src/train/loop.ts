@@ -1,19 +1,47 @@
 /**
- * The training loop behind `train` (and the fine-tune of `compress`): epochs of method steps over a
- * DataLoader that can start mid-epoch, checkpoints at step boundaries, a step limit, a JSONL log and
- * a live progress line. Everything a resumed run needs to continue identically is in LoopProgress
- * (plus the model, method, generator and loader states that the caller checkpoints).
+ * The one training loop: epochs of a TrainingMethod's steps over a loader that can start mid-epoch,
+ * checkpoints at step boundaries, a step limit, log records and a live progress line. `train` and
+ * the fine-tune of `compress` drive it with checkpoints and a JSONL log; `fit` (fit.ts) drives it
+ * with an optimizer or a step function. Everything a resumed run needs to continue identically is
+ * in LoopProgress (plus the model, method, generator and loader states that the caller checkpoints).
  */
-import { tidy } from '../tensor/storage.js';
-import type { DataLoader } from '../data/loader.js';
 import type { TrainingMethod } from '../lowrank/methods/types.js';
-import { TuckerLayer } from '../lowrank/tucker-layer.js';
+import { tuckerRanks } from '../lowrank/tucker-layers.js';
 import type { Module } from '../nn/module.js';
-import { countCorrect, evaluate, type EvalResult } from '../train/fit.js';
-import { explainNonFiniteLoss } from '../train/finite.js';
-import { formatDuration, type ProgressLine } from '../train/progress.js';
-import { CliError } from './common.js';
-import type { EpochLog, LogRecord } from './reports.js';
+import { explainNonFiniteLoss } from '../optim/non-finite.js';
+import { tidy } from '../tensor/storage.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { type BatchSource, countCorrect, evaluate, type EvalResult } from './evaluate.js';
+import { formatDuration, type ProgressLine } from './progress.js';
+
+/** One line of a run's log (log.jsonl). Every record carries the global step it belongs to (resume trims by it). */
+export interface LogRecord {
+  type: 'run' | 'resume' | 'step' | 'epoch' | 'final' | 'compress' | 'finetune';
+  step: number;
+  [key: string]: unknown;
+}
+
+export interface EpochLog extends LogRecord {
+  type: 'epoch';
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  seconds: number;
+  imagesPerSecond: number;
+  ranks?: Record<string, number[]>;
+}
+
+export interface StepLog extends LogRecord {
+  type: 'step';
+  epoch: number;
+  loss: number;
+  ranks?: Record<string, number[]>;
+}
+
+/** A loader that can say where it stands (data.DataLoader): a resumed loop checks it against the saved progress. */
+export type LoopLoader = BatchSource & { readonly position?: number; readonly epoch?: number };
 
 export interface LoopProgress {
   /** Epochs completed. */
@@ -32,11 +60,12 @@ export function freshProgress(): LoopProgress {
   return { epoch: 0, step: 0, stepInEpoch: 0, lossSum: 0, correct: 0, seen: 0 };
 }
 
+/** The saved progress of a run, checked field by field (throws naming `where`). */
 export function checkProgress(p: unknown, where: string): LoopProgress {
   const o = p as Record<string, unknown>;
   const ints = ['epoch', 'step', 'stepInEpoch', 'correct', 'seen'];
   if (!o || typeof o !== 'object' || ints.some((k) => !Number.isInteger(o[k]) || (o[k] as number) < 0) || typeof o.lossSum !== 'number') {
-    throw new CliError(`${where}: tuckergrad.progress must hold epoch, step, stepInEpoch, lossSum, correct, seen; got ${JSON.stringify(p)}`);
+    throw new Error(`${where}: tuckergrad.progress must hold epoch, step, stepInEpoch, lossSum, correct, seen; got ${JSON.stringify(p)}`);
   }
   return {
     epoch: o.epoch as number,
@@ -51,8 +80,10 @@ export function checkProgress(p: unknown, where: string): LoopProgress {
 export interface LoopOptions {
   method: TrainingMethod;
   model: Module;
-  loader: DataLoader;
-  testLoader: DataLoader | null;
+  loader: LoopLoader;
+  testLoader: BatchSource | null;
+  /** The loss of the test evaluation (default: cross-entropy, as the methods train with). */
+  lossFn?: (logits: Tensor, y: Int32Array) => Tensor;
   epochs: number;
   progress: LoopProgress;
   /** Stop (with a checkpoint) once this many steps have been taken in all. */
@@ -65,16 +96,23 @@ export interface LoopOptions {
   log(record: LogRecord): void;
   /** Called after each epoch's record and checkpoint (reports are rewritten here). */
   onEpoch?(record: EpochLog): void;
+  /** Called after every step with the global step index and the batch loss. */
+  onStep?(step: number, loss: number): void;
   bar: ProgressLine;
   label?: string;
+  /** Prefix of the loop's own errors (e.g. 'fit: '). */
+  where?: string;
+  /** Makes the loop's own errors (a non-finite loss, a loader that disagrees with the progress); default: Error. */
+  fail?(message: string): Error;
 }
 
 /** The ranks of every low-rank layer of the model being trained. */
 export function layerRanks(model: Module): Record<string, number[]> | undefined {
-  const layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
-  return layers.length ? Object.fromEntries(layers.map(([n, l]) => [n, l.ranks])) : undefined;
+  const ranks = tuckerRanks(model);
+  return Object.keys(ranks).length ? ranks : undefined;
 }
 
+/** A method's progress fields for the progress line: numbers to 4 decimals, strings as they are, the rest as JSON. */
 function formatExtras(e: Record<string, unknown>): string {
   return Object.entries(e)
     .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : typeof v === 'string' ? v : JSON.stringify(v)}`)
@@ -86,8 +124,10 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
   const { method, model, loader, progress: p } = o;
   const records: EpochLog[] = [];
   const label = o.label ? `[${o.label}] ` : '';
-  if (p.stepInEpoch !== loader.position || p.epoch !== loader.epoch) {
-    throw new CliError(
+  const fail = (message: string) => (o.fail ? o.fail(`${o.where ?? ''}${message}`) : new Error(`${o.where ?? ''}${message}`));
+  // A loader that reports its place must be where the progress says (a resume); one that does not is read from its start.
+  if (loader.position !== undefined && (p.stepInEpoch !== loader.position || p.epoch !== loader.epoch)) {
+    throw fail(
       `the saved progress (epoch ${p.epoch}, step ${p.stepInEpoch} in it) and the data loader state (epoch ${loader.epoch}, position ${loader.position}) disagree`,
     );
   }
@@ -106,10 +146,7 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
         const s = method.step(x, y);
         return { loss: s.loss, correct: countCorrect(s.logits, y) };
       });
-      if (!Number.isFinite(r.loss)) {
-        const why = explainNonFiniteLoss(`epoch ${epochNo}, step ${p.stepInEpoch + 1}`, r.loss, x, model);
-        throw new CliError(why.endsWith('learning rate') ? `${why} (--lr)` : why);
-      }
+      if (!Number.isFinite(r.loss)) throw fail(explainNonFiniteLoss(`epoch ${epochNo}, step ${p.stepInEpoch + 1}`, r.loss, x, model));
       p.step++;
       p.stepInEpoch++;
       p.lossSum += r.loss * y.length;
@@ -117,6 +154,7 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
       p.seen += y.length;
       seenHere += y.length;
       stepsHere++;
+      o.onStep?.(p.step, r.loss);
       const last = p.stepInEpoch === len;
       if (p.step % o.logEvery === 0 || p.step === 1 || last) o.log({ type: 'step', step: p.step, epoch: epochNo, loss: r.loss, ranks: layerRanks(model) });
       const elapsed = (performance.now() - t0) / 1000;
@@ -151,7 +189,7 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
       ranks: layerRanks(model),
     };
     if (o.testLoader) {
-      const ev: EvalResult = evaluate(model, o.testLoader);
+      const ev: EvalResult = evaluate(model, o.testLoader, o.lossFn);
       record.testLoss = ev.loss;
       record.testAccuracy = ev.accuracy;
     }

@@ -1,11 +1,11 @@
 import type { Module } from '../nn/module.js';
 import { crossEntropy } from '../ops/loss.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer } from './optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/storage.js';
-import { explainNonFiniteLoss } from './finite.js';
+import { explainNonFiniteLoss } from './non-finite.js';
 
-// Kept apart from fit.ts so that browser bundles can use it without fit's file logging.
+// In optim/ (not train/) so that the training methods of lowrank/ can take this step without importing the loop above them.
 /**
  * The ordinary step: forward, loss, backward, optimizer update. On the GPU the step's intermediates
  * are freed before it returns; the logits it returns live until the caller's tidy() scope ends.
