@@ -59,6 +59,17 @@ export function moduleAt(root: Module, name: string): Module | undefined {
   return root.namedModules().find(([n]) => n === name)?.[1];
 }
 
+/** The module at a dotted name; throws naming the model's layers when there is none. */
+export function requireModuleAt(root: Module, name: string, who = 'requireModuleAt'): Module {
+  const found = moduleAt(root, name);
+  if (found) return found;
+  const names = root
+    .namedModules()
+    .map(([n]) => n)
+    .filter(Boolean);
+  throw new Error(`${who}: the model has no layer '${name}' (layers: ${names.join(', ')})`);
+}
+
 /** Replaces the module at a dotted name (a Sequential index, a field, or an array field). */
 export function setModuleAt(root: Module, name: string, replacement: Module): void {
   for (const [parentName, parent] of root.namedModules()) {
@@ -76,7 +87,7 @@ export function setModuleAt(root: Module, name: string, replacement: Module): vo
       return;
     }
   }
-  throw new Error(`checkpoint: the model has no layer named '${name}'`);
+  throw new Error(`setModuleAt: the model has no layer named '${name}'`);
 }
 
 /** A description without ranks (which a state load changes): two layers of the same structure compare equal. */

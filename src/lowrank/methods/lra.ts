@@ -8,7 +8,7 @@ import { reconstruct } from '../../tucker/product.js';
 import { factorize } from '../factorize.js';
 import { optimizerBytes, paramBytes, sgdStepFlops, svdFlops } from './accounting.js';
 import { planRanks, type CompressedLayer, type RankPlan } from './budget.js';
-import { layerAt } from './layer-at.js';
+import { requireModuleAt } from '../../nn/model-structure.js';
 import { lowerWeight, truncatedSvd } from './lowered.js';
 import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
@@ -83,7 +83,7 @@ export class LraMethod implements TrainingMethod {
     const model = this.requireModel();
     const plan = this.plan as RankPlan;
     for (const l of plan.layers) {
-      const layer = layerAt(model, l.name);
+      const layer = requireModuleAt(model, l.name, 'lra');
       if (!(layer instanceof Conv2d || layer instanceof Linear))
         throw new Error(`lra: layer '${l.name}' is no longer a full Conv2d/Linear (finalize was called)`);
       layer.weight.data.set(projectWeight(layer.weight, l, this.conv, plan.ranks[l.name]));

@@ -5,7 +5,7 @@ import { SGD } from '../../optim/sgd.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { optimizerBytes, paramBytes, sgdStepFlops, svdFlops } from './accounting.js';
 import { compressedLayers, type CompressedLayer } from './budget.js';
-import { layerAt, replaceLayer } from './layer-at.js';
+import { requireModuleAt, setModuleAt } from '../../nn/model-structure.js';
 import { loweredShape, lowerWeight, nuclearSubgradient, raiseWeight, truncatedSvd, type Reshaping } from './lowered.js';
 import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
@@ -70,7 +70,7 @@ export class TrpMethod implements TrainingMethod {
   }
 
   private weightOf(name: string): Conv2d | Linear {
-    const l = layerAt(this.requireModel(), name);
+    const l = requireModuleAt(this.requireModel(), name, 'trp');
     if (!(l instanceof Conv2d || l instanceof Linear)) throw new Error(`trp: layer '${name}' is no longer a full Conv2d/Linear (finalize was called)`);
     return l;
   }
@@ -123,7 +123,7 @@ export class TrpMethod implements TrainingMethod {
       const geometry = layer instanceof Conv2d ? { stride: layer.stride, padding: layer.padding, dilation: layer.dilation } : {};
       if (layer instanceof Conv2d && layer.groups !== 1)
         throw new Error(`trp: '${l.name}' is a grouped conv (groups=${layer.groups}); only groups=1 can be decomposed`);
-      replaceLayer(model, l.name, twoStageFrom(t, l.shape, this.reshaping, bias, layer.weight.dtype, geometry));
+      setModuleAt(model, l.name, twoStageFrom(t, l.shape, this.reshaping, bias, layer.weight.dtype, geometry));
       this.ranks[l.name] = t.rank;
     }
     this.deployed = model;

@@ -52,7 +52,7 @@ export interface TrainingMethod {
   progress?(): Record<string, unknown>;
   /**
    * Resumable state for checkpoints (optimizer buffers, counters, phase): JSON-like data whose
-   * leaves may be Tensors or typed arrays. Without it, io/checkpoint captures the method's
+   * leaves may be Tensors or typed arrays. Without it, lowrank/method-state.ts captures the method's
    * optimizer, integrator, generator and numeric fields, which suffices when they are all there is.
    */
   getState?(): unknown;
