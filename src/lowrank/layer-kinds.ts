@@ -85,8 +85,7 @@ registerLayerKind<TwoStageConv2d, TwoStageConvD>({
   kind: 'TwoStageConv2d',
   type: TwoStageConv2d,
   describe: (m) => {
-    // The deployed form of TRP keeps its geometry in private fields (methods/two-stage.ts): read them as the layer holds them.
-    const g = m as unknown as Geometry;
+    const g: Geometry = { stride: m.stride, padding: m.padding, dilation: m.dilation };
     return {
       fullShape: [...m.fullShape],
       rank: m.rank,

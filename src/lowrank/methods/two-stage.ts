@@ -56,9 +56,9 @@ export interface ConvGeometry {
 }
 
 export class TwoStageConv2d extends TwoStageLayer {
-  private readonly stride: [number, number];
-  private readonly padding: [number, number];
-  private readonly dilation: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
   constructor(
     fullShape: readonly number[],
     first: Tensor,
