@@ -8,6 +8,7 @@ import { planRanks, type RankPlan } from './budget.js';
 import { reportOf } from './report.js';
 import { sgdSettings, splitSgd, type SgdSettings } from './sgd-split.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { optimizerStateOf, versionedState } from './versioned-state.js';
 
 export interface FixedRankOptions extends SgdSettings {
   /** How convolutions are held: Tucker-2 on the channel modes ('tucker-fixed') or U S Vᵀ of the lowered kernel ('matrix-fixed'). Linear layers are U S Vᵀ in both. */
@@ -88,6 +89,21 @@ export class FixedRankMethod implements TrainingMethod {
 
   memory(): { paramBytes: number; optimizerBytes: number } {
     return { paramBytes: paramBytes(this.requireModel()), optimizerBytes: optimizerBytes(this.optimizers) };
+  }
+
+  /** Checkpoint state, version 1: the optimizers' buffers (the ranks are the model's own). */
+  getState(): unknown {
+    return { version: 1, optimizers: this.optimizers.map((o) => o.stateDict()) };
+  }
+
+  setState(state: unknown): void {
+    const s = versionedState(this.name, state, 1, ['optimizers']);
+    const saved = s.optimizers;
+    if (!Array.isArray(saved) || saved.length !== this.optimizers.length)
+      throw new Error(
+        `${this.name}.setState: optimizers must be an array of ${this.optimizers.length} optimizer states, got ${JSON.stringify(saved)?.slice(0, 80)}`,
+      );
+    this.optimizers.forEach((o, i) => o.loadStateDict(optimizerStateOf(this.name, saved[i])));
   }
 
   protected requireModel(): Module {

@@ -13,6 +13,7 @@ import { lowerWeight, truncatedSvd } from './lowered.js';
 import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { optimizerStateOf, stepCountOf, versionedState } from './versioned-state.js';
 
 export interface LraOptions extends SgdSettings {
   /** Fraction of the compressed layers' parameters kept by the deployed low-rank form. */
@@ -113,6 +114,19 @@ export class LraMethod implements TrainingMethod {
 
   progress(): Record<string, unknown> {
     return { nextProjection: this.interval - (this.stepCount % this.interval) };
+  }
+
+  /** Checkpoint state, version 1: the step count (which decides the next projection) and the optimizer. */
+  getState(): unknown {
+    if (this.deployed) throw new Error('lra.getState: the model was factorised by finalize(); save it as a model, not a training state');
+    return { version: 1, stepCount: this.stepCount, optimizer: (this.optimizer as SGD).stateDict() };
+  }
+
+  setState(state: unknown): void {
+    const s = versionedState('lra', state, 1, ['stepCount', 'optimizer']);
+    const stepCount = stepCountOf('lra', s.stepCount);
+    (this.optimizer as SGD).loadStateDict(optimizerStateOf('lra', s.optimizer));
+    this.stepCount = stepCount;
   }
 
   /** A full SGD step plus, every S_D steps, the SVDs of each weight's unfoldings (amortised). */

@@ -11,6 +11,7 @@ import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
 import { twoStageFrom } from './two-stage.js';
 import type { MethodContext, MethodLayerReport, MethodReport, TrainingMethod } from './types.js';
+import { optimizerStateOf, stepCountOf, versionedState } from './versioned-state.js';
 
 export interface TrpOptions extends SgdSettings {
   /** Energy e kept by each truncation: the smallest rank with Σ_{j≤k} σ_j² ≥ e·Σσ² (default 0.9). */
@@ -110,6 +111,50 @@ export class TrpMethod implements TrainingMethod {
     opt.step();
     this.stepCount++;
     return { loss: loss.item(), logits };
+  }
+
+  /**
+   * Checkpoint state, version 1: the step count (which decides the next truncation), the optimizer,
+   * the ranks of the last truncation and its nuclear-norm subgradients (each the shape of its layer's weight).
+   */
+  getState(): unknown {
+    if (this.deployed) throw new Error('trp.getState: the model was decomposed by finalize(); save it as a model, not a training state');
+    const subgradients: Record<string, Float64Array> = {};
+    for (const [name, sub] of this.subgradients) subgradients[name] = Float64Array.from(sub);
+    return { version: 1, stepCount: this.stepCount, optimizer: (this.optimizer as SGD).stateDict(), ranks: { ...this.ranks }, subgradients };
+  }
+
+  setState(state: unknown): void {
+    const s = versionedState('trp', state, 1, ['stepCount', 'optimizer', 'ranks', 'subgradients']);
+    const stepCount = stepCountOf('trp', s.stepCount);
+    const ranks = s.ranks as Record<string, unknown>;
+    const subs = s.subgradients as Record<string, unknown>;
+    const known = new Map(this.layers.map((l) => [l.name, l]));
+    if (ranks === null || typeof ranks !== 'object')
+      throw new Error(`trp.setState: ranks must be an object of layer name → rank, got ${JSON.stringify(ranks)}`);
+    for (const [name, r] of Object.entries(ranks)) {
+      if (!known.has(name)) throw new Error(`trp.setState: ranks names a layer '${name}' the model does not compress (${[...known.keys()].join(', ')})`);
+      if (typeof r !== 'number' || !Number.isInteger(r) || r < 1)
+        throw new Error(`trp.setState: the rank of '${name}' must be a positive integer, got ${JSON.stringify(r)}`);
+    }
+    if (subs === null || typeof subs !== 'object') throw new Error('trp.setState: subgradients must be an object of layer name → array');
+    const restored = new Map<string, Float32Array | Float64Array>();
+    for (const [name, sub] of Object.entries(subs)) {
+      const layer = known.get(name);
+      if (!layer) throw new Error(`trp.setState: subgradients names a layer '${name}' the model does not compress`);
+      const size = layer.shape.reduce((p, n) => p * n, 1);
+      if (!(sub instanceof Float64Array || sub instanceof Float32Array) || sub.length !== size)
+        throw new Error(
+          `trp.setState: the subgradient of '${name}' must be a float array of ${size} values (its weight's size), got ${sub instanceof Object ? (sub as { length?: number }).length : typeof sub}`,
+        );
+      const dtype = this.weightOf(name).weight.dtype;
+      restored.set(name, dtype === 'float64' ? Float64Array.from(sub) : Float32Array.from(sub));
+    }
+    (this.optimizer as SGD).loadStateDict(optimizerStateOf('trp', s.optimizer));
+    this.stepCount = stepCount;
+    this.ranks = Object.fromEntries(Object.entries(ranks)) as Record<string, number>;
+    this.subgradients.clear();
+    for (const [k, v] of restored) this.subgradients.set(k, v);
   }
 
   /** Decomposes each compressed layer at the energy-e rank of its final weights (once). */
