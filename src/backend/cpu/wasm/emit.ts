@@ -215,6 +215,9 @@ export class FuncBuilder {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);
   }
+  f64Eq(): this {
+    return this.op(0x61);
+  }
   f64Add(): this {
     return this.op(0xa0);
   }
