@@ -43,6 +43,16 @@ export function eighRaw(a: Float64Array, n: number): EighRaw {
 }
 
 /**
+ * √(a² + b²) without Math.hypot's cost (V8's is several times slower than a square root, and QL
+ * calls it once per rotation): the plain formula where the squares cannot overflow or underflow,
+ * Math.hypot elsewhere (p = (d[l+1] − d[l])/(2e[l]) is huge when e[l] is tiny).
+ */
+function hypot2(a: number, b: number): number {
+  const m = Math.max(Math.abs(a), Math.abs(b));
+  return m < 1e150 && m > 1e-150 ? Math.sqrt(a * a + b * b) : Math.hypot(a, b);
+}
+
+/**
  * Implicit QL with Wilkinson-type shifts (EISPACK tql2) on the tridiagonal (d, e) — e[i] is the
  * entry between i−1 and i, e[0] unused; overwritten) — accumulating into Z = Vᵀ (row j of Z is
  * eigenvector j) unless Z is null (eigenvalues only, O(n²)); eigenvalues sorted ascending at the end.
@@ -65,7 +75,7 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
         if (++iter > 100) throw new Error(`eigh: QL iteration did not converge for eigenvalue ${l} (n=${n})`);
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
+        let r = hypot2(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -86,7 +96,7 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = hypot2(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;

@@ -25,6 +25,8 @@ export interface WasmKernels {
   packRowsD4(src: number, ld: number, rows: number, panels: number, dst: number): void;
   packColsD4(src: number, ld: number, rows: number, panels: number, dst: number): void;
   axpbyD(x: number, y: number, count: number, alpha: number, beta: number): void;
+  dgemvN(a: number, lda: number, rows: number, cols: number, x: number, y: number, accumulate: number): void;
+  dgemvT(a: number, lda: number, rows: number, cols: number, x: number, y: number): void;
   sdot(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, mTiles: number, nTiles: number, kc4: number, accumulate: number): void;
 }
 
@@ -69,6 +71,8 @@ export function createKernelState(wasmModule: WebAssembly.Module | null): Kernel
       packRowsD4: ex.packRowsD4,
       packColsD4: ex.packColsD4,
       axpbyD: ex.axpbyD,
+      dgemvN: ex.dgemvN,
+      dgemvT: ex.dgemvT,
     };
   }
   return {

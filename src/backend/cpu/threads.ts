@@ -34,7 +34,7 @@ import * as wasmGemm from './gemm-wasm.js';
 import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as parallelKernels from './parallel-kernels.js';
 import * as stateModule from './state.js';
-import type { KernelState } from './state.js';
+import type { KernelState, WasmKernels } from './state.js';
 import { kernelBytes, simdSupported } from './wasm/kernels.js';
 
 const gemmRangeJs = blocked.gemmRangeJs;
@@ -164,6 +164,26 @@ export function mainState(): KernelState {
     if (!mod) simdOn = false;
   }
   return main;
+}
+
+let linalgInstance: WasmKernels | null | undefined;
+
+/**
+ * A second instance of the kernel module on the calling thread, for linalg/'s Level-2 kernels: its
+ * memory holds a matrix across many kernel calls (a factorisation's whole reduction), which the
+ * GEMM's instance cannot offer since every GEMM reuses its memory from address 0. Null when the
+ * SIMD kernels are off or unavailable (the callers then run their JavaScript loops).
+ */
+export function linalgKernels(): WasmKernels | null {
+  if (!simdEnabled()) return null;
+  if (linalgInstance === undefined) {
+    try {
+      linalgInstance = stateModule.createKernelState(new WebAssembly.Module(kernelBytes() as BufferSource)).wasm;
+    } catch {
+      linalgInstance = null;
+    }
+  }
+  return linalgInstance;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -254,6 +254,9 @@ export class FuncBuilder {
   f64x2Splat(): this {
     return this.simd(0x14);
   }
+  f64x2ExtractLane(lane: number): this {
+    return this.simd(0x21, lane);
+  }
   f32x4Add(): this {
     return this.simd(0xe4);
   }

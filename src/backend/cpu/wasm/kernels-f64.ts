@@ -242,3 +242,137 @@ export function axpbyD(): FuncBuilder {
   f.end();
   return f;
 }
+
+/**
+ * dgemvN(a, lda, rows, cols, x, y, accumulate): y[i] = (accumulate ? y[i] : 0) + Σ_{c<cols} a[i, c]·x[c]
+ * for i < rows (a row-major with row stride lda bytes; cols even: the caller pads x with a zero and
+ * keeps a finite value in the padding column). Four rows at a time, each with its own f64x2
+ * partial sums (independent adds hide their latency), x read once per group; then the rest singly.
+ */
+export function dgemvN(): FuncBuilder {
+  const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [A, LDA, ROWS, COLS, X, Y, ACC] = [0, 1, 2, 3, 4, 5, 6];
+  const i = f.local(T.i32);
+  const c = f.local(T.i32);
+  const cEnd = f.local(T.i32);
+  const row = f.local(T.i32);
+  const yAt = f.local(T.i32);
+  const xv = f.local(T.v128);
+  const acc = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
+  const sum = (v: number) => {
+    // Lane 0 + lane 1 of acc v, as an f64 on the stack.
+    f.get(v).f64x2ExtractLane(0).get(v).f64x2ExtractLane(1).f64Add();
+  };
+  const store = (r: number, v: number) => {
+    // y[i + r] = (accumulate ? y[i + r] : 0) + Σ lanes.
+    f.get(yAt);
+    sum(v);
+    f.get(yAt)
+      .f64Load(8 * r)
+      .f64Const(0)
+      .get(ACC)
+      .select()
+      .f64Add();
+    f.f64Store(8 * r);
+  };
+  f.get(COLS).i32(3).i32Shl().set(cEnd);
+  f.i32(0).set(i);
+  f.get(A).set(row);
+  f.get(Y).set(yAt);
+  // Groups of four rows.
+  f.block().loop();
+  f.get(i).i32(4).i32Add().get(ROWS).i32GtU().brIf(1);
+  for (const v of acc) f.v128Zero().set(v);
+  f.i32(0).set(c);
+  f.block();
+  f.get(c).get(cEnd).i32GeU().brIf(0);
+  f.loop();
+  f.get(X).get(c).i32Add().v128Load(0).set(xv);
+  for (let r = 0; r < 4; r++) {
+    f.get(acc[r]).get(row);
+    if (r > 0) f.get(LDA).i32(r).i32Mul().i32Add();
+    f.get(c).i32Add().v128Load(0).get(xv).f64x2Mul().f64x2Add().set(acc[r]);
+  }
+  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+  f.end();
+  f.end();
+  for (let r = 0; r < 4; r++) store(r, acc[r]);
+  f.get(row).get(LDA).i32(2).i32Shl().i32Add().set(row);
+  f.get(yAt).i32(32).i32Add().set(yAt);
+  f.get(i).i32(4).i32Add().set(i);
+  f.br(0);
+  f.end().end();
+  // The remaining rows, one at a time.
+  f.block().loop();
+  f.get(i).get(ROWS).i32GeU().brIf(1);
+  f.v128Zero().set(acc[0]);
+  f.i32(0).set(c);
+  f.block();
+  f.get(c).get(cEnd).i32GeU().brIf(0);
+  f.loop();
+  f.get(acc[0]).get(row).get(c).i32Add().v128Load(0).get(X).get(c).i32Add().v128Load(0).f64x2Mul().f64x2Add().set(acc[0]);
+  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+  f.end();
+  f.end();
+  store(0, acc[0]);
+  f.get(row).get(LDA).i32Add().set(row);
+  f.get(yAt).i32(8).i32Add().set(yAt);
+  f.get(i).i32(1).i32Add().set(i);
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
+/**
+ * dgemvT(a, lda, rows, cols, x, y): y[c] += Σ_{i<rows} a[i, c]·x[i] for c < cols (cols even; the
+ * caller sets y first). Two rows per pass over y, so y is loaded and stored half as often.
+ */
+export function dgemvT(): FuncBuilder {
+  const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [A, LDA, ROWS, COLS, X, Y] = [0, 1, 2, 3, 4, 5];
+  const i = f.local(T.i32);
+  const c = f.local(T.i32);
+  const cEnd = f.local(T.i32);
+  const row = f.local(T.i32);
+  const x0 = f.local(T.v128);
+  const x1 = f.local(T.v128);
+  f.get(COLS).i32(3).i32Shl().set(cEnd);
+  f.i32(0).set(i);
+  f.get(A).set(row);
+  f.block().loop();
+  f.get(i).i32(2).i32Add().get(ROWS).i32GtU().brIf(1);
+  f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
+  f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(8).set(x1);
+  f.i32(0).set(c);
+  f.block();
+  f.get(c).get(cEnd).i32GeU().brIf(0);
+  f.loop();
+  f.get(Y).get(c).i32Add();
+  f.get(Y).get(c).i32Add().v128Load(0);
+  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
+  f.get(row).get(LDA).i32Add().get(c).i32Add().v128Load(0).get(x1).f64x2Mul().f64x2Add();
+  f.v128Store(0);
+  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+  f.end();
+  f.end();
+  f.get(row).get(LDA).i32(1).i32Shl().i32Add().set(row);
+  f.get(i).i32(2).i32Add().set(i);
+  f.br(0);
+  f.end().end();
+  // A last odd row.
+  f.get(i).get(ROWS).i32LtU().if();
+  f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
+  f.i32(0).set(c);
+  f.block();
+  f.get(c).get(cEnd).i32GeU().brIf(0);
+  f.loop();
+  f.get(Y).get(c).i32Add();
+  f.get(Y).get(c).i32Add().v128Load(0);
+  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
+  f.v128Store(0);
+  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+  f.end();
+  f.end();
+  f.end();
+  return f;
+}
