@@ -96,6 +96,9 @@ function gramRange(data: ArrayLike<number>): boolean {
  */
 const FOLD_GRAM_WIDTH = 64;
 
+/** Slices of the [P, I, Q] view copied together into the unfolding (see unfoldingGram). */
+const COPY_BLOCK = 16;
+
 /**
  * Mat·Matᵀ (I × I) of the [P, I, Q] view of a row-major tensor, the column order of the
  * unfolding being irrelevant: the buffer itself for mode 0, a fold of XᵀX for short unfoldings,
@@ -122,13 +125,16 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
     return g;
   }
   const a = allocF64(I * M);
-  // Row by row of the unfolding: contiguous writes, reads of Q values at stride I·Q.
-  for (let i = 0; i < I; i++) {
-    const dst = i * M;
-    for (let p = 0; p < P; p++) {
-      const src = (p * I + i) * Q;
-      const d = dst + p * Q;
-      for (let q = 0; q < Q; q++) a[d + q] = x[src + q];
+  // Blocks of COPY_BLOCK slices p: their I·Q values each stay in cache while every row of the
+  // unfolding takes its share (a straight walk touches a new page per Q values, on one side or the other).
+  for (let p0 = 0; p0 < P; p0 += COPY_BLOCK) {
+    const p1 = Math.min(P, p0 + COPY_BLOCK);
+    for (let i = 0; i < I; i++) {
+      let d = i * M + p0 * Q;
+      for (let p = p0; p < p1; p++, d += Q) {
+        const src = (p * I + i) * Q;
+        for (let q = 0; q < Q; q++) a[d + q] = x[src + q];
+      }
     }
   }
   return gramRows(a, I, M);
