@@ -27,6 +27,7 @@ export interface WasmKernels {
   axpbyD(x: number, y: number, count: number, alpha: number, beta: number): void;
   dgemvN(a: number, lda: number, rows: number, cols: number, x: number, y: number, accumulate: number): void;
   dgemvT(a: number, lda: number, rows: number, cols: number, x: number, y: number): void;
+  drotSeq(z: number, ld: number, count: number, cs: number, cols: number): void;
   sdot(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, mTiles: number, nTiles: number, kc4: number, accumulate: number): void;
 }
 
@@ -73,6 +74,7 @@ export function createKernelState(wasmModule: WebAssembly.Module | null): Kernel
       axpbyD: ex.axpbyD,
       dgemvN: ex.dgemvN,
       dgemvT: ex.dgemvT,
+      drotSeq: ex.drotSeq,
     };
   }
   return {

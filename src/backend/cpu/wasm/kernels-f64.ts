@@ -376,3 +376,68 @@ export function dgemvT(): FuncBuilder {
   f.end();
   return f;
 }
+
+/**
+ * drotSeq(z, ld, count, cs, cols): the plane rotations of one implicit QL sweep (EISPACK tql2),
+ * applied to the rows of Z = Vᵀ. Rotation t (t = count−1 down to 0) acts on rows t and t+1 from z
+ * (row stride ld bytes) with (c, s) = the two doubles at cs + 16·t:
+ *   row[t+1] ← s·row[t] + c·row[t+1],  row[t] ← c·row[t] − s·row[t+1]
+ * over `cols` doubles (a multiple of 8; the caller pads). Row t's new value is the next rotation's
+ * row t+1, so it stays in a register: one load and one store per row and column pair, eight
+ * columns (four independent chains) at a time. Same operations in the same order as tql2's loop,
+ * so the same result to the bit.
+ */
+export function drotSeq(): FuncBuilder {
+  const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
+  const [Z, LD, COUNT, CS, COLS] = [0, 1, 2, 3, 4];
+  const col = f.local(T.i32);
+  const colEnd = f.local(T.i32);
+  const t = f.local(T.i32);
+  const row = f.local(T.i32);
+  const csAt = f.local(T.i32);
+  const cv = f.local(T.v128);
+  const sv = f.local(T.v128);
+  const h = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
+  const zi = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
+  f.get(COLS).i32(3).i32Shl().set(colEnd);
+  f.i32(0).set(col);
+  f.block();
+  f.get(COUNT).i32Eqz().brIf(0);
+  f.loop();
+  // Row `count` (the last) into the carried registers.
+  f.get(Z).get(COUNT).get(LD).i32Mul().i32Add().get(col).i32Add().set(row);
+  for (let v = 0; v < 4; v++)
+    f.get(row)
+      .v128Load(16 * v)
+      .set(h[v]);
+  f.get(COUNT).set(t);
+  f.loop();
+  f.get(t).i32(1).i32Sub().set(t);
+  f.get(CS).get(t).i32(4).i32Shl().i32Add().set(csAt);
+  f.get(csAt).v128Load64Splat(0).set(cv);
+  f.get(csAt).v128Load64Splat(8).set(sv);
+  // row points at row t+1; row t is ld bytes before it.
+  for (let v = 0; v < 4; v++)
+    f.get(row)
+      .get(LD)
+      .i32Sub()
+      .v128Load(16 * v)
+      .set(zi[v]);
+  for (let v = 0; v < 4; v++) {
+    f.get(row);
+    f.get(sv).get(zi[v]).f64x2Mul().get(cv).get(h[v]).f64x2Mul().f64x2Add();
+    f.v128Store(16 * v);
+    f.get(cv).get(zi[v]).f64x2Mul().get(sv).get(h[v]).f64x2Mul().f64x2Sub().set(h[v]);
+  }
+  f.get(row).get(LD).i32Sub().set(row);
+  f.get(t).brIf(0);
+  f.end();
+  for (let v = 0; v < 4; v++)
+    f.get(row)
+      .get(h[v])
+      .v128Store(16 * v);
+  f.get(col).i32(64).i32Add().tee(col).get(colEnd).i32LtU().brIf(0);
+  f.end();
+  f.end();
+  return f;
+}

@@ -23,7 +23,7 @@
  *   beta = 0 never reads y.
  */
 import { FuncBuilder, T, assemble } from './emit.js';
-import { SIMD_MR_F64, SIMD_NR_F64, axpbyD, dgemm, dgemvN, dgemvT, packColsD, packRowsD } from './kernels-f64.js';
+import { SIMD_MR_F64, SIMD_NR_F64, axpbyD, dgemm, dgemvN, dgemvT, drotSeq, packColsD, packRowsD } from './kernels-f64.js';
 import { col2imKernel, im2colKernel, maxPool2x2Kernel } from './window.js';
 
 /** Register tile of the float32 kernel. */
@@ -534,6 +534,7 @@ export function kernelModuleBytes(): Uint8Array {
       { name: 'axpbyD', func: axpbyD() },
       { name: 'dgemvN', func: dgemvN() },
       { name: 'dgemvT', func: dgemvT() },
+      { name: 'drotSeq', func: drotSeq() },
       { name: 'im2col', func: im2colKernel() },
       { name: 'col2im', func: col2imKernel() },
       { name: 'maxPool2x2', func: maxPool2x2Kernel() },
