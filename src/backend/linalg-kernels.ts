@@ -28,13 +28,20 @@ export function allocF64(size: number): Float64Array {
 
 /**
  * The calling thread's instance of the WebAssembly kernels reserved for linalg/ (f64x2 dgemm,
- * dgemvN, dgemvT; see cpu/wasm/kernels-f64.ts), with its memory grown to at least `bytes`; null
- * when SIMD is off or unavailable. Its memory (and the `f64` view) stays put until the next call.
+ * dgemvN, dgemvT, drotSeq; see cpu/wasm/kernels-f64.ts), with its memory grown to at least
+ * `bytes`; null when SIMD is off or unavailable, or the memory cannot grow that far. Its memory
+ * (and the `f64` view) stays put until the next call.
  */
 export function linalgWasm(bytes: number): WasmKernels | null {
   if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`linalgWasm: bytes must be an integer ≥ 0, got ${bytes}`);
   const w = linalgKernels();
-  if (w) wasmReserve(w, bytes);
+  if (!w) return null;
+  try {
+    wasmReserve(w, bytes);
+  } catch {
+    // Past what the runtime lets a wasm32 memory grow to: the caller's JavaScript route instead.
+    return null;
+  }
   return w;
 }
 
