@@ -24,7 +24,7 @@ export const GRAM_SVD_FLOOR = 1e-6;
 export const GRAM_SVD_MIN_SIDE = 48;
 
 /** Row block of the symmetric Gram product: blocks on and below the diagonal are computed, the rest mirrored. */
-const GRAM_BLOCK = 128;
+const GRAM_BLOCK = 64;
 
 /**
  * G = A·Aᵀ (m×m, row-major, exactly symmetric) for the row-major m×n `a`: the block lower
