@@ -7,6 +7,8 @@
 import { allocate } from '../tensor/dtype.js';
 import type { GemmArgs } from './backend.js';
 import { gemm } from './cpu/gemm.js';
+import { wasmReserve, type WasmKernels } from './cpu/state.js';
+import { linalgKernels } from './cpu/threads.js';
 
 /** C = alpha·op(A)·op(B) + beta·C on float64 buffers (row-major, BLAS argument conventions; validated). */
 export function gemmF64(g: GemmArgs): void {
@@ -24,4 +26,23 @@ export function allocF64(size: number): Float64Array {
   return allocate('float64', size) as Float64Array;
 }
 
-export type { GemmArgs };
+/**
+ * The calling thread's instance of the WebAssembly kernels reserved for linalg/ (f64x2 dgemm,
+ * dgemvN, dgemvT, drotSeq; see cpu/wasm/kernels-f64.ts), with its memory grown to at least
+ * `bytes`; null when SIMD is off or unavailable, or the memory cannot grow that far. Its memory
+ * (and the `f64` view) stays put until the next call.
+ */
+export function linalgWasm(bytes: number): WasmKernels | null {
+  if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`linalgWasm: bytes must be an integer ≥ 0, got ${bytes}`);
+  const w = linalgKernels();
+  if (!w) return null;
+  try {
+    wasmReserve(w, bytes);
+  } catch {
+    // Past what the runtime lets a wasm32 memory grow to: the caller's JavaScript route instead.
+    return null;
+  }
+  return w;
+}
+
+export type { GemmArgs, WasmKernels };

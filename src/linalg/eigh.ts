@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale, transpose } from './matrix.js';
 import { tridiagonalize } from './tridiag.js';
-import { allocF64 } from '../backend/linalg-kernels.js';
+import { allocF64, linalgWasm } from '../backend/linalg-kernels.js';
 
 export interface EighRaw {
   /** Eigenvalues, ascending. */
@@ -42,12 +42,35 @@ export function eighRaw(a: Float64Array, n: number): EighRaw {
   return { values: d, vectors: V };
 }
 
+/** From this order on, tql2 applies its rotations on the wasm kernels (drotSeq) where they exist. */
+export const TQL_WASM_MIN = 16;
+
+/**
+ * √(a² + b²) without Math.hypot's cost (V8's is several times slower than a square root, and QL
+ * calls it once per rotation): the plain formula where the squares cannot overflow or underflow,
+ * Math.hypot elsewhere (p = (d[l+1] − d[l])/(2e[l]) is huge when e[l] is tiny).
+ */
+function hypot2(a: number, b: number): number {
+  const m = Math.max(Math.abs(a), Math.abs(b));
+  return m < 1e150 && m > 1e-150 ? Math.sqrt(a * a + b * b) : Math.hypot(a, b);
+}
+
 /**
  * Implicit QL with Wilkinson-type shifts (EISPACK tql2) on the tridiagonal (d, e) — e[i] is the
  * entry between i−1 and i, e[0] unused; overwritten) — accumulating into Z = Vᵀ (row j of Z is
  * eigenvector j) unless Z is null (eigenvalues only, O(n²)); eigenvalues sorted ascending at the end.
  */
 export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n: number): void {
+  // With the wasm kernels, Z lives in linalg's wasm memory (rows padded to a multiple of 8) and each
+  // sweep's rotations, gathered as (c, s) pairs, are applied by one drotSeq call: same arithmetic.
+  const ldz = Math.ceil(n / 8) * 8;
+  const w = Z && n >= TQL_WASM_MIN ? linalgWasm((ldz * (n + 1) + 2 * n) * 8) : null;
+  const zv = w ? w.f64 : null;
+  const csAt = ldz * (n + 1);
+  if (Z && zv) {
+    zv.fill(0, 0, ldz * n);
+    for (let i = 0; i < n; i++) zv.set(Z.subarray(i * n, i * n + n), i * ldz);
+  }
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -65,7 +88,7 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
         if (++iter > 100) throw new Error(`eigh: QL iteration did not converge for eigenvalue ${l} (n=${n})`);
         let g = d[l];
         let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
+        let r = hypot2(p, 1);
         if (p < 0) r = -r;
         d[l] = e[l] / (p + r);
         d[l + 1] = e[l] * (p + r);
@@ -86,13 +109,18 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
           s2 = s;
           g = c * e[i];
           h = c * p;
-          r = Math.hypot(p, e[i]);
+          r = hypot2(p, e[i]);
           e[i + 1] = s * r;
           s = e[i] / r;
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
           if (!Z) continue;
+          if (zv) {
+            zv[csAt + 2 * (i - l)] = c;
+            zv[csAt + 2 * (i - l) + 1] = s;
+            continue;
+          }
           const r0 = i * n;
           const r1 = r0 + n;
           for (let k = 0; k < n; k++) {
@@ -102,6 +130,7 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
             Z[r0 + k] = c * zi - s * h;
           }
         }
+        if (w) w.drotSeq(l * ldz * 8, ldz * 8, m - l, csAt * 8, ldz);
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;
         e[l] = s * p;
         d[l] = c * p;
@@ -110,6 +139,7 @@ export function tql2(Z: Float64Array | null, d: Float64Array, e: Float64Array, n
     d[l] += f;
     e[l] = 0;
   }
+  if (Z && zv) for (let i = 0; i < n; i++) Z.set(zv.subarray(i * ldz, i * ldz + n), i * n);
   // Selection sort ascending, moving the vectors along.
   for (let i = 0; i < n - 1; i++) {
     let k = i;

@@ -245,19 +245,27 @@ export function completeOrthonormal(q: Float64Array, m: number, c: number, have:
  * column so that paired factors (V, R) can follow.
  */
 export function fixColumnSigns(u: Float64Array, m: number, c: number, onFlip?: (j: number) => void): void {
-  for (let j = 0; j < c; j++) {
-    let best = 0;
-    let bi = -1;
-    for (let i = 0; i < m; i++) {
-      const v = Math.abs(u[i * c + j]);
-      if (v > best) {
-        best = v;
-        bi = i;
+  // Row by row (the layout's order; a column walk strides a page per entry at m, c ≥ 512): the
+  // first entry of largest |.| per column, then the flips.
+  const best = new Float64Array(c);
+  const sign = new Int8Array(c);
+  for (let i = 0; i < m; i++) {
+    const row = i * c;
+    for (let j = 0; j < c; j++) {
+      const x = u[row + j];
+      const v = Math.abs(x);
+      if (v > best[j]) {
+        best[j] = v;
+        sign[j] = x < 0 ? -1 : 1;
       }
     }
-    if (bi >= 0 && u[bi * c + j] < 0) {
-      for (let i = 0; i < m; i++) u[i * c + j] = -u[i * c + j];
-      onFlip?.(j);
-    }
   }
+  let any = false;
+  for (let j = 0; j < c; j++) if (sign[j] < 0) any = true;
+  if (!any) return;
+  for (let i = 0; i < m; i++) {
+    const row = i * c;
+    for (let j = 0; j < c; j++) if (sign[j] < 0) u[row + j] = -u[row + j];
+  }
+  if (onFlip) for (let j = 0; j < c; j++) if (sign[j] < 0) onFlip(j);
 }

@@ -7,11 +7,18 @@
  * (2/3·n³ flops against 2·n³ for the unblocked reduction), over contiguous rows. The reflectors are
  * kept in the compact form of qr.ts, so Q is formed by the blocked application of qr-blocked.ts.
  */
-import { allocF64, gemmF64 } from '../backend/linalg-kernels.js';
+import { allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, applyQ, formQt } from './qr.js';
+import { reduceToTridiagonalWasm, tridiagWasmBytes } from './tridiag-wasm.js';
 
 /** Panel width of the blocked reduction. */
 export const TRIDIAG_BLOCK = 32;
+
+/**
+ * From this order on the reduction runs on the WebAssembly kernels (tridiag-wasm.ts) where they
+ * are available: below it, copying the matrix in and out costs about what the kernels save.
+ */
+export const TRIDIAG_WASM_MIN = 24;
 
 /**
  * Reduces the symmetric n×n row-major `sym` (full storage; overwritten) to the tridiagonal
@@ -27,6 +34,15 @@ export function tridiagonalize(sym: Float64Array, n: number, d: Float64Array, e:
  * form (acting on rows 1..n−1), for `formTridiagonalQt` or `applyTridiagonalQ`.
  */
 export function reduceToTridiagonal(sym: Float64Array, n: number, d: Float64Array, e: Float64Array): HouseholderQR {
+  if (n >= TRIDIAG_WASM_MIN) {
+    const w = linalgWasm(tridiagWasmBytes(n));
+    if (w) return reduceToTridiagonalWasm(sym, n, d, e, w);
+  }
+  return reduceToTridiagonalJs(sym, n, d, e);
+}
+
+/** The reduction in plain JavaScript (the reference the wasm route is tested against). */
+export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Array, e: Float64Array): HouseholderQR {
   const A = sym;
   const m = n - 1;
   const steps = Math.max(0, n - 2);

@@ -4,6 +4,7 @@ import type { GemmArgs } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import { gemmRangeJs } from '../../src/backend/cpu/gemm-blocked.js';
 import { gemmRangeWasm, gemmRangeWasmDot } from '../../src/backend/cpu/gemm-wasm.js';
+import { gemmRangeWasmF64 } from '../../src/backend/cpu/gemm-wasm-f64.js';
 import { gemmDirect } from '../../src/backend/cpu/gemm.js';
 import { createKernelState, type KernelState } from '../../src/backend/cpu/state.js';
 import * as threads from '../../src/backend/cpu/threads.js';
@@ -176,6 +177,7 @@ function configure(cfg: Config): void {
   threads.setSimd(cfg.simd);
   threads.setNumThreads(cfg.threads);
   threads.tuning.parMinMacsWasm = 1;
+  threads.tuning.parMinMacsWasmF64 = 1;
   threads.tuning.parMinMacsJs = 1;
   threads.tuning.mainShare = cfg.mainShare ?? true;
 }
@@ -183,6 +185,7 @@ function configure(cfg: Config): void {
 afterAll(() => {
   threads.tuning.mainShare = true;
   threads.tuning.parMinMacsWasm = saved.parMinMacsWasm;
+  threads.tuning.parMinMacsWasmF64 = saved.parMinMacsWasmF64;
   threads.tuning.parMinMacsJs = saved.parMinMacsJs;
   threads.setNumThreads(saved.threads);
   threads.setSimd(saved.simd);
@@ -478,6 +481,17 @@ describe('GEMM range kernels with tiny cache blocks (every loop of the nest runs
       fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float32Array as Ctor) }), split, fc.boolean(), (t, s, small) => {
         st.wPackBudget = small ? 64 : 8 << 20;
         runBlocks(gemmRangeWasm, st, t, s);
+      }),
+      { seed: 42, numRuns: 150 },
+    );
+  });
+
+  it('WebAssembly SIMD f64x2 outer-product kernel (float64), packing A whole or per block', () => {
+    const st = tiny();
+    fc.assert(
+      fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float64Array as Ctor) }), split, fc.boolean(), (t, s, small) => {
+        st.wPackBudget = small ? 64 : 8 << 20;
+        runBlocks(gemmRangeWasmF64, st, t, s);
       }),
       { seed: 42, numRuns: 150 },
     );

@@ -128,6 +128,26 @@ describe('tucker.modeProduct / multiModeProduct', () => {
     );
   });
 
+  it('Mat_n(T ×_n A) = A·Mat_n(T) on the GEMM paths: short fibres (Kronecker factor), long fibres, the last mode', () => {
+    // Large enough for the blocked routes of modeProductRaw: a 3×3 kernel's spatial modes (I·Q ≤ 48),
+    // a channel mode with long fibres, the last mode.
+    const cases: { shape: number[]; mode: number; j: number }[] = [
+      { shape: [96, 64, 3, 3], mode: 2, j: 2 },
+      { shape: [96, 64, 3, 3], mode: 2, j: 3 },
+      { shape: [48, 40, 5, 4], mode: 2, j: 5 },
+      { shape: [40, 64, 3, 3], mode: 1, j: 16 },
+      { shape: [128, 64, 3, 3], mode: 3, j: 3 },
+    ];
+    for (const [c, { shape, mode, j }] of cases.entries()) {
+      const t = gaussian(shape, 500 + c);
+      const a = gaussian([j, shape[mode]], 600 + c);
+      const y = modeProduct(t, a, mode);
+      const mt = unfold(t, mode);
+      const expected = mm(a.data, j, shape[mode], mt.data, mt.shape[1]);
+      expect(diffFro(unfold(y, mode).data, expected)).toBeLessThanOrEqual(1e-13 * fro(expected));
+    }
+  });
+
   it('(T ×_n A) ×_n B = T ×_n (B·A)', () => {
     fc.assert(
       fc.property(arbProductCase, ({ shape, mode, j, l, seed }) => {

@@ -8,6 +8,7 @@ import type { GemmArgs, WindowGeometry } from '../backend.js';
 import * as elementwise from './elementwise-kernels.js';
 import * as blocked from './gemm-blocked.js';
 import * as wasmGemm from './gemm-wasm.js';
+import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as stateModule from './state.js';
 import type { KernelState } from './state.js';
 import * as windowKernels from './window-kernels.js';
@@ -15,6 +16,7 @@ import * as windowKernels from './window-kernels.js';
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
+const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
 const createKernelState = stateModule.createKernelState;
 const im2colRows = windowKernels.im2colRows;
 const col2imPart = windowKernels.col2imPart;
@@ -30,7 +32,10 @@ const binaryRangeW = elementwise.binaryRangeW;
 /** One thread's block of a GEMM (see gemmRangeJs for the meaning of the fields). */
 export interface GemmJob {
   kind: 'gemm';
-  /** Which kernel: plain JS, the wasm SIMD outer-product kernel, or the wasm dot-product kernel (A·Bᵀ). */
+  /**
+   * Which kernel: plain JS, the wasm SIMD outer-product kernel (float32), the wasm dot-product
+   * kernel (float32 A·Bᵀ), or the wasm f64x2 outer-product kernel (float64).
+   */
   path: GemmPath;
   g: GemmArgs;
   i0: number;
@@ -46,7 +51,7 @@ export interface GemmJob {
   beta: number;
 }
 
-export type GemmPath = 'js' | 'wasm' | 'dot';
+export type GemmPath = 'js' | 'wasm' | 'dot' | 'wasm64';
 
 export type Job =
   | GemmJob
@@ -74,6 +79,8 @@ export function runJob(st: KernelState, job: Job): void {
   switch (job.kind) {
     case 'gemm':
       if (job.path === 'wasm') gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+      else if (job.path === 'wasm64')
+        gemmRangeWasmF64(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else if (job.path === 'dot')
         gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else gemmRangeJs(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);

@@ -12,14 +12,22 @@ export interface WasmKernels {
   mem: WebAssembly.Memory;
   /** Every export by name (the elementwise maps are looked up as u_<op>, vv_/vs_/sv_<op>). */
   ex: Record<string, unknown>;
-  /** View of mem.buffer; replaced whenever the memory grows (see wasmReserve). */
+  /** Views of mem.buffer; replaced whenever the memory grows (see wasmReserve). */
   f32: Float32Array;
+  f64: Float64Array;
   sgemm(ap: number, bp: number, c: number, mPanels: number, nPanels: number, kc: number, ldc: number, accumulate: number): void;
   packRows4(src: number, ld: number, rows: number, panels: number, dst: number): void;
   packRows8(src: number, ld: number, rows: number, panels: number, dst: number): void;
   packCols4(src: number, ld: number, rows: number, panels: number, dst: number): void;
   packCols8(src: number, ld: number, rows: number, panels: number, dst: number): void;
   axpby(x: number, y: number, count: number, alpha: number, beta: number): void;
+  dgemm(ap: number, bp: number, c: number, mPanels: number, nPanels: number, kc: number, ldc: number, accumulate: number): void;
+  packRowsD4(src: number, ld: number, rows: number, panels: number, dst: number): void;
+  packColsD4(src: number, ld: number, rows: number, panels: number, dst: number): void;
+  axpbyD(x: number, y: number, count: number, alpha: number, beta: number): void;
+  dgemvN(a: number, lda: number, rows: number, cols: number, x: number, y: number, accumulate: number): void;
+  dgemvT(a: number, lda: number, rows: number, cols: number, x: number, y: number): void;
+  drotSeq(z: number, ld: number, count: number, cs: number, cols: number): void;
   sdot(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, mTiles: number, nTiles: number, kc4: number, accumulate: number): void;
 }
 
@@ -47,11 +55,12 @@ export interface KernelState {
 export function createKernelState(wasmModule: WebAssembly.Module | null): KernelState {
   let wasm: WasmKernels | null = null;
   if (wasmModule) {
-    const ex = new WebAssembly.Instance(wasmModule, {}).exports as unknown as Omit<WasmKernels, 'f32' | 'ex'>;
+    const ex = new WebAssembly.Instance(wasmModule, {}).exports as unknown as Omit<WasmKernels, 'f32' | 'f64' | 'ex'>;
     wasm = {
       mem: ex.mem,
       ex: ex as unknown as Record<string, unknown>,
       f32: new Float32Array(ex.mem.buffer),
+      f64: new Float64Array(ex.mem.buffer),
       sgemm: ex.sgemm,
       packRows4: ex.packRows4,
       packRows8: ex.packRows8,
@@ -59,6 +68,13 @@ export function createKernelState(wasmModule: WebAssembly.Module | null): Kernel
       packCols8: ex.packCols8,
       axpby: ex.axpby,
       sdot: ex.sdot,
+      dgemm: ex.dgemm,
+      packRowsD4: ex.packRowsD4,
+      packColsD4: ex.packColsD4,
+      axpbyD: ex.axpbyD,
+      dgemvN: ex.dgemvN,
+      dgemvT: ex.dgemvT,
+      drotSeq: ex.drotSeq,
     };
   }
   return {
@@ -84,7 +100,7 @@ export function growF64(buf: Float64Array, size: number): Float64Array {
   return new Float64Array(Math.max(size, Math.ceil(buf.length * 1.5)));
 }
 
-/** Makes the wasm memory at least `bytes` long, refreshing the float32 view when it grows. */
+/** Makes the wasm memory at least `bytes` long, refreshing the float32 and float64 views when it grows. */
 export function wasmReserve(w: WasmKernels, bytes: number): void {
   const have = w.mem.buffer.byteLength;
   if (have < bytes) {
@@ -92,7 +108,9 @@ export function wasmReserve(w: WasmKernels, bytes: number): void {
     const want = Math.max(bytes, Math.ceil(have * 1.5));
     w.mem.grow(Math.ceil((want - have) / 65536));
     w.f32 = new Float32Array(w.mem.buffer);
+    w.f64 = new Float64Array(w.mem.buffer);
   } else if (w.f32.buffer !== w.mem.buffer) {
     w.f32 = new Float32Array(w.mem.buffer);
+    w.f64 = new Float64Array(w.mem.buffer);
   }
 }

@@ -6,7 +6,8 @@
  *
  * Size: the number of cores (os.availableParallelism, navigator.hardwareConcurrency), overridden by
  * the environment variable TUCKERGRAD_THREADS or setNumThreads(). TUCKERGRAD_SIMD=0 (or
- * setSimd(false)) keeps float32 on the plain-JS kernels (GEMM, im2col/col2im, pooling, elementwise).
+ * setSimd(false)) keeps float32 on the plain-JS kernels (GEMM, im2col/col2im, pooling, elementwise)
+ * and float64 GEMM on the plain-JS kernel.
  *
  * Workers: Node's worker_threads, started on first use, unref'd (they never keep the process alive).
  * Their code is a string (new Worker(code, { eval: true })) built from the source text of the same
@@ -30,14 +31,16 @@ import * as blocked from './gemm-blocked.js';
 import * as kernelModule from './gemm-kernel.js';
 import * as packModule from './gemm-pack.js';
 import * as wasmGemm from './gemm-wasm.js';
+import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as parallelKernels from './parallel-kernels.js';
 import * as stateModule from './state.js';
-import type { KernelState } from './state.js';
+import type { KernelState, WasmKernels } from './state.js';
 import { kernelBytes, simdSupported } from './wasm/kernels.js';
 
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
+const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
 const runJob = parallelKernels.runJob;
 
 /** A unit of work for one thread: see runJob in parallel-kernels.ts for the kinds. */
@@ -64,6 +67,11 @@ const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   wasmGemm.gemmRangeWasm,
   wasmGemm.copyRowsPadded,
   wasmGemm.gemmRangeWasmDot,
+  wasmGemmF64.copyBlockInF64,
+  wasmGemmF64.copyBlockOutF64,
+  wasmGemmF64.wasmPackAF64,
+  wasmGemmF64.wasmPackBF64,
+  wasmGemmF64.gemmRangeWasmF64,
   ...parallelKernels.PARALLEL_FUNCTIONS,
   parallelKernels.runJob,
   parallelKernels.workerMain,
@@ -130,7 +138,7 @@ export function setNumThreads(n: number): void {
   while (workers.length > n - 1) stopWorker(workers.pop()!);
 }
 
-/** Whether float32 GEMM runs on the WebAssembly SIMD kernel (when the runtime supports it). */
+/** Whether float32 and float64 GEMM run on the WebAssembly SIMD kernels (when the runtime supports them). */
 export function simdEnabled(): boolean {
   return simdOn && simdSupported() && mainState().wasm !== null;
 }
@@ -156,6 +164,26 @@ export function mainState(): KernelState {
     if (!mod) simdOn = false;
   }
   return main;
+}
+
+let linalgInstance: WasmKernels | null | undefined;
+
+/**
+ * A second instance of the kernel module on the calling thread, for linalg/'s Level-2 kernels: its
+ * memory holds a matrix across many kernel calls (a factorisation's whole reduction), which the
+ * GEMM's instance cannot offer since every GEMM reuses its memory from address 0. Null when the
+ * SIMD kernels are off or unavailable (the callers then run their JavaScript loops).
+ */
+export function linalgKernels(): WasmKernels | null {
+  if (!simdEnabled()) return null;
+  if (linalgInstance === undefined) {
+    try {
+      linalgInstance = stateModule.createKernelState(new WebAssembly.Module(kernelBytes() as BufferSource)).wasm;
+    } catch {
+      linalgInstance = null;
+    }
+  }
+  return linalgInstance;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,6 +424,8 @@ function stage(x: TypedArray, offset: number, span: number, slot: number): { dat
 export const tuning = {
   parMinMacsWasm: 1 << 22,
   parMinMacsJs: 1 << 19,
+  /** The f64x2 kernel does half the f32x4 kernel's multiply-adds per second: half its threshold. */
+  parMinMacsWasmF64: 1 << 21,
   dotMax: 512,
   /** Elements (of cols) below which im2col/col2im stay on the calling thread. */
   windowMin: 1 << 16,
@@ -458,11 +488,13 @@ export function splitGuided(total: number, threads: number, align: number, level
  */
 export function gemmParallel(g: GemmArgs): void {
   const { m, n, k, alpha, beta, c, cOffset, ldc } = g;
-  const useWasm = g.a instanceof Float32Array && simdEnabled();
-  const path: GemmPath = !useWasm ? 'js' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
-  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : gemmRangeWasm;
+  const isF64 = g.a instanceof Float64Array;
+  const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
+  const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
+  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeWasmF64 : gemmRangeWasm;
   const macs = m * n * k;
-  const T = Math.min(numThreads, Math.max(1, Math.floor(macs / Math.max(1, useWasm ? tuning.parMinMacsWasm : tuning.parMinMacsJs))));
+  const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
+  const T = Math.min(numThreads, Math.max(1, Math.floor(macs / Math.max(1, parMin))));
   const tilesN = Math.ceil(n / 8);
   const tilesM = Math.ceil(m / 4);
   // Each column (row) split packs all of A (B) on every thread: duplicate the smaller operand.
@@ -482,7 +514,7 @@ export function gemmParallel(g: GemmArgs): void {
   // A few chunks per thread for the dynamic schedule, each worth a thread hand-off.
   const threadsUsed = helpers + 1;
   const units = mode === 'n' ? tilesN : mode === 'm' ? tilesM : Math.floor(k / 64);
-  const minMacs = Math.max(1, (useWasm ? tuning.parMinMacsWasm : tuning.parMinMacsJs) / 4);
+  const minMacs = Math.max(1, parMin / 4);
   // The plain-JS kernel is ~10× slower per flop, so its chunks can be finer for the same overhead.
   const levels = useWasm ? 3 : 5;
   const guided = units >= levels * threadsUsed && macs >= levels * threadsUsed * minMacs;

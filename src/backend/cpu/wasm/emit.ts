@@ -215,6 +215,9 @@ export class FuncBuilder {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);
   }
+  f64Eq(): this {
+    return this.op(0x61);
+  }
   f64Add(): this {
     return this.op(0xa0);
   }
@@ -250,6 +253,9 @@ export class FuncBuilder {
   }
   f64x2Splat(): this {
     return this.simd(0x14);
+  }
+  f64x2ExtractLane(lane: number): this {
+    return this.simd(0x21, lane);
   }
   f32x4Add(): this {
     return this.simd(0xe4);
@@ -315,6 +321,9 @@ export class FuncBuilder {
   }
   f64x2Add(): this {
     return this.simd(0xf0);
+  }
+  f64x2Sub(): this {
+    return this.simd(0xf1);
   }
   f64x2Mul(): this {
     return this.simd(0xf2);

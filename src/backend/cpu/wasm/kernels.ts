@@ -23,6 +23,7 @@
  *   beta = 0 never reads y.
  */
 import { FuncBuilder, T, assemble } from './emit.js';
+import { SIMD_MR_F64, SIMD_NR_F64, axpbyD, dgemm, dgemvN, dgemvT, drotSeq, packColsD, packRowsD } from './kernels-f64.js';
 import { col2imKernel, im2colKernel, maxPool2x2Kernel } from './window.js';
 
 /** Register tile of the float32 kernel. */
@@ -527,6 +528,13 @@ export function kernelModuleBytes(): Uint8Array {
       { name: 'packCols8', func: packCols(8) },
       { name: 'axpby', func: axpby() },
       { name: 'sdot', func: sdot(DOT_MR, DOT_NR) },
+      { name: 'dgemm', func: dgemm(SIMD_MR_F64, SIMD_NR_F64) },
+      { name: 'packRowsD4', func: packRowsD(SIMD_NR_F64) },
+      { name: 'packColsD4', func: packColsD(SIMD_NR_F64) },
+      { name: 'axpbyD', func: axpbyD() },
+      { name: 'dgemvN', func: dgemvN() },
+      { name: 'dgemvT', func: dgemvT() },
+      { name: 'drotSeq', func: drotSeq() },
       { name: 'im2col', func: im2colKernel() },
       { name: 'col2im', func: col2imKernel() },
       { name: 'maxPool2x2', func: maxPool2x2Kernel() },
@@ -542,6 +550,12 @@ export function kernelModuleBytes(): Uint8Array {
 export function sgemmModuleBytes(mr: number, nr: number): Uint8Array {
   if (nr % 4 !== 0) throw new Error(`sgemmModuleBytes: nr must be a multiple of 4, got ${nr}`);
   return assemble({ memoryPages: 16, functions: [{ name: 'sgemm', func: sgemm(mr, nr) }] });
+}
+
+/** dgemm alone at a given register tile, for measuring tile shapes (bench and tests). */
+export function dgemmModuleBytes(mr: number, nr: number): Uint8Array {
+  if (nr % 2 !== 0) throw new Error(`dgemmModuleBytes: nr must be even, got ${nr}`);
+  return assemble({ memoryPages: 16, functions: [{ name: 'dgemm', func: dgemm(mr, nr) }] });
 }
 
 /** sdot alone at a given tile, for measuring tile shapes. */
