@@ -4,7 +4,7 @@
  * only, and prints the share of self time per function and per group (GEMM kernels, packing, conv
  * repacks, optimizer, allocation, waiting in the pool, …), for the calling thread and the pool's
  * workers. Reads an existing directory of profiles instead with --dir.
- * Run: npx tsx bench/profile-step.ts [--threads 2] [--steps 40] [--top 25] [--dir artifacts/profile-step]
+ * Run: npx tsx bench/profile-step.ts [--threads 2] [--steps 40] [--top 25] [--dir artifacts/profile-step] [--no-arena]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -49,7 +49,15 @@ if (!given) {
   if (r.status !== 0) throw new Error(`profile-step: the profiled run failed (exit ${r.status})`);
 }
 if (!existsSync(marksFile)) throw new Error(`profile-step: ${marksFile} is missing (was ${dir} written by this script?)`);
-const marks = JSON.parse(readFileSync(marksFile, 'utf8')) as { t0: number; t1: number; ms: number; steps: number; threads: number };
+const marks = JSON.parse(readFileSync(marksFile, 'utf8')) as {
+  t0: number;
+  t1: number;
+  ms: number;
+  steps: number;
+  threads: number;
+  fresh?: number;
+  arena?: boolean;
+};
 
 interface CallFrame {
   functionName: string;

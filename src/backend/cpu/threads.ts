@@ -367,14 +367,15 @@ export function isSharedInt(x: Int32Array): boolean {
   return isSharedBuffer(x);
 }
 
-let intScratch: Int32Array | null = null;
+const intScratch: (Int32Array | null)[] = [];
 
-/** A shared Int32Array scratch of at least `size` elements (grow-only). */
-export function sharedIntScratch(size: number): Int32Array {
-  if (!intScratch || intScratch.length < size) {
-    intScratch = new Int32Array(new SharedArrayBuffer(Math.max(size, Math.ceil((intScratch?.length ?? 0) * 1.5)) * 4));
-  }
-  return intScratch;
+/** Shared Int32Array scratch slot `slot` (0: kernels' staging, 1 and 2: the host kernel table) of at least `size` elements (grow-only). */
+export function sharedIntScratch(size: number, slot = 0): Int32Array {
+  const cur = intScratch[slot] ?? null;
+  if (cur && cur.length >= size) return cur;
+  const next = new Int32Array(new SharedArrayBuffer(Math.max(size, Math.ceil((cur?.length ?? 0) * 1.5)) * 4));
+  intScratch[slot] = next;
+  return next;
 }
 
 /** x itself when shared, else a shared copy of x[offset, offset + span) (the job then reads from 0). */
