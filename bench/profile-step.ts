@@ -116,10 +116,11 @@ function group(f: CallFrame): string {
   if (/^(wasmPack[AB]|pack[AB]|copyBlockIn|copyBlockOut|copyRowsPadded)$/.test(name)) return 'GEMM packing copies';
   if (/^(gemmRange|microKernel|scaleBlock|reducePartials)/.test(name) || /^gemm/.test(file)) return 'GEMM driver (JS)';
   if (name === 'runChunks' || name === 'workerMain' || name === 'wait' || /^Atomics/.test(name)) return 'pool: hand-off and waiting';
-  if (file === 'permute.ts') return 'permute (conv layout repacks)';
+  if (file === 'permute.ts' || file === 'conv-layout.ts' || name === 'swapRows') return 'conv layout repacks (+ bias, bias grad)';
   if (/^(im2col|col2im)/.test(name) || file === 'im2col.ts') return 'im2col / col2im';
   if (/^(maxPool|avgPool)/.test(name) || file === 'pool.ts' || file === 'window-kernels.ts') return 'pooling';
-  if (/^(sgdStep|adamStep)$/.test(name) || f.url.includes('/optim/')) return 'optimizer update';
+  if (name === 'indexBuffer' || name === 'int32') return 'pooling';
+  if (/^(sgdStep|adamStep|sgdRange)$/.test(name) || f.url.includes('/optim/') || file === 'optim-kernels.ts') return 'optimizer update';
   if (name === 'allocate' || name === 'SharedArrayBuffer' || name === 'ArrayBuffer' || /^(Float32Array|Float64Array|Int32Array)$/.test(name))
     return 'allocation';
   if (file === 'binary.ts' || file === 'unary.ts' || file === 'elementwise-kernels.ts') return 'elementwise (bias, ReLU, …)';
