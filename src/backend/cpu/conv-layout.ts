@@ -36,7 +36,8 @@ export function swapRows(
     } else if (bias !== null) {
       for (let p = 0; p < P; p++) out[dst + p] = x[src + p] + add;
     } else {
-      for (let p = 0; p < P; p++) out[dst + p] = x[src + p];
+      // A plain row copy: one memcpy.
+      out.set(x.subarray(src, src + P), dst);
     }
   }
 }
