@@ -5,6 +5,6 @@ export class Parameter extends Tensor {
   constructor(value: Tensor, requiresGrad = true) {
     super(value.data, value.shape, requiresGrad);
     // A parameter outlives the scope that made it: arena() must never recycle its buffer.
-    this.storage.keep();
+    this.storage.pin();
   }
 }

@@ -39,6 +39,11 @@ export class Storage {
   private deviceData: DeviceArray | null = null;
   /** Survives tidy() scopes (parameters, gradients, optimizer state); freed by its owner. */
   persistent = false;
+  /**
+   * Its host buffer survives arena() scopes (parameters, module buffers), without changing what
+   * tidy() does with its device copy (a parameter replaced by a new one is still freed there).
+   */
+  pinned = false;
   private disposed = false;
 
   /** Host values, or (device storage) null and the device buffer. */
@@ -96,6 +101,12 @@ export class Storage {
   /** Frees the device copy now, reading it back first so no value is lost. */
   toHost(): void {
     this.host();
+  }
+
+  /** Marks the host buffer as surviving arena() scopes (see pinned). */
+  pin(): this {
+    this.pinned = true;
+    return this;
   }
 
   /** Marks the storage as surviving tidy() scopes; its owner frees it with dispose(). */
@@ -204,7 +215,7 @@ function installHook(): void {
  * for the next allocate() of the same size, so a training step repeated inside arena() allocates
  * nothing once warmed up. Kept: the buffers of the tensors fn returns (in an array or plain object
  * too; they come back detached from their graph, since the graph's buffers are gone) and of every
- * storage marked with keep() (parameters' gradients, optimizer state). Everything else fn created
+ * storage marked with keep() (parameters' gradients, optimizer state) or pin() (parameters, module buffers). Everything else fn created
  * must be dead when it returns: run the whole step inside (forward, backward, update), never just
  * the forward pass, and keep() anything stored away. When fn throws nothing is recycled.
  * Inside an arena, zeroGrad() also gives the old gradients back. Nests; also frees device memory
@@ -225,7 +236,7 @@ export function arena<T>(fn: () => T): T {
     const parent = arenas.length > 0 ? arenas[arenas.length - 1] : undefined;
     const keptStorages = new Set<Storage>();
     if (ok) collect(result!, keptStorages, 0);
-    for (const st of scope.storages) if (st.persistent) keptStorages.add(st);
+    for (const st of scope.storages) if (st.persistent || st.pinned) keptStorages.add(st);
     const keptArrays = new Set<TypedArray>();
     for (const st of keptStorages) {
       const h = st.hostBuffer;
