@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { setNumThreads, startWorkers } from '../src/backend/cpu/index.js';
+import { stats as poolStats } from '../src/backend/cpu/threads.js';
 import { manualSeed, nn, optim, randn } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocationStats } from '../src/tensor/dtype.js';
@@ -41,12 +42,16 @@ const step = (): void => (useArena ? arena(body) : body());
 for (let i = 0; i < warm; i++) step();
 // process.hrtime and V8's profiler timestamps both read CLOCK_MONOTONIC (µs in the profile).
 const fresh0 = allocationStats.fresh;
+const batches0 = poolStats.batches;
+const counters0 = poolStats.countersAllocated;
 const t0 = process.hrtime.bigint();
 for (let i = 0; i < steps; i++) step();
 const t1 = process.hrtime.bigint();
 const ms = Number(t1 - t0) / 1e6 / steps;
 const fresh = (allocationStats.fresh - fresh0) / steps;
+const batches = (poolStats.batches - batches0) / steps;
+const counters = (poolStats.countersAllocated - counters0) / steps;
 console.log(
-  `${ms.toFixed(2)} ms/step (${steps} steps, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}, ${useArena ? 'arena' : 'no arena'}); ${fresh} buffers allocated per step`,
+  `${ms.toFixed(2)} ms/step (${steps} steps, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}, ${useArena ? 'arena' : 'no arena'}); ${fresh} buffers allocated per step, ${batches} batches handed to the pool per step (${counters} batch counters allocated per step)`,
 );
 if (marks) writeFileSync(marks, JSON.stringify({ t0: Number(t0 / 1000n), t1: Number(t1 / 1000n), ms, steps, threads, fresh, arena: useArena }));

@@ -42,6 +42,23 @@ function sharedF32(n: number, seed: number): Float32Array {
   return out;
 }
 
+describe('the pool’s batch counters', () => {
+  it('are recycled: hundreds of batches allocate at most a few counters, with correct results', () => {
+    Object.assign(threads.tuning, { elementwiseMin: 2 });
+    try {
+      const x = sharedF32(6 * 7 * 100, 9);
+      const ref = Array.from(cpuKernels.convSwap(x, 6, 7, 100, null, false).out);
+      const allocated0 = threads.stats.countersAllocated;
+      const batches0 = threads.stats.batches;
+      for (let i = 0; i < 300; i++) expect(Array.from(cpuKernels.convSwap(x, 6, 7, 100, null, false).out)).toEqual(ref);
+      expect(threads.stats.batches - batches0).toBe(300);
+      expect(threads.stats.countersAllocated - allocated0).toBeLessThan(30);
+    } finally {
+      Object.assign(threads.tuning, { elementwiseMin: saved.elementwiseMin });
+    }
+  });
+});
+
 describe('parallel step kernels agree with one thread', () => {
   it('sgdStep: bit for bit, with and without momentum, first and later steps', () => {
     const jobs0 = threads.stats.workerJobs;
