@@ -269,7 +269,7 @@ interface BatchCounter {
 
 /** Counters of past batches, reused once every worker they were posted to is past them. */
 const counters: BatchCounter[] = [];
-const MAX_COUNTERS = 8;
+const MAX_COUNTERS = 64;
 
 /**
  * A zeroed batch counter nobody can touch any more. A worker records in slot 1 the sequence number
