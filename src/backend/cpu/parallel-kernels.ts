@@ -149,7 +149,7 @@ interface WorkerData {
 
 /**
  * The worker's loop. Slots of ctrl from `base`: [0] batch sequence number posted by the calling
- * thread (−1: stop), [1] last sequence number seen through, [3] ready (1) or failed to start (−1).
+ * thread (−1: stop), [1] sequence number of the last batch finished, [3] ready (1) or failed to start (−1).
  * A batch is { chunks, counter }: see runChunks in threads.ts. A failing chunk posts its error on
  * the port and sets counter[2].
  */
@@ -183,7 +183,7 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
     for (;;) {
       const msg = wt.receiveMessageOnPort(port);
       if (!msg) break;
-      const batch = msg.message as { chunks: Job[]; counter: Int32Array };
+      const batch = msg.message as { chunks: Job[]; counter: Int32Array; seq: number };
       const chunks = batch.chunks;
       const counter = batch.counter;
       const count = chunks.length;
@@ -198,7 +198,8 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
         }
         if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
       }
+      // Done with this batch and every earlier one: its counter may be reused (takeCounter).
+      Atomics.store(ctrl, base + 1, batch.seq);
     }
-    Atomics.store(ctrl, base + 1, seq);
   }
 }

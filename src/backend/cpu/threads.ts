@@ -272,10 +272,10 @@ const counters: BatchCounter[] = [];
 const MAX_COUNTERS = 64;
 
 /**
- * A zeroed batch counter nobody can touch any more. A worker records in slot 1 the sequence number
- * it has drained its port through; a batch is posted before the sequence number moves, so a worker
- * whose slot 1 is at or past the batch's number has run (or skipped) all of it and will not touch
- * its counter again (sequence numbers wrap at 2³⁰ and are compared modulo that). Counters posted to
+ * A zeroed batch counter nobody can touch any more. Each batch carries the worker's sequence number
+ * and the worker records it in slot 1 once done with the batch; batches arrive in order, so a worker
+ * whose slot 1 is at or past a batch's number has run (or skipped) all of it and will not touch its
+ * counter again (sequence numbers wrap at 2³⁰ and are compared modulo that). Counters posted to
  * a worker that was stopped are dropped (setNumThreads), never reused.
  */
 function takeCounter(): BatchCounter {
@@ -318,12 +318,11 @@ export function runChunks(chunks: Job[], helpers: number): void {
   const bc = takeCounter();
   const counter = bc.arr;
   stats.batches++;
-  const batch = { chunks, counter };
   const used = Math.min(helpers, workers.length);
   for (let w = 0; w < used; w++) {
     const pw = workers[w];
-    pw.port.postMessage(batch);
     pw.seq = (pw.seq + 1) & 0x3fffffff;
+    pw.port.postMessage({ chunks, counter, seq: pw.seq });
     bc.posted[w] = pw.seq;
     Atomics.store(c, pw.base, pw.seq);
     Atomics.notify(c, pw.base);
