@@ -247,20 +247,24 @@ export function arena<T>(fn: () => T): T {
       if (keptArrays.has(a)) parent?.arrays.add(a);
       else if (ok) recycle(a);
     }
-    if (ok) detachAll(result!, 0);
+    if (ok) detachAll(result!, new Set(scope.storages), 0);
   }
   return result!;
 }
 
-/** Cuts the graph of the tensors in value (as collect() finds them): its saved buffers were recycled. */
-function detachAll(value: unknown, depth: number): void {
+/**
+ * Cuts the graph of the tensors in value (as collect() finds them) that the scope created: their
+ * saved buffers were recycled. Tensors from before the scope keep theirs.
+ */
+function detachAll(value: unknown, created: Set<Storage>, depth: number): void {
   if (value === null || typeof value !== 'object' || depth > 3) return;
-  if ((value as { storage?: unknown }).storage instanceof Storage) {
-    if ('node' in value) (value as { node: unknown }).node = null;
+  const st = (value as { storage?: unknown }).storage;
+  if (st instanceof Storage) {
+    if (created.has(st) && 'node' in value) (value as { node: unknown }).node = null;
     return;
   }
-  if (Array.isArray(value)) for (const v of value) detachAll(v, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) detachAll(v, depth + 1);
+  if (Array.isArray(value)) for (const v of value) detachAll(v, created, depth + 1);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) detachAll(v, created, depth + 1);
 }
 
 /** Keeps a tensor's device memory alive past the enclosing tidy() scopes (TF.js's keep). */

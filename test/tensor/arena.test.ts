@@ -112,6 +112,9 @@ describe('arena()', () => {
     const w = new nn.Parameter(randn([3, 3]));
     const y = arena(() => w.mul(2).sum());
     expect(y.node).toBeNull();
+    // A tensor from before the scope, returned through it, keeps its graph.
+    const outer = w.mul(3).sum();
+    expect(arena(() => outer).node).not.toBeNull();
   });
 
   it('runs a LeNet-5 step with no fresh buffer after warm-up, with the losses and weights of plain steps', () => {
