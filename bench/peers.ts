@@ -15,8 +15,16 @@
  *
  * Times are the best of several runs after warm-up (the machine may be shared: best-of is the
  * least disturbed figure; the load average is recorded with the results).
- * Run: npx tsx bench/peers.ts [--quick] (quick: fewer repetitions, no TF.js as-shipped runs)
+ * PyTorch (the system's /usr/bin/python3 with torch, e.g. Debian's python3-torch on OpenBLAS) runs the
+ * same LeNet-5 step in a subprocess (bench/pytorch-step.py) on 1 thread and on every thread, timed
+ * the same way; where `/usr/bin/python3 -c 'import torch'` fails the rows are skipped, with a line
+ * saying why.
+ * Run: npx tsx bench/peers.ts [--quick] [--step-only]
+ *   --quick: fewer repetitions, no TF.js as-shipped runs;
+ *   --step-only: only the LeNet-5 step (tuckergrad SIMD on 1 and every thread, PyTorch, TF.js WASM),
+ *   written to bench/results/peers-step.md instead.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -29,9 +37,11 @@ import { CpuBackend, getNumThreads, setNumThreads, setSimd, simdEnabled, startWo
 import { manualSeed, nn, optim, randn, type TypedArray } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocate } from '../src/tensor/dtype.js';
+import { arena } from '../src/tensor/storage.js';
 import { bestMs as best } from './timing.js';
 
 const quick = process.argv.includes('--quick');
+const stepOnly = process.argv.includes('--step-only');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
@@ -114,11 +124,13 @@ function ours(name: string, simd: boolean, threads: number): Contender {
       const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
       const x = randn([batch, 1, 28, 28]);
       const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
-      return () => {
-        opt.zeroGrad();
-        crossEntropy(model.forward(x), labels).backward();
-        opt.step();
-      };
+      // In an arena, as TF.js runs in tf.tidy: the step's buffers serve the next step.
+      return () =>
+        arena(() => {
+          opt.zeroGrad();
+          crossEntropy(model.forward(x), labels).backward();
+          opt.step();
+        });
     },
   };
 }
@@ -245,17 +257,25 @@ const row = (what: string, unit: Row['unit']): Row => {
   return r;
 };
 
-const contenders: Contender[] = [
-  ours('tuckergrad JS, 1 thread', false, 1),
-  ours('tuckergrad SIMD, 1 thread', true, 1),
-  ...(ALL_THREADS > 1
-    ? [ours(`tuckergrad JS, ${ALL_THREADS} threads`, false, ALL_THREADS), ours(`tuckergrad SIMD, ${ALL_THREADS} threads`, true, ALL_THREADS)]
-    : []),
-  tfjs('TF.js CPU', 'cpu', false),
-  tfjs('TF.js WASM', 'wasm', false),
-];
+const contenders: Contender[] = stepOnly
+  ? [
+      ours('tuckergrad SIMD, 1 thread', true, 1),
+      ...(ALL_THREADS > 1 ? [ours(`tuckergrad SIMD, ${ALL_THREADS} threads`, true, ALL_THREADS)] : []),
+      tfjs('TF.js WASM', 'wasm', false),
+    ]
+  : [
+      ours('tuckergrad JS, 1 thread', false, 1),
+      ours('tuckergrad SIMD, 1 thread', true, 1),
+      ...(ALL_THREADS > 1
+        ? [ours(`tuckergrad JS, ${ALL_THREADS} threads`, false, ALL_THREADS), ours(`tuckergrad SIMD, ${ALL_THREADS} threads`, true, ALL_THREADS)]
+        : []),
+      tfjs('TF.js CPU', 'cpu', false),
+      tfjs('TF.js WASM', 'wasm', false),
+    ];
 const GEMM_SIZES = [128, 256, 512, 1024];
 const OURS_BEST = `tuckergrad SIMD, ${ALL_THREADS} thread${ALL_THREADS > 1 ? 's' : ''}`;
+const STEP_ROW = 'LeNet-5 training step, batch 64';
+const PYTHON = '/usr/bin/python3';
 
 for (const c of contenders) {
   if (!(await c.setup())) {
@@ -263,6 +283,11 @@ for (const c of contenders) {
     continue;
   }
   process.stdout.write(`${c.name}:`);
+  if (stepOnly) {
+    row(STEP_ROW, 'ms').values.set(c.name, bestMs(c.trainStep(64)));
+    console.log(' step');
+    continue;
+  }
   for (const n of GEMM_SIZES) {
     const ms = bestMs(c.gemm(n), quick ? 3 : 15, 3, 3000);
     row(`GEMM n = ${n}`, 'GFLOP/s').values.set(c.name, (2 * n ** 3) / ms / 1e6);
@@ -272,12 +297,34 @@ for (const c of contenders) {
   process.stdout.write(' conv-f');
   row('LeNet conv stack forward+backward, batch 32', 'ms').values.set(c.name, bestMs(c.convStack(32, true)));
   process.stdout.write(' conv-fb');
-  row('LeNet-5 training step, batch 64', 'ms').values.set(c.name, bestMs(c.trainStep(64)));
+  row(STEP_ROW, 'ms').values.set(c.name, bestMs(c.trainStep(64)));
   console.log(' step');
 }
 
+// PyTorch: the same step in a Python subprocess, on 1 thread and on every thread (torch.set_num_threads).
+let torchNote = '';
+const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+if (probe.error || probe.status !== 0) {
+  const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
+  torchNote = `PyTorch rows skipped: \`${PYTHON} -c 'import torch'\` failed (${why}).`;
+  console.log(torchNote);
+} else {
+  for (const threads of ALL_THREADS > 1 ? [1, ALL_THREADS] : [1]) {
+    const name = `PyTorch, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const r = spawnSync(PYTHON, [path.join(here, 'pytorch-step.py'), String(threads), String(quick ? 3 : 8), '64'], { encoding: 'utf8' });
+    const out = r.status === 0 ? (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; torch: string }) : null;
+    if (!out) {
+      console.log(`${name}: failed (${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}), skipped`);
+      continue;
+    }
+    torchNote = `PyTorch ${out.torch} through ${PYTHON} (bench/pytorch-step.py, same layers, SGD momentum, best of several runs).`;
+    row(STEP_ROW, 'ms').values.set(name, out.ms);
+    console.log(`${name}: step`);
+  }
+}
+
 // TF.js CPU as shipped (its own conv backprop kernels): one timed run after one warm-up.
-if (!quick) {
+if (!quick && !stepOnly) {
   const c = tfjs('TF.js CPU, conv backprop as shipped', 'cpu', true);
   if (await c.setup()) {
     process.stdout.write(`${c.name}:`);
@@ -304,7 +351,7 @@ const ratio = (r: Row, name: string): string => {
   if (a === undefined || b === undefined) return '–';
   return `${(r.unit === 'ms' ? b / a : a / b).toFixed(1)}×`;
 };
-const peers = names.filter((n) => n.startsWith('TF.js'));
+const peers = names.filter((n) => n.startsWith('TF.js') || n.startsWith('PyTorch'));
 const lines: string[] = [];
 lines.push(`| benchmark | unit | ${names.join(' | ')} | ${peers.map((p) => `${OURS_BEST.replace('tuckergrad ', '')} vs ${p}`).join(' | ')} |`);
 lines.push(`|---|---|${names.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|`);
@@ -319,9 +366,10 @@ const header = [
   `Load average at start ${loadBefore.map((x) => x.toFixed(1)).join(' / ')}, at end ${loadAfter.map((x) => x.toFixed(1)).join(' / ')} (1/5/15 min: any load beyond this run's own means other processes shared the cores; the multi-thread figures suffer first).`,
   '',
   'Times are the best of several runs after warm-up; GFLOP/s = 2n³ / time. Ratios: how many times faster the default configuration',
-  `(${OURS_BEST}) is than each TF.js backend (> 1× = faster).`,
+  `(${OURS_BEST}) is than each TF.js backend and PyTorch (> 1× = faster).`,
   'TF.js WASM runs single-threaded (its threaded build is not used in Node); it has no Conv2DBackpropFilter kernel, so TF.js',
   'convs train through a custom gradient made of convolutions (see bench/peers.ts); "as shipped" uses TF.js CPU\'s own backprop kernels.',
+  torchNote,
   '',
 ];
 // The issue's targets, read off this run (n = 1024 for the GEMM figures).
@@ -330,23 +378,31 @@ const g1024 = 'GEMM n = 1024';
 const js1 = get(g1024, 'tuckergrad JS, 1 thread');
 const jsN = get(g1024, `tuckergrad JS, ${ALL_THREADS} threads`);
 const simdN = get(g1024, OURS_BEST);
-const step = get('LeNet-5 training step, batch 64', OURS_BEST);
-const stepCpu = get('LeNet-5 training step, batch 64', 'TF.js CPU');
-const stepWasm = get('LeNet-5 training step, batch 64', 'TF.js WASM');
+const step = get(STEP_ROW, OURS_BEST);
+const step1 = get(STEP_ROW, 'tuckergrad SIMD, 1 thread');
+const stepCpu = get(STEP_ROW, 'TF.js CPU');
+const stepWasm = get(STEP_ROW, 'TF.js WASM');
+const stepTorch = get(STEP_ROW, `PyTorch, ${ALL_THREADS} thread${ALL_THREADS > 1 ? 's' : ''}`);
 const f = (v: number | undefined, d = 1): string => (v === undefined ? '–' : v.toFixed(d));
-const targets = [
-  '',
-  '## Targets, from this run',
-  '',
+const gemmTargets = [
   `- Plain-JS GEMM on one core: ${f(js1, 2)} GFLOP/s at n = 1024 (target ≥ 4, 70% of the ≈ 5.7 scalar ceiling).`,
   ALL_THREADS > 1
     ? `- Plain-JS GEMM on ${ALL_THREADS} cores: ${f(jsN, 2)} GFLOP/s, ${f(jsN !== undefined && js1 !== undefined ? jsN / js1 : undefined, 2)}× one core (target ≥ 1.8×).`
     : '- One core only: no thread scaling measured.',
   `- SIMD GEMM on every core: ${f(simdN, 1)} GFLOP/s, ${f(simdN !== undefined && (jsN ?? js1) !== undefined ? simdN / (jsN ?? js1)! : undefined, 1)}× plain JS on the same cores (target ≥ 3×).`,
-  `- LeNet-5 training step: ${f(step)} ms, ${f(stepCpu !== undefined && step ? stepCpu / step : undefined)}× faster than TF.js CPU (target ≥ 5×), ${f(stepWasm !== undefined && step ? stepWasm / step : undefined, 2)}× TF.js WASM (target > 1×), ${f(step !== undefined ? step / 28 : undefined, 2)}–${f(step !== undefined ? step / 17 : undefined, 2)}× PyTorch's 17–28 ms (target ≤ 5×).`,
+];
+const targets = [
+  '',
+  '## Targets, from this run',
+  '',
+  ...(stepOnly ? [] : gemmTargets),
+  `- LeNet-5 training step: ${f(step)} ms, ${f(stepCpu !== undefined && step ? stepCpu / step : undefined)}× faster than TF.js CPU (target ≥ 5×), ${f(stepWasm !== undefined && step ? stepWasm / step : undefined, 2)}× TF.js WASM (target ≥ 3×).`,
+  `- LeNet-5 training step against PyTorch on ${ALL_THREADS} thread(s): tuckergrad's time / PyTorch's = ${f(step !== undefined && stepTorch !== undefined ? step / stepTorch : undefined, 2)} (target ≤ 1.2)${stepTorch === undefined ? ' (no PyTorch here)' : ''}.`,
+  `- LeNet-5 training step, ${ALL_THREADS} threads against 1: ${f(step !== undefined && step1 !== undefined ? step1 / step : undefined, 2)}× faster (target ≥ 1.6×).`,
 ];
 const text = [...header, ...lines, ...targets, ''].join('\n');
 console.log(`\n${lines.join('\n')}\n${targets.join('\n')}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'peers.md'), text);
-console.log(`\nwritten: bench/results/peers.md`);
+const outName = stepOnly ? 'peers-step.md' : 'peers.md';
+writeFileSync(path.join(here, 'results', outName), text);
+console.log(`\nwritten: bench/results/${outName}`);

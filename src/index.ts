@@ -21,7 +21,8 @@ export {
   type BackendName,
   type KernelStats,
 } from './backend/index.js';
-export { tidy, keep } from './tensor/storage.js';
+export { tidy, keep, arena } from './tensor/storage.js';
+export { allocationStats } from './tensor/dtype.js';
 export { getNumThreads, setNumThreads, setSimd, simdEnabled } from './backend/index.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';

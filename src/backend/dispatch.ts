@@ -173,10 +173,17 @@ export function update(
   });
 }
 
+function keepTensor(t: Tensor): Tensor {
+  t.storage.keep();
+  return t;
+}
+
 function adoptHost(t: Tensor | null, b: TypedArray | null, input: TypedArray | null, shape: Shape): Tensor | null {
   if (b === null || b === input) return t;
-  if (t === null) return new Tensor(b, shape);
+  // State the update created (a momentum buffer) outlives any tidy() or arena() scope.
+  if (t === null) return keepTensor(new Tensor(b, shape));
   t.data = b;
+  t.storage.keep();
   return t;
 }
 

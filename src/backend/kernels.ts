@@ -28,6 +28,11 @@ export interface Kernels<B> {
   /** x[r, index[r]] of each row of an [outer, inner] buffer. */
   pickRows(x: B, index: B, outer: number, inner: number): B;
   permute(x: B, shape: readonly number[], perm: readonly number[]): B;
+  /**
+   * x [A, B, P] to [B, A, P], adding bias[a] (length A) where given; with wantSums also the sums
+   * over a and p of x (length B): the convolution's layout change and its bias and bias gradient.
+   */
+  convSwap(x: B, A: number, B: number, P: number, bias: B | null, wantSums: boolean): { out: B; sums: B | null };
   /** Batched product C_t = op(A_t)·op(B_t), C packed as [batch, m, n]. */
   gemm(a: B, b: B, args: BatchedGemmArgs): B;
   /** Columns [channels·kH·kW, batch·outH·outW] of the channels the geometry names. */

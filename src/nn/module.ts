@@ -56,6 +56,8 @@ export abstract class Module {
   }
 
   registerBuffer(name: string, t: Tensor): void {
+    // A module's buffer (running statistics) outlives every scope: arena() must never recycle it.
+    t.storage.pin();
     this.buffers.set(name, t);
   }
 

@@ -4,5 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 export class Parameter extends Tensor {
   constructor(value: Tensor, requiresGrad = true) {
     super(value.data, value.shape, requiresGrad);
+    // A parameter outlives the scope that made it: arena() must never recycle its buffer.
+    this.storage.pin();
   }
 }

@@ -1,4 +1,5 @@
-import { run } from '../backend/dispatch.js';
+import { getBackend } from '../backend/current.js';
+import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -71,15 +72,32 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   });
   const fwd = perGroup(OCg, NP, K, false, false, OCg * K, K * NP);
   const prod = run('gemm', [weight, cols], [OC, N, P], (k, [w, c]) => k.gemm(w, c, fwd));
-  let y = run('permute', [prod], [N, OC, P], (k, [p]) => k.permute(p, [OC, N, P], [1, 0, 2]));
+  // On the host the layout change, the bias and (backward) the bias gradient share one parallel
+  // pass (convSwap); a device keeps its own permute and broadcast add.
+  const fused = getBackend().device === undefined;
+  let y: Tensor;
+  if (fused) {
+    const ins = bias ? [prod, bias] : [prod];
+    y = runMany('convSwap', ins, [[N, OC, P]], (k, [p, b]) => [k.convSwap(p, OC, N, P, b ?? null, false).out])[0];
+  } else y = run('permute', [prod], [N, OC, P], (k, [p]) => k.permute(p, [OC, N, P], [1, 0, 2]));
   release(prod);
-  if (bias) {
+  if (bias && !fused) {
     const withBias = run('binary', [y, bias], [N, OC, P], (k, [v, b]) => k.binary('add', v, [N, OC, P], b, [1, OC, 1], [N, OC, P]));
     release(y);
     y = withBias;
   }
   return record(y.view([N, OC, outH, outW]), 'conv2d', inputs, (gy) => {
-    const gyG = run('permute', [gy], [OC, N, P], (k, [g]) => k.permute(g, [N, OC, P], [1, 0, 2]));
+    const wantGb = !!bias?.requiresGrad;
+    let gyG: Tensor;
+    let gbFused: Tensor | null = null;
+    if (fused) {
+      const outs = runMany('convSwap', [gy], wantGb ? [[OC, N, P], [OC]] : [[OC, N, P]], (k, [g]) => {
+        const r = k.convSwap(g, N, OC, P, null, wantGb);
+        return wantGb ? [r.out, r.sums!] : [r.out];
+      });
+      gyG = outs[0];
+      gbFused = wantGb ? outs[1] : null;
+    } else gyG = run('permute', [gy], [OC, N, P], (k, [g]) => k.permute(g, [N, OC, P], [1, 0, 2]));
     let gw: Tensor | null = null;
     if (weight.requiresGrad) {
       const args = perGroup(OCg, K, NP, false, true, OCg * NP, K * NP);
@@ -93,7 +111,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       release(gCols);
     }
     // gb = Σ over images and positions: one sum per channel over the rows of gyG ([OC, N·P]).
-    const gb = bias?.requiresGrad ? sumAxisRaw(gyG.view([OC, NP]), 1).view(bias.shape) : null;
+    const gb = gbFused ?? (wantGb ? sumAxisRaw(gyG.view([OC, NP]), 1).view(bias!.shape) : null);
     release(gyG);
     return bias ? [gx, gw, gb] : [gx, gw];
   });

@@ -56,6 +56,7 @@ export abstract class Optimizer {
     if (!b || b.size !== like.size) {
       // Zeros of like's size, without reading like back from the device.
       b = new Tensor(allocate(like.dtype, like.size), like.shape);
+      b.storage.keep();
       state[name] = b;
     }
     return b;

@@ -1,4 +1,4 @@
-import { dtypeOf, type DType, type TypedArray } from './dtype.js';
+import { dtypeOf, recycle, setAllocationHook, type DType, type TypedArray } from './dtype.js';
 
 /**
  * A buffer that lives on a device (a gpu.js texture, or whatever a device backend keeps). Device
@@ -24,6 +24,9 @@ const finalizer = new FinalizationRegistry<DeviceArray>((d) => d.release());
 /** Device storages created in each open tidy() scope, innermost last. */
 const scopes: Set<Storage>[] = [];
 
+/** Open arena() scopes, innermost last (see arena()). */
+const arenas: ArenaScope[] = [];
+
 /**
  * The values of one or more tensors (reshape shares it). Holds a host copy, a device copy, or both
  * when they agree. Reading the host side for writing (`host()`) makes the host authoritative and
@@ -36,11 +39,17 @@ export class Storage {
   private deviceData: DeviceArray | null = null;
   /** Survives tidy() scopes (parameters, gradients, optimizer state); freed by its owner. */
   persistent = false;
+  /**
+   * Its host buffer survives arena() scopes (parameters, module buffers), without changing what
+   * tidy() does with its device copy (a parameter replaced by a new one is still freed there).
+   */
+  pinned = false;
   private disposed = false;
 
   /** Host values, or (device storage) null and the device buffer. */
   constructor(host: TypedArray | null, device?: DeviceArray) {
     this.hostData = host;
+    if (arenas.length > 0) arenas[arenas.length - 1].storages.push(this);
     if (host !== null) {
       this.dtype = dtypeOf(host);
       this.length = host.length;
@@ -54,6 +63,11 @@ export class Storage {
 
   static fromDevice(d: DeviceArray): Storage {
     return new Storage(null, d);
+  }
+
+  /** The host buffer as it is (null while the values live only on the device): no read-back. */
+  get hostBuffer(): TypedArray | null {
+    return this.hostData;
   }
 
   /** True while the device copy is the only one (the host copy would need a read-back). */
@@ -87,6 +101,12 @@ export class Storage {
   /** Frees the device copy now, reading it back first so no value is lost. */
   toHost(): void {
     this.host();
+  }
+
+  /** Marks the host buffer as surviving arena() scopes (see pinned). */
+  pin(): this {
+    this.pinned = true;
+    return this;
   }
 
   /** Marks the storage as surviving tidy() scopes; its owner frees it with dispose(). */
@@ -166,6 +186,85 @@ export function tidy<T>(fn: () => T): T {
     }
   }
   return result!;
+}
+
+interface ArenaScope {
+  /** Buffers allocate() handed out while the scope was innermost. */
+  arrays: Set<TypedArray>;
+  /** Storages created while the scope was innermost. */
+  storages: Storage[];
+}
+
+/** Whether an arena() scope is open (zeroGrad then gives the old gradient buffers back). */
+export function inArena(): boolean {
+  return arenas.length > 0;
+}
+
+/** Gives a host buffer back to the pool when an arena() scope is open (a no-op otherwise). */
+export function recycleInArena(a: TypedArray | null): void {
+  if (a !== null && arenas.length > 0) recycle(a);
+}
+
+function installHook(): void {
+  const top = arenas.length > 0 ? arenas[arenas.length - 1] : null;
+  setAllocationHook(top === null ? null : (a) => top.arrays.add(a));
+}
+
+/**
+ * Runs fn, then gives every host buffer allocated inside it back to the pool (src/tensor/dtype.ts)
+ * for the next allocate() of the same size, so a training step repeated inside arena() allocates
+ * nothing once warmed up. Kept: the buffers of the tensors fn returns (in an array or plain object
+ * too; they come back detached from their graph, since the graph's buffers are gone) and of every
+ * storage marked with keep() (parameters' gradients, optimizer state) or pin() (parameters, module buffers). Everything else fn created
+ * must be dead when it returns: run the whole step inside (forward, backward, update), never just
+ * the forward pass, and keep() anything stored away. When fn throws nothing is recycled.
+ * Inside an arena, zeroGrad() also gives the old gradients back. Nests; also frees device memory
+ * as tidy() does.
+ */
+export function arena<T>(fn: () => T): T {
+  const scope: ArenaScope = { arrays: new Set(), storages: [] };
+  arenas.push(scope);
+  installHook();
+  let result: T;
+  let ok = false;
+  try {
+    result = tidy(fn);
+    ok = true;
+  } finally {
+    arenas.pop();
+    installHook();
+    const parent = arenas.length > 0 ? arenas[arenas.length - 1] : undefined;
+    const keptStorages = new Set<Storage>();
+    if (ok) collect(result!, keptStorages, 0);
+    for (const st of scope.storages) if (st.persistent || st.pinned) keptStorages.add(st);
+    const keptArrays = new Set<TypedArray>();
+    for (const st of keptStorages) {
+      const h = st.hostBuffer;
+      if (h !== null) keptArrays.add(h);
+      parent?.storages.push(st);
+    }
+    for (const a of scope.arrays) {
+      if (keptArrays.has(a)) parent?.arrays.add(a);
+      else if (ok) recycle(a);
+    }
+    if (ok) detachAll(result!, new Set(scope.storages), 0);
+  }
+  return result!;
+}
+
+/**
+ * Cuts the graph of the tensors in value (as collect() finds them) that the scope created: their
+ * saved buffers were recycled. Tensors from before the scope keep theirs.
+ */
+function detachAll(value: unknown, created: Set<Storage>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 3) return;
+  const st = (value as { storage?: unknown }).storage;
+  if (st instanceof Storage) {
+    if (created.has(st) && 'node' in value) (value as { node: unknown }).node = null;
+    return;
+  }
+  if (Array.isArray(value)) for (const v of value) detachAll(v, created, depth + 1);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) detachAll(v, created, depth + 1);
 }
 
 /** Keeps a tensor's device memory alive past the enclosing tidy() scopes (TF.js's keep). */

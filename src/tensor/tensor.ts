@@ -1,5 +1,5 @@
 import { allocate, isDType, type DType, type TypedArray } from './dtype.js';
-import { Storage, type DeviceArray } from './storage.js';
+import { recycleInArena, Storage, type DeviceArray } from './storage.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from './shape.js';
 import type { GradNode } from './node.js';
 
@@ -140,7 +140,11 @@ export class Tensor {
   }
   /** Drops the gradient (set to none, as PyTorch); on the GPU its device memory is freed. */
   zeroGrad(): void {
-    this.grad?.storage.dispose();
+    if (this.grad !== null) {
+      // Inside arena() the old gradient's buffer serves the next backward (see arena()).
+      recycleInArena(this.grad.storage.hostBuffer);
+      this.grad.storage.dispose();
+    }
     this.grad = null;
   }
   get isLeaf(): boolean {

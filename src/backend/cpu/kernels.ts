@@ -10,29 +10,45 @@ import { binary } from './binary.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { permute } from './permute.js';
+import { swapRows } from './conv-layout.js';
+import { sgdRange } from './optim-kernels.js';
+import * as threads from './threads.js';
+import { sharedIntScratch } from './threads.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import { extremeAxis, sumAxis } from './reduce.js';
 import * as select from './select.js';
 import { unary } from './unary.js';
 
+/** Selects the float64 list of the shared scratch slots. */
+const F64_LIKE = new Float64Array(0);
 const like = (x: TypedArray, size: number): TypedArray => allocate(dtypeOf(x), size);
+/** An output buffer whose old values do not matter: for kernels that write every element. */
+const overwrite = (x: TypedArray, size: number): TypedArray => allocate(dtypeOf(x), size, false);
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /** Index buffers are float64 on the host: exact for any tensor size. */
 function indexBuffer(idx: Int32Array): Float64Array {
-  const out = new Float64Array(idx.length);
+  const out = allocate('float64', idx.length) as Float64Array;
   for (let i = 0; i < idx.length; i++) out[i] = idx[i];
   return out;
 }
 
-function int32(index: TypedArray): Int32Array {
-  const out = new Int32Array(index.length);
+/**
+ * The indices as int32, in shared scratch slot `slot` (valid until the next call with that slot;
+ * shared, so the pooling kernels can hand it to the workers): no allocation per call.
+ */
+function int32(index: TypedArray, slot: number): Int32Array {
+  const out = sharedIntScratch(index.length, slot).subarray(0, index.length);
   for (let i = 0; i < index.length; i++) out[i] = index[i];
   return out;
 }
 
+/** Int32 scratch for a kernel's index output, copied into an index buffer before it returns. */
+const intOut = (size: number): Int32Array => sharedIntScratch(size, 1).subarray(0, size);
+
 function batchedGemm(a: TypedArray, b: TypedArray, g: BatchedGemmArgs): TypedArray {
-  const c = like(a, g.batch * g.m * g.n);
+  // Every element is written (beta = 0 overwrites, as in BLAS).
+  const c = overwrite(a, g.batch * g.m * g.n);
   for (let t = 0; t < g.batch; t++) {
     gemm({
       transA: g.transA,
@@ -58,18 +74,19 @@ function batchedGemm(a: TypedArray, b: TypedArray, g: BatchedGemmArgs): TypedArr
 
 function sgdStep(w: TypedArray, g: TypedArray, v: TypedArray | null, s: SgdScalars): { w: TypedArray; v: TypedArray | null } {
   const { lr, weightDecay: wd, momentum: mu } = s;
-  if (mu === 0) {
-    for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
-    return { w, v };
-  }
   const first = v === null;
-  const buf = v ?? like(w, w.length);
+  const buf = mu === 0 ? v : (v ?? like(w, w.length));
   const damp = first ? 0 : s.dampening;
-  for (let i = 0; i < w.length; i++) {
-    const d = g[i] + wd * w[i];
-    buf[i] = first ? d : mu * buf[i] + (1 - damp) * d;
-    w[i] -= lr * (s.nesterov ? d + mu * buf[i] : buf[i]);
-  }
+  const vv = buf ?? w;
+  const n = w.length;
+  // Large parameters (LeNet's fc1: 400 000 values) split across the pool; small ones stay here.
+  threads.parallelFor(
+    n,
+    threads.tuning.elementwiseMin / 2,
+    [w, g, vv],
+    (lo, hi) => ({ kind: 'sgd', w, g, v: vv, lr, wd, mu, damp, nesterov: s.nesterov, first, lo, hi }),
+    () => sgdRange(w, g, vv, lr, wd, mu, damp, s.nesterov, first, 0, n),
+  );
   return { w, v: buf };
 }
 
@@ -87,28 +104,28 @@ function adamStep(w: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, s:
 
 export const cpuKernels: Kernels<TypedArray> = {
   unary(op, x) {
-    const out = like(x, x.length);
+    const out = overwrite(x, x.length);
     unary(op, x, out);
     return out;
   },
   binary(op, a, aShape, b, bShape, outShape) {
-    const out = like(a, product(outShape));
+    const out = overwrite(a, product(outShape));
     binary(op, a, aShape, b, bShape, out, outShape);
     return out;
   },
   copy(x) {
-    const out = like(x, x.length);
+    const out = overwrite(x, x.length);
     out.set(x);
     return out;
   },
   sumAxis(x, shape, axis) {
-    const out = like(x, product(shape) / (shape[axis] || 1));
+    const out = overwrite(x, product(shape) / (shape[axis] || 1));
     sumAxis(x, shape, axis, out);
     return out;
   },
   extremeRows(kind, x, outer, inner) {
     const values = like(x, outer);
-    const arg = new Int32Array(outer);
+    const arg = intOut(outer);
     extremeAxis(kind, x, [outer, inner], 1, values, arg);
     return { values, index: indexBuffer(arg) };
   },
@@ -123,13 +140,37 @@ export const cpuKernels: Kernels<TypedArray> = {
     return out;
   },
   permute(x, shape, perm) {
-    const out = like(x, x.length);
+    const out = overwrite(x, x.length);
     permute(x, shape, perm, out);
     return out;
   },
+  convSwap(x, A, B, P, bias, wantSums) {
+    const rows = A * B;
+    const out = overwrite(x, rows * P);
+    const rowSums = wantSums ? (threads.sharedScratch(F64_LIKE, 5, rows) as Float64Array) : null;
+    // Chunks of at least elementwiseMin / 32 values (4096: a pure copy is cheap per value); the
+    // bias is small and read-only (posting the job copies it).
+    threads.parallelFor(
+      rows,
+      Math.max(1, Math.ceil(threads.tuning.elementwiseMin / 32 / Math.max(1, P))),
+      rowSums === null ? [x, out] : [x, out, rowSums],
+      (r0, r1) => ({ kind: 'swapRows', x, A, B, P, bias, out, rowSums, r0, r1 }),
+      () => swapRows(x, A, B, P, bias, out, rowSums, 0, rows),
+    );
+    let sums: TypedArray | null = null;
+    if (rowSums !== null) {
+      sums = like(x, B);
+      for (let b = 0; b < B; b++) {
+        let s = 0;
+        for (let a = 0; a < A; a++) s += rowSums[b * A + a];
+        sums[b] = s;
+      }
+    }
+    return { out, sums };
+  },
   gemm: batchedGemm,
   im2col(x, g) {
-    const cols = like(x, g.channels * g.kH * g.kW * g.batch * g.outH * g.outW);
+    const cols = overwrite(x, g.channels * g.kH * g.kW * g.batch * g.outH * g.outW);
     im2col(x, g, cols);
     return cols;
   },
@@ -140,13 +181,13 @@ export const cpuKernels: Kernels<TypedArray> = {
   },
   maxPool2d(x, g) {
     const out = like(x, poolOutSize(g));
-    const arg = new Int32Array(out.length);
+    const arg = intOut(out.length);
     maxPool2d(x, g, out, arg);
     return { out, index: indexBuffer(arg) };
   },
   maxPool2dBackward(gy, index, g) {
     const dx = like(gy, g.batch * g.channels * g.inH * g.inW);
-    maxPool2dBackward(gy, int32(index), dx);
+    maxPool2dBackward(gy, int32(index, 2), dx, g);
     return dx;
   },
   avgPool2d(x, g, countIncludePad) {

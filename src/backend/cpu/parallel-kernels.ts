@@ -8,7 +8,9 @@ import type { GemmArgs, WindowGeometry } from '../backend.js';
 import * as elementwise from './elementwise-kernels.js';
 import * as blocked from './gemm-blocked.js';
 import * as wasmGemm from './gemm-wasm.js';
+import * as convLayout from './conv-layout.js';
 import * as wasmGemmF64 from './gemm-wasm-f64.js';
+import * as optimKernels from './optim-kernels.js';
 import * as stateModule from './state.js';
 import type { KernelState } from './state.js';
 import * as windowKernels from './window-kernels.js';
@@ -24,6 +26,9 @@ const im2colRowsW = windowKernels.im2colRowsW;
 const col2imPartW = windowKernels.col2imPartW;
 const maxPoolPlanes = windowKernels.maxPoolPlanes;
 const maxPoolPlanesW = windowKernels.maxPoolPlanesW;
+const maxPoolBackwardRange = windowKernels.maxPoolBackwardRange;
+const sgdRange = optimKernels.sgdRange;
+const swapRows = convLayout.swapRows;
 const unaryRange = elementwise.unaryRange;
 const binaryRange = elementwise.binaryRange;
 const unaryRangeW = elementwise.unaryRangeW;
@@ -58,6 +63,33 @@ export type Job =
   | { kind: 'im2col'; simd: boolean; x: TypedArray; g: WindowGeometry; cols: TypedArray; r0: number; r1: number }
   | { kind: 'col2im'; simd: boolean; cols: TypedArray; g: WindowGeometry; dx: TypedArray; c0: number; c1: number; n0: number; n1: number }
   | { kind: 'maxPool'; simd: boolean; x: TypedArray; g: WindowGeometry; out: TypedArray; argmax: Int32Array; p0: number; p1: number }
+  | {
+      kind: 'sgd';
+      w: TypedArray;
+      g: TypedArray;
+      v: TypedArray;
+      lr: number;
+      wd: number;
+      mu: number;
+      damp: number;
+      nesterov: boolean;
+      first: boolean;
+      lo: number;
+      hi: number;
+    }
+  | {
+      kind: 'swapRows';
+      x: TypedArray;
+      A: number;
+      B: number;
+      P: number;
+      bias: TypedArray | null;
+      out: TypedArray;
+      rowSums: Float64Array | null;
+      r0: number;
+      r1: number;
+    }
+  | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array; dx: TypedArray; o0: number; o1: number }
   | { kind: 'unary'; simd: boolean; op: string; x: TypedArray; out: TypedArray; lo: number; hi: number }
   | { kind: 'binary'; simd: boolean; op: string; a: TypedArray; sa: number; b: TypedArray; sb: number; out: TypedArray; lo: number; hi: number };
 
@@ -69,6 +101,9 @@ export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   windowKernels.col2imPartW,
   windowKernels.maxPoolPlanes,
   windowKernels.maxPoolPlanesW,
+  windowKernels.maxPoolBackwardRange,
+  optimKernels.sgdRange,
+  convLayout.swapRows,
   elementwise.unaryRange,
   elementwise.binaryRange,
   elementwise.unaryRangeW,
@@ -94,6 +129,12 @@ export function runJob(st: KernelState, job: Job): void {
     case 'maxPool':
       if (job.simd) return maxPoolPlanesW(st, job.x, job.g, job.out, job.argmax, job.p0, job.p1);
       return maxPoolPlanes(job.x, job.g, job.out, job.argmax, job.p0, job.p1);
+    case 'swapRows':
+      return swapRows(job.x, job.A, job.B, job.P, job.bias, job.out, job.rowSums, job.r0, job.r1);
+    case 'sgd':
+      return sgdRange(job.w, job.g, job.v, job.lr, job.wd, job.mu, job.damp, job.nesterov, job.first, job.lo, job.hi);
+    case 'maxPoolBack':
+      return maxPoolBackwardRange(job.gy, job.argmax, job.dx, job.o0, job.o1);
     case 'unary':
       if (job.simd) return unaryRangeW(st, job.op, job.x, job.out, job.lo, job.hi);
       return unaryRange(job.op, job.x, job.out, job.lo, job.hi);
@@ -115,7 +156,7 @@ interface WorkerData {
 
 /**
  * The worker's loop. Slots of ctrl from `base`: [0] batch sequence number posted by the calling
- * thread (−1: stop), [1] last sequence number seen through, [3] ready (1) or failed to start (−1).
+ * thread (−1: stop), [1] sequence number of the last batch finished, [3] ready (1) or failed to start (−1).
  * A batch is { chunks, counter }: see runChunks in threads.ts. A failing chunk posts its error on
  * the port and sets counter[2].
  */
@@ -149,7 +190,7 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
     for (;;) {
       const msg = wt.receiveMessageOnPort(port);
       if (!msg) break;
-      const batch = msg.message as { chunks: Job[]; counter: Int32Array };
+      const batch = msg.message as { chunks: Job[]; counter: Int32Array; seq: number };
       const chunks = batch.chunks;
       const counter = batch.counter;
       const count = chunks.length;
@@ -164,7 +205,8 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
         }
         if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
       }
+      // Done with this batch and every earlier one: its counter may be reused (takeCounter).
+      Atomics.store(ctrl, base + 1, batch.seq);
     }
-    Atomics.store(ctrl, base + 1, seq);
   }
 }

@@ -87,14 +87,23 @@ export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, arg
   if (shared !== argmax) argmax.set(shared.subarray(0, size));
 }
 
-export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedArray): void {
+/**
+ * dx[argmax[o]] += gy[o]. With the geometry (g) the work splits across the pool by planes: each
+ * output plane's maxima lie in the same plane of dx, so the planes' scatters never overlap.
+ */
+export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedArray, g?: WindowGeometry): void {
   checkArray('maxPool2dBackward', 'gy', gy);
   checkArray('maxPool2dBackward', 'dx', dx);
   checkSameType('maxPool2dBackward', 'dx', dx, gy, 'gy');
   if (!(argmax instanceof Int32Array)) fail('maxPool2dBackward', `argmax must be an Int32Array, got ${String(argmax)}`);
   checkLength('maxPool2dBackward', 'argmax', argmax, gy.length);
-  // One thread: a scatter-add of one pass over gy (splitting it safely would need the geometry).
-  maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
+  const whole = (): void => maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
+  if (g === undefined || gy.length < threads.tuning.poolMin || threads.getNumThreads() < 2) return whole();
+  const planes = g.batch * g.channels;
+  const oPlane = g.outH * g.outW;
+  if (planes * oPlane !== gy.length || dx.length !== planes * g.inH * g.inW)
+    fail('maxPool2dBackward', `gy (${gy.length}) and dx (${dx.length}) do not match the geometry`);
+  threads.parallelFor(planes, 1, [gy, dx, argmax], (p0, p1) => ({ kind: 'maxPoolBack', gy, argmax, dx, o0: p0 * oPlane, o1: p1 * oPlane }), whole);
 }
 
 export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void {

@@ -135,6 +135,7 @@ export function getNumThreads(): number {
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: n must be a positive integer, got ${String(n)}`);
   numThreads = n;
+  if (workers.length > n - 1) counters.length = 0;
   while (workers.length > n - 1) stopWorker(workers.pop()!);
 }
 
@@ -282,8 +283,53 @@ function availableWorkers(parts: number): number {
   return Math.min(workers.length, parts - 1);
 }
 
-/** Counters for tests and benches: chunks run by workers so far. */
-export const stats = { workerJobs: 0 };
+/**
+ * Counters for tests and benches: chunks run by workers so far, batches handed to the pool, and
+ * the batch counters allocated (a fresh one only when no recycled one is free, see takeCounter).
+ */
+export const stats = { workerJobs: 0, batches: 0, countersAllocated: 0 };
+
+interface BatchCounter {
+  arr: Int32Array;
+  /** The sequence number each worker was posted this counter's last batch at (−1: not posted). */
+  posted: number[];
+}
+
+/** Counters of past batches, reused once every worker they were posted to is past them. */
+const counters: BatchCounter[] = [];
+const MAX_COUNTERS = 64;
+
+/**
+ * A zeroed batch counter nobody can touch any more. Each batch carries the worker's sequence number
+ * and the worker records it in slot 1 once done with the batch; batches arrive in order, so a worker
+ * whose slot 1 is at or past a batch's number has run (or skipped) all of it and will not touch its
+ * counter again (sequence numbers wrap at 2³⁰ and are compared modulo that). Counters posted to
+ * a worker that was stopped are dropped (setNumThreads), never reused.
+ */
+function takeCounter(): BatchCounter {
+  const c = ctrl!;
+  for (const bc of counters) {
+    let free = true;
+    for (let w = 0; w < bc.posted.length && free; w++) {
+      const p = bc.posted[w];
+      if (p < 0) continue;
+      const wk = workers[w];
+      // done − p modulo 2³⁰, below 2²⁹: done is at or past p, across a wrap too.
+      free = wk !== undefined && ((Atomics.load(c, wk.base + 1) - p) & 0x3fffffff) < 0x20000000;
+    }
+    if (free) {
+      Atomics.store(bc.arr, 0, 0);
+      Atomics.store(bc.arr, 1, 0);
+      Atomics.store(bc.arr, 2, 0);
+      bc.posted.fill(-1);
+      return bc;
+    }
+  }
+  stats.countersAllocated++;
+  const bc: BatchCounter = { arr: new Int32Array(new SharedArrayBuffer(16)), posted: [] };
+  if (counters.length < MAX_COUNTERS) counters.push(bc);
+  return bc;
+}
 
 /**
  * Runs the chunks on the calling thread and up to `helpers` workers. Scheduling is dynamic: every
@@ -295,15 +341,17 @@ export const stats = { workerJobs: 0 };
 export function runChunks(chunks: Job[], helpers: number): void {
   const c = ctrl!;
   const count = chunks.length;
-  // [next chunk, chunks completed, a chunk failed on a worker], fresh per batch, so a worker that
-  // reaches an old batch late finds it exhausted.
-  const counter = new Int32Array(new SharedArrayBuffer(16));
-  const batch = { chunks, counter };
+  // [next chunk, chunks completed, a chunk failed on a worker], not shared with any batch a worker
+  // may still be in (takeCounter), so a worker that reaches an old batch late finds it exhausted.
+  const bc = takeCounter();
+  const counter = bc.arr;
+  stats.batches++;
   const used = Math.min(helpers, workers.length);
   for (let w = 0; w < used; w++) {
     const pw = workers[w];
-    pw.port.postMessage(batch);
     pw.seq = (pw.seq + 1) & 0x3fffffff;
+    pw.port.postMessage({ chunks, counter, seq: pw.seq });
+    bc.posted[w] = pw.seq;
     Atomics.store(c, pw.base, pw.seq);
     Atomics.notify(c, pw.base);
   }
@@ -395,14 +443,15 @@ export function isSharedInt(x: Int32Array): boolean {
   return isSharedBuffer(x);
 }
 
-let intScratch: Int32Array | null = null;
+const intScratch: (Int32Array | null)[] = [];
 
-/** A shared Int32Array scratch of at least `size` elements (grow-only). */
-export function sharedIntScratch(size: number): Int32Array {
-  if (!intScratch || intScratch.length < size) {
-    intScratch = new Int32Array(new SharedArrayBuffer(Math.max(size, Math.ceil((intScratch?.length ?? 0) * 1.5)) * 4));
-  }
-  return intScratch;
+/** Shared Int32Array scratch slot `slot` (0: kernels' staging, 1 and 2: the host kernel table) of at least `size` elements (grow-only). */
+export function sharedIntScratch(size: number, slot = 0): Int32Array {
+  const cur = intScratch[slot] ?? null;
+  if (cur && cur.length >= size) return cur;
+  const next = new Int32Array(new SharedArrayBuffer(Math.max(size, Math.ceil((cur?.length ?? 0) * 1.5)) * 4));
+  intScratch[slot] = next;
+  return next;
 }
 
 /** x itself when shared, else a shared copy of x[offset, offset + span) (the job then reads from 0). */
