@@ -6,6 +6,7 @@ import { SGD } from '../optim/sgd.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { allocate } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
+import { outsideArena } from '../tensor/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 import { modeProductRaw } from '../tucker/product.js';
 import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.js';
@@ -193,41 +194,54 @@ export class RankAdaptiveIntegrator {
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
-    if (this.settleAfterWarmup && this.warmupSteps > 0 && this.stepCount === this.warmupSteps && this.tau > 0) this.settleRanks();
-    const prepared = this.layers.map(([, layer]) => this.prepare(layer));
+    // Inside arena() (docs/design.md §3), only the forward/backward passes are step-local: the
+    // linear algebra's arrays become the next step's velocity and parameters, so it runs outside.
+    if (this.settleAfterWarmup && this.warmupSteps > 0 && this.stepCount === this.warmupSteps && this.tau > 0) outsideArena(() => this.settleRanks());
+    const prepared = outsideArena(() => this.layers.map(([, layer]) => this.prepare(layer)));
     let lossBefore: number;
     let grads: LayerGradients[];
     try {
       lossBefore = this.pass(closure, 'first');
-      grads = this.layers.map(([, layer], k) => this.gradientsOf(layer, prepared[k]));
+      grads = outsideArena(() => this.layers.map(([, layer], k) => this.gradientsOf(layer, prepared[k])));
     } finally {
       for (const [, layer] of this.layers) layer.gradientProbe = null;
     }
+    this.update(closure, grads);
+    this.others?.step();
+    this.stepCount++;
+    return lossBefore;
+  }
+
+  /** The step after the first pass: augmentation, the core update and the truncation of each layer. */
+  private update(closure: () => Tensor, grads: LayerGradients[]): void {
     const tauNow = this.currentTau;
     if (this.kind === 'parallel') {
-      this.lastInfo = this.layers.map(([name, layer], k) => {
-        const g = grads[k];
-        const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
-        return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow);
-      });
-    } else {
-      const augmented = this.layers.map(([, layer], k) => {
+      this.lastInfo = outsideArena(() =>
+        this.layers.map(([name, layer], k) => {
+          const g = grads[k];
+          const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
+          return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow);
+        }),
+      );
+      return;
+    }
+    const augmented = outsideArena(() =>
+      this.layers.map(([, layer], k) => {
         const g = grads[k];
         const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
         this.install(layer, aug.core, aug.shape, aug.bases);
         // Bases are frozen in the S-step: only the core needs a gradient.
         for (const f of layer.factors) if (f) f.requiresGrad = false;
         return aug;
-      });
-      this.pass(closure, 'second');
-      this.lastInfo = this.layers.map(([name, layer], k) => {
+      }),
+    );
+    this.pass(closure, 'second');
+    this.lastInfo = outsideArena(() =>
+      this.layers.map(([name, layer], k) => {
         const g = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
         return this.updateAndTruncate(name, layer, augmented[k], g, tauNow);
-      });
-    }
-    this.others?.step();
-    this.stepCount++;
-    return lossBefore;
+      }),
+    );
   }
 
   private pass(closure: () => Tensor, which: string): number {

@@ -267,6 +267,22 @@ function detachAll(value: unknown, created: Set<Storage>, depth: number): void {
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) detachAll(v, created, depth + 1);
 }
 
+/**
+ * Runs fn with the enclosing arena() scopes blind to its host allocations: what fn allocates is
+ * never recycled by them. For state a step keeps across steps in plain arrays rather than in
+ * tensors (the rank-adaptive integrator's float64 velocities and linear algebra), which keep()
+ * and pin() cannot mark. A no-op outside an arena.
+ */
+export function outsideArena<T>(fn: () => T): T {
+  if (arenas.length === 0) return fn();
+  setAllocationHook(null);
+  try {
+    return fn();
+  } finally {
+    installHook();
+  }
+}
+
 /** Keeps a tensor's device memory alive past the enclosing tidy() scopes (TF.js's keep). */
 export function keep<T extends { storage: Storage }>(t: T): T {
   t.storage.keep();

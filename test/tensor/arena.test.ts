@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { crossEntropy } from '../../src/ops/loss.js';
 import { manualSeed, nn, optim, randn } from '../../src/index.js';
 import { allocate, allocationStats, clearPool, recycle } from '../../src/tensor/dtype.js';
-import { arena, keep } from '../../src/tensor/storage.js';
+import { arena, keep, outsideArena } from '../../src/tensor/storage.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 afterEach(() => clearPool());
@@ -81,6 +81,21 @@ describe('arena()', () => {
       expect(allocate('float32', 32)).not.toBe(inner.data);
     });
     expect([allocate('float32', 32), allocate('float32', 32)]).toContain(inner!.data);
+  });
+
+  it('outsideArena: what is allocated inside it survives the scope (never handed out again); what follows it is recycled', () => {
+    let kept: Float64Array | null = null;
+    let temp: Float64Array | null = null;
+    arena(() => {
+      kept = outsideArena(() => allocate('float64', 777) as Float64Array);
+      temp = allocate('float64', 777) as Float64Array;
+    });
+    const next = allocate('float64', 777);
+    expect(next).toBe(temp);
+    expect(next).not.toBe(kept);
+    expect(allocate('float64', 777)).not.toBe(kept);
+    // Outside any arena it just runs.
+    expect(outsideArena(() => 5)).toBe(5);
   });
 
   it('recycles nothing when the scope throws', () => {
