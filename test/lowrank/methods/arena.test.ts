@@ -35,7 +35,7 @@ const options: Omit<MethodOptions, 'lr'> = {
 
 function run(name: string, scope: (fn: () => void) => void, extra: Omit<MethodOptions, 'lr'> = {}) {
   const method = createMethod(name, { lr: 0.05, ...options, ...extra });
-  const model = method.setup(buildBaseModel(LENET), { stepsPerEpoch: 6, epochs: 2, generator: new Generator(5) });
+  method.setup(buildBaseModel(LENET), { stepsPerEpoch: 6, epochs: 2, generator: new Generator(5) });
   const losses: number[] = [];
   for (let s = 0; s < 9; s++) {
     const { x, y } = batch(8, s);
