@@ -194,7 +194,7 @@ export class RankAdaptiveIntegrator {
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
-    // Inside arena() (docs/design.md §3), only the forward/backward passes are step-local: the
+    // Inside arena() (docs/design.md §3.5.1), only the forward/backward passes are step-local: the
     // linear algebra's arrays become the next step's velocity and parameters, so it runs outside.
     if (this.settleAfterWarmup && this.warmupSteps > 0 && this.stepCount === this.warmupSteps && this.tau > 0) outsideArena(() => this.settleRanks());
     const prepared = outsideArena(() => this.layers.map(([, layer]) => this.prepare(layer)));
