@@ -9,7 +9,7 @@ import type { TrainingMethod } from '../lowrank/methods/types.js';
 import { tuckerRanks } from '../lowrank/tucker-layers.js';
 import type { Module } from '../nn/module.js';
 import { explainNonFiniteLoss } from '../optim/non-finite.js';
-import { tidy } from '../tensor/storage.js';
+import { arena } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type BatchSource, countCorrect, evaluate, type EvalResult } from './evaluate.js';
 import { formatDuration, type ProgressLine } from './progress.js';
@@ -141,8 +141,9 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
     let stepsHere = 0;
     let stop = false;
     for (const { x, y } of loader) {
-      // On the GPU backend the step's device buffers are freed at the end of the scope.
-      const r = tidy(() => {
+      // The step's host buffers go back to the pool for the next step, and on the GPU backend its
+      // device buffers are freed, at the end of the scope (docs/design.md §3.5.1).
+      const r = arena(() => {
         const s = method.step(x, y);
         return { loss: s.loss, correct: countCorrect(s.logits, y) };
       });
