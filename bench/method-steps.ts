@@ -5,7 +5,8 @@
  * Part 1, at the ranks TDLRT ends at in the demo (conv2 16×11, fc1 20): the full step, a
  * tucker-fixed step and a TDLRT step of each integrator (τ = 0 with maxRank at those ranks keeps
  * them there: the augmentation to 2r, the K-step directions and the truncation SVDs all run), in
- * interleaved rounds, median over rounds, so that a change of machine load hits all alike.
+ * interleaved rounds, median over rounds, so that a change of machine load hits all alike. Every
+ * step runs inside arena(), as the training loop runs it.
  *
  * Part 2, the settings of the methods bench's middle budget (TDLRT and matrix DLRT at τ = 0.1 with
  * fc1 capped at rank 100 and a 20-step warm-up at τ = 0, TRP at e = 0.95 truncating every 20 steps,
@@ -28,7 +29,7 @@ import { lenet5 } from '../src/nn/models.js';
 import { createMethod, type MethodOptions } from '../src/lowrank/methods/registry.js';
 import { Generator, manualSeed } from '../src/tensor/random.js';
 import { randn } from '../src/tensor/creation.js';
-import { tidy } from '../src/tensor/storage.js';
+import { arena } from '../src/tensor/storage.js';
 
 const batch = 64;
 const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, 100) : size);
@@ -44,7 +45,7 @@ function stepTimes(name: string, options: Omit<MethodOptions, 'lr'>, steps: numb
   const t: number[] = [];
   for (let s = 0; s < steps; s++) {
     const t0 = performance.now();
-    tidy(() => {
+    arena(() => {
       method.step(x, y);
     });
     t.push(performance.now() - t0);
@@ -82,12 +83,12 @@ function atFinalRanks(rounds: number): Record<string, number> {
   const times: Record<string, number[]> = {};
   for (const [k, f] of Object.entries(steps)) {
     times[k] = [];
-    for (let i = 0; i < 3; i++) tidy(f);
+    for (let i = 0; i < 3; i++) arena(f);
   }
   for (let r = 0; r < rounds; r++) {
     for (const [k, f] of Object.entries(steps)) {
       const t0 = performance.now();
-      for (let i = 0; i < 4; i++) tidy(f);
+      for (let i = 0; i < 4; i++) arena(f);
       times[k].push((performance.now() - t0) / 4);
     }
   }
