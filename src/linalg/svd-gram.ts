@@ -12,7 +12,7 @@
  */
 import { eighRaw } from './eigh.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
-import { fixColumnSigns, gemm64, pow2Scale } from './matrix.js';
+import { fixColumnSigns, gemm64, maxAbs, pow2Scale } from './matrix.js';
 
 /** Relative level (to σ₁) under which Gram-route singular values carry no information. */
 export const GRAM_SVD_FLOOR = 1e-6;
@@ -55,8 +55,11 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1 || a.length !== m * n) {
     throw new Error(`leftSvdByGram: expected an m×n buffer of ${m}×${n} = ${m * n} values with m, n ≥ 1, got ${a.length}`);
   }
-  // Scaling by a power of two is exact and keeps the squares inside the float64 range.
-  const scale = pow2Scale(a);
+  // Scaling by a power of two is exact and keeps the squares inside the float64 range. Entries
+  // within 2^±300 need none (their squares, and sums of up to 2^100 of them, stay normal and finite),
+  // which spares a copy of the whole matrix on every truncation of training.
+  const big = maxAbs(a);
+  const scale = big === 0 || (big >= 2 ** -300 && big <= 2 ** 300) ? 1 : pow2Scale(a);
   const as = scale === 1 ? a : a.map((v) => v / scale);
   return leftSvdFromGram(gramRows(as, m, n), m, Math.min(m, n), scale);
 }
