@@ -7,7 +7,14 @@ const TESTS: Record<string, string[]> = {
   tucker: ['test/tucker/**/*.test.ts'],
   qr: ['test/linalg/qr*.test.ts', 'test/linalg/svd.test.ts'],
   svd: ['test/linalg/svd*.test.ts'],
-  integrator: ['test/lowrank/integrator*.test.ts'],
+  integrator: [
+    'test/lowrank/integrator*.test.ts',
+    'test/lowrank/tdlrt-method.test.ts',
+    'test/lowrank/truncate-core.test.ts',
+    'test/lowrank/layer-point.test.ts',
+    'test/lowrank/kstep.test.ts',
+    'test/lowrank/augment.test.ts',
+  ],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(TESTS).join(',')).split(',').map((s) => s.trim());
 

@@ -1,0 +1,404 @@
+/**
+ * truncateCore (the last part of every integrator step) on its own, against quantities recomputed
+ * here: the spectra of each Mat_i(Ĉ1) by plain Jacobi SVD, the least rank whose tail is ≤ ϑ_i, the
+ * HOSVD projection of Ŵ = Ĉ1 ×_i Û_i onto the returned factors, its error and the tail bound.
+ * Small, fast cases, so that a mutation run reaches every branch of the truncation directly.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { svdRaw } from '../../src/linalg/svd.js';
+import { truncateCore, type TruncationInput, type TruncationResult } from '../../src/lowrank/truncate-core.js';
+import { Generator } from '../../src/tensor/random.js';
+import { modeProductRaw } from '../../src/tucker/product.js';
+import { unfoldRaw } from '../../src/tucker/unfold.js';
+import { fcOptions } from '../helpers.js';
+import { randomOrthogonal } from '../linalg/helpers.js';
+import { tail } from './checks.js';
+import { frobDiff, frobNorm } from './fixtures.js';
+
+/** A core whose unfoldings have decaying spectra: Gaussian entries scaled by ∏_i decay^{k_i}. */
+function decayingCore(shape: number[], decay: number, gen: Generator): Float64Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const c = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    let rem = k;
+    let f = 1;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      f *= decay ** (rem % shape[i]);
+      rem = Math.floor(rem / shape[i]);
+    }
+    c[k] = f * gen.normal();
+  }
+  return c;
+}
+
+/** The first r columns of a random n×n orthogonal matrix. */
+function orthonormal(n: number, r: number, gen: Generator): Float64Array {
+  const q = randomOrthogonal(n, gen);
+  const out = new Float64Array(n * r);
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) out[i * r + j] = q[i * n + j];
+  return out;
+}
+
+/** X ×_i B_i over the modes with a basis (B_i rows × cols, applied as B_i). */
+function lift(x: Float64Array, shape: readonly number[], bases: readonly (Float64Array | null)[], rowsOf: readonly number[]): Float64Array {
+  let data = x;
+  let s = [...shape];
+  bases.forEach((b, i) => {
+    if (!b) return;
+    const next = modeProductRaw(data, s, b, rowsOf[i], i);
+    data = next.data;
+    s = next.shape;
+  });
+  return data;
+}
+
+/** X ×_i (F_iF_iᵀ) for every mode with a factor (n_i × r_i). */
+function project(x: Float64Array, shape: readonly number[], factors: readonly (Float64Array | null)[]): Float64Array {
+  let data = x;
+  const s = [...shape];
+  factors.forEach((f, i) => {
+    if (!f) return;
+    const n = s[i];
+    const r = f.length / n;
+    const ft = new Float64Array(r * n);
+    for (let a = 0; a < n; a++) for (let b = 0; b < r; b++) ft[b * n + a] = f[a * r + b];
+    const down = modeProductRaw(data, s, ft, r, i);
+    data = modeProductRaw(down.data, down.shape, f, n, i).data;
+  });
+  return data;
+}
+
+/** The singular values of Mat_i(x) by plain (unpreconditioned) Jacobi. */
+function modeSpectrum(x: Float64Array, shape: readonly number[], i: number): Float64Array {
+  const rows = shape[i];
+  return svdRaw(unfoldRaw(x, shape, i), rows, x.length / rows, { wantU: false, wantV: false, method: 'jacobi' }).s;
+}
+
+/** Least r with tail(r) ≤ ϑ, written out from the definition. */
+function leastRank(s: Float64Array, theta: number): number {
+  let r = 0;
+  while (tail(s, r) > theta) r++;
+  return r;
+}
+
+function maxOrthoError(f: Float64Array, n: number, r: number): number {
+  let worst = 0;
+  for (let a = 0; a < r; a++)
+    for (let b = 0; b < r; b++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += f[k * r + a] * f[k * r + b];
+      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+    }
+  return worst;
+}
+
+/**
+ * What every truncation must satisfy: orthonormal factors inside span Û_i of the returned ranks,
+ * W1 = C_new ×_i F_i equal to Ŵ ×_i F_iF_iᵀ (the core is the projection, not any other core), the
+ * error and tail bound recomputed from Jacobi spectra, the velocity projected like the core.
+ */
+function checkResult(input: TruncationInput, out: TruncationResult, tol: number): { sigma: (Float64Array | null)[] } {
+  const { shape, c1, bases, fullShape } = input;
+  const d = shape.length;
+  const norm = frobNorm(c1);
+  const rowsOf = shape.map((n, i) => (bases[i] ? fullShape[i] : n));
+  const what = shape.map((n, i) => (bases[i] ? fullShape[i] : n));
+  const wHat = lift(c1, shape, bases, rowsOf);
+  const ranks = out.coreShape;
+  expect(out.core.length).toBe(ranks.reduce((a, b) => a * b, 1));
+  const sigma: (Float64Array | null)[] = [];
+  let tail2 = 0;
+  for (let i = 0; i < d; i++) {
+    const f = out.factors[i];
+    const b = bases[i];
+    if (!b) {
+      expect(f).toBeNull();
+      expect(ranks[i]).toBe(shape[i]);
+      expect(out.routes[i]).toBeNull();
+      sigma.push(null);
+      continue;
+    }
+    expect(f).not.toBeNull();
+    const fi = f as Float64Array;
+    expect(fi.length).toBe(fullShape[i] * ranks[i]);
+    expect(maxOrthoError(fi, fullShape[i], ranks[i])).toBeLessThan(1e-10);
+    // F_i lies in span Û_i: Û_iÛ_iᵀF_i = F_i.
+    const inside = project(fi, [fullShape[i], ranks[i]], [b, null]);
+    expect(frobDiff(inside, fi)).toBeLessThan(1e-10 * Math.max(1, frobNorm(fi)));
+    const s = modeSpectrum(c1, shape, i);
+    sigma.push(s);
+    tail2 += tail(s, ranks[i]) ** 2;
+  }
+  const factors = out.factors.map((f, i) => (bases[i] ? f : null));
+  const w1 = lift(out.core, ranks, factors, what);
+  const expected = project(wHat, what, factors);
+  expect(frobDiff(w1, expected)).toBeLessThan(tol * Math.max(norm, 1e-300));
+  const err = frobDiff(wHat, w1);
+  expect(Math.abs(out.truncationError() - err)).toBeLessThan(tol * Math.max(norm, 1e-300));
+  // Read twice: the cached value is the same.
+  expect(out.truncationError()).toBe(out.truncationError());
+  expect(Math.abs(out.tailBound - Math.sqrt(tail2))).toBeLessThan(tol * Math.max(norm, 1e-300));
+  if (input.velocity) {
+    const vHat = lift(input.velocity, shape, bases, rowsOf);
+    expect(out.velocity).not.toBeNull();
+    const v1 = lift(out.velocity as Float64Array, ranks, factors, what);
+    expect(frobDiff(v1, project(vHat, what, factors))).toBeLessThan(tol * Math.max(1, frobNorm(vHat)));
+  } else {
+    expect(out.velocity).toBeNull();
+  }
+  return { sigma };
+}
+
+interface Case {
+  input: TruncationInput;
+  /** Per mode: the τ of ϑ = τ‖Ĉ1‖, or null where the mode keeps `keep`. */
+  taus: (number | null)[];
+}
+
+function makeCase(
+  shape: number[],
+  fullShape: number[],
+  stored: boolean[],
+  taus: (number | null)[],
+  keep: number[],
+  bounds: [number, number][],
+  withVelocity: boolean,
+  decay: number,
+  seed: number,
+): Case {
+  const gen = new Generator(seed);
+  const c1 = decayingCore(shape, decay, gen);
+  const norm = frobNorm(c1);
+  const bases = shape.map((r, i) => (stored[i] ? orthonormal(fullShape[i], r, gen) : null));
+  const velocity = withVelocity ? decayingCore(shape, 1, gen) : null;
+  const thresholds = taus.map((t) => (t === null ? null : t * norm));
+  return { input: { shape, c1, bases, fullShape, thresholds, keep, bounds, velocity }, taus };
+}
+
+const arbCase = fc
+  .record({
+    d: fc.constantFrom(2, 3, 4),
+    sizes: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 4, maxLength: 4 }),
+    extra: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+    stored: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    taus: fc.array(fc.constantFrom<number | null>(null, 0, 0.01, 0.1, 0.3, 0.6), { minLength: 4, maxLength: 4 }),
+    keepDrop: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+    lo: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }),
+    hiDrop: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+    velocity: fc.boolean(),
+    decay: fc.constantFrom(0.3, 0.6, 1),
+    seed: fc.integer({ min: 0, max: 1e6 }),
+  })
+  .map((c): Case => {
+    const shape = c.sizes.slice(0, c.d);
+    const fullShape = shape.map((n, i) => n + c.extra[i]);
+    const stored = c.stored.slice(0, c.d);
+    if (!stored.some(Boolean)) stored[0] = true;
+    const keep = shape.map((n, i) => Math.max(1, n - c.keepDrop[i]));
+    const bounds = shape.map((n, i): [number, number] => {
+      const hi = Math.max(1, n - c.hiDrop[i]);
+      return [Math.min(c.lo[i], hi), hi];
+    });
+    return makeCase(shape, fullShape, stored, c.taus.slice(0, c.d), keep, bounds, c.velocity, c.decay, c.seed);
+  });
+
+describe('truncateCore against recomputed spectra and projections', () => {
+  it('ranks: the least tail rank at ϑ_i clamped to [lo, hi], or the kept rank; lowered below it only by the feasibility clamp r_i ≤ Π_{j≠i} r_j', () => {
+    fc.assert(
+      fc.property(arbCase, ({ input, taus }) => {
+        const out = truncateCore(input);
+        const { sigma } = checkResult(input, out, 1e-10);
+        const ranks = out.coreShape;
+        const stored = input.bases.map((b) => b !== null);
+        for (let i = 0; i < ranks.length; i++) {
+          if (!stored[i]) continue;
+          const others = ranks.reduce((p, r, j) => (j === i ? p : p * r), 1);
+          expect(ranks[i]).toBeLessThanOrEqual(others);
+          const s = sigma[i] as Float64Array;
+          const tau = taus[i];
+          const [lo, hi] = input.bounds[i];
+          const n = input.shape[i];
+          let wanted: number;
+          if (tau === null) wanted = Math.min(input.keep[i], s.length);
+          else if (tau === 0 && n <= hi) wanted = n;
+          else wanted = Math.min(s.length, hi, Math.max(lo, leastRank(s, Math.max(tau * frobNorm(input.c1), 1e-14 * frobNorm(input.c1)))));
+          if (ranks[i] < wanted) {
+            expect(ranks[i]).toBe(others);
+          } else {
+            expect(ranks[i]).toBe(wanted);
+          }
+          // A mode whose rank is its size and that needed no spectrum keeps its basis as it was.
+          if (out.routes[i] === null) {
+            expect(ranks[i]).toBe(n);
+            expect(Array.from(out.factors[i] as Float64Array)).toEqual(Array.from(input.bases[i] as Float64Array));
+          } else expect(out.routes[i]).toBe('jacobi');
+        }
+      }),
+      fcOptions(60),
+    );
+    // The fixed cases below make sure that the clamps and the cuts each happen.
+  });
+
+  it('the feasibility clamp: modes 1 and 2 cut to rank 1 force mode 0 (whose own rule keeps 4) to rank 1', () => {
+    const { input } = makeCase(
+      [4, 3, 3],
+      [6, 5, 5],
+      [true, true, true],
+      [null, 0.99, 0.99],
+      [4, 3, 3],
+      [
+        [1, 4],
+        [1, 3],
+        [1, 3],
+      ],
+      true,
+      1,
+      7,
+    );
+    const out = truncateCore(input);
+    checkResult(input, out, 1e-10);
+    expect(out.coreShape).toEqual([1, 1, 1]);
+  });
+
+  it('a rank rule replaces the tolerance on adapted modes only: it sees the Jacobi spectrum of its mode, and its rank is clamped to the bounds', () => {
+    const { input } = makeCase(
+      [5, 4, 3],
+      [7, 6, 3],
+      [true, true, false],
+      [0.1, 0.1, null],
+      [5, 4, 3],
+      [
+        [1, 5],
+        [2, 3],
+        [3, 3],
+      ],
+      false,
+      0.5,
+      11,
+    );
+    const seen: number[] = [];
+    const out = truncateCore({
+      ...input,
+      rankRule: (mode, s) => {
+        seen.push(mode);
+        const ref = modeSpectrum(input.c1, input.shape, mode);
+        expect(frobDiff(s, ref)).toBeLessThan(1e-12 * frobNorm(ref));
+        return 1;
+      },
+    });
+    checkResult(input, out, 1e-10);
+    expect(seen.sort()).toEqual([0, 1]);
+    // Mode 0: the rule's 1 (≥ lo = 1); mode 1: raised to lo = 2; mode 2 has no basis.
+    expect(out.coreShape).toEqual([1, 2, 3]);
+  });
+
+  it('the Gram route on wide unfoldings (short side ≥ 16): trusted cuts keep it, a tolerance at the Gram noise level takes Jacobi, τ = 0 keeps everything', () => {
+    const shape = [18, 16, 2];
+    const full = [24, 20, 2];
+    const stored = [true, true, false];
+    // A fast decay puts values below the Gram route's resolution (~1e-6·σ₁), where a 1e-9 cut falls.
+    for (const [tau, decay, route] of [
+      [0.05, 0.7, 'gram'],
+      [1e-9, 0.2, 'jacobi'],
+    ] as const) {
+      const { input } = makeCase(
+        shape,
+        full,
+        stored,
+        [tau, tau, null],
+        [18, 16, 2],
+        [
+          [1, 18],
+          [1, 16],
+          [2, 2],
+        ],
+        true,
+        decay,
+        3,
+      );
+      const out = truncateCore(input);
+      const { sigma } = checkResult(input, out, 1e-9);
+      for (const i of [0, 1]) {
+        expect(out.routes[i]).toBe(route);
+        const s = sigma[i] as Float64Array;
+        expect(out.coreShape[i]).toBe(leastRank(s, tau * frobNorm(input.c1)));
+        expect(out.coreShape[i]).toBeLessThan(shape[i]);
+      }
+    }
+    const { input } = makeCase(
+      shape,
+      full,
+      stored,
+      [0, 0, null],
+      [18, 16, 2],
+      [
+        [1, 18],
+        [1, 16],
+        [2, 2],
+      ],
+      false,
+      0.7,
+      3,
+    );
+    const out = truncateCore(input);
+    checkResult(input, out, 1e-9);
+    expect(out.coreShape).toEqual(shape);
+    expect(out.routes).toEqual([null, null, null]);
+  });
+
+  it('a matrix core (d = 2): Jacobi below 48, one Gram eigendecomposition from 48 on (the derived side re-orthonormalised); both sides keep the same rank', () => {
+    for (const [m, n, tau, decay, route] of [
+      [7, 5, 0.1, 0.85, 'jacobi'],
+      [5, 7, 0.1, 0.85, 'jacobi'],
+      [60, 50, 0.05, 0.85, 'gram'],
+      [50, 60, 0.05, 0.85, 'gram'],
+      [60, 50, 1e-9, 0.5, 'jacobi'],
+    ] as const) {
+      const { input } = makeCase(
+        [m, n],
+        [m + 4, n + 3],
+        [true, true],
+        [tau, tau],
+        [m, n],
+        [
+          [1, m],
+          [1, n],
+        ],
+        true,
+        decay,
+        m * 100 + n,
+      );
+      const out = truncateCore(input);
+      const { sigma } = checkResult(input, out, 1e-9);
+      expect(out.routes).toEqual([route, route]);
+      const r = leastRank(sigma[0] as Float64Array, tau * frobNorm(input.c1));
+      expect(r).toBeLessThan(Math.min(m, n));
+      expect(out.coreShape).toEqual([r, r]);
+    }
+  });
+
+  it('keeps `keep[i]` on modes without a tolerance; a mode kept whole but then lowered by the feasibility clamp gets its spectrum after all', () => {
+    const { input } = makeCase(
+      [18, 16, 2],
+      [20, 18, 2],
+      [true, true, false],
+      [null, null, null],
+      [5, 16, 2],
+      [
+        [1, 18],
+        [1, 16],
+        [2, 2],
+      ],
+      false,
+      0.7,
+      5,
+    );
+    const out = truncateCore(input);
+    checkResult(input, out, 1e-9);
+    // Mode 1 keeps 16, its size, but r_1 ≤ r_0·r_2 = 10. Both cuts lie at resolved values
+    // (σ_5 ≈ 0.7⁴σ₁, σ_10 ≈ 0.7⁹σ₁): the Gram route is trusted.
+    expect(out.coreShape).toEqual([5, 10, 2]);
+    expect(out.routes).toEqual(['gram', 'gram', null]);
+  });
+});
