@@ -17,6 +17,11 @@ const TESTS: Record<string, string[]> = {
   ],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(TESTS).join(',')).split(',').map((s) => s.trim());
+// MUTATION_TESTS replaces the scopes' tests by a comma-separated list of files or globs. With the
+// incremental report this runs in two passes: first the fast unit tests alone (most mutants die
+// there, a few seconds each), then the scope's tests again, which reruns only the survivors
+// (Stryker reruns a survivor when new tests cover it, and keeps a kill while its test is unchanged).
+const only = process.env.MUTATION_TESTS?.split(',').map((s) => s.trim());
 
 export default defineConfig({
   resolve: {
@@ -26,7 +31,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: [...new Set(picked.flatMap((s) => TESTS[s] ?? []))],
+    include: only ?? [...new Set(picked.flatMap((s) => TESTS[s] ?? []))],
     testTimeout: 120_000,
     pool: 'forks',
   },

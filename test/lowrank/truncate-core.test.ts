@@ -10,9 +10,9 @@ import { svdRaw } from '../../src/linalg/svd.js';
 import { truncateCore, type TruncationInput, type TruncationResult } from '../../src/lowrank/truncate-core.js';
 import { Generator } from '../../src/tensor/random.js';
 import { modeProductRaw } from '../../src/tucker/product.js';
-import { unfoldRaw } from '../../src/tucker/unfold.js';
+import { foldRaw, unfoldRaw } from '../../src/tucker/unfold.js';
 import { fcOptions } from '../helpers.js';
-import { randomOrthogonal } from '../linalg/helpers.js';
+import { mm, orthError as orthoErr, randomOrthogonal, tr } from '../linalg/helpers.js';
 import { tail } from './checks.js';
 import { frobDiff, frobNorm } from './fixtures.js';
 
@@ -129,7 +129,34 @@ function checkResult(input: TruncationInput, out: TruncationResult, tol: number)
     const s = modeSpectrum(c1, shape, i);
     sigma.push(s);
     tail2 += tail(s, ranks[i]) ** 2;
+    // F_i = Û_i·P_i spans the dominant subspace of Mat_i(Ĉ1): the energy it captures, ‖F_iᵀMat_i(Ĉ1 ×_i Û_i)‖²,
+    // is the largest any r_i columns capture, Σ_{k<r_i} σ_k².
+    const rows = fullShape[i];
+    const lifted = lift(
+      c1,
+      shape,
+      bases.map((bb, j) => (j === i ? bb : null)),
+      rowsOf,
+    );
+    const wMat = unfoldRaw(
+      lifted,
+      shape.map((n, j) => (j === i ? rows : n)),
+      i,
+    );
+    const cols = wMat.length / rows;
+    let captured = 0;
+    for (let a = 0; a < ranks[i]; a++)
+      for (let col = 0; col < cols; col++) {
+        let v = 0;
+        for (let k = 0; k < rows; k++) v += fi[k * ranks[i] + a] * wMat[k * cols + col];
+        captured += v * v;
+      }
+    let top = 0;
+    for (let k = 0; k < Math.min(ranks[i], s.length); k++) top += s[k] * s[k];
+    expect(Math.abs(top - captured)).toBeLessThan(tol * norm * norm);
   }
+  expect(out.factors.length).toBe(d);
+  expect(out.routes.length).toBe(d);
   const factors = out.factors.map((f, i) => (bases[i] ? f : null));
   const w1 = lift(out.core, ranks, factors, what);
   const expected = project(wHat, what, factors);
@@ -166,9 +193,10 @@ function makeCase(
   withVelocity: boolean,
   decay: number,
   seed: number,
+  scale = 1,
 ): Case {
   const gen = new Generator(seed);
-  const c1 = decayingCore(shape, decay, gen);
+  const c1 = decayingCore(shape, decay, gen).map((v) => v * scale);
   const norm = frobNorm(c1);
   const bases = shape.map((r, i) => (stored[i] ? orthonormal(fullShape[i], r, gen) : null));
   const velocity = withVelocity ? decayingCore(shape, 1, gen) : null;
@@ -219,18 +247,21 @@ describe('truncateCore against recomputed spectra and projections', () => {
           const tau = taus[i];
           const [lo, hi] = input.bounds[i];
           const n = input.shape[i];
+          // A matrix core with both modes stored takes one SVD of both sides: no mode is kept whole.
+          const matrixPath = ranks.length === 2 && stored[0] && stored[1];
+          const whole = !matrixPath && (tau === null ? input.keep[i] >= n : tau === 0 && n <= hi);
           let wanted: number;
-          if (tau === null) wanted = Math.min(input.keep[i], s.length);
-          else if (tau === 0 && n <= hi) wanted = n;
+          if (whole) wanted = n;
+          else if (tau === null) wanted = Math.min(input.keep[i], s.length);
           else wanted = Math.min(s.length, hi, Math.max(lo, leastRank(s, Math.max(tau * frobNorm(input.c1), 1e-14 * frobNorm(input.c1)))));
           if (ranks[i] < wanted) {
             expect(ranks[i]).toBe(others);
           } else {
             expect(ranks[i]).toBe(wanted);
           }
-          // A mode whose rank is its size and that needed no spectrum keeps its basis as it was.
-          if (out.routes[i] === null) {
-            expect(ranks[i]).toBe(n);
+          // A mode kept whole (and not lowered by the clamp) needs no spectrum and keeps its basis.
+          if (whole && ranks[i] === n) {
+            expect(out.routes[i]).toBeNull();
             expect(Array.from(out.factors[i] as Float64Array)).toEqual(Array.from(input.bases[i] as Float64Array));
           } else expect(out.routes[i]).toBe('jacobi');
         }
@@ -298,9 +329,14 @@ describe('truncateCore against recomputed spectra and projections', () => {
     const full = [24, 20, 2];
     const stored = [true, true, false];
     // A fast decay puts values below the Gram route's resolution (~1e-6·σ₁), where a 1e-9 cut falls.
-    for (const [tau, decay, route] of [
-      [0.05, 0.7, 'gram'],
-      [1e-9, 0.2, 'jacobi'],
+    // ‖Ĉ1‖ far from 1 (scale): the levels are relative to it. The last case cuts nothing (every σ
+    // above ϑ): no cut to distrust, so the Gram spectrum stands.
+    for (const [tau, decay, route, scale] of [
+      [0.05, 0.7, 'gram', 1e3],
+      [1e-9, 0.2, 'jacobi', 1e3],
+      [0.05, 0.7, 'gram', 1e-3],
+      [1e-9, 0.2, 'jacobi', 1e-3],
+      [1e-9, 0.95, 'gram', 1e3],
     ] as const) {
       const { input } = makeCase(
         shape,
@@ -316,6 +352,7 @@ describe('truncateCore against recomputed spectra and projections', () => {
         true,
         decay,
         3,
+        scale,
       );
       const out = truncateCore(input);
       const { sigma } = checkResult(input, out, 1e-9);
@@ -323,7 +360,8 @@ describe('truncateCore against recomputed spectra and projections', () => {
         expect(out.routes[i]).toBe(route);
         const s = sigma[i] as Float64Array;
         expect(out.coreShape[i]).toBe(leastRank(s, tau * frobNorm(input.c1)));
-        expect(out.coreShape[i]).toBeLessThan(shape[i]);
+        if (decay < 0.9) expect(out.coreShape[i]).toBeLessThan(shape[i]);
+        else expect(out.coreShape[i]).toBe(shape[i]);
       }
     }
     const { input } = makeCase(
@@ -351,8 +389,13 @@ describe('truncateCore against recomputed spectra and projections', () => {
     for (const [m, n, tau, decay, route] of [
       [7, 5, 0.1, 0.85, 'jacobi'],
       [5, 7, 0.1, 0.85, 'jacobi'],
+      // Short side 30 < 48 (a 3-d core would take the Gram route from 16).
+      [30, 60, 0.1, 0.85, 'jacobi'],
       [60, 50, 0.05, 0.85, 'gram'],
       [50, 60, 0.05, 0.85, 'gram'],
+      [48, 52, 0.05, 0.85, 'gram'],
+      // Kept values down to ~2e-4·σ₁ (resolved): the derived side needs its re-orthonormalisation.
+      [60, 50, 2e-4, 0.8, 'gram'],
       [60, 50, 1e-9, 0.5, 'jacobi'],
     ] as const) {
       const { input } = makeCase(
@@ -368,6 +411,7 @@ describe('truncateCore against recomputed spectra and projections', () => {
         true,
         decay,
         m * 100 + n,
+        1e3,
       );
       const out = truncateCore(input);
       const { sigma } = checkResult(input, out, 1e-9);
@@ -400,5 +444,122 @@ describe('truncateCore against recomputed spectra and projections', () => {
     // (σ_5 ≈ 0.7⁴σ₁, σ_10 ≈ 0.7⁹σ₁): the Gram route is trusted.
     expect(out.coreShape).toEqual([5, 10, 2]);
     expect(out.routes).toEqual(['gram', 'gram', null]);
+  });
+
+  it('a matrix core on the Gram route keeping values below its resolution (minRank binds): the derived side is recomputed by Jacobi', () => {
+    // 60×50: the Gram side is the 50-side (mode 1); mode 0's vectors are derived, Ĉ1ᵀu/σ.
+    const { input } = makeCase(
+      [60, 50],
+      [62, 52],
+      [true, true],
+      [0.05, 0.05],
+      [60, 50],
+      [
+        [45, 60],
+        [45, 50],
+      ],
+      false,
+      0.5,
+      5,
+      1e3,
+    );
+    const out = truncateCore(input);
+    checkResult(input, out, 1e-9);
+    expect(out.coreShape).toEqual([45, 45]);
+    expect(out.routes).toEqual(['jacobi', 'gram']);
+  });
+
+  it('τ = 0 with a cap below the size: only values at Jacobi rounding level (≤ 1e-14‖Ĉ1‖) are dropped, whatever ‖Ĉ1‖', () => {
+    for (const scale of [1e3, 1e-3]) {
+      // A rank-2 matrix core 6×5 stored on both sides, cap 4: the rounding-level values go, the two others stay.
+      const gen = new Generator(8);
+      const a = Float64Array.from({ length: 12 }, () => gen.normal());
+      const b = Float64Array.from({ length: 10 }, () => gen.normal());
+      const c1 = new Float64Array(30);
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 5; j++) c1[i * 5 + j] = scale * (a[i * 2] * b[j * 2] + a[i * 2 + 1] * b[j * 2 + 1]);
+      const input: TruncationInput = {
+        shape: [6, 5],
+        c1,
+        bases: [orthonormal(7, 6, gen), orthonormal(6, 5, gen)],
+        fullShape: [7, 6],
+        thresholds: [0, 0],
+        keep: [6, 5],
+        bounds: [
+          [1, 4],
+          [1, 4],
+        ],
+        velocity: null,
+      };
+      const out = truncateCore(input);
+      checkResult(input, out, 1e-10);
+      expect(out.coreShape).toEqual([2, 2]);
+    }
+  });
+
+  it('the keep rule on a Gram-sized mode: a cut among resolved values keeps the Gram spectrum; a cut at or next to unresolved values, or a zero core, takes Jacobi', () => {
+    // Mat_0 (20 × 24, short side ≥ 16) with planted singular values; only mode 0 stored.
+    const shape = [20, 8, 3];
+    const planted = (sigma: readonly number[], scale: number): Float64Array => {
+      const gen = new Generator(4);
+      const u = orthonormal(20, 20, gen);
+      const v = orthonormal(24, 20, gen);
+      const us = new Float64Array(400);
+      for (let i = 0; i < 20; i++) for (let k = 0; k < 20; k++) us[i * 20 + k] = u[i * 20 + k] * scale * sigma[k];
+      return foldRaw(mm(us, 20, 20, tr(v, 24, 20), 24), 0, shape);
+    };
+    const ones = (k: number, v: number) => new Array<number>(k).fill(v);
+    const cases: [number[], 'gram' | 'jacobi'][] = [
+      [[...ones(5, 1), ...ones(15, 1e-2)], 'gram'],
+      // The 5th kept value is unresolved (1e-6 < 1e-4·‖Ĉ1‖).
+      [[...ones(4, 1), 1e-6, ...ones(15, 1e-7)], 'jacobi'],
+      // The kept values are resolved; those cut are not, which does not matter.
+      [[...ones(5, 1), 1e-6, ...ones(14, 1e-7)], 'gram'],
+      [ones(20, 0), 'jacobi'],
+    ];
+    for (const [sigma, route] of cases) {
+      for (const scale of [1e3, 1e-3]) {
+        const gen = new Generator(2);
+        const input: TruncationInput = {
+          shape,
+          c1: planted(sigma, scale),
+          bases: [orthonormal(22, 20, gen), null, null],
+          fullShape: [22, 8, 3],
+          thresholds: [null, null, null],
+          keep: [5, 8, 3],
+          bounds: [
+            [1, 20],
+            [8, 8],
+            [3, 3],
+          ],
+          velocity: null,
+        };
+        const out = truncateCore(input);
+        if (sigma[0] > 0) checkResult(input, out, 1e-9);
+        expect(out.coreShape).toEqual([5, 8, 3]);
+        expect(out.routes[0]).toBe(route);
+        expect(orthoErr(out.factors[0] as Float64Array, 22, 5)).toBeLessThan(1e-10);
+      }
+    }
+  });
+
+  it('a rank rule applies at τ = 0 too (no mode is kept whole when a rule decides)', () => {
+    const { input } = makeCase(
+      [5, 4, 3],
+      [7, 6, 3],
+      [true, true, false],
+      [0, 0, null],
+      [5, 4, 3],
+      [
+        [1, 5],
+        [1, 4],
+        [3, 3],
+      ],
+      false,
+      0.5,
+      12,
+    );
+    const out = truncateCore({ ...input, rankRule: () => 2 });
+    checkResult(input, out, 1e-10);
+    expect(out.coreShape).toEqual([2, 2, 3]);
   });
 });
