@@ -386,17 +386,20 @@ describe('truncateCore against recomputed spectra and projections', () => {
   });
 
   it('a matrix core (d = 2): Jacobi below 48, one Gram eigendecomposition from 48 on (the derived side re-orthonormalised); both sides keep the same rank', () => {
-    for (const [m, n, tau, decay, route] of [
-      [7, 5, 0.1, 0.85, 'jacobi'],
-      [5, 7, 0.1, 0.85, 'jacobi'],
+    // ‖Ĉ1‖ ≈ 1e3 and 1e-3: the Gram route's resolution (and with it which kept values are trusted) is relative to it.
+    for (const [m, n, tau, decay, route, scale] of [
+      [60, 50, 0.05, 0.85, 'gram', 1e-3],
+      [60, 50, 2e-4, 0.8, 'gram', 1e-3],
+      [7, 5, 0.1, 0.85, 'jacobi', 1e3],
+      [5, 7, 0.1, 0.85, 'jacobi', 1e3],
       // Short side 30 < 48 (a 3-d core would take the Gram route from 16).
-      [30, 60, 0.1, 0.85, 'jacobi'],
-      [60, 50, 0.05, 0.85, 'gram'],
-      [50, 60, 0.05, 0.85, 'gram'],
-      [48, 52, 0.05, 0.85, 'gram'],
+      [30, 60, 0.1, 0.85, 'jacobi', 1e3],
+      [60, 50, 0.05, 0.85, 'gram', 1e3],
+      [50, 60, 0.05, 0.85, 'gram', 1e3],
+      [48, 52, 0.05, 0.85, 'gram', 1e3],
       // Kept values down to ~2e-4·σ₁ (resolved): the derived side needs its re-orthonormalisation.
-      [60, 50, 2e-4, 0.8, 'gram'],
-      [60, 50, 1e-9, 0.5, 'jacobi'],
+      [60, 50, 2e-4, 0.8, 'gram', 1e3],
+      [60, 50, 1e-9, 0.5, 'jacobi', 1e3],
     ] as const) {
       const { input } = makeCase(
         [m, n],
@@ -411,7 +414,7 @@ describe('truncateCore against recomputed spectra and projections', () => {
         true,
         decay,
         m * 100 + n,
-        1e3,
+        scale,
       );
       const out = truncateCore(input);
       const { sigma } = checkResult(input, out, 1e-9);
@@ -508,15 +511,20 @@ describe('truncateCore against recomputed spectra and projections', () => {
       return foldRaw(mm(us, 20, 20, tr(v, 24, 20), 24), 0, shape);
     };
     const ones = (k: number, v: number) => new Array<number>(k).fill(v);
-    const cases: [number[], 'gram' | 'jacobi'][] = [
-      [[...ones(5, 1), ...ones(15, 1e-2)], 'gram'],
+    const cases: [number[], 'gram' | 'jacobi', number | null][] = [
+      [[...ones(5, 1), ...ones(15, 1e-2)], 'gram', null],
       // The 5th kept value is unresolved (1e-6 < 1e-4·‖Ĉ1‖).
-      [[...ones(4, 1), 1e-6, ...ones(15, 1e-7)], 'jacobi'],
+      [[...ones(4, 1), 1e-6, ...ones(15, 1e-7)], 'jacobi', null],
       // The kept values are resolved; those cut are not, which does not matter.
-      [[...ones(5, 1), 1e-6, ...ones(14, 1e-7)], 'gram'],
-      [ones(20, 0), 'jacobi'],
+      [[...ones(5, 1), 1e-6, ...ones(14, 1e-7)], 'gram', null],
+      [ones(20, 0), 'jacobi', null],
+      // A tolerance ϑ = 1e-5‖Ĉ1‖ below the resolution (1e-4‖Ĉ1‖), no clamp binding: the cut (at 5)
+      // is the tolerance's own, decided among unresolved values: Jacobi.
+      [[...ones(5, 1), ...ones(15, 1e-6)], 'jacobi', 1e-5],
+      // The same ϑ with the cap 5 binding (ϑ alone keeps 10): the cut is the cap's, at resolved values: Gram.
+      [[...ones(5, 1), ...ones(5, 1e-3), ...ones(10, 1e-6)], 'gram', 1e-5],
     ];
-    for (const [sigma, route] of cases) {
+    for (const [sigma, route, relTheta] of cases) {
       for (const scale of [1e3, 1e-3]) {
         const gen = new Generator(2);
         const input: TruncationInput = {
@@ -524,10 +532,10 @@ describe('truncateCore against recomputed spectra and projections', () => {
           c1: planted(sigma, scale),
           bases: [orthonormal(22, 20, gen), null, null],
           fullShape: [22, 8, 3],
-          thresholds: [null, null, null],
+          thresholds: [relTheta === null ? null : relTheta * scale * Math.hypot(...sigma), null, null],
           keep: [5, 8, 3],
           bounds: [
-            [1, 20],
+            [1, 5],
             [8, 8],
             [3, 3],
           ],
@@ -561,5 +569,73 @@ describe('truncateCore against recomputed spectra and projections', () => {
     const out = truncateCore({ ...input, rankRule: () => 2 });
     checkResult(input, out, 1e-10);
     expect(out.coreShape).toEqual([2, 2, 3]);
+  });
+
+  it('modes kept whole: keep = size, or τ = 0 within the cap, need no spectrum (route null, basis as given); a rule still decides τ-modes; the matrix path has no whole modes', () => {
+    const base = makeCase(
+      [4, 3, 5],
+      [6, 5, 7],
+      [true, true, true],
+      [null, 0, 0.3],
+      [4, 3, 5],
+      [
+        [1, 4],
+        [1, 3],
+        [1, 5],
+      ],
+      false,
+      0.6,
+      13,
+    );
+    for (const rule of [undefined, () => 2]) {
+      const input = { ...base.input, rankRule: rule };
+      const out = truncateCore(input);
+      checkResult(input, out, 1e-10);
+      expect(out.routes[0]).toBeNull();
+      expect(Array.from(out.factors[0] as Float64Array)).toEqual(Array.from(input.bases[0] as Float64Array));
+      expect(out.routes[1]).toBe(rule ? 'jacobi' : null);
+      expect(out.routes[2]).toBe('jacobi');
+      expect(out.coreShape[0]).toBe(4);
+      expect(out.coreShape[1]).toBe(rule ? 2 : 3);
+    }
+    // A cap below the size: τ = 0 is no longer "keep whole"; the rank is the numerical one, capped.
+    const capped = makeCase(
+      [4, 3, 5],
+      [6, 5, 7],
+      [true, true, true],
+      [null, 0, 0.3],
+      [4, 3, 5],
+      [
+        [1, 4],
+        [1, 2],
+        [1, 5],
+      ],
+      false,
+      0.6,
+      13,
+    );
+    const outCapped = truncateCore(capped.input);
+    checkResult(capped.input, outCapped, 1e-10);
+    expect(outCapped.routes[1]).toBe('jacobi');
+    expect(outCapped.coreShape[1]).toBe(2);
+    // Matrix path, τ = 0: one SVD gives both sides, so both report Jacobi, at full (numerical) rank.
+    const matrix = makeCase(
+      [4, 6],
+      [5, 8],
+      [true, true],
+      [0, 0],
+      [4, 6],
+      [
+        [1, 4],
+        [1, 6],
+      ],
+      false,
+      0.6,
+      14,
+    );
+    const outMatrix = truncateCore(matrix.input);
+    checkResult(matrix.input, outMatrix, 1e-10);
+    expect(outMatrix.routes).toEqual(['jacobi', 'jacobi']);
+    expect(outMatrix.coreShape).toEqual([4, 4]);
   });
 });
