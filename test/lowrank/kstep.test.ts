@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { qrRaw } from '../../src/linalg/qr.js';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { directionsFromFactorGrad, directionsFromKernelGrad, NEW_DIRECTION_GRAM_MIN, newDirections } from '../../src/lowrank/kstep.js';
 import { cholesky, unfoldingGram } from '../../src/lowrank/layer-point.js';
@@ -38,12 +39,14 @@ function residual(q: Float64Array, n: number, qc: number, x: Float64Array, xc: n
  * with the outside part's singular values in [0.5, 2]·scale.
  */
 function plantedDirections(n: number, r: number, cols: number, k: number, scale: number, gen: Generator): { u: Float64Array; d: Float64Array } {
-  const q = randomOrthogonal(n, gen);
+  // r + k orthonormal columns (QR of a Gaussian n × (r + k)): U the first r, B the next k.
+  const w = r + k;
+  const q = qrRaw(gaussian(n * w, gen), n, w, 'reduced').q;
   const u = new Float64Array(n * r);
   const b = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < r; j++) u[i * r + j] = q[i * n + j];
-    for (let j = 0; j < k; j++) b[i * k + j] = q[i * n + r + j];
+    for (let j = 0; j < r; j++) u[i * r + j] = q[i * w + j];
+    for (let j = 0; j < k; j++) b[i * k + j] = q[i * w + r + j];
   }
   const inside = mm(u, n, r, gaussian(r * cols, gen), cols);
   const m = mm(
