@@ -472,9 +472,13 @@ describe('truncateCore against recomputed spectra and projections', () => {
     expect(out.routes).toEqual(['jacobi', 'gram']);
   });
 
-  it('τ = 0 with a cap below the size: only values at Jacobi rounding level (≤ 1e-14‖Ĉ1‖) are dropped, whatever ‖Ĉ1‖', () => {
-    for (const scale of [1e3, 1e-3]) {
-      // A rank-2 matrix core 6×5 stored on both sides, cap 4: the rounding-level values go, the two others stay.
+  it('τ = 0 on a matrix core, with or without a cap below the size: only values at Jacobi rounding level (≤ 1e-14‖Ĉ1‖) are dropped, whatever ‖Ĉ1‖', () => {
+    for (const [scale, cap] of [
+      [1e3, 4],
+      [1e-3, 4],
+      [1e3, 6],
+    ]) {
+      // A rank-2 matrix core 6×5 stored on both sides: the rounding-level values go, the two others stay.
       const gen = new Generator(8);
       const a = Float64Array.from({ length: 12 }, () => gen.normal());
       const b = Float64Array.from({ length: 10 }, () => gen.normal());
@@ -488,8 +492,8 @@ describe('truncateCore against recomputed spectra and projections', () => {
         thresholds: [0, 0],
         keep: [6, 5],
         bounds: [
-          [1, 4],
-          [1, 4],
+          [1, cap],
+          [1, Math.min(cap, 5)],
         ],
         velocity: null,
       };
