@@ -148,15 +148,16 @@ describe('augmentation', () => {
         const factors = [orthonormal(6, 2, gen), orthonormal(5, 2, gen), null];
         const size = 8;
         const point = { shape: ranks, core: gaussian(size, gen), factors, drift: [0, 0, 0], repaired: false };
-        // E_i: w × Π_{j≠i} r_j with w = 2 (= r_i).
+        // E_i: w × Π_{j≠i} r_j, w = 1 for mode 0 (so m_0 = 1 ≠ r_0) and 2 for mode 1.
         const modes: (ModeDirections | null)[] = [
-          { d: gaussian(6 * 2, gen), e: gaussian(2 * 4, gen) },
+          { d: gaussian(6 * 1, gen), e: gaussian(1 * 4, gen) },
           twoModes ? { d: gaussian(5 * 2, gen), e: gaussian(2 * 4, gen) } : null,
           null,
         ];
         const aug = augmentPoint(point, full, modes, null);
         const coreGrad = gaussian(size, gen);
         const g = parallelGradient(aug, coreGrad, full, modes);
+        expect(aug.before).toEqual(ranks);
         const shape = aug.shape;
         expect(g.length).toBe(shape.reduce((a, b) => a * b, 1));
         // Expected blocks, entry by entry.
@@ -165,7 +166,8 @@ describe('augmentation', () => {
           if (!dir) return null;
           const m = shape[i] - ranks[i];
           const fresh = aug.fresh[i] as Float64Array;
-          return mm(mm(tr(fresh, full[i], m), m, full[i], dir.d, 2), m, 2, dir.e, 4); // m × 4 (Mat_i order)
+          const w = dir.d.length / full[i];
+          return mm(mm(tr(fresh, full[i], m), m, full[i], dir.d, w), m, w, dir.e, 4); // m × 4 (Mat_i order)
         });
         for (let k = 0; k < g.length; k++) {
           const idx = indexOf(k, shape);
@@ -198,5 +200,30 @@ describe('augmentation', () => {
       }),
       fcOptions(20),
     );
+  });
+
+  it('augmentPoint and parallelGradient when every mode grows (a matrix core, both sides): the core and gradient are padded', () => {
+    const gen = new Generator(41);
+    const point = { shape: [2, 2], core: gaussian(4, gen), factors: [orthonormal(5, 2, gen), orthonormal(4, 2, gen)], drift: [0, 0], repaired: false };
+    const modes: ModeDirections[] = [
+      { d: gaussian(5 * 2, gen), e: gaussian(2 * 2, gen) },
+      { d: gaussian(4 * 2, gen), e: gaussian(2 * 2, gen) },
+    ];
+    const velocity = gaussian(4, gen);
+    const aug = augmentPoint(point, [5, 4], modes, velocity);
+    expect(aug.shape).toEqual([4, 4]);
+    for (const [name, x, src] of [
+      ['core', aug.core, point.core],
+      ['velocity', aug.velocity as Float64Array, velocity],
+    ] as const) {
+      expect(x.length, name).toBe(16);
+      for (let k = 0; k < 16; k++) expect(x[k], name).toBe(Math.floor(k / 4) < 2 && k % 4 < 2 ? src[Math.floor(k / 4) * 2 + (k % 4)] : 0);
+    }
+    const coreGrad = gaussian(4, gen);
+    const g = parallelGradient(aug, coreGrad, [5, 4], modes);
+    expect(g.length).toBe(16);
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) expect(g[a * 4 + b]).toBe(coreGrad[a * 2 + b]);
+    // The new/new block is zero.
+    for (let a = 2; a < 4; a++) for (let b = 2; b < 4; b++) expect(g[a * 4 + b]).toBe(0);
   });
 });

@@ -35,10 +35,20 @@ function residual(q: Float64Array, n: number, qc: number, x: Float64Array, xc: n
 }
 
 /**
- * D = U·A + B·M: a part inside span U and a part of planted rank k outside it (B orthonormal to U),
- * with the outside part's singular values in [0.5, 2]·scale.
+ * D = U·A + B·M: a part inside span U (Gaussian A times `inside`) and a part of planted rank k
+ * outside it (B orthonormal to U), with the outside part's singular values in [0.5, 2]·scale, or
+ * graded from scale down to scale·spread when `spread` is given.
  */
-function plantedDirections(n: number, r: number, cols: number, k: number, scale: number, gen: Generator): { u: Float64Array; d: Float64Array } {
+function plantedDirections(
+  n: number,
+  r: number,
+  cols: number,
+  k: number,
+  scale: number,
+  gen: Generator,
+  inside = 1,
+  spread?: number,
+): { u: Float64Array; d: Float64Array } {
   // r + k orthonormal columns (QR of a Gaussian n × (r + k)): U the first r, B the next k.
   const w = r + k;
   const q = qrRaw(gaussian(n * w, gen), n, w, 'reduced').q;
@@ -48,16 +58,17 @@ function plantedDirections(n: number, r: number, cols: number, k: number, scale:
     for (let j = 0; j < r; j++) u[i * r + j] = q[i * w + j];
     for (let j = 0; j < k; j++) b[i * k + j] = q[i * w + r + j];
   }
-  const inside = mm(u, n, r, gaussian(r * cols, gen), cols);
+  const inPart = mm(u, n, r, gaussian(r * cols, gen, inside), cols);
+  const sigma = (j: number) => (spread === undefined ? scale * (0.5 + 1.5 * gen.uniform()) : scale * spread ** (k > 1 ? j / (k - 1) : 0));
   const m = mm(
-    Float64Array.from({ length: k * k }, (_, t) => (t % (k + 1) === 0 ? scale * (0.5 + 1.5 * gen.uniform()) : 0)),
+    Float64Array.from({ length: k * k }, (_, t) => (t % (k + 1) === 0 ? sigma(t / (k + 1)) : 0)),
     k,
     k,
     orthonormalRows(k, cols, gen),
     cols,
   );
   const outside = mm(b, n, k, m, cols);
-  return { u, d: inside.map((v, t) => v + outside[t]) };
+  return { u, d: inPart.map((v, t) => v + outside[t]) };
 }
 
 /** k × cols with orthonormal rows (k ≤ cols). */
@@ -65,14 +76,14 @@ function orthonormalRows(k: number, cols: number, gen: Generator): Float64Array 
   return tr(orthonormal(cols, k, gen), cols, k);
 }
 
-function checkDirections(u: Float64Array, d: Float64Array, n: number, r: number, cols: number, expectedCount: number, tol: number): void {
+function checkDirections(u: Float64Array, d: Float64Array, n: number, r: number, cols: number, expectedCount: number, tol: number, perpTol = tol): void {
   const { basis, count } = newDirections(u, d, n, r);
   expect(count).toBe(expectedCount);
   expect(basis.length).toBe(n * count);
   if (count === 0) return;
   expect(orthError(basis, n, count)).toBeLessThan(tol);
   // Orthogonal to U.
-  expect(fro(mm(tr(u, n, r), r, n, basis, count))).toBeLessThan(tol);
+  expect(fro(mm(tr(u, n, r), r, n, basis, count))).toBeLessThan(perpTol);
   // span[U, Ũ] contains D.
   const rest = residual(basis, n, count, residual(u, n, r, d, cols), cols);
   expect(fro(rest)).toBeLessThan(tol * Math.max(1, fro(d)));
@@ -218,5 +229,43 @@ describe('K-step directions', () => {
       }),
       fcOptions(20),
     );
+  });
+
+  it('newDirections: the thresholds are relative to ‖D‖ (D scaled by 1e-9 and 1e9), the QR route resolves 1e-9‖D‖, the Gram route (from n·r = 16384 exactly) does not', () => {
+    for (const scale of [1e-9, 1, 1e9]) {
+      const gen = new Generator(31);
+      // Outside part 1e-9 of the inside part: one direction on the QR route (1e-12 resolution).
+      const { u, d } = plantedDirections(7, 2, 3, 1, 1e-9 * scale, gen, scale);
+      checkDirections(u, d, 7, 2, 3, 1, 1e-6);
+      // The Gram route at n·cols = NEW_DIRECTION_GRAM_MIN: 1e-9 is below its 1e-7 resolution.
+      const g = plantedDirections(512, 4, 32, 2, 1e-9 * scale, gen, scale);
+      expect(512 * 32).toBe(NEW_DIRECTION_GRAM_MIN);
+      expect(newDirections(g.u, g.d, 512, 4).count).toBe(0);
+      // One step below the Gram size (QR route): found.
+      const h = plantedDirections(511, 4, 32, 2, 1e-9 * scale, gen, scale);
+      expect(newDirections(h.u, h.d, 511, 4).count).toBe(2);
+    }
+  });
+
+  it('newDirections (QR route) reveals the rank with column pivoting: a first column inside span U does not hide the second', () => {
+    const gen = new Generator(33);
+    const n = 6;
+    const u = orthonormal(n, 2, gen);
+    const { d: out } = plantedDirections(n, 2, 1, 1, 1, gen);
+    // Column 0 of D inside span U, column 1 with a part outside.
+    const d = new Float64Array(n * 2);
+    const inside = mm(u, n, 2, Float64Array.from([1, -2]), 1);
+    const outsidePart = residual(u, n, 2, out, 1);
+    for (let i = 0; i < n; i++) {
+      d[i * 2] = inside[i];
+      d[i * 2 + 1] = inside[i] + outsidePart[i];
+    }
+    checkDirections(u, d, n, 2, 2, 1, 1e-10);
+  });
+
+  it('newDirections (Gram route) with a large part inside span U and graded outside directions (1 … 1e-2): orthonormal, ⊥ U to 1e-12, all found', () => {
+    const gen = new Generator(35);
+    const { u, d } = plantedDirections(600, 20, 30, 6, 1, gen, 1e3, 1e-2);
+    checkDirections(u, d, 600, 20, 30, 6, 1e-10, 1e-12);
   });
 });
