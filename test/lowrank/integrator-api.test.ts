@@ -69,7 +69,9 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
   it('rejects each bad option with its name, and a model without low-rank layers', () => {
     const layer = lowRankLinear(5, 4, [2, 2], new Generator(1));
     const make = (o: Partial<IntegratorOptions>) => () => new RankAdaptiveIntegrator(layer, { lr: 0.1, ...o } as IntegratorOptions);
-    expect(() => new RankAdaptiveIntegrator(layer, null as unknown as IntegratorOptions)).toThrow(/options must be an object with lr, got null/);
+    expect(() => new RankAdaptiveIntegrator(layer, null as unknown as IntegratorOptions)).toThrow(
+      /^RankAdaptiveIntegrator: options must be an object with lr, got null/,
+    );
     expect(() => new RankAdaptiveIntegrator(layer, 3 as unknown as IntegratorOptions)).toThrow(/options must be an object/);
     for (const lr of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(make({ lr })).toThrow(new RegExp(`lr must be > 0, got ${lr}`));
     for (const tau of [-0.1, 1, 2, Number.NaN]) expect(make({ tau })).toThrow(new RegExp(`tau must be ≥ 0 and < 1, got ${tau}`));
@@ -354,5 +356,79 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     const lone = linearProblem(6, 5, [3, 3], 4, new Generator(11));
     const il = new RankAdaptiveIntegrator(lone.model, options);
     expect(() => il.setState({ ...state, velocity: {} })).toThrow(/the state has an optimizer for the other parameters, this integrator has none/);
+  });
+
+  it('stored modes outside adaptModes keep their rank in a step and in settleRanks (ϑ reported 0 there), while the adapted modes truncate', () => {
+    for (const integrator of ['parallel', 'bug'] as const) {
+      const p = convProblem([6, 5, 3, 3], [4, 4, 2, 2], new Generator(12), 'all');
+      p.layer.adaptModes = [0, 1];
+      const options: IntegratorOptions = { lr: 0.02, tau: 0.3, minRank: 1, integrator };
+      const integ = new RankAdaptiveIntegrator(p.model, options);
+      expect(integ.lastInfo).toEqual([]);
+      for (let s = 0; s < 3; s++) {
+        integ.step(p.closure);
+        expect(p.layer.ranks.slice(2)).toEqual([2, 2]);
+        const t = integ.lastInfo[0].thresholds;
+        expect(t[2]).toBe(0);
+        expect(t[3]).toBe(0);
+        expect(t[0]).toBeGreaterThan(0);
+      }
+      expect(p.layer.ranks[0]).toBeLessThan(6);
+      integ.settleRanks(0.6);
+      expect(p.layer.ranks.slice(2)).toEqual([2, 2]);
+    }
+  });
+
+  it('settleRanks accepts τ in [0, 1) only; τ = 0 keeps every rank of a generic point', () => {
+    const p = convProblem([6, 5, 3, 3], [3, 3], new Generator(13), 'channels');
+    const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.02, minRank: 1 });
+    for (const tau of [-0.1, 1, Number.NaN]) expect(() => integ.settleRanks(tau)).toThrow(new RegExp(`settleRanks: tau must be ≥ 0 and < 1, got ${tau}`));
+    const before = p.layer.ranks;
+    const w0 = weightOf(p.layer);
+    integ.settleRanks(0);
+    expect(p.layer.ranks).toEqual(before);
+    expect(frobDiff(weightOf(p.layer), w0)).toBeLessThan(1e-12 * frobNorm(w0));
+  });
+
+  it('settleAfterWarmup without a warm-up settles nothing; a maxRank of 1 is accepted', () => {
+    const p = convProblem([6, 5, 3, 3], [3, 3], new Generator(14), 'channels');
+    const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.02, tau: 0.3, minRank: 1, maxRank: () => 1, settleAfterWarmup: true });
+    for (let s = 0; s < 2; s++) integ.step(p.closure);
+    expect(integ.settled).toBeNull();
+    expect(p.layer.ranks.slice(0, 2)).toEqual([1, 1]);
+  });
+
+  it('after a step through the full-kernel probe (a zero core) the layer forwards through its factors again', () => {
+    const p = convProblem([6, 5, 3, 3], [2, 2], new Generator(15), 'channels');
+    p.layer.core.data.fill(0);
+    const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.02, tau: 0, minRank: 1 });
+    integ.step(p.closure);
+    expect(p.layer.gradientProbe).toBeNull();
+  });
+
+  it('the state is a copy both ways; setState clears a velocity the state lacks; stepCount 0 and a model without other parameters are fine', () => {
+    const p = linearProblem(6, 5, [3, 3], 8, new Generator(16));
+    const options: IntegratorOptions = { lr: 0.5 / p.beta, tau: 0, minRank: 1, momentum: 0.9 };
+    const integ = new RankAdaptiveIntegrator(p.model, options);
+    for (let s = 0; s < 2; s++) integ.step(p.closure);
+    const name = integ.layers[0][0];
+    const s1 = integ.getState();
+    const v0 = s1.velocity[name][0];
+    s1.velocity[name][0] += 1;
+    expect(integ.getState().velocity[name][0]).toBe(v0);
+    const s2 = integ.getState();
+    integ.setState(s2);
+    s2.velocity[name][0] += 1;
+    expect(integ.getState().velocity[name][0]).toBe(v0);
+    expect(s2.others).toBeNull();
+    expect(() => integ.setState({ ...s2, velocity: { [name]: undefined as unknown as Float64Array } })).toThrow(
+      /RankAdaptiveIntegrator\.setState: velocity of '.*' must be a Float64Array of \d+ values \(core \[\d+, \d+\]\), got undefined/,
+    );
+    expect(() => integ.setState({ ...s2, velocity: { x: new Float64Array(1) } })).toThrow(
+      new RegExp(`which is not a low-rank layer of the model \\(${name}\\)`),
+    );
+    integ.setState({ ...s2, stepCount: 0, velocity: {} });
+    expect(integ.stepCount).toBe(0);
+    expect(integ.getState().velocity).toEqual({});
   });
 });
