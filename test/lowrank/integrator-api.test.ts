@@ -431,4 +431,32 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     expect(integ.stepCount).toBe(0);
     expect(integ.getState().velocity).toEqual({});
   });
+
+  it('an ill-conditioned core (Cholesky succeeds, κ(Mat_0(C)) ≈ 1e5) takes the full-kernel probe and stays exact under the independent step checks; probeCounts counts those steps', () => {
+    const p = convProblem([6, 5, 3, 3], [2, 3], new Generator(17), 'channels');
+    // Row 1 of Mat_0(C) scaled by 1e-5.
+    const core = p.layer.core.data;
+    const slice = core.length / 2;
+    for (let k = slice; k < 2 * slice; k++) core[k] *= 1e-5;
+    const options: IntegratorOptions = { lr: 0.02, tau: 0, minRank: 1 };
+    const integ = new RankAdaptiveIntegrator(p.model, options);
+    expectClean(stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9));
+    expect(integ.probeCounts.get(integ.layers[0][0])).toBe(1);
+    // A well-conditioned layer never probes.
+    const q = convProblem([6, 5, 3, 3], [2, 3], new Generator(18), 'channels');
+    const i2 = new RankAdaptiveIntegrator(q.model, options);
+    i2.step(q.closure);
+    expect(i2.probeCounts.size).toBe(0);
+  });
+
+  it('heavy-ball momentum with weight decay under the independent step checks; momentum set to 0 between steps drops the velocity', () => {
+    const p = convProblem([6, 5, 3, 3], [3, 3], new Generator(19), 'channels');
+    const options: IntegratorOptions = { lr: 0.02, tau: 0.2, minRank: 1, momentum: 0.9, weightDecay: 0.1 };
+    const integ = new RankAdaptiveIntegrator(p.model, options);
+    for (let s = 0; s < 3; s++) expectClean(stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9));
+    expect(Object.keys(integ.getState().velocity)).toHaveLength(1);
+    integ.momentum = 0;
+    integ.step(p.closure);
+    expect(integ.getState().velocity).toEqual({});
+  });
 });
