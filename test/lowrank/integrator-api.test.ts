@@ -406,10 +406,11 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     expect(p.layer.gradientProbe).toBeNull();
   });
 
+  // Inside a Sequential the layer is named '0' (alone it would be ''), so names in messages and maps show.
   it('the state is a copy both ways; setState clears a velocity the state lacks; stepCount 0 and a model without other parameters are fine', () => {
     const p = linearProblem(6, 5, [3, 3], 8, new Generator(16));
     const options: IntegratorOptions = { lr: 0.5 / p.beta, tau: 0, minRank: 1, momentum: 0.9 };
-    const integ = new RankAdaptiveIntegrator(p.model, options);
+    const integ = new RankAdaptiveIntegrator(new Sequential(p.layer), options);
     for (let s = 0; s < 2; s++) integ.step(p.closure);
     const name = integ.layers[0][0];
     const s1 = integ.getState();
@@ -439,7 +440,7 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     const slice = core.length / 2;
     for (let k = slice; k < 2 * slice; k++) core[k] *= 1e-5;
     const options: IntegratorOptions = { lr: 0.02, tau: 0, minRank: 1 };
-    const integ = new RankAdaptiveIntegrator(p.model, options);
+    const integ = new RankAdaptiveIntegrator(new Sequential(p.layer), options);
     expectClean(stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9));
     expect(integ.probeCounts.get(integ.layers[0][0])).toBe(1);
     // A well-conditioned layer never probes.
@@ -458,5 +459,44 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     integ.momentum = 0;
     integ.step(p.closure);
     expect(integ.getState().velocity).toEqual({});
+  });
+
+  it('a factor drifted past its limit gives the step of its repaired point (polar factor, core times (UᵀU)^½, recomputed here by SVD)', () => {
+    const skew = (layer: TuckerLayer) => {
+      const u = layer.factors[0]?.data as Float64Array;
+      const gen = new Generator(21);
+      const e = Float64Array.from({ length: 9 }, (_, k) => (k % 4 === 0 ? 1 : 0) + 1e-3 * gen.normal());
+      const skewed = new Float64Array(u.length);
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) skewed[i * 3 + j] += u[i * 3 + k] * e[k * 3 + j];
+      u.set(skewed);
+    };
+    const drifted = convProblem([6, 5, 3, 3], [3, 3], new Generator(20), 'channels');
+    skew(drifted.layer);
+    const repaired = convProblem([6, 5, 3, 3], [3, 3], new Generator(20), 'channels');
+    skew(repaired.layer);
+    // U = P·Σ·Qᵀ: the polar factor P·Qᵀ, and (UᵀU)^½ = Q·Σ·Qᵀ applied to the core along mode 0.
+    const u = Float64Array.from(repaired.layer.factors[0]?.data ?? []);
+    const svd = svdRaw(u, 6, 3, { method: 'jacobi' });
+    const pu = svd.u as Float64Array;
+    const q = svd.v as Float64Array;
+    const polar = new Float64Array(18);
+    const half = new Float64Array(9);
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) half[a * 3 + b] += q[a * 3 + k] * svd.s[k] * q[b * 3 + k];
+    for (let i = 0; i < 6; i++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) polar[i * 3 + b] += pu[i * 3 + k] * q[b * 3 + k];
+    const core = modeProductRaw(Float64Array.from(repaired.layer.core.data), [...repaired.layer.core.shape], half, 3, 0).data;
+    repaired.layer.core.data.set(core);
+    (repaired.layer.factors[0] as Tensor).data.set(polar);
+    const w0 = weightOf(drifted.layer);
+    expect(frobDiff(weightOf(repaired.layer), w0)).toBeLessThan(1e-12 * frobNorm(w0));
+    const options: IntegratorOptions = { lr: 0.02, tau: 0.1, minRank: 1 };
+    const a = new RankAdaptiveIntegrator(drifted.model, options);
+    const b = new RankAdaptiveIntegrator(repaired.model, options);
+    for (let s = 0; s < 2; s++) {
+      a.step(drifted.closure);
+      b.step(repaired.closure);
+      expect(drifted.layer.ranks).toEqual(repaired.layer.ranks);
+      const wb = weightOf(repaired.layer);
+      expect(frobDiff(weightOf(drifted.layer), wb)).toBeLessThan(1e-10 * frobNorm(wb));
+    }
   });
 });
