@@ -499,4 +499,27 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
       expect(frobDiff(weightOf(drifted.layer), wb)).toBeLessThan(1e-10 * frobNorm(wb));
     }
   });
+
+  it('two low-rank layers: the probe is counted under the name of the layer that took it, and an unknown name in a state lists both layers', () => {
+    const gen = new Generator(22);
+    const first = lowRankLinear(6, 5, [2, 2], gen);
+    const second = lowRankLinear(4, 6, [2, 2], gen);
+    // Second layer: Mat_0(C) with singular values 1 and 1e-5 (κ = 1e5 > K_STEP_COND_LIMIT).
+    const c = second.core.data;
+    c[2] *= 1e-5;
+    c[3] *= 1e-5;
+    const model = new Sequential(first, second);
+    const x = new Tensor(
+      Float64Array.from({ length: 3 * 5 }, () => gen.normal()),
+      [3, 5],
+    );
+    const y = new Tensor(
+      Float64Array.from({ length: 3 * 4 }, () => gen.normal()),
+      [3, 4],
+    );
+    const integ = new RankAdaptiveIntegrator(model, { lr: 0.01, tau: 0, minRank: 1 });
+    integ.step(() => half(model.forward(x), y));
+    expect([...integ.probeCounts.entries()]).toEqual([['1', 1]]);
+    expect(() => integ.setState({ ...integ.getState(), velocity: { x: new Float64Array(1) } })).toThrow(/which is not a low-rank layer of the model \(0, 1\)/);
+  });
 });
