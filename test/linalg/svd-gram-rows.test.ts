@@ -38,8 +38,9 @@ describe('svd-gram: gramRows, checks, signs', () => {
   it('leftSvdByGram rejects each bad argument alone', () => {
     const a = new Float64Array(6);
     const msg = /leftSvdByGram: expected an m×n buffer of/;
-    expect(() => leftSvdByGram(a, 2.5, 2)).toThrow(msg);
-    expect(() => leftSvdByGram(a, 2, 2.5)).toThrow(msg);
+    // m·n = 5 = a.length: only the integer checks catch these.
+    expect(() => leftSvdByGram(new Float64Array(5), 2.5, 2)).toThrow(msg);
+    expect(() => leftSvdByGram(new Float64Array(5), 2, 2.5)).toThrow(msg);
     expect(() => leftSvdByGram(new Float64Array(0), 0, 3)).toThrow(msg);
     expect(() => leftSvdByGram(new Float64Array(0), 3, 0)).toThrow(msg);
     expect(() => leftSvdByGram(a, 2, 2)).toThrow(/2×2 = 4 values with m, n ≥ 1, got 6/);
