@@ -4,6 +4,9 @@
 // MUTANTS picks the scopes (comma-separated; default: all): tucker, qr, svd, integrator. Each scope
 // mutates its files and runs only the tests that guard them (see stryker.vitest.config.ts, which
 // reads the same variable). MUTATION_RUNS caps every fast-check property's numRuns (default 5).
+// MUTATE=path[,path] narrows the mutated files within those scopes; MUTATION_TESTS=file[,file]
+// replaces the scopes' tests (see stryker.vitest.config.ts: a fast first pass on a file's direct
+// tests, then the scope's tests on the survivors through the incremental report).
 // Incremental (MUTATION_INCREMENTAL=0 turns it off): reruns only mutants whose code or tests changed
 // since reports/stryker-incremental.json.
 const SCOPES = {
@@ -20,7 +23,9 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'stryker.vitest.config.ts', related: false },
   plugins: ['@stryker-mutator/vitest-runner'],
-  mutate: picked.flatMap((s) => SCOPES[s]),
+  // MUTATE narrows the mutated files to a comma-separated list (one file per run keeps a run short);
+  // the tests run are still those of the MUTANTS scopes.
+  mutate: process.env.MUTATE ? process.env.MUTATE.split(',').map((f) => f.trim()) : picked.flatMap((s) => SCOPES[s]),
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants) would rerun every test; they are reported, not run.
   ignoreStatic: true,

@@ -197,8 +197,10 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
 
   it('heavy-ball momentum across rank changes: the velocity in full space becomes P_new(μ·V + P_T G + wd·W), P_new the projection onto the new Tucker space', () => {
     let rankChanges = 0;
+    let cases = 0;
     fc.assert(
       fc.property(arbCase, fc.constantFrom(0.2, 0.4), (c, tau) => {
+        cases++;
         // Start near full rank, so that τ prunes.
         const m = Math.min(c.out, c.inC) - 1;
         const start: [number, number] = c.kind === 'matrix' ? [m, m] : [c.out - 1, c.inC - 1];
@@ -231,8 +233,9 @@ describe("RankAdaptiveIntegrator, integrator: 'parallel' (float64)", () => {
       }),
       fcOptions(20),
     );
-    // The property is about steps that change ranks: make sure the runs had some.
-    expect(rankChanges).toBeGreaterThan(10);
+    // The property is about steps that change ranks: make sure the runs had some, about one per case
+    // (counted per case, so that the check also holds when a mutation run caps numRuns).
+    expect(rankChanges).toBeGreaterThanOrEqual(cases);
   });
 
   it('recovers a planted Tucker rank (2, 2) for 0 < τ < τ*, converging to it; τ = 0 never prunes', () => {

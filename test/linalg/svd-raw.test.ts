@@ -1,0 +1,53 @@
+/**
+ * svdRaw's full completion and truncationRank's argument checks, one case at a time (svd.ts): the
+ * cases a capped property run (mutation testing) may miss.
+ */
+import { describe, expect, it } from 'vitest';
+import { svd, truncationRank } from '../../src/linalg/index.js';
+import { svdRaw } from '../../src/linalg/svd.js';
+import { Generator } from '../../src/tensor/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { diffFro, fro, mm, orthError, tr } from './helpers.js';
+
+describe('svdRaw full, truncationRank checks', () => {
+  it('full SVD of tall, wide and rank-deficient matrices: U (m×m) and V (n×n) orthonormal and A = U_k·diag(σ)·V_kᵀ', () => {
+    for (const [m, n, rank, seed] of [
+      [6, 3, 3, 1],
+      [7, 2, 2, 2],
+      [3, 6, 3, 3],
+      [6, 4, 2, 4],
+      [8, 3, 3, 5],
+      [5, 5, 3, 6],
+    ]) {
+      const g = new Generator(seed);
+      const left = Float64Array.from({ length: m * rank }, () => g.normal());
+      const right = Float64Array.from({ length: rank * n }, () => g.normal());
+      const a = mm(left, m, rank, right, n);
+      const r = svdRaw(a, m, n, { full: true });
+      const u = r.u as Float64Array;
+      const v = r.v as Float64Array;
+      expect([r.uCols, r.vCols]).toEqual([m, n]);
+      expect(orthError(u, m, m)).toBeLessThan(1e-12);
+      expect(orthError(v, n, n)).toBeLessThan(1e-12);
+      const k = Math.min(m, n);
+      const us = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) us[i * k + j] = u[i * m + j] * r.s[j];
+      const vk = new Float64Array(n * k);
+      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) vk[i * k + j] = v[i * n + j];
+      expect(diffFro(mm(us, m, k, tr(vk, n, k), n), a)).toBeLessThan(1e-12 * fro(a));
+    }
+  });
+
+  it('svd refuses a non-boolean full', () => {
+    const t = Tensor.fromData(new Float64Array(4), [2, 2]);
+    expect(() => svd(t, { full: 1 as unknown as boolean })).toThrow(/svd: options\.full must be a boolean, got 1/);
+  });
+
+  it('truncationRank: the threshold must be a number ≥ 0; σ finite, ≥ 0 and descending (ties and zeros allowed), with the offending index named', () => {
+    expect(() => truncationRank([1, 0.5], '1' as unknown as number)).toThrow(/threshold must be a number ≥ 0, got 1/);
+    expect(() => truncationRank([1, -0.5], 0.1)).toThrow(/sigma must hold finite values ≥ 0, got -0.5 at index 1/);
+    expect(() => truncationRank([1, 2], 0)).toThrow(/sigma must be sorted descending, got sigma\[0\] = 1 < sigma\[1\] = 2/);
+    expect(truncationRank([1, 0, 0], 0)).toBe(1);
+    expect(truncationRank([2, 2, 0], 0)).toBe(2);
+  });
+});
