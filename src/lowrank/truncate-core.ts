@@ -116,7 +116,7 @@ function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number,
 function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: number, hi: number): boolean {
   const resolved = GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
   if (theta !== null && theta >= resolved) return true;
-  if (!(r > 0 && s[r - 1] >= resolved)) return false;
+  if (!(r > 0 && s[r - 1] > 0 && s[r - 1] >= resolved)) return false;
   return theta === null || r >= hi || truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm)) > r;
 }
 

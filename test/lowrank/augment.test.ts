@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { augmentPoint, embed, parallelGradient } from '../../src/lowrank/augment.js';
-import type { ModeDirections } from '../../src/lowrank/kstep.js';
+import { explicitDirections, type ModeDirections } from '../../src/lowrank/kstep.js';
 import { Generator } from '../../src/tensor/random.js';
 import { fcOptions } from '../helpers.js';
 import { diffFro, fro, mm, orthError, randomOrthogonal, tr } from '../linalg/helpers.js';
@@ -86,8 +86,8 @@ describe('augmentation', () => {
         const point = { shape: ranks, core, factors, drift: [0, 0, 0], repaired: false };
         // Directions: mode 0 always; mode 1 none when which = 2.
         const modes: (ModeDirections | null)[] = [
-          { d: gaussian(5 * 2, gen), e: new Float64Array(0) },
-          which === 2 ? null : { d: gaussian(4 * ranks[1], gen), e: new Float64Array(0) },
+          explicitDirections(gaussian(5 * 2, gen), new Float64Array(0), 2),
+          which === 2 ? null : explicitDirections(gaussian(4 * ranks[1], gen), new Float64Array(0), ranks[1]),
           null,
         ];
         const aug = augmentPoint(point, full, modes, velocity);
@@ -150,8 +150,8 @@ describe('augmentation', () => {
         const point = { shape: ranks, core: gaussian(size, gen), factors, drift: [0, 0, 0], repaired: false };
         // E_i: w × Π_{j≠i} r_j, w = 1 for mode 0 (so m_0 = 1 ≠ r_0) and 2 for mode 1.
         const modes: (ModeDirections | null)[] = [
-          { d: gaussian(6 * 1, gen), e: gaussian(1 * 4, gen) },
-          twoModes ? { d: gaussian(5 * 2, gen), e: gaussian(2 * 4, gen) } : null,
+          explicitDirections(gaussian(6 * 1, gen), gaussian(1 * 4, gen), 1),
+          twoModes ? explicitDirections(gaussian(5 * 2, gen), gaussian(2 * 4, gen), 2) : null,
           null,
         ];
         const aug = augmentPoint(point, full, modes, null);
@@ -206,8 +206,8 @@ describe('augmentation', () => {
     const gen = new Generator(41);
     const point = { shape: [2, 2], core: gaussian(4, gen), factors: [orthonormal(5, 2, gen), orthonormal(4, 2, gen)], drift: [0, 0], repaired: false };
     const modes: ModeDirections[] = [
-      { d: gaussian(5 * 2, gen), e: gaussian(2 * 2, gen) },
-      { d: gaussian(4 * 2, gen), e: gaussian(2 * 2, gen) },
+      explicitDirections(gaussian(5 * 2, gen), gaussian(2 * 2, gen), 2),
+      explicitDirections(gaussian(4 * 2, gen), gaussian(2 * 2, gen), 2),
     ];
     const velocity = gaussian(4, gen);
     const aug = augmentPoint(point, [5, 4], modes, velocity);

@@ -385,15 +385,17 @@ describe('truncateCore against recomputed spectra and projections', () => {
     expect(out.routes).toEqual([null, null, null]);
   });
 
-  it('a matrix core (d = 2): Jacobi below 48, one Gram eigendecomposition from 48 on (the derived side re-orthonormalised); both sides keep the same rank', () => {
+  it('a matrix core (d = 2): Jacobi below 16, one Gram eigendecomposition from 16 on (the derived side re-orthonormalised); both sides keep the same rank', () => {
     // ‖Ĉ1‖ ≈ 1e3 and 1e-3: the Gram route's resolution (and with it which kept values are trusted) is relative to it.
     for (const [m, n, tau, decay, route, scale] of [
       [60, 50, 0.05, 0.85, 'gram', 1e-3],
       [60, 50, 2e-4, 0.8, 'gram', 1e-3],
       [7, 5, 0.1, 0.85, 'jacobi', 1e3],
       [5, 7, 0.1, 0.85, 'jacobi', 1e3],
-      // Short side 30 < 48 (a 3-d core would take the Gram route from 16).
-      [30, 60, 0.1, 0.85, 'jacobi', 1e3],
+      // Short side 15 < 16 (TRUNCATION_GRAM_MIN_SIDE, as for a conv core's unfoldings); 16 and 30 take the Gram route.
+      [15, 60, 0.1, 0.85, 'jacobi', 1e3],
+      [16, 60, 0.1, 0.85, 'gram', 1e3],
+      [30, 60, 0.1, 0.85, 'gram', 1e3],
       [60, 50, 0.05, 0.85, 'gram', 1e3],
       [50, 60, 0.05, 0.85, 'gram', 1e3],
       [48, 52, 0.05, 0.85, 'gram', 1e3],
@@ -503,7 +505,7 @@ describe('truncateCore against recomputed spectra and projections', () => {
     }
   });
 
-  it('the keep rule on a Gram-sized mode: a cut among resolved values keeps the Gram spectrum; a cut at or next to unresolved values, or a zero core, takes Jacobi', () => {
+  it('the keep rule on a Gram-sized mode: a cut among resolved values (by a fixed rank, the cap, or a resolved tolerance) keeps the Gram spectrum; a cut at unresolved values, a tolerance’s own cut below the resolution, or a zero core, takes Jacobi', () => {
     // Mat_0 (20 × 24, short side ≥ 16) with planted singular values; only mode 0 stored.
     const shape = [20, 8, 3];
     const planted = (sigma: readonly number[], scale: number): Float64Array => {
@@ -515,20 +517,23 @@ describe('truncateCore against recomputed spectra and projections', () => {
       return foldRaw(mm(us, 20, 20, tr(v, 24, 20), 24), 0, shape);
     };
     const ones = (k: number, v: number) => new Array<number>(k).fill(v);
-    const cases: [number[], 'gram' | 'jacobi', number | null][] = [
-      [[...ones(5, 1), ...ones(15, 1e-2)], 'gram', null],
+    const cases: [number[], 'gram' | 'jacobi', number | null, number][] = [
+      [[...ones(5, 1), ...ones(15, 1e-2)], 'gram', null, 5],
       // The 5th kept value is unresolved (1e-6 < 1e-4·‖Ĉ1‖).
-      [[...ones(4, 1), 1e-6, ...ones(15, 1e-7)], 'jacobi', null],
+      [[...ones(4, 1), 1e-6, ...ones(15, 1e-7)], 'jacobi', null, 5],
       // The kept values are resolved; those cut are not, which does not matter.
-      [[...ones(5, 1), 1e-6, ...ones(14, 1e-7)], 'gram', null],
-      [ones(20, 0), 'jacobi', null],
-      // A tolerance ϑ = 1e-5‖Ĉ1‖ below the resolution (1e-4‖Ĉ1‖), no clamp binding: the cut (at 5)
-      // is the tolerance's own, decided among unresolved values: Jacobi.
-      [[...ones(5, 1), ...ones(15, 1e-6)], 'jacobi', 1e-5],
+      [[...ones(5, 1), 1e-6, ...ones(14, 1e-7)], 'gram', null, 5],
+      [ones(20, 0), 'jacobi', null, 5],
+      // A tolerance ϑ = 1e-5‖Ĉ1‖ below the resolution (1e-4‖Ĉ1‖), the cap (8) not binding: the cut
+      // (at 5) is the tolerance's own, decided among unresolved values: Jacobi.
+      [[...ones(5, 1), ...ones(15, 1e-6)], 'jacobi', 1e-5, 8],
+      // The same spectrum and ϑ with the cap at the cut (5): the kept values are resolved, so Jacobi
+      // could only cut at 5 as well (its tail(4) holds a value of 1 > ϑ): Gram.
+      [[...ones(5, 1), ...ones(15, 1e-6)], 'gram', 1e-5, 5],
       // The same ϑ with the cap 5 binding (ϑ alone keeps 10): the cut is the cap's, at resolved values: Gram.
-      [[...ones(5, 1), ...ones(5, 1e-3), ...ones(10, 1e-6)], 'gram', 1e-5],
+      [[...ones(5, 1), ...ones(5, 1e-3), ...ones(10, 1e-6)], 'gram', 1e-5, 5],
     ];
-    for (const [sigma, route, relTheta] of cases) {
+    for (const [sigma, route, relTheta, cap] of cases) {
       for (const scale of [1e3, 1e-3]) {
         const gen = new Generator(2);
         const input: TruncationInput = {
@@ -539,7 +544,7 @@ describe('truncateCore against recomputed spectra and projections', () => {
           thresholds: [relTheta === null ? null : relTheta * scale * Math.hypot(...sigma), null, null],
           keep: [5, 8, 3],
           bounds: [
-            [1, 5],
+            [1, cap],
             [8, 8],
             [3, 3],
           ],
