@@ -5,8 +5,8 @@
  * maxRank = r keeps the ranks at r), with both integrator steps: 'parallel' (one forward/backward)
  * and 'bug' (two). The linear algebra of the step (K-step directions, truncation) is included.
  *
- *   npx tsx bench/tdlrt-step.ts [--channels 128,256] [--layers 3] [--size 16] [--batch 8] [--steps 4]
- * Writes bench/results/tdlrt-step.md, with the machine load beside the figures.
+ *   npx tsx bench/tdlrt-step.ts [--channels 128,256] [--layers 3] [--size 16] [--batch 8] [--steps 4] [--out F]
+ * Writes bench/results/tdlrt-step.md (or F), with the machine load beside the figures.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -26,6 +26,7 @@ const depth = Number(arg('layers', '3'));
 const size = Number(arg('size', '16'));
 const batch = Number(arg('batch', '8'));
 const steps = Number(arg('steps', '4'));
+const out = arg('out', 'bench/results/tdlrt-step.md');
 const ratios = [1, 0.5, 0.25, 0.125];
 
 function stack(C: number): nn.Sequential {
@@ -52,7 +53,7 @@ const load = () => loadavg()[0].toFixed(2);
 say('# TDLRT step against the full step');
 say('');
 say(
-  `${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; mean of ${steps} steps after one untimed step. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`,
+  `${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; mean of ${steps} steps after one untimed step. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts ${args.join(' ')}\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`,
 );
 say('');
 say('| channels | rank ratio r/n | ranks (out, in) | params vs full | parallel step (ms) | × full | bug step (ms) | × full | load |');
@@ -91,4 +92,5 @@ for (const C of channelList) {
   }
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/tdlrt-step.md', rows.join('\n') + '\n');
+writeFileSync(out, rows.join('\n') + '\n');
+console.log(`written: ${out}`);

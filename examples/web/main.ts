@@ -209,6 +209,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       return;
     }
     case 'state':
+      // The status line shows every step received before the state change (a step that finished
+      // while a pause was on its way is drawn now, not at the next frame after "paused").
+      if (dirty) drawStatus();
       setState(msg.state);
       return;
     case 'checkpoint': {
