@@ -21,7 +21,7 @@ import { hooi, hosvd, reconstruct } from '../src/tucker/index.js';
 import { Generator } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { getNumThreads, setNumThreads } from '../src/backend/cpu/threads.js';
-import { bestMs } from './timing.js';
+import { bestMs, systemBlas } from './timing.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -275,7 +275,9 @@ lines.push(
   `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${getNumThreads()} threads; best of several runs (bench/timing.ts). Command: \`npx tsx bench/linalg.ts\`.`,
 );
 lines.push(
-  torch ? `PyTorch ${torch.version} (${torch.threads} threads, float64), timed by a python subprocess of the same run, same shapes (random data).` : torchNote,
+  torch
+    ? `PyTorch ${torch.version} (${torch.threads} threads, float64; BLAS/LAPACK: ${systemBlas()}), timed by a python subprocess of the same run, same shapes (random data).`
+    : torchNote,
 );
 const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
 lines.push(

@@ -38,7 +38,7 @@ import { manualSeed, nn, optim, randn, type TypedArray } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocate } from '../src/tensor/dtype.js';
 import { arena } from '../src/tensor/storage.js';
-import { bestMs as best } from './timing.js';
+import { bestMs as best, systemBlas } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const stepOnly = process.argv.includes('--step-only');
@@ -317,7 +317,7 @@ if (probe.error || probe.status !== 0) {
       console.log(`${name}: failed (${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}), skipped`);
       continue;
     }
-    torchNote = `PyTorch ${out.torch} through ${PYTHON} (bench/pytorch-step.py, same layers, SGD momentum, best of several runs).`;
+    torchNote = `PyTorch ${out.torch} through ${PYTHON} (bench/pytorch-step.py, same layers, SGD momentum, best of several runs; BLAS: ${systemBlas()}).`;
     row(STEP_ROW, 'ms').values.set(name, out.ms);
     console.log(`${name}: step`);
   }

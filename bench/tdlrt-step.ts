@@ -5,7 +5,7 @@
  * maxRank = r keeps the ranks at r), with both integrator steps: 'parallel' (one forward/backward)
  * and 'bug' (two). The linear algebra of the step (K-step directions, truncation) is included.
  *
- *   npx tsx bench/tdlrt-step.ts [--channels 128,256] [--layers 3] [--size 16] [--batch 8] [--steps 4] [--out F]
+ *   npx tsx bench/tdlrt-step.ts [--channels 128,256] [--layers 3] [--size 16] [--batch 8] [--steps 2] [--rounds 3] [--out F]
  * Writes bench/results/tdlrt-step.md (or F), with the machine load beside the figures.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ const channelList = arg('channels', '128,256').split(',').map(Number);
 const depth = Number(arg('layers', '3'));
 const size = Number(arg('size', '16'));
 const batch = Number(arg('batch', '8'));
-const steps = Number(arg('steps', '4'));
+const steps = Number(arg('steps', '2'));
+const rounds = Number(arg('rounds', '3'));
 const out = arg('out', 'bench/results/tdlrt-step.md');
 const ratios = [1, 0.5, 0.25, 0.125];
 
@@ -36,12 +37,23 @@ function stack(C: number): nn.Sequential {
   return new nn.Sequential(...layers);
 }
 
-/** Mean time of `steps` calls after one untimed call, each inside arena() as the training loop runs it. */
-function time(fn: () => void): number {
-  arena(fn);
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) arena(fn);
-  return (performance.now() - t0) / steps;
+/**
+ * Median over `rounds` interleaved rounds of the mean time of `steps` calls, after two untimed
+ * calls each, every call inside arena() as the training loop runs it. Interleaving puts a change
+ * of machine load (or a slow first round of the thread pool) on every configuration alike.
+ */
+function timeInterleaved(fns: Record<string, () => void>): Record<string, number> {
+  for (const fn of Object.values(fns)) for (let i = 0; i < 2; i++) arena(fn);
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, fn] of Object.entries(fns)) {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) arena(fn);
+      times[k].push((performance.now() - t0) / steps);
+    }
+  }
+  const median = (v: number[]) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
 const rows: string[] = [];
@@ -53,7 +65,7 @@ const load = () => loadavg()[0].toFixed(2);
 say('# TDLRT step against the full step');
 say('');
 say(
-  `${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; mean of ${steps} steps after one untimed step. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts ${args.join(' ')}\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`,
+  `${depth} conv layers C→C, 3×3, input ${size}×${size}, batch ${batch}, float32, CPU backend; median over ${rounds} interleaved rounds (every configuration of a width in each round) of the mean of ${steps} steps, after two untimed steps. Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npx tsx bench/tdlrt-step.ts ${args.join(' ')}\`. Each row's ratio is to the full step of the same width, timed in the same run; the 1-minute load average is given at each row.`,
 );
 say('');
 say('| channels | rank ratio r/n | ranks (out, in) | params vs full | parallel step (ms) | × full | bug step (ms) | × full | load |');
@@ -65,16 +77,16 @@ for (const C of channelList) {
   const loss = (m: Module): Tensor => mseLoss(m.forward(x), target);
   const full = stack(C);
   const opt = new optim.SGD(full.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const fullMs = time(() => {
-    opt.zeroGrad();
-    loss(full).backward();
-    opt.step();
-  });
-  say(`| ${C} | full | — | 100% | ${fullMs.toFixed(0)} (full step) | 1.00 | | | ${load()} |`);
+  const fns: Record<string, () => void> = {
+    full: () => {
+      opt.zeroGrad();
+      loss(full).backward();
+      opt.step();
+    },
+  };
+  const kept: Record<number, number> = {};
   for (const ratio of ratios) {
     const r = Math.max(2, Math.round(ratio * C));
-    const ms: Record<string, number> = {};
-    let kept = 0;
     for (const integrator of ['parallel', 'bug'] as const) {
       const model = lowrank.factorize(stack(C), {
         ranks: Object.fromEntries(Array.from({ length: depth }, (_, i) => [String(2 * i), [r, r, 3, 3]])),
@@ -83,11 +95,19 @@ for (const C of channelList) {
         generator: new Generator(2),
       });
       const integ = new lowrank.RankAdaptiveIntegrator(model, { integrator, lr: 1e-3, tau: 0, maxRank: r, momentum: 0.9 });
-      ms[integrator] = time(() => integ.step(() => loss(model)));
-      kept = 1 - lowrank.rankReport(model).compression;
+      fns[`${ratio} ${integrator}`] = () => integ.step(() => loss(model));
+      kept[ratio] = 1 - lowrank.rankReport(model).compression;
     }
+  }
+  const ms = timeInterleaved(fns);
+  const fullMs = ms.full;
+  say(`| ${C} | full | — | 100% | ${fullMs.toFixed(0)} (full step) | 1.00 | | | ${load()} |`);
+  for (const ratio of ratios) {
+    const r = Math.max(2, Math.round(ratio * C));
+    const p = ms[`${ratio} parallel`];
+    const b = ms[`${ratio} bug`];
     say(
-      `| ${C} | ${ratio} | ${r}, ${r} | ${(100 * kept).toFixed(1)}% | ${ms.parallel.toFixed(0)} | ${(ms.parallel / fullMs).toFixed(2)} | ${ms.bug.toFixed(0)} | ${(ms.bug / fullMs).toFixed(2)} | ${load()} |`,
+      `| ${C} | ${ratio} | ${r}, ${r} | ${(100 * kept[ratio]).toFixed(1)}% | ${p.toFixed(0)} | ${(p / fullMs).toFixed(2)} | ${b.toFixed(0)} | ${(b / fullMs).toFixed(2)} | ${load()} |`,
     );
   }
 }

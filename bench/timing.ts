@@ -2,6 +2,7 @@
  * The one timing rule of the benches: the best of several runs after warm-up. On a shared machine
  * the best run is the least disturbed figure; every bench reports it, never a mean.
  */
+import { realpathSync } from 'node:fs';
 export interface BestOptions {
   /** Timed runs (at least 2 are kept once past the budget). */
   reps?: number;
@@ -26,4 +27,21 @@ export function bestMs(run: () => void, options: BestOptions = {}): number {
     if (r >= 2 && performance.now() - t0 > budgetMs) break;
   }
   return best;
+}
+
+/**
+ * The BLAS/LAPACK library that Debian's alternatives give PyTorch (python3-torch links the generic
+ * libblas.so.3): the reference BLAS unless libopenblas0-* is installed, and the two differ by
+ * several times on GEMM-bound work, so every PyTorch figure names it.
+ */
+export function systemBlas(): string {
+  const names = ['/usr/lib/x86_64-linux-gnu/libblas.so.3', '/usr/lib/aarch64-linux-gnu/libblas.so.3'];
+  for (const name of names) {
+    try {
+      return realpathSync(name);
+    } catch {
+      // not this architecture
+    }
+  }
+  return 'unknown (no libblas.so.3 found)';
 }
