@@ -101,6 +101,12 @@ export function directionsFromKernelGrad(
   return { coreGrad, modes };
 }
 
+/** x ← (I − UUᵀ)x in place, for orthonormal U (n × r) and x (n × cols): one round of projection. */
+function projectOut(u: Float64Array, n: number, r: number, x: Float64Array, cols: number): void {
+  const back = matmul(u, n, r, matmulTA(u, n, r, x, cols), cols);
+  for (let k = 0; k < x.length; k++) x[k] -= back[k];
+}
+
 /** Relative size (to ‖D‖_F) below which a residual direction counts as none. */
 export const NEW_DIRECTION_TOL = 1e-12;
 
@@ -132,14 +138,11 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   const res = Float64Array.from(d);
   const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
   // One round here; every route below projects against U a second time ("twice is enough").
-  const coef = matmulTA(u, n, r, res, cols);
-  const back = matmul(u, n, r, coef, cols);
-  for (let k = 0; k < res.length; k++) res[k] -= back[k];
+  projectOut(u, n, r, res, cols);
   if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
   const fast = newDirectionsByCholesky(u, res, n, r, cols, norm, room);
   if (fast) return fast;
-  const again = matmul(u, n, r, matmulTA(u, n, r, res, cols), cols);
-  for (let k = 0; k < res.length; k++) res[k] -= again[k];
+  projectOut(u, n, r, res, cols);
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;
   const limit = Math.min(qCols, room);
@@ -171,8 +174,7 @@ function newDirectionsByGram(
     for (let i = 0; i < cols; i++) w[i * count + j] = vectors[i * cols + src] * inv;
   }
   const basis = matmul(res, n, cols, w, count);
-  const back = matmul(u, n, r, matmulTA(u, n, r, basis, count), count);
-  for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
+  projectOut(u, n, r, basis, count);
   if (!choleskyQr(basis, n, count)) return { basis: new Float64Array(0), count: 0 };
   return { basis, count };
 }
@@ -214,8 +216,7 @@ function newDirectionsByCholesky(
   if (!(cond <= NEW_DIRECTION_CHOL_COND) || !(Math.sqrt(trace / cols) / cond >= NEW_DIRECTION_CHOL_MIN * norm)) return null;
   const basis = Float64Array.from(res);
   solveRowsByCholesky(l, basis, n, cols);
-  const back = matmul(u, n, r, matmulTA(u, n, r, basis, cols), cols);
-  for (let k = 0; k < basis.length; k++) basis[k] -= back[k];
+  projectOut(u, n, r, basis, cols);
   if (!choleskyQr(basis, n, cols)) return null;
   return { basis, count: cols };
 }
