@@ -139,9 +139,11 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
   // One round here; every route below projects against U a second time ("twice is enough").
   projectOut(u, n, r, res, cols);
-  if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
+  // The Cholesky route first at any size (no eigendecomposition, no rank to reveal); a residual it
+  // declines goes to the Gram route when large, to the pivoted QR otherwise.
   const fast = newDirectionsByCholesky(u, res, n, r, cols, norm, room);
   if (fast) return fast;
+  if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
   projectOut(u, n, r, res, cols);
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;

@@ -180,6 +180,29 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
     expect(m.spanGap).toBeLessThan(1e-7);
   });
 
+  it('a large graded residual (σ from 1 to 1e-5, past the Cholesky route’s conditioning): the Gram route, still orthonormal to 1e-13', () => {
+    const n = 420;
+    const r = 10;
+    const cols = 40; // n·cols ≥ NEW_DIRECTION_GRAM_MIN
+    expect(n * cols).toBeGreaterThanOrEqual(NEW_DIRECTION_GRAM_MIN);
+    const gen = new Generator(8);
+    const u = orthonormal(gaussian(n, r, gen), n, r);
+    const q = orthonormal(outside(u, r, gaussian(n, cols, gen), cols, n), n, cols);
+    const mix = orthonormal(gaussian(cols, cols, gen), cols, cols);
+    for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) q[i * cols + j] *= 1e-5 ** (j / (cols - 1));
+    const graded = product(q, n, cols, mix, cols);
+    const inside = product(u, n, r, gaussian(r, cols, gen), cols);
+    const d = graded.map((v, k) => v + inside[k]);
+    const { basis, count } = newDirections(u, d, n, r);
+    // The residual's singular values are the grading; every one is above the route's 1e-7‖D‖_F cut.
+    expect(1e-5).toBeGreaterThan(1e-7 * frob(d));
+    expect(count).toBe(cols);
+    const m = measure(u, r, d, cols, basis, count, n);
+    expect(m.orthonormality).toBeLessThan(1e-13);
+    expect(m.againstU).toBeLessThan(1e-12);
+    expect(m.spanGap).toBeLessThan(1e-7);
+  });
+
   it('no room (r = n) or D = 0: no directions', () => {
     const gen = new Generator(3);
     const u = orthonormal(gaussian(6, 6, gen), 6, 6);
