@@ -188,7 +188,11 @@ export function maxAbs(a: ArrayLike<number>): number {
  * a matrix to unit size before a factorisation adds no rounding error.
  */
 export function pow2Scale(a: ArrayLike<number>): number {
-  const m = maxAbs(a);
+  return pow2ScaleOf(maxAbs(a));
+}
+
+/** pow2Scale for a matrix whose largest |entry| the caller already has. */
+export function pow2ScaleOf(m: number): number {
   if (m === 0) return 1;
   let e = Math.round(Math.log2(m));
   // keep 2^e and 2^-e representable

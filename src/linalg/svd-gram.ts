@@ -12,7 +12,7 @@
  */
 import { eighRaw } from './eigh.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
-import { fixColumnSigns, gemm64, maxAbs, pow2Scale } from './matrix.js';
+import { fixColumnSigns, gemm64, maxAbs, pow2ScaleOf } from './matrix.js';
 
 /** Relative level (to σ₁) under which Gram-route singular values carry no information. */
 export const GRAM_SVD_FLOOR = 1e-6;
@@ -59,7 +59,7 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
   // within 2^±300 need none (their squares, and sums of up to 2^100 of them, stay normal and finite),
   // which spares a copy of the whole matrix on every truncation of training.
   const big = maxAbs(a);
-  const scale = big === 0 || (big >= 2 ** -300 && big <= 2 ** 300) ? 1 : pow2Scale(a);
+  const scale = big === 0 || (big >= 2 ** -300 && big <= 2 ** 300) ? 1 : pow2ScaleOf(big);
   const as = scale === 1 ? a : a.map((v) => v / scale);
   return leftSvdFromGram(gramRows(as, m, n), m, Math.min(m, n), scale);
 }
