@@ -27,16 +27,17 @@ export const GRAM_SVD_MIN_SIDE = 48;
 const GRAM_BLOCK = 64;
 
 /**
- * G = A·Aᵀ (m×m, row-major, exactly symmetric) for the row-major m×n `a`: the block lower
- * triangle on the GEMM, mirrored, so about half the flops of the full product for m ≫ GRAM_BLOCK.
+ * G = A·Aᵀ (m×m, row-major, exactly symmetric) for the row-major m×n `a` (rows `lda` apart, so
+ * that the leading columns of a wider matrix can be taken in place): the block lower triangle on
+ * the GEMM, mirrored, so about half the flops of the full product for m ≫ GRAM_BLOCK.
  */
-export function gramRows(a: Float64Array, m: number, n: number): Float64Array {
+export function gramRows(a: Float64Array, m: number, n: number, lda = n): Float64Array {
   const g = allocF64(m * m);
-  if (m <= GRAM_BLOCK) return gemm64(false, true, m, m, n, a, 0, n, a, 0, n, g);
+  if (m <= GRAM_BLOCK) return gemm64(false, true, m, m, n, a, 0, lda, a, 0, lda, g);
   for (let i0 = 0; i0 < m; i0 += GRAM_BLOCK) {
     const bi = Math.min(GRAM_BLOCK, m - i0);
     // Rows i0..i0+bi-1 against rows 0..i0+bi-1: one GEMM per block row.
-    gemm64(false, true, bi, i0 + bi, n, a, i0 * n, n, a, 0, n, g, i0 * m, m);
+    gemm64(false, true, bi, i0 + bi, n, a, i0 * lda, lda, a, 0, lda, g, i0 * m, m);
   }
   for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) g[i * m + j] = g[j * m + i];
   return g;

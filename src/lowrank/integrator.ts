@@ -220,7 +220,7 @@ export class RankAdaptiveIntegrator {
         this.layers.map(([name, layer], k) => {
           const g = grads[k];
           const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
-          return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow);
+          return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow, true);
         }),
       );
       return;
@@ -239,7 +239,7 @@ export class RankAdaptiveIntegrator {
     this.lastInfo = outsideArena(() =>
       this.layers.map(([name, layer], k) => {
         const g = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
-        return this.updateAndTruncate(name, layer, augmented[k], g, tauNow);
+        return this.updateAndTruncate(name, layer, augmented[k], g, tauNow, false);
       }),
     );
   }
@@ -367,8 +367,12 @@ export class RankAdaptiveIntegrator {
     return this.settled.after;
   }
 
-  /** Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) (heavy-ball: v = μv + g + wd·Ĉ0, Ĉ1 = Ĉ0 − λv), then the truncation. */
-  private updateAndTruncate(name: string, layer: TuckerLayer, a: AugmentedPoint, g: Float64Array, tauNow: number): LayerStepInfo {
+  /**
+   * Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) (heavy-ball: v = μv + g + wd·Ĉ0, Ĉ1 = Ĉ0 − λv), then the truncation.
+   * `parallel`: g is the parallel step's gradient, zero on the blocks new in two or more modes, as
+   * are Ĉ0 and the lifted velocity, so Ĉ1 and v are too (the truncation skips them).
+   */
+  private updateAndTruncate(name: string, layer: TuckerLayer, a: AugmentedPoint, g: Float64Array, tauNow: number, parallel: boolean): LayerStepInfo {
     const lr = this.lr;
     const wd = this.weightDecay;
     const mu = this.momentum;
@@ -394,7 +398,17 @@ export class RankAdaptiveIntegrator {
       perMode.push(adapts ? thresholds[i] : null);
       bounds.push([this.minRank, adapts ? this.maxRankOf(name, i, layer.fullShape[i]) : a.shape[i]]);
     }
-    const t = truncateCore({ shape: a.shape, c1, bases: a.bases, fullShape: layer.fullShape, thresholds: perMode, keep: a.before, bounds, velocity });
+    const t = truncateCore({
+      shape: a.shape,
+      c1,
+      bases: a.bases,
+      fullShape: layer.fullShape,
+      thresholds: perMode,
+      keep: a.before,
+      bounds,
+      velocity,
+      zeroCornerFrom: parallel ? a.before : undefined,
+    });
     this.install(layer, t.core, t.coreShape, t.factors);
     if (t.velocity) this.velocity.set(layer, t.velocity);
     else this.velocity.delete(layer);

@@ -142,8 +142,8 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   // The Cholesky route first at any size (no eigendecomposition, no rank to reveal); a residual it
   // declines goes to the Gram route when large, to the pivoted QR otherwise.
   const fast = newDirectionsByCholesky(u, res, n, r, cols, norm, room);
-  if (fast) return fast;
-  if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room);
+  if (fast.result) return fast.result;
+  if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room, fast.gram);
   projectOut(u, n, r, res, cols);
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;
@@ -162,8 +162,10 @@ function newDirectionsByGram(
   cols: number,
   norm: number,
   room: number,
+  resGram: Float64Array | null,
 ): { basis: Float64Array; count: number } {
-  const { values, vectors } = eighRaw(matmulTA(res, n, cols, res, cols), cols);
+  // RᵀR as the Cholesky route formed it, when it got that far (eighRaw does not overwrite it).
+  const { values, vectors } = eighRaw(resGram ?? matmulTA(res, n, cols, res, cols), cols);
   const floor = (NEW_DIRECTION_GRAM_TOL * norm) ** 2;
   let count = 0;
   while (count < Math.min(cols, room) && values[cols - 1 - count] > floor) count++;
@@ -196,7 +198,8 @@ export const NEW_DIRECTION_CHOL_MIN = 1e-6;
  * apart from the cut, so no rank needs revealing. Ũ = R·L⁻ᵀ with L·Lᵀ = RᵀR, projected against U
  * a second time and re-orthonormalised by one more Cholesky QR: Gram products and triangular
  * solves on the GEMM, where the pivoted Householder QR runs in plain loops. Null when R is too
- * ill-conditioned or too small, or has more columns than room: the caller takes the pivoted QR.
+ * ill-conditioned or too small, or has more columns than room: the caller takes the pivoted QR
+ * or, for a large residual, the Gram route, which reuses the Gram matrix RᵀR formed here.
  */
 function newDirectionsByCholesky(
   u: Float64Array,
@@ -206,19 +209,20 @@ function newDirectionsByCholesky(
   cols: number,
   norm: number,
   room: number,
-): { basis: Float64Array; count: number } | null {
-  if (cols > room) return null;
+): { result: { basis: Float64Array; count: number } | null; gram: Float64Array | null } {
+  if (cols > room) return { result: null, gram: null };
   const gram = matmulTA(res, n, cols, res, cols);
+  const declined = { result: null, gram };
   const l = cholesky(gram, cols);
-  if (!l) return null;
+  if (!l) return declined;
   let trace = 0;
   for (let j = 0; j < cols; j++) trace += gram[j * cols + j];
   const cond = gramCondition(gram, l, cols);
   // σ_min = σ_max/cond ≥ (‖R‖_F/√cols)/cond.
-  if (!(cond <= NEW_DIRECTION_CHOL_COND) || !(Math.sqrt(trace / cols) / cond >= NEW_DIRECTION_CHOL_MIN * norm)) return null;
+  if (!(cond <= NEW_DIRECTION_CHOL_COND) || !(Math.sqrt(trace / cols) / cond >= NEW_DIRECTION_CHOL_MIN * norm)) return declined;
   const basis = Float64Array.from(res);
   solveRowsByCholesky(l, basis, n, cols);
   projectOut(u, n, r, basis, cols);
-  if (!choleskyQr(basis, n, cols)) return null;
-  return { basis, count: cols };
+  if (!choleskyQr(basis, n, cols)) return declined;
+  return { result: { basis, count: cols }, gram };
 }

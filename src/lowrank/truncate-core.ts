@@ -10,12 +10,13 @@
  * mode is recomputed by one-sided Jacobi. So τ = 0 prunes nothing but values at Jacobi's rounding
  * level, on any route.
  */
-import { frob, matmul, matmulTA, sliceCols, transpose } from '../linalg/matrix.js';
+import { frob, matmul, matmulTA, maxAbs, sliceCols, transpose } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, leftSvdByGram } from '../linalg/svd-gram.js';
+import { GRAM_SVD_FLOOR, leftSvdByGram, leftSvdFromGram, type LeftSvd } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import { choleskyQr } from './layer-point.js';
+import { cornerIsZero, modeGram, projectCorner, zeroCorner, type ZeroCorner } from './truncate-blocks.js';
 
 /** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
 export const JACOBI_FLOOR = 1e-14;
@@ -45,6 +46,12 @@ export interface TruncationInput {
   /** Replaces the tolerance rule of the adapted modes (thresholds[i] !== null): the kept rank from the spectrum. */
   rankRule?: (mode: number, sigma: Float64Array) => number;
   velocity: Float64Array | null;
+  /**
+   * The ranks before augmentation, when Ĉ1 and the velocity are zero on every block new in two or
+   * more modes (the parallel step): the Gram matrices and projections then skip that corner
+   * (truncate-blocks.ts). Checked, not trusted: a core that is not zero there takes the dense route.
+   */
+  zeroCornerFrom?: readonly number[];
 }
 
 export interface TruncationResult {
@@ -73,12 +80,12 @@ interface ModeSpectrum {
  * side's vectors are Ĉᵀu_k/σ_k. They are accurate where σ_k is resolved, which is where a trusted
  * cut keeps them (gramCutTrusted), and are re-orthonormalised once kept.
  */
-function matrixByGram(c1: Float64Array, m: number, n: number): [ModeSpectrum, ModeSpectrum] {
+function matrixByGram(c1: Float64Array, m: number, n: number, corner: ZeroCorner | null): [ModeSpectrum, ModeSpectrum] {
   const wide = m <= n;
   const a = wide ? c1 : transpose(c1, m, n);
   const rows = wide ? m : n;
   const cols = wide ? n : m;
-  const left = leftSvdByGram(a, rows, cols);
+  const left = corner ? leftSvdFromGram(modeGram(c1, corner, wide ? 0 : 1), rows, rows) : leftSvdByGram(a, rows, cols);
   const k = left.uCols;
   const other = matmulTA(a, rows, cols, left.u, k); // cols × k = Aᵀ U
   for (let j = 0; j < k; j++) {
@@ -120,11 +127,25 @@ function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: 
   return theta === null || r >= hi || truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm)) > r;
 }
 
+/**
+ * The zero corner of Ĉ1 when the input declares one, it holds (in the velocity too), and the
+ * values need no scaling for their squares (leftSvdByGram's 2^±300 range); else null.
+ */
+function checkedCorner(input: TruncationInput): ZeroCorner | null {
+  const z = zeroCorner(input.shape, input.zeroCornerFrom);
+  if (!z) return null;
+  const big = maxAbs(input.c1);
+  if (big !== 0 && !(big >= 2 ** -300 && big <= 2 ** 300)) return null;
+  if (!cornerIsZero(input.c1, z) || (input.velocity && !cornerIsZero(input.velocity, z))) return null;
+  return z;
+}
+
 export function truncateCore(input: TruncationInput): TruncationResult {
   const { shape, c1, bases, fullShape, thresholds, keep, bounds } = input;
   let velocity = input.velocity;
   const norm = frob(c1);
   const d = shape.length;
+  const corner = checkedCorner(input);
   const spectra: (ModeSpectrum | null)[] = new Array(d).fill(null);
   const ranks = shape.slice();
   // A matrix layer's two unfoldings are Ĉ1 and Ĉ1ᵀ: one SVD gives both sides.
@@ -134,15 +155,15 @@ export function truncateCore(input: TruncationInput): TruncationResult {
       spectra[0] = { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
       spectra[1] = { u: svd.v as Float64Array, s: svd.s, route: 'jacobi' };
     } else {
-      [spectra[0], spectra[1]] = matrixByGram(c1, shape[0], shape[1]);
+      [spectra[0], spectra[1]] = matrixByGram(c1, shape[0], shape[1], corner);
     }
   }
+  const byGram = (i: number, rows: number, cols: number): LeftSvd =>
+    corner && i < 2 ? leftSvdFromGram(modeGram(c1, corner, i as 0 | 1), rows, Math.min(rows, cols)) : leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols);
   const spectrumOf = (i: number): ModeSpectrum => {
     const rows = shape[i];
     const cols = c1.length / rows;
-    return Math.min(rows, cols) >= TRUNCATION_GRAM_MIN_SIDE
-      ? { ...leftSvdByGram(unfoldRaw(c1, shape, i), rows, cols), route: 'gram' }
-      : jacobiLeft(c1, shape, i);
+    return Math.min(rows, cols) >= TRUNCATION_GRAM_MIN_SIDE ? { ...byGram(i, rows, cols), route: 'gram' } : jacobiLeft(c1, shape, i);
   };
   // A mode asked to keep everything (tolerance 0, or a kept rank at least its size, within its cap)
   // needs no SVD: its basis stays Û_i, unless the feasibility clamp below lowers its rank.
@@ -182,8 +203,6 @@ export function truncateCore(input: TruncationInput): TruncationResult {
 
   for (let i = 0; i < d; i++) if (bases[i] && !spectra[i] && ranks[i] < shape[i]) spectra[i] = spectrumOf(i);
 
-  let core: Float64Array = c1;
-  let coreShape = shape.slice();
   let tail2 = 0;
   const factors: (Float64Array | null)[] = [];
   const projections: (Float64Array | null)[] = new Array(d).fill(null);
@@ -205,12 +224,26 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     const p = sliceCols(sp.u, rows, k, 0, ranks[i]);
     if (sp.derived) choleskyQr(p, rows, ranks[i]);
     projections[i] = p;
-    const pt = transpose(p, rows, ranks[i]);
-    core = modeProductRaw(core, coreShape, pt, ranks[i], i).data;
-    if (velocity) velocity = modeProductRaw(velocity, coreShape, pt, ranks[i], i).data;
-    coreShape = coreShape.slice();
-    coreShape[i] = ranks[i];
     factors.push(matmul(basis, fullShape[i], rows, p, ranks[i]));
+  }
+  const coreShape = shape.map((n, i) => (projections[i] ? ranks[i] : n));
+  let core: Float64Array = c1;
+  if (corner && projections.every((p, i) => i < 2 || !p)) {
+    // Only the two grown modes project: both products at once, around the zero corner.
+    const project = (x: Float64Array) => projectCorner(x, corner, projections[0], coreShape[0], projections[1], coreShape[1]);
+    core = project(c1);
+    if (velocity) velocity = project(velocity);
+  } else {
+    let at = shape.slice();
+    for (let i = 0; i < d; i++) {
+      const p = projections[i];
+      if (!p) continue;
+      const pt = transpose(p, shape[i], ranks[i]);
+      core = modeProductRaw(core, at, pt, ranks[i], i).data;
+      if (velocity) velocity = modeProductRaw(velocity, at, pt, ranks[i], i).data;
+      at = at.slice();
+      at[i] = ranks[i];
+    }
   }
   // ε = ‖Ĉ1 − C_new ×_i P_i‖ in the augmented coordinates (the bases Û are orthonormal), formed
   // directly (‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny), and only when read:
