@@ -19,7 +19,6 @@ import { qrRaw } from '../linalg/qr.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import { cholesky, choleskyQr, choleskySolve, gramCondition, lowerInverse, solveRowsByCholesky, type LayerPoint } from './layer-point.js';
-import { eighRaw } from '../linalg/eigh.js';
 
 export interface ModeDirections {
   /** n_i × r_i: span[U_i, D_i] is the span of the K-step's result. */
@@ -122,9 +121,10 @@ export const NEW_DIRECTION_GRAM_MIN = 16_384;
  * - small residuals: a column-pivoted Householder QR of the n × r residual, whose diagonal reveals
  *   its rank down to 1e-12‖D‖;
  * - large ones (n·r ≥ NEW_DIRECTION_GRAM_MIN, e.g. a 500-wide layer at rank 100, where the pivoted,
- *   unblocked QR cost a quarter of the step): the eigendecomposition of the r × r Gram matrix RᵀR
- *   on the GEMM, directions above 1e-7‖D‖ kept, Ũ = R·V·Λ^{-½}, then projected against U a second
- *   time (on the m kept columns, not the r of the residual) and re-orthonormalised by one
+ *   unblocked QR cost a quarter of the step): a Cholesky factorisation of the r × r Gram matrix
+ *   RᵀR with diagonal pivoting, stopped where every column left lies within 1e-7‖D‖ of the span
+ *   of those chosen (its rank revealed in r²·m flops, no eigendecomposition), Ũ = R_π·L⁻ᵀ on the
+ *   m chosen columns, then projected against U a second time and re-orthonormalised by one
  *   Cholesky QR (CholeskyQR2).
  * At most n − r directions exist.
  */
@@ -154,6 +154,44 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   return { basis, count };
 }
 
+/**
+ * Cholesky with diagonal pivoting of the symmetric positive semidefinite w × w `g`: the first k
+ * pivots π and the k × k lower factor L with G[π, π] = L·Lᵀ, stopped before a pivot whose remaining
+ * diagonal (the squared distance of that column from the span of those chosen) is ≤ floor, or at
+ * `limit` pivots. The Schur complement's diagonal is updated in place of being recomputed: its
+ * rounding, ~ε·max G_jj, lies far below the floors used here (1e-14·‖D‖²).
+ */
+export function pivotedCholesky(g: Float64Array, w: number, floor: number, limit: number): { l: Float64Array; piv: Int32Array; k: number } {
+  const diag = new Float64Array(w);
+  for (let j = 0; j < w; j++) diag[j] = g[j * w + j];
+  const piv = Int32Array.from({ length: w }, (_, j) => j);
+  // Row c of `rows` holds column c's multipliers L[c, 0..k), by original index.
+  const rows = new Float64Array(w * w);
+  let k = 0;
+  while (k < Math.min(w, limit)) {
+    let best = k;
+    for (let i = k + 1; i < w; i++) if (diag[piv[i]] > diag[piv[best]]) best = i;
+    const p = piv[best];
+    if (!(diag[p] > floor)) break;
+    piv[best] = piv[k];
+    piv[k] = p;
+    const lkk = Math.sqrt(diag[p]);
+    rows[p * w + k] = lkk;
+    for (let i = k + 1; i < w; i++) {
+      const c = piv[i];
+      let v = g[c * w + p];
+      for (let t = 0; t < k; t++) v -= rows[c * w + t] * rows[p * w + t];
+      v /= lkk;
+      rows[c * w + k] = v;
+      diag[c] -= v * v;
+    }
+    k++;
+  }
+  const l = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) l[a * k + b] = rows[piv[a] * w + b];
+  return { l, piv: piv.slice(0, k), k };
+}
+
 function newDirectionsByGram(
   u: Float64Array,
   res: Float64Array,
@@ -164,20 +202,14 @@ function newDirectionsByGram(
   room: number,
   resGram: Float64Array | null,
 ): { basis: Float64Array; count: number } {
-  // RᵀR as the Cholesky route formed it, when it got that far (eighRaw does not overwrite it).
-  const { values, vectors } = eighRaw(resGram ?? matmulTA(res, n, cols, res, cols), cols);
-  const floor = (NEW_DIRECTION_GRAM_TOL * norm) ** 2;
-  let count = 0;
-  while (count < Math.min(cols, room) && values[cols - 1 - count] > floor) count++;
+  // RᵀR as the Cholesky route formed it, when it got that far.
+  const gram = resGram ?? matmulTA(res, n, cols, res, cols);
+  const { l, piv, k: count } = pivotedCholesky(gram, cols, (NEW_DIRECTION_GRAM_TOL * norm) ** 2, room);
   if (count === 0) return { basis: new Float64Array(0), count: 0 };
-  // V_k·Λ_k^{-½}, largest first.
-  const w = new Float64Array(cols * count);
-  for (let j = 0; j < count; j++) {
-    const src = cols - 1 - j;
-    const inv = 1 / Math.sqrt(values[src]);
-    for (let i = 0; i < cols; i++) w[i * count + j] = vectors[i * cols + src] * inv;
-  }
-  const basis = matmul(res, n, cols, w, count);
+  // Ũ = R_π·L⁻ᵀ: orthonormal in exact arithmetic (L⁻¹·G[π, π]·L⁻ᵀ = I), and to ε·cond(R_π)² here.
+  const basis = new Float64Array(n * count);
+  for (let i = 0; i < n; i++) for (let j = 0; j < count; j++) basis[i * count + j] = res[i * cols + piv[j]];
+  solveRowsByCholesky(l, basis, n, count);
   projectOut(u, n, r, basis, count);
   if (!choleskyQr(basis, n, count)) return { basis: new Float64Array(0), count: 0 };
   return { basis, count };

@@ -23,6 +23,12 @@ export class LowRankLinear extends TuckerLayer {
     return linear(x, w, this.bias);
   }
 
+  factoredCostRatio(): number {
+    const [o, i] = this.fullShape;
+    const [r1, r2] = this.ranks;
+    return ((this.factors[1] ? i * r2 : 0) + r1 * r2 + (this.factors[0] ? r1 * o : 0)) / (i * o);
+  }
+
   fullParamCount(): number {
     const [o, i] = this.fullShape;
     return o * i + (this.bias ? o : 0);

@@ -43,6 +43,13 @@ export class MatrixConv2d extends TuckerLayer {
     return conv2d(x, reshape(w, [...this.kernelShape]), this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }
 
+  /** Per output pixel: the kh×kw conv to r2 channels, the r2 → r1 and r1 → out 1×1 convs. */
+  factoredCostRatio(): number {
+    const [o, i, kh, kw] = this.kernelShape;
+    const [r1, r2] = this.ranks;
+    return (r2 * i * kh * kw + r1 * r2 + (this.factors[0] ? o * r1 : 0)) / (o * i * kh * kw);
+  }
+
   /** The kernel in its 4-D conv shape. */
   kernel(): Tensor {
     return reshape(this.fullWeight(), [...this.kernelShape]);

@@ -52,6 +52,24 @@ export class TuckerConv2d extends TuckerLayer {
     return z;
   }
 
+  /**
+   * Per image: the 1×1 conv to r_in channels at the input's resolution, the core conv and the 1×1
+   * conv to the outputs at the output's, against the dense conv (inputs of any other rank than
+   * [batch, in, H, W] are left to conv2d to reject: ratio 0, the factored route).
+   */
+  factoredCostRatio(x: Tensor): number {
+    if (x.ndim !== 4) return 0;
+    const [, , H, W] = x.shape;
+    const [out, inC, kh, kw] = this.fullShape;
+    const [sh, sw] = pair(this.stride, 'TuckerConv2d', 'stride', 1);
+    const [ph, pw] = pair(this.padding, 'TuckerConv2d', 'padding', 0);
+    const [dh, dw] = pair(this.dilation, 'TuckerConv2d', 'dilation', 1);
+    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    if (!(oh > 0 && ow > 0)) return 0;
+    return this.flops([inC, H, W], [out, oh, ow]) / (2 * out * inC * kh * kw * oh * ow);
+  }
+
   protected forwardFull(x: Tensor, w: Tensor): Tensor {
     return conv2d(x, w, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }

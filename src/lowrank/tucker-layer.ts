@@ -26,6 +26,15 @@ export abstract class TuckerLayer extends Module {
    */
   gradientProbe: Tensor | null = null;
 
+  /**
+   * How forward evaluates the layer: 'factored' (the small products through the factors), 'dense'
+   * (the kernel C ×_i U_i formed on the tape, then one full-size product) or 'auto' (default):
+   * whichever costs fewer multiply-adds for the input at hand (factoredCostRatio). Both are the
+   * same function of core and factors, differentiated by autograd, so the gradients agree up to
+   * rounding; 'dense' wins where the ranks are close to the mode sizes (docs/integrator.md, "Cost").
+   */
+  forwardRoute: 'auto' | 'factored' | 'dense' = 'auto';
+
   constructor(
     readonly fullShape: readonly number[],
     core: Tensor,
@@ -127,10 +136,25 @@ export abstract class TuckerLayer extends Module {
   /** The layer's forward with a full kernel w of shape fullShape (the gradient probe's path). */
   protected abstract forwardFull(x: Tensor, w: Tensor): Tensor;
 
-  /** Runs the factorised forward, or the full-kernel forward while a gradient probe is set. */
+  /**
+   * Runs the factorised forward or, where it costs more (see forwardRoute), the dense kernel; the
+   * full-kernel forward of the gradient probe while one is set.
+   */
   forward(x: Tensor): Tensor {
-    return this.gradientProbe ? this.forwardFull(x, this.gradientProbe) : this.forwardFactored(x);
+    if (this.gradientProbe) return this.forwardFull(x, this.gradientProbe);
+    const route = this.forwardRoute;
+    if (route !== 'auto' && route !== 'factored' && route !== 'dense') {
+      throw new Error(`${this.kind}: forwardRoute must be 'auto', 'factored' or 'dense', got ${String(route)}`);
+    }
+    const dense = route === 'dense' || (route === 'auto' && this.factoredCostRatio(x) > 1);
+    return dense ? this.forwardFull(x, this.reconstruct()) : this.forwardFactored(x);
   }
+
+  /**
+   * Multiply-adds of forwardFactored per multiply-add of the dense product, for input x (the
+   * kernel's own reconstruction is not counted: it is the size of the kernel, not of the batch).
+   */
+  abstract factoredCostRatio(x: Tensor): number;
 
   /** The forward through the factors (the cheap path that training normally takes). */
   protected abstract forwardFactored(x: Tensor): Tensor;

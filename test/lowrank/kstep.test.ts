@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qrRaw } from '../../src/linalg/qr.js';
 import { svdRaw } from '../../src/linalg/svd.js';
-import { directionsFromFactorGrad, directionsFromKernelGrad, NEW_DIRECTION_GRAM_MIN, newDirections } from '../../src/lowrank/kstep.js';
+import { directionsFromFactorGrad, directionsFromKernelGrad, NEW_DIRECTION_GRAM_MIN, newDirections, pivotedCholesky } from '../../src/lowrank/kstep.js';
 import { cholesky, unfoldingGram } from '../../src/lowrank/layer-point.js';
 import { Generator } from '../../src/tensor/random.js';
 import { modeProductRaw } from '../../src/tucker/product.js';
@@ -267,5 +267,51 @@ describe('K-step directions', () => {
     const gen = new Generator(35);
     const { u, d } = plantedDirections(600, 20, 30, 6, 1, gen, 1e3, 1e-2);
     checkDirections(u, d, 600, 20, 30, 6, 1e-10, 1e-12);
+  });
+});
+
+describe('pivotedCholesky (the Gram route of the new directions)', () => {
+  /** G = RᵀR for R (n × w) of planted rank k: k random columns, the rest combinations of them. */
+  function plantedGram(n: number, w: number, k: number, seed: number): Float64Array {
+    const g = new Generator(seed);
+    const base = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => g.normal()));
+    const cols = Array.from({ length: w }, (_, j) => {
+      if (j % 2 === 0 && j / 2 < k) return base[j / 2];
+      const c = new Float64Array(n);
+      for (const b of base) {
+        const f = g.normal();
+        for (let i = 0; i < n; i++) c[i] += f * b[i];
+      }
+      return c;
+    });
+    const gram = new Float64Array(w * w);
+    for (let a = 0; a < w; a++) for (let b = 0; b < w; b++) gram[a * w + b] = cols[a].reduce((s, v, i) => s + v * cols[b][i], 0);
+    return gram;
+  }
+
+  it('factors G[π, π] = L·Lᵀ on distinct pivots, stops at the planted rank, and honours the limit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 10_000 }), (w, kk, seed) => {
+        const k = Math.min(kk, w);
+        const g = plantedGram(20, w, k, seed);
+        let trace = 0;
+        for (let j = 0; j < w; j++) trace += g[j * w + j];
+        const out = pivotedCholesky(g, w, 1e-12 * trace, w);
+        expect(out.k).toBe(k);
+        expect(new Set(out.piv).size).toBe(k);
+        for (let a = 0; a < k; a++)
+          for (let b = 0; b < k; b++) {
+            let s = 0;
+            for (let t = 0; t < k; t++) s += out.l[a * k + t] * out.l[b * k + t];
+            expect(Math.abs(s - g[out.piv[a] * w + out.piv[b]])).toBeLessThan(1e-10 * trace);
+            if (b > a) expect(out.l[a * k + b]).toBe(0);
+          }
+        // The first pivot is the largest diagonal entry.
+        for (let j = 0; j < w; j++) expect(g[j * w + j]).toBeLessThanOrEqual(g[out.piv[0] * w + out.piv[0]]);
+        if (k > 1) expect(pivotedCholesky(g, w, 1e-12 * trace, k - 1).k).toBe(k - 1);
+        expect(pivotedCholesky(g, w, 2 * trace, w).k).toBe(0);
+      }),
+      fcOptions(40),
+    );
   });
 });

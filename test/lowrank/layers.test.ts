@@ -33,7 +33,7 @@ const arbConv = fc.record({
 });
 
 describe('low-rank layers', () => {
-  it('TuckerConv2d: the three-conv forward equals conv2d with the reconstructed kernel, and its gradients match finite differences', () => {
+  it('TuckerConv2d: the three-conv forward and the dense route equal conv2d with the reconstructed kernel, and their gradients match finite differences', () => {
     fc.assert(
       fc.property(arbConv, (c) => {
         const g = new Generator(c.seed);
@@ -53,19 +53,21 @@ describe('low-rank layers', () => {
           { stride: c.stride, padding: c.padding },
         );
         const x = randT([2, c.inC, 4, 4], c.seed + 2, false);
-        const y = layer.forward(x);
         const ref = noGrad(() => conv2d(x, layer.fullWeight(), bias, { stride: c.stride, padding: c.padding }));
-        expect(maxAbsDiff(y.data, ref.data)).toBeLessThan(1e-12);
-        const params = layer.parameters();
-        gradcheck(
-          (...ps: Tensor[]) => {
-            layer.core = ps[0] as never;
-            let k = 1;
-            layer.factors = layer.factors.map((f) => (f ? (ps[k++] as never) : null));
-            return layer.forward(x);
-          },
-          params.filter((p) => p !== layer.bias),
-        );
+        for (const route of ['factored', 'dense'] as const) {
+          layer.forwardRoute = route;
+          expect(maxAbsDiff(layer.forward(x).data, ref.data)).toBeLessThan(1e-12);
+          const params = layer.parameters();
+          gradcheck(
+            (...ps: Tensor[]) => {
+              layer.core = ps[0] as never;
+              let k = 1;
+              layer.factors = layer.factors.map((f) => (f ? (ps[k++] as never) : null));
+              return layer.forward(x);
+            },
+            params.filter((p) => p !== layer.bias),
+          );
+        }
       }),
       fcOptions(20),
     );
@@ -80,7 +82,10 @@ describe('low-rank layers', () => {
       randT([6], 1, false),
     );
     const x = randT([5, 9], 2, false);
-    expect(maxAbsDiff(lin.forward(x).data, linear(x, lin.fullWeight(), lin.bias).data)).toBeLessThan(1e-12);
+    for (const route of ['factored', 'dense'] as const) {
+      lin.forwardRoute = route;
+      expect(maxAbsDiff(lin.forward(x).data, linear(x, lin.fullWeight(), lin.bias).data)).toBeLessThan(1e-12);
+    }
     const mc = new MatrixConv2d(
       [4, 3, 3, 3],
       randomCore([2, 5], [4, 27], 27, 'float64', g),
@@ -91,7 +96,10 @@ describe('low-rank layers', () => {
     );
     const xi = randT([2, 3, 5, 5], 4, false);
     const ref = conv2d(xi, reshape(mc.fullWeight(), [4, 3, 3, 3]), null, { padding: 1 });
-    expect(maxAbsDiff(mc.forward(xi).data, ref.data)).toBeLessThan(1e-12);
+    for (const route of ['factored', 'dense'] as const) {
+      mc.forwardRoute = route;
+      expect(maxAbsDiff(mc.forward(xi).data, ref.data)).toBeLessThan(1e-12);
+    }
   });
 
   it('factorize at full rank from the weights reproduces the model; ranks and skip follow the options', () => {
