@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FuncBuilder, T, assemble, sleb, uleb } from '../../src/backend/cpu/wasm/emit.js';
 import { F32, F64 } from '../../src/backend/cpu/wasm/elem.js';
 import { gemmKernel, packRows } from '../../src/backend/cpu/wasm/gemm-kernels.js';
-import { dgemmModuleBytes, kernelModuleBytes, sdotModuleBytes, sgemmModuleBytes } from '../../src/backend/cpu/wasm/kernels.js';
+import { dgemmModuleBytes, kernelFunctionNames, kernelModuleBytes, sdotModuleBytes, sgemmModuleBytes } from '../../src/backend/cpu/wasm/kernels.js';
 
 function decodeUleb(bytes: number[]): number {
   let v = 0;
@@ -66,6 +66,14 @@ describe('wasm emitter', () => {
       [4, 2],
     ])
       expect(WebAssembly.validate(sdotModuleBytes(mr, nr) as BufferSource)).toBe(true);
+  });
+
+  it('kernelFunctionNames lists the functions of the module in index order (profiles name them by index)', () => {
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(kernelModuleBytes() as BufferSource))
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
+    expect(kernelFunctionNames()).toEqual(exported);
+    expect(kernelFunctionNames().slice(6, 9)).toEqual(['sdot', 'dgemm', 'packRowsD4']);
   });
 
   it('the float64 GEMM kernel validates at every tile with an even width', () => {

@@ -231,34 +231,41 @@ function binaryOp(f: FuncBuilder, op: (typeof WASM_BINARY)[number], one: number)
   }
 }
 
+/** The kernel module's functions, in the order of their indices in the module (it imports nothing). */
+function kernelFunctions(): { name: string; func: FuncBuilder }[] {
+  return [
+    { name: 'sgemm', func: gemmKernel(F32, SIMD_MR, SIMD_NR) },
+    { name: 'packRows4', func: packRows(F32, 4) },
+    { name: 'packRows8', func: packRows(F32, 8) },
+    { name: 'packCols4', func: packCols(F32, 4) },
+    { name: 'packCols8', func: packCols(F32, 8) },
+    { name: 'axpby', func: axpby(F32) },
+    { name: 'sdot', func: sdot(DOT_MR, DOT_NR) },
+    { name: 'dgemm', func: gemmKernel(F64, SIMD_MR_F64, SIMD_NR_F64) },
+    { name: 'packRowsD4', func: packRows(F64, SIMD_NR_F64) },
+    { name: 'packColsD4', func: packCols(F64, SIMD_NR_F64) },
+    { name: 'axpbyD', func: axpby(F64) },
+    { name: 'dgemvN', func: dgemvN() },
+    { name: 'dgemvT', func: dgemvT() },
+    { name: 'drotSeq', func: drotSeq() },
+    { name: 'im2col', func: im2colKernel() },
+    { name: 'col2im', func: col2imKernel() },
+    { name: 'maxPool2x2', func: maxPool2x2Kernel() },
+    ...WASM_UNARY.map((op) => ({ name: `u_${op}`, func: unaryMap(op) })),
+    ...WASM_BINARY.map((op) => ({ name: `vv_${op}`, func: binaryMap(op, 'none') })),
+    ...WASM_BINARY.map((op) => ({ name: `vs_${op}`, func: binaryMap(op, 'b') })),
+    ...WASM_BINARY.map((op) => ({ name: `sv_${op}`, func: binaryMap(op, 'a') })),
+  ];
+}
+
 /** The kernel module's bytes; every instance gets its own memory ("mem", 16 pages to start). */
 export function kernelModuleBytes(): Uint8Array {
-  return assemble({
-    memoryPages: 16,
-    functions: [
-      { name: 'sgemm', func: gemmKernel(F32, SIMD_MR, SIMD_NR) },
-      { name: 'packRows4', func: packRows(F32, 4) },
-      { name: 'packRows8', func: packRows(F32, 8) },
-      { name: 'packCols4', func: packCols(F32, 4) },
-      { name: 'packCols8', func: packCols(F32, 8) },
-      { name: 'axpby', func: axpby(F32) },
-      { name: 'sdot', func: sdot(DOT_MR, DOT_NR) },
-      { name: 'dgemm', func: gemmKernel(F64, SIMD_MR_F64, SIMD_NR_F64) },
-      { name: 'packRowsD4', func: packRows(F64, SIMD_NR_F64) },
-      { name: 'packColsD4', func: packCols(F64, SIMD_NR_F64) },
-      { name: 'axpbyD', func: axpby(F64) },
-      { name: 'dgemvN', func: dgemvN() },
-      { name: 'dgemvT', func: dgemvT() },
-      { name: 'drotSeq', func: drotSeq() },
-      { name: 'im2col', func: im2colKernel() },
-      { name: 'col2im', func: col2imKernel() },
-      { name: 'maxPool2x2', func: maxPool2x2Kernel() },
-      ...WASM_UNARY.map((op) => ({ name: `u_${op}`, func: unaryMap(op) })),
-      ...WASM_BINARY.map((op) => ({ name: `vv_${op}`, func: binaryMap(op, 'none') })),
-      ...WASM_BINARY.map((op) => ({ name: `vs_${op}`, func: binaryMap(op, 'b') })),
-      ...WASM_BINARY.map((op) => ({ name: `sv_${op}`, func: binaryMap(op, 'a') })),
-    ],
-  });
+  return assemble({ memoryPages: 16, functions: kernelFunctions() });
+}
+
+/** The kernel module's function names by index (a profile names wasm code 'wasm-function[i]'). */
+export function kernelFunctionNames(): string[] {
+  return kernelFunctions().map((k) => k.name);
 }
 
 /** sgemm alone at a given register tile, for measuring tile shapes (bench and tests). */
