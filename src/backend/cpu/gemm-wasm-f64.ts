@@ -10,7 +10,7 @@ import type { GemmArgs } from '../backend.js';
 import * as wasmGemm from './gemm-wasm.js';
 import type { KernelState } from './state.js';
 
-const gemmRangeWasmTyped = wasmGemm.gemmRangeWasmTyped;
+const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 
 export function gemmRangeWasmF64(
   st: KernelState,
@@ -27,5 +27,5 @@ export function gemmRangeWasmF64(
   alpha: number,
   beta: number,
 ): void {
-  gemmRangeWasmTyped(st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, true);
+  gemmRangeWasm(st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, true);
 }

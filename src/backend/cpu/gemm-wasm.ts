@@ -110,7 +110,10 @@ export function wasmPackB(w: WasmKernels, g: GemmArgs, p: number, kc: number, j:
   }
 }
 
-/** The float32 range (sgemm). */
+/**
+ * The range of either element type: float32 (sgemm, 4-byte elements) by default, float64 (dgemm,
+ * 8-byte elements) with f64 = true (gemm-wasm-f64.ts).
+ */
 export function gemmRangeWasm(
   st: KernelState,
   g: GemmArgs,
@@ -125,26 +128,7 @@ export function gemmRangeWasm(
   ldo: number,
   alpha: number,
   beta: number,
-): void {
-  gemmRangeWasmTyped(st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, false);
-}
-
-/** The range of either element type: f64 selects dgemm and 8-byte elements, else sgemm and 4-byte ones. */
-export function gemmRangeWasmTyped(
-  st: KernelState,
-  g: GemmArgs,
-  i0: number,
-  i1: number,
-  j0: number,
-  j1: number,
-  p0: number,
-  p1: number,
-  out: TypedArray,
-  outOffset: number,
-  ldo: number,
-  alpha: number,
-  beta: number,
-  f64: boolean,
+  f64 = false,
 ): void {
   const w = st.wasm;
   if (!w) throw new Error('gemm: the WebAssembly kernels are not available on this thread');

@@ -65,7 +65,6 @@ const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   wasmGemm.wasmPackA,
   wasmGemm.wasmPackB,
   wasmGemm.wasmStoreC,
-  wasmGemm.gemmRangeWasmTyped,
   wasmGemm.gemmRangeWasm,
   wasmGemm.copyRowsPadded,
   wasmGemm.gemmRangeWasmDot,
