@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WASM_BINARY, WASM_UNARY } from '../src/backend/cpu/wasm/kernels.js';
+import { kernelFunctionNames } from '../src/backend/cpu/wasm/kernels.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -76,21 +76,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** The kernel module's functions by index, in the order kernelModuleBytes() assembles them (no imports). */
-const WASM_NAMES = [
-  'sgemm',
-  'packRows4',
-  'packRows8',
-  'packCols4',
-  'packCols8',
-  'axpby',
-  'sdot',
-  'im2col',
-  'col2im',
-  'maxPool2x2',
-  ...WASM_UNARY.map((op) => `u_${op}`),
-  ...(['vv', 'vs', 'sv'] as const).flatMap((kind) => WASM_BINARY.map((op) => `${kind}_${op}`)),
-];
+/** The kernel module's functions by index (no imports). */
+const WASM_NAMES = kernelFunctionNames();
 
 /** A wasm function's kernel name ('wasm-function[6]' → 'sdot'), or the name itself. */
 function wasmName(name: string): string {

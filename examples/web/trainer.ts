@@ -1,16 +1,19 @@
 /**
  * The training side of the page, free of DOM and worker APIs so that it runs in the Web Worker
  * and under vitest alike: one LeNet-5, one training method from the registry, one step at a time,
- * and snapshots of what the page draws (ranks, compression, spectra of the core unfoldings,
+ * (driven by the library's training loop, loopSteps of src/train/loop.ts, which hands control back
+ * after every step), and snapshots of what the page draws (ranks, compression, spectra of the core unfoldings,
  * test accuracy, predictions) plus the safetensors checkpoint of model.stateDict().
  *
  * Imports reach into src/ module by module (never src/index.ts or src/data/index.ts, which pull
  * in node:fs readers): everything below is pure TypeScript.
  */
-import { DataLoader, type Batch } from '../../src/data/loader.js';
+import { DataLoader } from '../../src/data/loader.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { tidy } from '../../src/tensor/storage.js';
+import { freshProgress, loopSteps } from '../../src/train/loop.js';
+import { ProgressLine } from '../../src/train/progress.js';
 import { encodeSafetensors, type SafetensorsTensors } from '../../src/io/safetensors-codec.js';
 import { fromTensor } from '../../src/io/safetensors-tensor.js';
 import { svdRaw } from '../../src/linalg/svd.js';
@@ -136,8 +139,8 @@ export class WebTrainer {
   readonly stepsPerEpoch: number;
   step = 0;
   private readonly loader: DataLoader;
-  private iter: Iterator<Batch> | null = null;
-  private epoch = 0;
+  /** The library's loop over this run, one step per next(); no test pass, log or checkpoint of its own (the page asks for those). */
+  private readonly steps: ReturnType<typeof loopSteps>;
   private readonly names = new Map<string, string>();
 
   constructor(
@@ -175,6 +178,21 @@ export class WebTrainer {
     });
     const integ = this.integrator();
     if (integ) integ.warmupSteps = c.warmupSteps;
+    this.steps = loopSteps({
+      method: this.method,
+      model: this.model,
+      loader: this.loader,
+      testLoader: null,
+      epochs: Number.POSITIVE_INFINITY,
+      progress: freshProgress(),
+      maxSteps: c.maxSteps > 0 ? c.maxSteps : undefined,
+      checkpointEvery: 0,
+      logEvery: Number.POSITIVE_INFINITY,
+      checkpoint: () => {},
+      log: () => {},
+      bar: new ProgressLine(null),
+      where: 'WebTrainer: ',
+    });
     let conv = 0;
     let fc = 0;
     for (const [path, m] of this.model.namedModules()) {
@@ -193,27 +211,20 @@ export class WebTrainer {
     return this.config.maxSteps > 0 && this.step >= this.config.maxSteps;
   }
 
-  private nextBatch(): Batch {
-    for (;;) {
-      if (!this.iter) this.iter = this.loader[Symbol.iterator]();
-      const r = this.iter.next();
-      if (!r.done) return r.value;
-      this.iter = null;
-      this.epoch++;
-    }
-  }
-
-  /** One training step. */
+  /**
+   * One training step of the loop. A loss that is not finite throws (the loop's message says
+   * whether the data, a parameter or the learning rate is to blame); the run is then over.
+   */
   trainStep(): StepReport {
+    if (this.done) throw new Error(`WebTrainer: the run is over (maxSteps ${this.config.maxSteps} reached)`);
     const t0 = performance.now();
     const integ = this.integrator();
     // The tolerance this step truncates with (read before the step advances the warm-up counter).
     const tau = integ ? integ.currentTau : null;
-    const { x, y } = this.nextBatch();
-    // On the GPU backend the step's intermediates are freed when it ends (see tidy()).
-    const loss = tidy(() => this.method.step(x, y).loss);
-    this.step++;
-    return { step: this.step, epoch: this.epoch + 1, loss, ms: performance.now() - t0, tau, ranks: this.channelRanks() };
+    const r = this.steps.next();
+    if (r.done) throw new Error('WebTrainer: the training loop has ended');
+    this.step = r.value.step;
+    return { step: this.step, epoch: r.value.epoch, loss: r.value.loss, ms: performance.now() - t0, tau, ranks: this.channelRanks() };
   }
 
   /** Ranks of the channel modes (out, in) of every weight layer, by friendly name. */

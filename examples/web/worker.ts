@@ -1,7 +1,8 @@
 /**
  * The training worker: loads the packed digits, installs the chosen backend, and runs WebTrainer
- * one step at a time, yielding to its event loop between steps so that pause, reset and checkpoint
- * requests are answered within one step. The page's main thread only draws.
+ * (the library's training loop, src/train/loop.ts) one step at a time, yielding to its event loop
+ * between steps so that pause, reset and checkpoint requests are answered within one step. A loss
+ * that is not finite ends the run with the loop's own message. The page's main thread only draws.
  */
 import { getBackend, setBackend } from '../../src/backend/index.js';
 import { BACKEND_CHOICES, findBackend } from './backends.js';
@@ -71,12 +72,6 @@ async function loop(): Promise<void> {
       const report = t.trainStep();
       if (t !== trainer) break;
       post({ type: 'step', report });
-      if (!Number.isFinite(report.loss)) {
-        running = false;
-        post({ type: 'error', message: `the loss is ${report.loss} at step ${report.step}: lower the learning rate and reset` });
-        post({ type: 'state', state: 'error' });
-        return;
-      }
       if (report.step % t.config.evalEvery === 0 || t.done) post({ type: 'eval', report: t.evaluate() });
       await yieldToEvents();
     }

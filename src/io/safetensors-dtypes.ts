@@ -27,97 +27,45 @@ interface DTypeInfo {
   readonly set: (view: DataView, at: number, value: number | bigint) => void;
 }
 
-const le = true;
+/** The suffix of DataView's getX / setX for each typed array. */
+type Accessor = 'Float64' | 'Float32' | 'BigInt64' | 'Int32' | 'Int16' | 'Int8' | 'BigUint64' | 'Uint32' | 'Uint16' | 'Uint8';
+
+interface ArrayCtor {
+  new (n: number): SafetensorsData;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+}
+
+/**
+ * One dtype's entry, from its typed array and DataView accessor: every entry differs only in
+ * those two. DataView's one-byte accessors take no endianness and ignore the extra argument.
+ */
+function dtypeInfo(ctor: ArrayCtor, accessor: Accessor): DTypeInfo {
+  const getter = DataView.prototype[`get${accessor}`] as (this: DataView, at: number, littleEndian: boolean) => number | bigint;
+  const setter = DataView.prototype[`set${accessor}`] as (this: DataView, at: number, value: number | bigint, littleEndian: boolean) => void;
+  return {
+    size: ctor.BYTES_PER_ELEMENT,
+    arrayName: ctor.name,
+    make: (n) => new ctor(n),
+    is: (d) => d instanceof ctor,
+    get: (v, i) => getter.call(v, i, true),
+    set: (v, i, x) => setter.call(v, i, x, true),
+  };
+}
 
 export const DTYPES: Readonly<Record<SafetensorsDType, DTypeInfo>> = {
-  F64: {
-    size: 8,
-    arrayName: 'Float64Array',
-    make: (n) => new Float64Array(n),
-    is: (d) => d instanceof Float64Array,
-    get: (v, i) => v.getFloat64(i, le),
-    set: (v, i, x) => v.setFloat64(i, x as number, le),
-  },
-  F32: {
-    size: 4,
-    arrayName: 'Float32Array',
-    make: (n) => new Float32Array(n),
-    is: (d) => d instanceof Float32Array,
-    get: (v, i) => v.getFloat32(i, le),
-    set: (v, i, x) => v.setFloat32(i, x as number, le),
-  },
-  I64: {
-    size: 8,
-    arrayName: 'BigInt64Array',
-    make: (n) => new BigInt64Array(n),
-    is: (d) => d instanceof BigInt64Array,
-    get: (v, i) => v.getBigInt64(i, le),
-    set: (v, i, x) => v.setBigInt64(i, x as bigint, le),
-  },
-  I32: {
-    size: 4,
-    arrayName: 'Int32Array',
-    make: (n) => new Int32Array(n),
-    is: (d) => d instanceof Int32Array,
-    get: (v, i) => v.getInt32(i, le),
-    set: (v, i, x) => v.setInt32(i, x as number, le),
-  },
-  I16: {
-    size: 2,
-    arrayName: 'Int16Array',
-    make: (n) => new Int16Array(n),
-    is: (d) => d instanceof Int16Array,
-    get: (v, i) => v.getInt16(i, le),
-    set: (v, i, x) => v.setInt16(i, x as number, le),
-  },
-  I8: {
-    size: 1,
-    arrayName: 'Int8Array',
-    make: (n) => new Int8Array(n),
-    is: (d) => d instanceof Int8Array,
-    get: (v, i) => v.getInt8(i),
-    set: (v, i, x) => v.setInt8(i, x as number),
-  },
-  U64: {
-    size: 8,
-    arrayName: 'BigUint64Array',
-    make: (n) => new BigUint64Array(n),
-    is: (d) => d instanceof BigUint64Array,
-    get: (v, i) => v.getBigUint64(i, le),
-    set: (v, i, x) => v.setBigUint64(i, x as bigint, le),
-  },
-  U32: {
-    size: 4,
-    arrayName: 'Uint32Array',
-    make: (n) => new Uint32Array(n),
-    is: (d) => d instanceof Uint32Array,
-    get: (v, i) => v.getUint32(i, le),
-    set: (v, i, x) => v.setUint32(i, x as number, le),
-  },
-  U16: {
-    size: 2,
-    arrayName: 'Uint16Array',
-    make: (n) => new Uint16Array(n),
-    is: (d) => d instanceof Uint16Array,
-    get: (v, i) => v.getUint16(i, le),
-    set: (v, i, x) => v.setUint16(i, x as number, le),
-  },
-  U8: {
-    size: 1,
-    arrayName: 'Uint8Array',
-    make: (n) => new Uint8Array(n),
-    is: (d) => d instanceof Uint8Array,
-    get: (v, i) => v.getUint8(i),
-    set: (v, i, x) => v.setUint8(i, x as number),
-  },
-  BOOL: {
-    size: 1,
-    arrayName: 'Uint8Array',
-    make: (n) => new Uint8Array(n),
-    is: (d) => d instanceof Uint8Array,
-    get: (v, i) => v.getUint8(i),
-    set: (v, i, x) => v.setUint8(i, x as number),
-  },
+  F64: dtypeInfo(Float64Array, 'Float64'),
+  F32: dtypeInfo(Float32Array, 'Float32'),
+  I64: dtypeInfo(BigInt64Array, 'BigInt64'),
+  I32: dtypeInfo(Int32Array, 'Int32'),
+  I16: dtypeInfo(Int16Array, 'Int16'),
+  I8: dtypeInfo(Int8Array, 'Int8'),
+  U64: dtypeInfo(BigUint64Array, 'BigUint64'),
+  U32: dtypeInfo(Uint32Array, 'Uint32'),
+  U16: dtypeInfo(Uint16Array, 'Uint16'),
+  U8: dtypeInfo(Uint8Array, 'Uint8'),
+  // BOOL is one byte per value, 0 or 1, held in a Uint8Array.
+  BOOL: dtypeInfo(Uint8Array, 'Uint8'),
 };
 
 /** Dtypes of the format that exist but that this library does not convert (no typed array). */

@@ -4,6 +4,10 @@
  * the fine-tune of `compress` drive it with checkpoints and a JSONL log; `fit` (fit.ts) drives it
  * with an optimizer or a step function. Everything a resumed run needs to continue identically is
  * in LoopProgress (plus the model, method, generator and loader states that the caller checkpoints).
+ *
+ * The loop is a generator (loopSteps) that hands control back after every step, so a caller with an
+ * event loop (the web demo's worker) can answer pause, stop and checkpoint requests between steps;
+ * runLoop drives it to the end without stopping.
  */
 import type { TrainingMethod } from '../lowrank/methods/types.js';
 import { tuckerRanks } from '../lowrank/tucker-layers.js';
@@ -119,8 +123,39 @@ function formatExtras(e: Record<string, unknown>): string {
     .join(' ');
 }
 
+/** What loopSteps hands back after each step. */
+export interface LoopStep {
+  /** Steps taken since the start of the run, this one included. */
+  step: number;
+  /** The epoch this step belongs to (1-based). */
+  epoch: number;
+  loss: number;
+  /** The epoch's record, when this step ended an epoch (its evaluation, log and checkpoint done). */
+  epochEnd?: EpochLog;
+}
+
+export interface LoopResult {
+  stopped: boolean;
+  epochs: EpochLog[];
+}
+
 /** Runs until `epochs` are complete or the step limit is reached. Returns whether it stopped early. */
-export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] } {
+export function runLoop(o: LoopOptions): LoopResult {
+  const steps = loopSteps(o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The loop of runLoop, one step per next(): each step is yielded once everything it causes is done
+ * (its log record, progress line and checkpoint, and at the end of an epoch the epoch's record,
+ * evaluation and checkpoint), so a caller that stops asking stops at a step boundary with the
+ * same state an uninterrupted run has there. Epochs = Infinity runs until the step limit, or
+ * until the caller stops.
+ */
+export function* loopSteps(o: LoopOptions): Generator<LoopStep, LoopResult, void> {
   const { method, model, loader, progress: p } = o;
   const records: EpochLog[] = [];
   const label = o.label ? `[${o.label}] ` : '';
@@ -140,6 +175,7 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
     let seenHere = 0;
     let stepsHere = 0;
     let stop = false;
+    let lastLoss = Number.NaN;
     for (const { x, y } of loader) {
       // The step's host buffers go back to the pool for the next step, and on the GPU backend its
       // device buffers are freed, at the end of the scope (docs/design.md §3.5.1).
@@ -164,13 +200,14 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
         `${label}epoch ${epochNo}/${o.epochs} step ${p.stepInEpoch}/${len} loss ${(p.lossSum / p.seen).toFixed(4)} acc ${((100 * p.correct) / p.seen).toFixed(2)}% ` +
           `${(seenHere / elapsed).toFixed(0)} img/s left ${formatDuration(((len - p.stepInEpoch) * elapsed) / stepsHere)}${extras}`,
       );
+      lastLoss = r.loss;
       if (!last) {
         if (o.maxSteps !== undefined && p.step >= o.maxSteps) {
           o.checkpoint(p);
           stop = true;
-          break;
-        }
-        if (o.checkpointEvery > 0 && p.step % o.checkpointEvery === 0) o.checkpoint(p);
+        } else if (o.checkpointEvery > 0 && p.step % o.checkpointEvery === 0) o.checkpoint(p);
+        yield { step: p.step, epoch: epochNo, loss: r.loss };
+        if (stop) break;
       }
     }
     if (stop) {
@@ -209,6 +246,7 @@ export function runLoop(o: LoopOptions): { stopped: boolean; epochs: EpochLog[] 
         `, ${seconds.toFixed(1)} s (${record.imagesPerSecond.toFixed(0)} img/s)${Object.keys(extras).length ? ` ${formatExtras(extras)}` : ''}`,
     );
     o.onEpoch?.(record);
+    if (stepsHere > 0) yield { step: p.step, epoch: epochNo, loss: lastLoss, epochEnd: record };
   }
   return { stopped: false, epochs: records };
 }

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FuncBuilder, T, assemble, sleb, uleb } from '../../src/backend/cpu/wasm/emit.js';
-import { kernelModuleBytes, sdotModuleBytes, sgemmModuleBytes } from '../../src/backend/cpu/wasm/kernels.js';
+import { F32, F64 } from '../../src/backend/cpu/wasm/elem.js';
+import { gemmKernel, packRows } from '../../src/backend/cpu/wasm/gemm-kernels.js';
+import { dgemmModuleBytes, kernelFunctionNames, kernelModuleBytes, sdotModuleBytes, sgemmModuleBytes } from '../../src/backend/cpu/wasm/kernels.js';
 
 function decodeUleb(bytes: number[]): number {
   let v = 0;
@@ -65,4 +67,62 @@ describe('wasm emitter', () => {
     ])
       expect(WebAssembly.validate(sdotModuleBytes(mr, nr) as BufferSource)).toBe(true);
   });
+
+  it('kernelFunctionNames lists the functions of the module in index order (profiles name them by index)', () => {
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(kernelModuleBytes() as BufferSource))
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
+    expect(kernelFunctionNames()).toEqual(exported);
+    expect(kernelFunctionNames().slice(6, 9)).toEqual(['sdot', 'dgemm', 'packRowsD4']);
+  });
+
+  it('the float64 GEMM kernel validates at every tile with an even width', () => {
+    for (const [mr, nr] of [
+      [4, 4],
+      [2, 2],
+      [3, 6],
+      [4, 8],
+    ])
+      expect(WebAssembly.validate(dgemmModuleBytes(mr, nr) as BufferSource)).toBe(true);
+  });
+
+  it('the GEMM emitters refuse a width that is not a whole number of vectors of the element type', () => {
+    expect(() => gemmKernel(F32, 4, 6)).toThrow(/nr must be a positive multiple of 4 for f32, got 6/);
+    expect(() => gemmKernel(F64, 4, 3)).toThrow(/nr must be a positive multiple of 2 for f64, got 3/);
+    expect(() => gemmKernel(F64, 0, 4)).toThrow(/mr must be a positive integer, got 0/);
+    expect(() => packRows(F64, 5)).toThrow(/w must be a positive multiple of 2 for f64, got 5/);
+  });
+
+  // One emitter serves both element types: each kernel, run on one micro-panel of A and of B
+  // (packed as the GEMM packs them), gives the exact product of small integers.
+  for (const [e, bytes, Ctor] of [
+    [F32, sgemmModuleBytes, Float32Array],
+    [F64, dgemmModuleBytes, Float64Array],
+  ] as const) {
+    it(`the ${e.name} GEMM kernel multiplies one pair of micro-panels exactly, and accumulates`, () => {
+      const mr = 3;
+      const nr = 2 * e.lanes;
+      const kc = 5;
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes(mr, nr) as BufferSource));
+      const mem = new Ctor((exports.mem as WebAssembly.Memory).buffer);
+      const run = exports.sgemm ?? exports.dgemm;
+      const ap = 0;
+      const bp = mr * kc;
+      const c = bp + nr * kc;
+      // Ap[p·mr + i] = A[i, p]; Bp[p·nr + j] = B[p, j].
+      for (let p = 0; p < kc; p++) {
+        for (let i = 0; i < mr; i++) mem[ap + p * mr + i] = ((i * 7 + p * 3) % 11) - 5;
+        for (let j = 0; j < nr; j++) mem[bp + p * nr + j] = ((j * 5 + p * 2) % 9) - 4;
+      }
+      const product = (i: number, j: number): number => {
+        let s = 0;
+        for (let p = 0; p < kc; p++) s += mem[ap + p * mr + i] * mem[bp + p * nr + j];
+        return s;
+      };
+      (run as (...args: number[]) => void)(ap * e.bytes, bp * e.bytes, c * e.bytes, 1, 1, kc, nr * e.bytes, 0);
+      for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) expect(mem[c + i * nr + j]).toBe(product(i, j));
+      (run as (...args: number[]) => void)(ap * e.bytes, bp * e.bytes, c * e.bytes, 1, 1, kc, nr * e.bytes, 1);
+      for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) expect(mem[c + i * nr + j]).toBe(2 * product(i, j));
+    });
+  }
 });

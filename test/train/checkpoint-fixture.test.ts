@@ -1,7 +1,8 @@
 /**
  * Checkpoints users already have keep loading (issue #20): a training checkpoint of format
  * tuckergrad-checkpoint/1, committed as written (test/fixtures/checkpoint-v1/README.md), is read,
- * rebuilt into the same model and method state, written back byte for byte, and resumed.
+ * rebuilt into the same model and method state (its unversioned TDLRT state read as version 1),
+ * written back byte for byte, and resumed.
  */
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,12 +49,17 @@ describe('the committed checkpoint of format 1', () => {
     loadModelState(live, ckpt.modelState);
     const state = (ckpt.state as { method: StateTree }).method;
     restoreMethodState(method, state);
+    // The file's TDLRT state predates versioned states: the method reads it as version 1 and gives
+    // back the same state, now naming its version.
+    const saved = (state as { custom: Record<string, StateTree> }).custom;
+    expect(saved).not.toHaveProperty('version');
+    expect((captureMethodState(method) as { custom: StateTree }).custom).toEqual({ ...saved, version: 1 });
     const again = encodeCheckpoint({
       model: live,
       modelSpec: ckpt.modelSpec,
       kind: 'training',
       method: ckpt.method,
-      state: { method: captureMethodState(method) },
+      state: { method: state },
       sections: ckpt.sections,
     });
     expect(Buffer.from(encodeWithChecksum(again.tensors, again.metadata)).equals(readFileSync(CKPT))).toBe(true);

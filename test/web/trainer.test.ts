@@ -90,6 +90,20 @@ describe('WebTrainer', () => {
     expect(u.evaluate().predictions).toEqual(ev.predictions);
   });
 
+  it('a loss that is not finite ends the run with an explanation, and the run takes no further step', () => {
+    const t = new WebTrainer(train, test, { method: 'full', batchSize: 16, lr: 1e30, evalSize: 32 }, 4);
+    let err: unknown = null;
+    for (let s = 0; s < 10 && !err; s++) {
+      try {
+        t.trainStep();
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(String(err)).toMatch(/the loss is (NaN|-?Infinity)/);
+    expect(() => t.trainStep()).toThrow(/the training loop has ended/);
+  });
+
   it('full: ranks stay full and spectra skip the large fc1', () => {
     const t = new WebTrainer(train, test, { method: 'full', batchSize: 16, evalSize: 32, maxSteps: 2 }, 4);
     t.trainStep();

@@ -95,6 +95,8 @@ export type Job =
 
 /** Kernel functions of this module's jobs beyond GEMM, for the worker source. */
 export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
+  windowKernels.firstInside,
+  windowKernels.endInside,
   windowKernels.im2colRows,
   windowKernels.col2imPart,
   windowKernels.im2colRowsW,

@@ -14,23 +14,24 @@ import type { KernelState } from './state.js';
 
 const wasmReserve = stateModule.wasmReserve;
 
+/**
+ * The window geometry's one formula, for output rows and columns (offset = tap·dilation − pad, step =
+ * stride, n = outH or outW) and for the taps of one output (offset = out·stride − pad, step =
+ * dilation, n = kH or kW): index t reads position offset + t·step of an axis of `size`.
+ * firstInside: the first t in [0, n] whose position is ≥ 0.
+ */
+export function firstInside(offset: number, step: number, n: number): number {
+  return Math.min(n, Math.max(0, Math.ceil(-offset / step)));
+}
+
+/** endInside: the end (exclusive, in [lo, n]) of the t ≥ lo whose position is < size. */
+export function endInside(offset: number, step: number, size: number, n: number, lo: number): number {
+  return Math.min(n, Math.max(lo, Math.ceil((size - offset) / step)));
+}
+
 /** im2col of the rows [r0, r1) of cols, row r = (c·kH + i)·kW + j. */
 export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r0: number, r1: number): void {
-  const batch = g.batch,
-    totalChannels = g.totalChannels,
-    channelOffset = g.channelOffset;
-  const inH = g.inH,
-    inW = g.inW,
-    kH = g.kH,
-    kW = g.kW,
-    strideH = g.strideH,
-    strideW = g.strideW;
-  const padH = g.padH,
-    padW = g.padW,
-    dilH = g.dilH,
-    dilW = g.dilW,
-    outH = g.outH,
-    outW = g.outW;
+  const { batch, totalChannels, channelOffset, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
   const nCols = batch * outH * outW;
   const plane = inH * inW;
   for (let row = r0; row < r1; row++) {
@@ -40,10 +41,10 @@ export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r
     const hOff = i * dilH - padH;
     const wOff = j * dilW - padW;
     // Output rows/columns whose input row/column is inside the image: [ohLo, ohHi), [owLo, owHi).
-    const ohLo = Math.min(outH, Math.max(0, Math.ceil(-hOff / strideH)));
-    const ohHi = Math.min(outH, Math.max(ohLo, Math.ceil((inH - hOff) / strideH)));
-    const owLo = Math.min(outW, Math.max(0, Math.ceil(-wOff / strideW)));
-    const owHi = Math.min(outW, Math.max(owLo, Math.ceil((inW - wOff) / strideW)));
+    const ohLo = firstInside(hOff, strideH, outH);
+    const ohHi = endInside(hOff, strideH, inH, outH, ohLo);
+    const owLo = firstInside(wOff, strideW, outW);
+    const owHi = endInside(wOff, strideW, inW, outW, owLo);
     let col = row * nCols;
     for (let n = 0; n < batch; n++) {
       const xPlane = (n * totalChannels + channelOffset + c) * plane;
@@ -82,31 +83,18 @@ export function im2colRows(x: TypedArray, g: WindowGeometry, cols: TypedArray, r
 
 /** col2im of channels [c0, c1) and images [n0, n1): accumulates into their planes of dx only. */
 export function col2imPart(cols: TypedArray, g: WindowGeometry, dx: TypedArray, c0: number, c1: number, n0: number, n1: number): void {
-  const totalChannels = g.totalChannels,
-    channelOffset = g.channelOffset;
-  const inH = g.inH,
-    inW = g.inW,
-    kH = g.kH,
-    kW = g.kW,
-    strideH = g.strideH,
-    strideW = g.strideW;
-  const padH = g.padH,
-    padW = g.padW,
-    dilH = g.dilH,
-    dilW = g.dilW,
-    outH = g.outH,
-    outW = g.outW;
+  const { totalChannels, channelOffset, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
   const nCols = g.batch * outH * outW;
   const plane = inH * inW;
   for (let c = c0; c < c1; c++) {
     for (let i = 0; i < kH; i++) {
       const hOff = i * dilH - padH;
-      const ohLo = Math.min(outH, Math.max(0, Math.ceil(-hOff / strideH)));
-      const ohHi = Math.min(outH, Math.max(ohLo, Math.ceil((inH - hOff) / strideH)));
+      const ohLo = firstInside(hOff, strideH, outH);
+      const ohHi = endInside(hOff, strideH, inH, outH, ohLo);
       for (let j = 0; j < kW; j++) {
         const wOff = j * dilW - padW;
-        const owLo = Math.min(outW, Math.max(0, Math.ceil(-wOff / strideW)));
-        const owHi = Math.min(outW, Math.max(owLo, Math.ceil((inW - wOff) / strideW)));
+        const owLo = firstInside(wOff, strideW, outW);
+        const owHi = endInside(wOff, strideW, inW, outW, owLo);
         const rowBase = ((c * kH + i) * kW + j) * nCols;
         for (let n = n0; n < n1; n++) {
           const xPlane = (n * totalChannels + channelOffset + c) * plane;
@@ -136,18 +124,7 @@ export function col2imPart(cols: TypedArray, g: WindowGeometry, dx: TypedArray, 
  * fast path with no window tables; it applies the same comparison in the same tap order.
  */
 export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray, argmax: Int32Array, p0: number, p1: number): void {
-  const inH = g.inH,
-    inW = g.inW,
-    kH = g.kH,
-    kW = g.kW,
-    strideH = g.strideH,
-    strideW = g.strideW;
-  const padH = g.padH,
-    padW = g.padW,
-    dilH = g.dilH,
-    dilW = g.dilW,
-    outH = g.outH,
-    outW = g.outW;
+  const { inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
   const plane = inH * inW;
   if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     for (let p = p0; p < p1; p++) {
@@ -186,12 +163,12 @@ export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray,
     for (let oh = 0; oh < outH; oh++) {
       const h0 = oh * strideH - padH;
       // Taps i in [iLo, iHi) land inside the image.
-      const iLo = Math.min(kH, Math.max(0, Math.ceil(-h0 / dilH)));
-      const iHi = Math.min(kH, Math.max(iLo, Math.ceil((inH - h0) / dilH)));
+      const iLo = firstInside(h0, dilH, kH);
+      const iHi = endInside(h0, dilH, inH, kH, iLo);
       for (let ow = 0; ow < outW; ow++, o++) {
         const w0 = ow * strideW - padW;
-        const jLo = Math.min(kW, Math.max(0, Math.ceil(-w0 / dilW)));
-        const jHi = Math.min(kW, Math.max(jLo, Math.ceil((inW - w0) / dilW)));
+        const jLo = firstInside(w0, dilW, kW);
+        const jHi = endInside(w0, dilW, inW, kW, jLo);
         let best = -Infinity;
         let bestIdx = -1;
         for (let i = iLo; i < iHi; i++) {

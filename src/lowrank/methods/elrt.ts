@@ -6,6 +6,7 @@ import { FixedRankMethod } from './fixed-rank.js';
 import { ORTHO_KINDS, OrthoRegularizer, type OrthoKind } from './ortho.js';
 import { factorParameters, type SgdSettings } from './sgd-split.js';
 import type { MethodContext } from './types.js';
+import { versionedState } from './versioned-state.js';
 
 export interface ElrtOptions extends SgdSettings {
   /** Fraction of the compressed layers' parameters kept; every compressed layer keeps this fraction. */
@@ -53,6 +54,27 @@ export class ElrtMethod extends FixedRankMethod {
 
   progress(): Record<string, unknown> {
     return { ortho: this.lastPenalty };
+  }
+
+  /**
+   * Checkpoint state, version 2: tucker-fixed's optimizers and the regulariser's SRIP warm-start
+   * vectors, one per factor in factorParameters order (null where there is none). Version 1
+   * (tucker-fixed's state, which ELRT saved before) restores with cold SRIP starts, as it did then.
+   */
+  override getState(): unknown {
+    const fixed = super.getState() as { optimizers: unknown };
+    const vectors = this.regularizer && this.model ? this.regularizer.vectorsOf(factorParameters(this.model)) : [];
+    return { version: 2, optimizers: fixed.optimizers, powerVectors: vectors };
+  }
+
+  override setState(state: unknown): void {
+    if ((state as { version?: unknown } | null)?.version === 1) return super.setState(state);
+    const s = versionedState(this.name, state, 2, ['optimizers', 'powerVectors']);
+    if (!Array.isArray(s.powerVectors))
+      throw new Error(`${this.name}.setState: powerVectors must be an array, got ${JSON.stringify(s.powerVectors)?.slice(0, 80)}`);
+    if (!this.regularizer) throw new Error(`${this.name}: call setup(model) before setState`);
+    this.regularizer.setVectors(factorParameters(this.requireModel()), s.powerVectors);
+    super.setState({ version: 1, optimizers: s.optimizers });
   }
 
   /** tucker-fixed's step plus the regulariser: UᵀU (2nr²) per factor, forward and backward. */

@@ -1,12 +1,12 @@
 import type { Module } from '../../nn/module.js';
 import { sgdStep } from '../../optim/model-step.js';
 import { SGD } from '../../optim/sgd.js';
-import type { OptimizerState } from '../../optim/optimizer.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { optimizerBytes, paramBytes, sgdStepFlops } from './accounting.js';
 import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { assumeVersion, optimizerStateOf, versionedState } from './versioned-state.js';
 
 export type { SgdSettings } from './sgd-split.js';
 
@@ -46,16 +46,19 @@ export class FullMethod implements TrainingMethod {
     return { paramBytes: paramBytes(this.requireModel()), optimizerBytes: this.optimizer ? optimizerBytes([this.optimizer]) : 0 };
   }
 
-  /** The optimizer's state (checkpoints). */
+  /**
+   * Checkpoint state, version 1: the optimizer's buffers (null before setup). The same object
+   * without `version`, as checkpoints written before states carried one hold it, reads as version 1.
+   */
   getState(): unknown {
-    return { optimizer: this.optimizer ? this.optimizer.stateDict() : null };
+    return { version: 1, optimizer: this.optimizer ? this.optimizer.stateDict() : null };
   }
 
   setState(state: unknown): void {
-    const s = state as { optimizer?: OptimizerState | null };
-    if (!s || typeof s !== 'object' || !('optimizer' in s))
-      throw new Error(`${this.name}.setState: expected { optimizer }, got ${JSON.stringify(state)?.slice(0, 80)}`);
-    if (s.optimizer && this.optimizer) this.optimizer.loadStateDict(s.optimizer);
+    const s = versionedState(this.name, assumeVersion(state, 1), 1, ['optimizer']);
+    if (s.optimizer === null) return;
+    const saved = optimizerStateOf(this.name, s.optimizer);
+    if (this.optimizer) this.optimizer.loadStateDict(saved);
   }
 
   protected requireModel(): Module {

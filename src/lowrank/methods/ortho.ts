@@ -128,6 +128,34 @@ export class OrthoRegularizer {
       throw new Error(`OrthoRegularizer: powerIterations must be a positive integer, got ${powerIterations}`);
   }
 
+  /**
+   * SRIP's warm-start vectors of `factors`, in order (copies; null where a factor has none yet,
+   * and for the other kinds): what a resumed run needs to continue as this one would.
+   */
+  vectorsOf(factors: readonly Tensor[]): (Float64Array | null)[] {
+    return factors.map((u) => this.vectors.get(u)?.slice() ?? null);
+  }
+
+  /** Puts vectorsOf output back on the same factors (of a restored model); checks every length before changing anything. */
+  setVectors(factors: readonly Tensor[], vectors: readonly unknown[]): void {
+    if (!Array.isArray(vectors) || vectors.length !== factors.length)
+      throw new Error(
+        `OrthoRegularizer.setVectors: vectors must be an array of ${factors.length} (one per factor), got ${Array.isArray(vectors) ? vectors.length : typeof vectors}`,
+      );
+    factors.forEach((u, i) => {
+      const v = vectors[i];
+      if (v !== null && !(v instanceof Float64Array && v.length === u.shape[1]))
+        throw new Error(
+          `OrthoRegularizer.setVectors: vector ${i} must be null or a Float64Array of length ${u.shape[1]} (the factor's rank), got ${v instanceof Float64Array ? `length ${v.length}` : typeof v}`,
+        );
+    });
+    factors.forEach((u, i) => {
+      const v = vectors[i];
+      if (v instanceof Float64Array) this.vectors.set(u, v.slice());
+      else this.vectors.delete(u);
+    });
+  }
+
   /** λ·Σ_U penalty(U); a zero scalar when there are no factors or λ = 0. */
   penalty(factors: readonly Tensor[]): Tensor | null {
     if (this.lambda === 0 || factors.length === 0) return null;

@@ -8,6 +8,7 @@ import { integratorBytes, integratorStepFlops, paramBytes } from './accounting.j
 import { compressedLayers } from './budget.js';
 import { reportOf } from './report.js';
 import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { assumeVersion, versionedState } from './versioned-state.js';
 
 export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
   /** Epochs with tau held at 0 (default 1, docs/design.md §5.1.2; fractions allowed); warmupSteps overrides it. */
@@ -123,11 +124,15 @@ export class TdlrtMethod implements TrainingMethod {
     return this.integrator;
   }
 
-  /** Resumable state (checkpoints): the full warm-up with its steps left, or the integrator's state. */
+  /**
+   * Checkpoint state, version 1: the full warm-up with its steps left, or the integrator's state.
+   * The same object without `version`, as checkpoints written before states carried one hold it,
+   * reads as version 1.
+   */
   getState(): unknown {
-    if (this.warm) return { phase: 'warmup', stepsLeft: this.warm.stepsLeft, full: this.warm.full.getState() };
+    if (this.warm) return { version: 1, phase: 'warmup', stepsLeft: this.warm.stepsLeft, full: this.warm.full.getState() };
     if (!this.integrator) throw new Error(`${this.name}: call setup(model) before training`);
-    return { phase: 'integrator', integrator: this.integrator.getState() };
+    return { version: 1, phase: 'integrator', integrator: this.integrator.getState() };
   }
 
   /**
@@ -135,7 +140,12 @@ export class TdlrtMethod implements TrainingMethod {
    * (the checkpoint put them in place), so the integrator is started on them as step() would have.
    */
   setState(state: unknown): void {
-    const s = state as { phase?: string; stepsLeft?: number; full?: unknown; integrator?: IntegratorState } | null;
+    const s = versionedState(this.name, assumeVersion(state, 1), 1, ['phase']) as {
+      phase?: string;
+      stepsLeft?: number;
+      full?: unknown;
+      integrator?: IntegratorState;
+    };
     if (s?.phase === 'warmup') {
       if (!this.warm)
         throw new Error(`${this.name}.setState: the state is of a full warm-up, but this run has none (warmup and warmupEpochs must match the saved run)`);

@@ -16,6 +16,16 @@ export function versionedState(who: string, state: unknown, version: number, fie
   return s;
 }
 
+/**
+ * For a method whose state had one form before states carried a version (full, post-hoc, tdlrt):
+ * that form, an object without `version`, is read as version `legacy`. Anything else is returned
+ * as it is, for versionedState to check.
+ */
+export function assumeVersion(state: unknown, legacy: number): unknown {
+  if (state !== null && typeof state === 'object' && !Array.isArray(state) && !('version' in state)) return { ...state, version: legacy };
+  return state;
+}
+
 /** A step counter from a state: an integer ≥ 0. */
 export function stepCountOf(who: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${who}.setState: stepCount must be an integer ≥ 0, got ${JSON.stringify(v)}`);

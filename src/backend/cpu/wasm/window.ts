@@ -87,6 +87,55 @@ function tapRanges(f: F, g: Record<(typeof GEOM)[number], number>, i: number, j:
   ceilDivClamp(f, t, g.SW, l.owLo, g.OW, l.owHi);
 }
 
+/** Pushes the byte address in x of output row `oh`'s first in-image column: xPlane + ((oh·SH + hOff)·IW + wOff + owLo·SW)·4. */
+function imageAddress(f: F, g: Record<(typeof GEOM)[number], number>, l: Record<string, number>, oh: number): void {
+  f.get(l.xPlane)
+    .get(oh)
+    .get(g.SH)
+    .i32Mul()
+    .get(l.hOff)
+    .i32Add()
+    .get(g.IW)
+    .i32Mul()
+    .get(l.wOff)
+    .i32Add()
+    .get(l.owLo)
+    .get(g.SW)
+    .i32Mul()
+    .i32Add()
+    .i32(2)
+    .i32Shl()
+    .i32Add();
+}
+
+/**
+ * The t bytes at dst = those at src (accumulate: +=), by a byte offset cnt from 0: v128 while 16
+ * bytes remain, then floats. dst and src stay where they are (l.end is scratch).
+ */
+function offsetRun(f: F, l: Record<string, number>, accumulate: boolean): void {
+  f.i32(0).set(l.cnt);
+  f.block().loop();
+  f.get(l.cnt).i32(16).i32Add().get(l.t).i32GtU().brIf(1);
+  f.get(l.dst).get(l.cnt).i32Add();
+  if (accumulate) f.tee(l.end).get(l.end).v128Load(0);
+  f.get(l.src).get(l.cnt).i32Add().v128Load(0);
+  if (accumulate) f.f32x4Add();
+  f.v128Store(0);
+  f.get(l.cnt).i32(16).i32Add().set(l.cnt);
+  f.br(0);
+  f.end().end();
+  f.block().loop();
+  f.get(l.cnt).get(l.t).i32GeU().brIf(1);
+  f.get(l.dst).get(l.cnt).i32Add();
+  if (accumulate) f.tee(l.end).get(l.end).f32Load(0);
+  f.get(l.src).get(l.cnt).i32Add().f32Load(0);
+  if (accumulate) f.f32Add();
+  f.f32Store(0);
+  f.get(l.cnt).i32(4).i32Add().set(l.cnt);
+  f.br(0);
+  f.end().end();
+}
+
 function locals(f: F, names: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const n of names) out[n] = f.local(T.i32);
@@ -150,19 +199,7 @@ export function im2colKernel(): F {
   f.block().loop();
   f.get(l.oh).get(l.ohHi).i32GeU().brIf(1);
   // One row: v128 copies at byte offsets k < t − 15, then floats.
-  f.i32(0).set(l.cnt);
-  f.block().loop();
-  f.get(l.cnt).i32(16).i32Add().get(l.t).i32GtU().brIf(1);
-  f.get(l.dst).get(l.cnt).i32Add().get(l.src).get(l.cnt).i32Add().v128Load(0).v128Store(0);
-  f.get(l.cnt).i32(16).i32Add().set(l.cnt);
-  f.br(0);
-  f.end().end();
-  f.block().loop();
-  f.get(l.cnt).get(l.t).i32GeU().brIf(1);
-  f.get(l.dst).get(l.cnt).i32Add().get(l.src).get(l.cnt).i32Add().f32Load(0).f32Store(0);
-  f.get(l.cnt).i32(4).i32Add().set(l.cnt);
-  f.br(0);
-  f.end().end();
+  offsetRun(f, l, false);
   f.get(l.dst).get(l.t).i32Add().set(l.dst);
   f.get(l.src).get(g.SH).get(g.IW).i32Mul().i32(2).i32Shl().i32Add().set(l.src);
   f.get(l.oh).i32(1).i32Add().set(l.oh);
@@ -179,24 +216,8 @@ export function im2colKernel(): F {
   f.else();
   zeroRun(f, l.dst, l.owLo, l.end);
   // src = xPlane + ((oh·SH + hOff)·IW + wOff + owLo·SW)·4
-  f.get(l.xPlane)
-    .get(l.oh)
-    .get(g.SH)
-    .i32Mul()
-    .get(l.hOff)
-    .i32Add()
-    .get(g.IW)
-    .i32Mul()
-    .get(l.wOff)
-    .i32Add()
-    .get(l.owLo)
-    .get(g.SW)
-    .i32Mul()
-    .i32Add()
-    .i32(2)
-    .i32Shl()
-    .i32Add()
-    .set(l.src);
+  imageAddress(f, g, l, l.oh);
+  f.set(l.src);
   f.get(l.owHi).get(l.owLo).i32Sub().set(l.cnt);
   f.get(g.SW).i32(1).i32Eq().if();
   run(f, l.src, l.dst, l.cnt, l.end, false);
@@ -281,24 +302,8 @@ export function col2imKernel(): F {
   // Row starts at oh = ohLo, then stepped per row: src by OW floats, dst by SH·IW floats.
   // src = rowBase + ((n·OH + oh)·OW + owLo)·4 ; dst = xPlane + ((oh·SH + hOff)·IW + wOff + owLo·SW)·4
   f.get(l.rowBase).get(l.n).get(g.OH).i32Mul().get(l.ohLo).i32Add().get(g.OW).i32Mul().get(l.owLo).i32Add().i32(2).i32Shl().i32Add().set(l.rowSrc);
-  f.get(l.xPlane)
-    .get(l.ohLo)
-    .get(g.SH)
-    .i32Mul()
-    .get(l.hOff)
-    .i32Add()
-    .get(g.IW)
-    .i32Mul()
-    .get(l.wOff)
-    .i32Add()
-    .get(l.owLo)
-    .get(g.SW)
-    .i32Mul()
-    .i32Add()
-    .i32(2)
-    .i32Shl()
-    .i32Add()
-    .set(l.rowDst);
+  imageAddress(f, g, l, l.ohLo);
+  f.set(l.rowDst);
   f.get(l.ohLo).set(l.oh);
   f.block().loop(); // output rows in the image
   f.get(l.oh).get(l.ohHi).i32GeU().brIf(1);
@@ -310,19 +315,7 @@ export function col2imKernel(): F {
   f.get(g.SW).i32(1).i32Eq().if();
   // Stride 1: one run, four floats at a time (pointers are locals of this row, so no need to keep them).
   f.get(l.cnt).i32(2).i32Shl().set(l.t);
-  f.i32(0).set(l.cnt);
-  f.block().loop();
-  f.get(l.cnt).i32(16).i32Add().get(l.t).i32GtU().brIf(1);
-  f.get(l.dst).get(l.cnt).i32Add().tee(l.end).get(l.end).v128Load(0).get(l.src).get(l.cnt).i32Add().v128Load(0).f32x4Add().v128Store(0);
-  f.get(l.cnt).i32(16).i32Add().set(l.cnt);
-  f.br(0);
-  f.end().end();
-  f.block().loop();
-  f.get(l.cnt).get(l.t).i32GeU().brIf(1);
-  f.get(l.dst).get(l.cnt).i32Add().tee(l.end).get(l.end).f32Load(0).get(l.src).get(l.cnt).i32Add().f32Load(0).f32Add().f32Store(0);
-  f.get(l.cnt).i32(4).i32Add().set(l.cnt);
-  f.br(0);
-  f.end().end();
+  offsetRun(f, l, true);
   f.else();
   f.get(l.src).get(l.cnt).i32(2).i32Shl().i32Add().set(l.end);
   f.block().loop();
