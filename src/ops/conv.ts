@@ -3,6 +3,9 @@ import { run, runMany } from '../backend/dispatch.js';
 import { record } from '../autograd/record.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { add } from './elementwise.js';
+import { matmul } from './matmul.js';
+import { reshape } from './shape.js';
 import { checkSameDtype, checkTensor, release, sumAxisRaw } from './util.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
@@ -11,6 +14,19 @@ export interface Conv2dOptions {
   padding?: Pair;
   dilation?: Pair;
   groups?: number;
+}
+
+/** Whether conv2d takes its 1×1 route: 1×1 kernel, stride 1, no padding, one group, small weight. */
+function pointwise(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  geom: { strideH: number; strideW: number; padH: number; padW: number },
+  groups: number,
+): boolean {
+  const [N, C, H, W] = xShape;
+  const [OC, , kH, kW] = wShape;
+  if (!(kH === 1 && kW === 1 && groups === 1 && geom.strideH === 1 && geom.strideW === 1 && geom.padH === 0 && geom.padW === 0)) return false;
+  return N * OC * C <= N * H * W * (C + OC);
 }
 
 /**
@@ -48,6 +64,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     pair(options.dilation ?? 1, 'conv2d', 'dilation', 1),
   );
   const { outH, outW } = geom;
+  if (pointwise(x.shape, weight.shape, geom, groups)) {
+    // A 1×1 conv at stride 1 without padding is one product per image on the NCHW layout as it is,
+    // y[n] = W·x[n]: no im2col copy of the input, no layout swap of the output, nor their twins in
+    // the backward pass (25–45% less CPU time forward and backward at the sizes of a Tucker
+    // conv's 1×1 convs). The weight gradient sums N per-image products, so this route is taken
+    // only where those partial sums are no larger than the copies it spares (docs/design.md §3.5.2).
+    const y = matmul(reshape(weight, [OC, C]), reshape(x, [N, C, H * W]));
+    return reshape(bias ? add(y, reshape(bias, [1, OC, 1])) : y, [N, OC, H, W]);
+  }
   const P = outH * outW;
   const NP = N * P;
   const OCg = OC / groups;

@@ -65,6 +65,29 @@ describe('conv2d', () => {
       fcOptions(30),
     );
   });
+  it('1×1 at stride 1 without padding (the per-image product route, and im2col where the weight is too wide for it) matches the definition and finite differences', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1e6 }),
+        (n, c, oc, h, dilation, bias, seed) => {
+          // h = 1 and c = oc ≥ 3: OC·C > H·W·(C + OC), so the im2col route runs; the rest take the product route.
+          const x = randT([n, c, h, h + 1], seed);
+          const w = randT([oc, c, 1, 1], seed + 1);
+          const b = bias ? randT([oc], seed + 2) : null;
+          const opts = { dilation };
+          expect(maxAbsDiff(conv2d(x, w, b, opts).data, convRef(x, w, b, 1, 0, dilation, 1))).toBeLessThan(1e-12);
+          gradcheck((xx, ww, bb) => conv2d(xx, ww, bb ?? null, opts), b ? [x, w, b] : [x, w]);
+        },
+      ),
+      fcOptions(30),
+    );
+  });
   it('float32 agrees with float64 to single precision on a LeNet-sized layer', () => {
     const x = randT([4, 20, 12, 12], 1, false);
     const w = randT([50, 20, 5, 5], 2, false, 0.05);
