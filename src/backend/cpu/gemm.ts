@@ -51,7 +51,7 @@ export function gemmDirect(g: GemmArgs): void {
   }
 }
 
-function checkGemmArgs(g: GemmArgs): void {
+export function checkGemmArgs(g: GemmArgs): void {
   if (g === null || typeof g !== 'object') fail('gemm', `args must be an object, got ${String(g)}`);
   const { m, n, k, a, b, c, lda, ldb, ldc, aOffset, bOffset, cOffset, transA, transB, alpha, beta } = g;
   checkNonNegInt('gemm', 'm', m);

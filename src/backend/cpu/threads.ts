@@ -624,6 +624,51 @@ export function gemmParallel(g: GemmArgs): void {
   if (!cShared) for (let i = 0; i < m; i++) c.set(out.subarray(i * n, i * n + n), cOffset + i * ldc);
 }
 
+/**
+ * A batch of products C_t = op(A_t)·op(B_t) (alpha 1, beta 0; item t at offsets + t·stride), each
+ * below the size at which one product is split but large enough in all: whole items are handed out
+ * to the threads, one chunk each. Returns false, having done nothing, where the batch is better run
+ * item by item (an item large enough to split on its own, too little work in all, no workers).
+ * A batch of per-image products (a 1×1 conv, docs/design.md §3.5.2) thus keeps both threads busy
+ * as the single large GEMM of the im2col route did.
+ */
+export function gemmBatchParallel(g: GemmArgs, batch: number, aStride: number, bStride: number, cStride: number): boolean {
+  const { m, n, k } = g;
+  const isF64 = g.a instanceof Float64Array;
+  const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
+  const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
+  const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
+  const macs = m * n * k;
+  if (batch < 2 || macs >= parMin || g.alpha !== 1 || g.beta !== 0) return false;
+  const T = Math.min(numThreads, batch, Math.floor((macs * batch) / Math.max(1, parMin)));
+  const helpers = T > 1 ? availableWorkers(T) : 0;
+  if (helpers === 0) return false;
+  const aItem = (g.transA ? k - 1 : m - 1) * g.lda + (g.transA ? m : k);
+  const bItem = (g.transB ? n - 1 : k - 1) * g.ldb + (g.transB ? k : n);
+  const sa = stage(g.a, g.aOffset, aStride * (batch - 1) + aItem, 0);
+  const sb = stage(g.b, g.bOffset, bStride * (batch - 1) + bItem, 1);
+  const cSpan = cStride * (batch - 1) + (m - 1) * g.ldc + n;
+  const cShared = isShared(g.c);
+  const out = cShared ? g.c : sharedScratch(g.c, 2, cSpan);
+  const outBase = cShared ? g.cOffset : 0;
+  const jobs: Job[] = [];
+  for (let t = 0; t < batch; t++) {
+    const wg: GemmArgs = {
+      ...g,
+      a: sa.data,
+      aOffset: sa.offset + t * aStride,
+      b: sb.data,
+      bOffset: sb.offset + t * bStride,
+      c: out,
+      cOffset: outBase + t * cStride,
+    };
+    jobs.push({ kind: 'gemm', path, g: wg, i0: 0, i1: m, j0: 0, j1: n, p0: 0, p1: k, out, outOffset: outBase + t * cStride, ldo: g.ldc, alpha: 1, beta: 0 });
+  }
+  runChunks(jobs, helpers);
+  if (!cShared) g.c.set(out.subarray(0, cSpan), g.cOffset);
+  return true;
+}
+
 /** C = alpha·Σ_t P_t + beta·C, the partials m×n each, back to back. */
 function reducePartials(p: TypedArray, parts: number, m: number, n: number, c: TypedArray, cOffset: number, ldc: number, alpha: number, beta: number): void {
   const size = m * n;
