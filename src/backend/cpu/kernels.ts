@@ -5,7 +5,7 @@
  */
 import { allocate, dtypeOf, type TypedArray } from '../../tensor/dtype.js';
 import type { AdamScalars, BatchedGemmArgs, Kernels, SgdScalars } from '../kernels.js';
-import type { WindowGeometry } from '../backend.js';
+import type { GemmArgs, WindowGeometry } from '../backend.js';
 import { binary } from './binary.js';
 import { checkGemmArgs, gemm, SMALL_GEMM } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -49,7 +49,7 @@ const intOut = (size: number): Int32Array => sharedIntScratch(size, 1).subarray(
 function batchedGemm(a: TypedArray, b: TypedArray, g: BatchedGemmArgs): TypedArray {
   // Every element is written (beta = 0 overwrites, as in BLAS).
   const c = overwrite(a, g.batch * g.m * g.n);
-  const first = {
+  const item = (t: number): GemmArgs => ({
     transA: g.transA,
     transB: g.transB,
     m: g.m,
@@ -57,46 +57,26 @@ function batchedGemm(a: TypedArray, b: TypedArray, g: BatchedGemmArgs): TypedArr
     k: g.k,
     alpha: 1,
     a,
-    aOffset: g.aOffset,
+    aOffset: g.aOffset + t * g.aBatchStride,
     lda: g.lda,
     b,
-    bOffset: g.bOffset,
+    bOffset: g.bOffset + t * g.bBatchStride,
     ldb: g.ldb,
     beta: 0,
     c,
-    cOffset: 0,
+    cOffset: t * g.m * g.n,
     ldc: g.n,
-  };
+  });
   // Many small products: whole items across the threads (each too small to split on its own),
   // validated as gemm() validates each item: the first and the last bound all others (strides ≥ 0).
   // Items below SMALL_GEMM take gemm()'s plain loops on one thread, so that each item's arithmetic,
   // and the result, is the same for every thread count.
   if (g.batch > 1 && g.m * g.n * g.k >= SMALL_GEMM && g.aBatchStride >= 0 && g.bBatchStride >= 0) {
-    checkGemmArgs(first);
-    const t = g.batch - 1;
-    checkGemmArgs({ ...first, aOffset: g.aOffset + t * g.aBatchStride, bOffset: g.bOffset + t * g.bBatchStride, cOffset: t * g.m * g.n });
-    if (threads.gemmBatchParallel(first, g.batch, g.aBatchStride, g.bBatchStride, g.m * g.n)) return c;
+    checkGemmArgs(item(0));
+    checkGemmArgs(item(g.batch - 1));
+    if (threads.gemmBatchParallel(item(0), g.batch, g.aBatchStride, g.bBatchStride, g.m * g.n)) return c;
   }
-  for (let t = 0; t < g.batch; t++) {
-    gemm({
-      transA: g.transA,
-      transB: g.transB,
-      m: g.m,
-      n: g.n,
-      k: g.k,
-      alpha: 1,
-      a,
-      aOffset: g.aOffset + t * g.aBatchStride,
-      lda: g.lda,
-      b,
-      bOffset: g.bOffset + t * g.bBatchStride,
-      ldb: g.ldb,
-      beta: 0,
-      c,
-      cOffset: t * g.m * g.n,
-      ldc: g.n,
-    });
-  }
+  for (let t = 0; t < g.batch; t++) gemm(item(t));
   return c;
 }
 
