@@ -376,16 +376,19 @@ export class RankAdaptiveIntegrator {
     const lr = this.lr;
     const wd = this.weightDecay;
     const mu = this.momentum;
-    const c1 = new Float64Array(a.core.length);
+    const c0 = a.core;
+    const c1 = new Float64Array(c0.length);
     let velocity: Float64Array | null = null;
     if (mu > 0) {
-      velocity = a.velocity ? Float64Array.from(a.velocity) : new Float64Array(a.core.length);
+      const v = a.velocity ? a.velocity.slice() : new Float64Array(c0.length);
       for (let k = 0; k < c1.length; k++) {
-        velocity[k] = mu * velocity[k] + g[k] + wd * a.core[k];
-        c1[k] = a.core[k] - lr * velocity[k];
+        const vk = mu * v[k] + g[k] + wd * c0[k];
+        v[k] = vk;
+        c1[k] = c0[k] - lr * vk;
       }
+      velocity = v;
     } else {
-      for (let k = 0; k < c1.length; k++) c1[k] = a.core[k] - lr * (g[k] + wd * a.core[k]);
+      for (let k = 0; k < c1.length; k++) c1[k] = c0[k] - lr * (g[k] + wd * c0[k]);
     }
     const norm = frob(c1);
     const d = a.shape.length;

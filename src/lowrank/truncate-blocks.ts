@@ -53,6 +53,10 @@ export function cornerIsZero(x: Float64Array, z: ZeroCorner): boolean {
 /** [A, B, S] → [B, A, S]: the row-major unfolding of mode 1 (runs of S values move together). */
 export function swapLeading(x: Float64Array, A: number, B: number, S: number): Float64Array {
   const out = new Float64Array(x.length);
+  if (S === 1) {
+    for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) out[b * A + a] = x[a * B + b];
+    return out;
+  }
   for (let a = 0; a < A; a++) {
     for (let b = 0; b < B; b++) {
       const src = (a * B + b) * S;
