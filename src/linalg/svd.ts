@@ -114,16 +114,28 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   };
   // Pairs left to rotate, found by a Gram check (preconditioned route): a short list replaces a sweep.
   let targets: Int32Array | null = null;
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+  let sweeps = maxSweeps;
+  // A listed pair costs what a sweep spends on every pair (one dot product, a rotation if needed):
+  // a list is the cheaper round unless it holds most of the pairs (flattened: two entries per pair).
+  const maxTargets = (n * (n - 1)) / 2;
+  if (precondition) {
+    // X·V₀ is nearly orthogonal already: on a random 512×512 matrix a tenth of the pairs still
+    // exceed the threshold, and a list of them replaces the first sweep.
+    const bad = unconvergedPairs(x, n, tol);
+    if (bad.length === 0) sweeps = 0;
+    else if (bad.length <= maxTargets) targets = bad;
+  }
+  for (let sweep = 0; sweep < sweeps; sweep++) {
     let rotations = 0;
+    for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     if (targets) {
+      // The norms are carried through the rotations as in a sweep (rotatePair updates them).
       for (let i = 0; i < targets.length; i += 2) {
         const p = targets[i];
         const q = targets[i + 1];
-        if (rotatePair(p, q, dot(x, p * n, p * n, n), dot(x, q * n, q * n, n))) rotations++;
+        if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
     } else {
-      for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
       for (let p = 0; p < n - 1; p++) {
         // de Rijk: bring the largest remaining column to position p.
         let best = p;
@@ -141,12 +153,12 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     // (Pairs the GEMM's rounding flags but the dot products do not are converged too.)
     if (rotations === 0) break;
     targets = null;
-    // Near convergence a sweep costs n³ flops of dot products to rotate a handful of pairs: one
-    // Gram product on the GEMM finds those pairs (or shows there are none) for a fraction of that.
-    if (precondition && rotations <= n) {
+    // A sweep costs n³ flops of dot products, most of them on pairs already converged: one Gram
+    // product on the GEMM finds the pairs left (or shows there are none) for a fraction of that.
+    if (precondition) {
       const bad = unconvergedPairs(x, n, tol);
       if (bad.length === 0) break;
-      if (bad.length <= 2 * n) targets = bad;
+      if (bad.length <= maxTargets) targets = bad;
     }
   }
   // Singular values, sorted descending (stable).
