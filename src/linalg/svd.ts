@@ -92,6 +92,8 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     if (wt) wt = v0t;
   }
   const nrm2 = new Float64Array(n);
+  // Rows rotated since the last Gram check: only pairs involving them can have changed.
+  const touched = new Uint8Array(n);
   const tol = EPS * Math.sqrt(Math.max(n, 1));
   /** The Jacobi rotation of columns p, q (squared norms a2, b2) if their cosine exceeds tol. */
   const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
@@ -108,6 +110,8 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     const s = c * t;
     rotate(x, po, qo, n, c, s);
     if (wt) rotate(wt, po, qo, n, c, s);
+    touched[p] = 1;
+    touched[q] = 1;
     nrm2[p] = Math.max(0, a2 - t * g);
     nrm2[q] = b2 + t * g;
     return true;
@@ -127,6 +131,8 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   }
   for (let sweep = 0; sweep < sweeps; sweep++) {
     let rotations = 0;
+    const listed = targets !== null;
+    touched.fill(0);
     for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     if (targets) {
       // The norms are carried through the rotations as in a sweep (rotatePair updates them).
@@ -156,7 +162,11 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     // A sweep costs n³ flops of dot products, most of them on pairs already converged: one Gram
     // product on the GEMM finds the pairs left (or shows there are none) for a fraction of that.
     if (precondition) {
-      const bad = unconvergedPairs(x, n, tol);
+      // After a listed round every other pair is as the last check left it (converged): when few
+      // rows moved, their products with all rows (a thin GEMM) are the whole check.
+      let moved = 0;
+      for (let j = 0; j < n; j++) moved += touched[j];
+      const bad = listed && moved <= n / 4 ? unconvergedPairsOf(x, n, tol, touched) : unconvergedPairs(x, n, tol);
       if (bad.length === 0) break;
       if (bad.length <= maxTargets) targets = bad;
     }
@@ -215,7 +225,7 @@ function gramEigenvectors(x: Float64Array, n: number): Float64Array {
 }
 
 /** The pairs (p, q), p < q, of rows of `x` whose cosine exceeds tol, from one GEMM (flat [p, q, p, q, …]). */
-function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
+export function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
   const g = gramRows(x, n, n);
   const out: number[] = [];
   for (let p = 0; p < n; p++) {
@@ -224,6 +234,34 @@ function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
     for (let q = p + 1; q < n; q++) {
       const b2 = g[q * n + q];
       if (b2 >= TINY2 && Math.abs(g[p * n + q]) > tol * Math.sqrt(a2) * Math.sqrt(b2)) out.push(p, q);
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * unconvergedPairs restricted to the pairs that involve a row flagged in `rows`: one GEMM of those
+ * rows against all of them (flat [p, q, …], p < q).
+ */
+export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows: Uint8Array): Int32Array {
+  const idx: number[] = [];
+  for (let j = 0; j < n; j++) if (rows[j]) idx.push(j);
+  const s = idx.length;
+  const xs = allocF64(s * n);
+  for (let t = 0; t < s; t++) xs.set(x.subarray(idx[t] * n, idx[t] * n + n), t * n);
+  const g = gemm64(false, true, s, n, n, xs, 0, n, x, 0, n);
+  const norms2 = new Float64Array(n);
+  for (let q = 0; q < n; q++) norms2[q] = dot(x, q * n, q * n, n);
+  const out: number[] = [];
+  for (let t = 0; t < s; t++) {
+    const p = idx[t];
+    const a2 = g[t * n + p];
+    if (a2 < TINY2) continue;
+    for (let q = 0; q < n; q++) {
+      // A pair of two flagged rows is listed once, from its smaller row.
+      if (q === p || (rows[q] && q < p)) continue;
+      const b2 = norms2[q];
+      if (b2 >= TINY2 && Math.abs(g[t * n + q]) > tol * Math.sqrt(a2) * Math.sqrt(b2)) out.push(Math.min(p, q), Math.max(p, q));
     }
   }
   return Int32Array.from(out);
