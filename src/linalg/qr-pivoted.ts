@@ -21,22 +21,23 @@ export const PIVOTED_QR_BLOCK = 32;
 
 /** Blocked Householder QR with column pivoting of the row-major m×n `a` (not modified). */
 export function householderPivotedBlocked(a: Float64Array, m: number, n: number, useWasm = true): HouseholderQR {
+  const NB = PIVOTED_QR_BLOCK;
   const c0 = compactCopy(a, m, n);
   const { k, tau, perm } = c0;
   // With the wasm kernels the factorisation runs in linalg's wasm memory (the matrix, one padding
   // double that an odd-length dgemvN reads, then its x and y), so that the per-column dot products
   // over the trailing block run on dgemvN (f64x2, four columns at a time) without copies.
   const xAt = m * n + 2;
-  const yAt = xAt + m + 2;
-  const w: WasmKernels | null = useWasm ? linalgWasm((yAt + n + 2) * 8) : null;
+  const yAt = xAt + Math.max(m, NB) + 2;
+  const yLen = Math.max(m, n) + 2;
+  const w: WasmKernels | null = useWasm ? linalgWasm((yAt + yLen) * 8) : null;
   let at = c0.at;
   if (w) {
     at = w.f64.subarray(0, m * n);
     at.set(c0.at);
-    w.f64.fill(0, m * n, yAt + n + 2);
+    w.f64.fill(0, m * n, yAt + yLen);
   }
   const xv = w ? w.f64 : null;
-  const NB = PIVOTED_QR_BLOCK;
   const vn1 = new Float64Array(n);
   const vn2 = new Float64Array(n);
   for (let j = 0; j < n; j++) {
@@ -82,12 +83,21 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
-      for (let t = 0; t < kk; t++) {
-        const f = F[kk * NB + t];
-        if (f === 0) continue;
-        const vo = (j0 + t) * m;
-        for (let i = r; i < m; i++) at[co + i] -= f * at[vo + i];
-      }
+      if (w && xv && kk > 0) {
+        // y = column (padded to an even length), y += V(r:m, 0:kk)·(−F[kk, 0:kk]) by dgemvT, back.
+        const len = m - r;
+        xv.set(at.subarray(co + r, co + m), yAt);
+        xv[yAt + len] = 0;
+        for (let t = 0; t < kk; t++) xv[xAt + t] = -F[kk * NB + t];
+        w.dgemvT((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8);
+        at.set(xv.subarray(yAt, yAt + len), co + r);
+      } else
+        for (let t = 0; t < kk; t++) {
+          const f = F[kk * NB + t];
+          if (f === 0) continue;
+          const vo = (j0 + t) * m;
+          for (let i = r; i < m; i++) at[co + i] -= f * at[vo + i];
+        }
       const tk = householderStep(at, m, c, c + 1);
       tau[c] = tk;
       const akk = at[co + r];
