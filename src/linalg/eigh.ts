@@ -27,7 +27,7 @@ export type EighMethod = 'auto' | 'dc' | 'ql';
  * From this order on eighRaw's 'auto' route is divide and conquer: below it the QL rotations, on
  * the wasm kernel, cost less than forming the merges (measured: see docs/linalg.md, eigh).
  */
-export const DC_MIN = 64;
+export const DC_MIN = 192;
 
 /**
  * Eigendecomposition of the symmetric row-major n×n matrix `a` (only its lower triangle is read):

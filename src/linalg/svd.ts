@@ -326,7 +326,13 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const k = Math.min(m, n);
   const precondition = method === 'fast' && k >= PRECONDITION_MIN;
   const scale = pow2Scale(a);
-  const as = scale === 1 ? a : a.map((v) => v / scale);
+  // A power-of-two scale: the multiplication by its inverse is exact (a loop, not map's callback).
+  let as = a;
+  if (scale !== 1) {
+    as = new Float64Array(a.length);
+    const inv = 1 / scale;
+    for (let i = 0; i < a.length; i++) as[i] = a[i] * inv;
+  }
   let u: Float64Array | undefined;
   let v: Float64Array | undefined;
   let s: Float64Array;

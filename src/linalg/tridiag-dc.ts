@@ -24,8 +24,8 @@ import { allocF64 } from '../backend/linalg-kernels.js';
 import { tql2 } from './eigh.js';
 import { EPS, gemm64 } from './matrix.js';
 
-/** Blocks of at most this order are solved by QL (tql2) directly (LAPACK's SMLSIZ is 25). */
-export const DC_LEAF = 32;
+/** Blocks of at most this order are solved by QL (tql2) directly (LAPACK's SMLSIZ is 25; 64 measured faster here than 32, docs/linalg.md). */
+export const DC_LEAF = 64;
 
 export interface TridiagEig {
   /** Eigenvalues, ascending. */
