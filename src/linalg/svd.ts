@@ -19,6 +19,7 @@ import { eighRaw } from './eigh.js';
 import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
+import { type RowPairKernels, wasmRowPairs } from './jacobi-wasm.js';
 
 export interface SvdRaw {
   /** m×uCols row-major (uCols = k thin, m full); absent unless wantU. */
@@ -96,11 +97,13 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   const touched = new Uint8Array(n);
   const tol = EPS * Math.sqrt(Math.max(n, 1));
   /** The Jacobi rotation of columns p, q (squared norms a2, b2) if their cosine exceeds tol. */
+  // During a long listed round the rows live in wasm memory and these kernels act on them.
+  let kern: RowPairKernels | null = null;
   const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
     if (a2 < TINY2 || b2 < TINY2) return false;
     const po = p * n;
     const qo = q * n;
-    const g = dot(x, po, qo, n);
+    const g = kern ? kern.dot(p, q) : dot(x, po, qo, n);
     if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) return false;
     const zeta = (b2 - a2) / (2 * g);
     let t: number;
@@ -108,8 +111,11 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     else t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
     const c = 1 / Math.sqrt(1 + t * t);
     const s = c * t;
-    rotate(x, po, qo, n, c, s);
-    if (wt) rotate(wt, po, qo, n, c, s);
+    if (kern) kern.rotate(p, q, c, s);
+    else {
+      rotate(x, po, qo, n, c, s);
+      if (wt) rotate(wt, po, qo, n, c, s);
+    }
     touched[p] = 1;
     touched[q] = 1;
     nrm2[p] = Math.max(0, a2 - t * g);
@@ -136,11 +142,16 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     if (targets) {
       // The norms are carried through the rotations as in a sweep (rotatePair updates them).
+      // Lists of at least n pairs go to the wasm kernels (two copies of the rows, against JavaScript
+      // dot products and rotations at a third of the speed).
+      kern = targets.length >= 2 * n ? wasmRowPairs(x, wt, n) : null;
       for (let i = 0; i < targets.length; i += 2) {
         const p = targets[i];
         const q = targets[i + 1];
         if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
+      kern?.finish();
+      kern = null;
     } else {
       for (let p = 0; p < n - 1; p++) {
         // de Rijk: bring the largest remaining column to position p.

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { wasmRowPairs } from '../../src/linalg/jacobi-wasm.js';
 import { unconvergedPairs, unconvergedPairsOf } from '../../src/linalg/svd.js';
 import { Generator } from '../../src/tensor/random.js';
 import { opts } from './helpers.js';
@@ -91,3 +92,58 @@ function isNearTol(x: Float64Array, n: number, tol: number, p: number, q: number
   }
   return Math.abs(Math.abs(s) / Math.sqrt(a * b) - tol) < 1e-3 * tol;
 }
+
+describe('wasmRowPairs: the Jacobi round on the wasm kernels', () => {
+  for (const n of [2, 7, 8, 13, 40]) {
+    it(`n = ${n}: dot products and rotations of rows p < q match plain loops, X and W written back`, () => {
+      const g = new Generator(n);
+      const x = Float64Array.from({ length: n * n }, () => g.normal());
+      const wt = Float64Array.from({ length: n * n }, () => g.normal());
+      const x0 = x.slice();
+      const w0 = wt.slice();
+      const k = wasmRowPairs(x, wt, n);
+      expect(k).not.toBeNull();
+      if (!k) return;
+      const rows = (a: Float64Array, i: number) => Array.from(a.subarray(i * n, i * n + n));
+      for (let r = 0; r < 3 * n; r++) {
+        const p = g.int(0, n);
+        const q = g.int(0, n);
+        if (p >= q) continue;
+        let d = 0;
+        for (let i = 0; i < n; i++) d += x0[p * n + i] * x0[q * n + i];
+        expect(Math.abs(k.dot(p, q) - d)).toBeLessThanOrEqual(1e-13 * n);
+        const c = Math.cos(0.1 * r);
+        const s = Math.sin(0.1 * r);
+        k.rotate(p, q, c, s);
+        for (const a of [x0, w0]) {
+          const xp = rows(a, p);
+          const xq = rows(a, q);
+          for (let i = 0; i < n; i++) {
+            a[p * n + i] = c * xp[i] - s * xq[i];
+            a[q * n + i] = s * xp[i] + c * xq[i];
+          }
+        }
+      }
+      // Nothing reaches the caller's buffers before finish.
+      k.finish();
+      for (let i = 0; i < n * n; i++) {
+        expect(Math.abs(x[i] - x0[i])).toBeLessThanOrEqual(1e-13);
+        expect(Math.abs(wt[i] - w0[i])).toBeLessThanOrEqual(1e-13);
+      }
+    });
+  }
+
+  it('works without W (the singular values alone)', () => {
+    const n = 9;
+    const x = Float64Array.from({ length: n * n }, (_, i) => (i % 7) - 3);
+    const ref = x.slice();
+    const k = wasmRowPairs(x, null, n);
+    if (!k) throw new Error('no wasm kernels');
+    k.rotate(2, 5, 0, 1); // a quarter turn: row 2 ← −row 5, row 5 ← row 2
+    k.finish();
+    for (let i = 0; i < n; i++) {
+      expect(x[2 * n + i] + ref[5 * n + i]).toBe(0);
+      expect(x[5 * n + i] - ref[2 * n + i]).toBe(0);
+    }
+  });
+});
