@@ -40,6 +40,19 @@ export function eighRaw(a: Float64Array, n: number): EighRaw {
 
 /** eighRaw with its eigenvector route chosen (the tests compare the routes). */
 export function eighRawWith(a: Float64Array, n: number, method: EighMethod): EighRaw {
+  const { values, rows } = eighRows(a, n, method);
+  const V = transpose(rows, n, n);
+  fixColumnSigns(V, n, n);
+  return { values, vectors: V };
+}
+
+/**
+ * The eigenvalues (ascending) and the eigenvectors as the rows of an n×n matrix (row i for
+ * values[i]), the layout both routes produce, with the signs as they come: for callers that
+ * only need an orthonormal eigenbasis (the SVD's preconditioner), without eighRaw's transpose
+ * and sign normalisation.
+ */
+export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'): { values: Float64Array; rows: Float64Array } {
   if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eighRawWith: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
@@ -51,23 +64,21 @@ export function eighRawWith(a: Float64Array, n: number, method: EighMethod): Eig
     }
   let d: Float64Array = new Float64Array(n);
   const e = new Float64Array(n);
-  let V: Float64Array;
-  if (n === 0) V = new Float64Array(0);
+  let rows: Float64Array;
+  if (n === 0) rows = new Float64Array(0);
   else if (method === 'dc' || (method === 'auto' && n >= DC_MIN)) {
     const h = reduceToTridiagonal(sym, n, d, e);
     const r = tridiagEigDC(d, e, n);
     d = r.values;
     // Row i of zt is the tridiagonal's eigenvector i: Q applied to each, in place, by compact WY.
     applyTridiagonalQ(h, n, r.zt, n);
-    V = transpose(r.zt, n, n);
+    rows = r.zt;
   } else {
-    const z = tridiagonalize(sym, n, d, e);
-    tql2(z, d, e, n);
-    V = transpose(z, n, n);
+    rows = tridiagonalize(sym, n, d, e);
+    tql2(rows, d, e, n);
   }
   for (let i = 0; i < n; i++) d[i] *= scale;
-  fixColumnSigns(V, n, n);
-  return { values: d, vectors: V };
+  return { values: d, rows };
 }
 
 /** From this order on, tql2 applies its rotations on the wasm kernels (drotSeq) where they exist. */

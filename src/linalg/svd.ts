@@ -15,7 +15,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
-import { eighRaw } from './eigh.js';
+import { eighRows } from './eigh.js';
 import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
@@ -226,12 +226,9 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
  * n×n matrix in the order of descending eigenvalue (so that de Rijk's pivoting finds them sorted).
  */
 function gramEigenvectors(x: Float64Array, n: number): Float64Array {
-  const { vectors } = eighRaw(gramRows(x, n, n), n);
+  const { rows } = eighRows(gramRows(x, n, n), n);
   const v0t = allocF64(n * n);
-  for (let c = 0; c < n; c++) {
-    const src = n - 1 - c;
-    for (let i = 0; i < n; i++) v0t[c * n + i] = vectors[i * n + src];
-  }
+  for (let c = 0; c < n; c++) v0t.set(rows.subarray((n - 1 - c) * n, (n - c) * n), c * n);
   return v0t;
 }
 
