@@ -53,7 +53,7 @@ export function eighRawWith(a: Float64Array, n: number, method: EighMethod): Eig
  * and sign normalisation.
  */
 export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'): { values: Float64Array; rows: Float64Array } {
-  if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eighRawWith: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
+  if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eigh: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
   for (let i = 0; i < n; i++)
