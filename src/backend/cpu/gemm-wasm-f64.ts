@@ -161,7 +161,9 @@ export function gemmRangeWasmF64(
           for (let r = 0; r < mc; r++) {
             const s = dst + r * ldo;
             const d = base + r * ncPad;
-            for (let c = 0; c < nc; c++) f64[d + c] = out[s + c];
+            // A row is a memcpy for TypedArray.set; below 16 values the view costs more than the loop.
+            if (nc >= 16) f64.set(out.subarray(s, s + nc), d);
+            else for (let c = 0; c < nc; c++) f64[d + c] = out[s + c];
           }
         }
         w.axpbyD(cAt, oldAt, mc * ncPad, alpha, beta);
