@@ -5,7 +5,8 @@
  * SVD of random square matrices (64², 256², 512², both routes), thin SVD of the wide and tall
  * shapes the integrator meets (100×2000), eigh, QR, and HOSVD / Tucker-2 / HOOI of 64×64×3×3 and
  * 256×256×3×3 conv kernels (the 256 HOSVD also as one thread's CPU time, which a loaded machine
- * disturbs least), and Tucker-2 of a 512×512×3×3 VGG layer. When `/usr/bin/python3 -c 'import torch'` works, the same shapes are
+ * disturbs least; SVD and eigh 512 also on one thread each as CPU time, PyTorch too), and Tucker-2
+ * of a 512×512×3×3 VGG layer. When `/usr/bin/python3 -c 'import torch'` works, the same shapes are
  * timed in a python subprocess (torch.linalg in float64, 2 threads, HOSVD written with
  * torch.linalg.svd of each unfolding, HOOI with 5 sweeps), and a PyTorch column and the ratio are
  * printed; otherwise the table says that PyTorch was not found. Timings are the best of several
@@ -134,6 +135,28 @@ for (const n of [256, 512]) {
   );
 }
 {
+  // SVD and eigh 512 on one thread each, as CPU time (process.cpuUsage here, time.process_time in
+  // the PyTorch script): the ratio a loaded machine disturbs least (PyTorch's two OpenMP threads
+  // spin-wait for a busy core, which can cost it several times its idle time).
+  setNumThreads(1);
+  const a = gaussian([512, 512], 512 * 7 + 512);
+  add(
+    'svd_512_1t',
+    '  svd 512×512, 1 thread each, CPU time',
+    bestCpuMs(() => svd(a)),
+  );
+  const g = gaussian([512, 512], 512 + 2);
+  const s = new Float64Array(512 * 512);
+  for (let i = 0; i < 512; i++) for (let j = 0; j < 512; j++) s[i * 512 + j] = g.data[i * 512 + j] + g.data[j * 512 + i];
+  const sym = Tensor.fromData(s, [512, 512]);
+  add(
+    'eigh_512_1t',
+    '  eigh 512×512, 1 thread each, CPU time',
+    bestCpuMs(() => eigh(sym)),
+  );
+  setNumThreads(threads);
+}
+{
   const a = gaussian([512, 512], 3);
   add(
     'qr_512',
@@ -254,6 +277,17 @@ for I, r in [(64, 64), (256, 64)]:
         out['hooi_%d' % I] = best(lambda: hooi(w, [r, r, 3, 3], 5), 2)
 w = torch.randn(512, 512, 3, 3, dtype=f64)
 out['tucker2_512'] = best(lambda: hosvd(w, [128, 128]), 2)
+def best_cpu(fn, reps):
+    fn()
+    t = []
+    for _ in range(reps):
+        t0 = time.process_time(); fn(); t.append((time.process_time() - t0) * 1e3)
+    return min(t)
+torch.set_num_threads(1)
+a = torch.randn(512, 512, dtype=f64)
+out['svd_512_1t'] = best_cpu(lambda: torch.linalg.svd(a, full_matrices=False), 5)
+g = torch.randn(512, 512, dtype=f64); s = g + g.T
+out['eigh_512_1t'] = best_cpu(lambda: torch.linalg.eigh(s), 5)
 print(json.dumps(out))
 `;
 

@@ -5,7 +5,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { EPS, check2D, f64Tensor, fixColumnSigns, maxAbs, pow2Scale, transpose } from './matrix.js';
-import { tridiagonalize } from './tridiag.js';
+import { applyTridiagonalQ, reduceToTridiagonal, tridiagonalize } from './tridiag.js';
+import { tridiagEigDC } from './tridiag-dc.js';
 import { allocF64, linalgWasm } from '../backend/linalg-kernels.js';
 
 export interface EighRaw {
@@ -16,11 +17,43 @@ export interface EighRaw {
 }
 
 /**
+ * The eigenvector routes of eighRaw: 'dc' divide and conquer on the tridiagonal (tridiag-dc.ts),
+ * then the reduction's reflectors applied by the blocked GEMM; 'ql' implicit QL (tql2) rotating
+ * the formed Q. 'auto' (default) takes 'dc' from DC_MIN on.
+ */
+export type EighMethod = 'auto' | 'dc' | 'ql';
+
+/**
+ * From this order on eighRaw's 'auto' route is divide and conquer: below it the QL rotations, on
+ * the wasm kernel, cost less than forming the merges (measured: see docs/linalg.md, eigh).
+ */
+export const DC_MIN = 192;
+
+/**
  * Eigendecomposition of the symmetric row-major n×n matrix `a` (only its lower triangle is read):
- * tridiagonalisation (tridiag.ts: row-contiguous, its Q formed on the blocked GEMM), then implicit
- * QL on the rows of Vᵀ, so that every plane rotation touches two contiguous rows.
+ * tridiagonalisation (tridiag.ts), then divide and conquer from DC_MIN on, implicit QL on the rows
+ * of Vᵀ below it (eighRawWith chooses).
  */
 export function eighRaw(a: Float64Array, n: number): EighRaw {
+  return eighRawWith(a, n, 'auto');
+}
+
+/** eighRaw with its eigenvector route chosen (the tests compare the routes). */
+export function eighRawWith(a: Float64Array, n: number, method: EighMethod): EighRaw {
+  const { values, rows } = eighRows(a, n, method);
+  const V = transpose(rows, n, n);
+  fixColumnSigns(V, n, n);
+  return { values, vectors: V };
+}
+
+/**
+ * The eigenvalues (ascending) and the eigenvectors as the rows of an n×n matrix (row i for
+ * values[i]), the layout both routes produce, with the signs as they come: for callers that
+ * only need an orthonormal eigenbasis (the SVD's preconditioner), without eighRaw's transpose
+ * and sign normalisation.
+ */
+export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'): { values: Float64Array; rows: Float64Array } {
+  if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eigh: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
   for (let i = 0; i < n; i++)
@@ -29,17 +62,23 @@ export function eighRaw(a: Float64Array, n: number): EighRaw {
       sym[i * n + j] = v;
       sym[j * n + i] = v;
     }
-  const d = new Float64Array(n);
+  let d: Float64Array = new Float64Array(n);
   const e = new Float64Array(n);
-  let V: Float64Array;
-  if (n > 0) {
-    const z = tridiagonalize(sym, n, d, e);
-    tql2(z, d, e, n);
-    V = transpose(z, n, n);
-  } else V = new Float64Array(0);
+  let rows: Float64Array;
+  if (n === 0) rows = new Float64Array(0);
+  else if (method === 'dc' || (method === 'auto' && n >= DC_MIN)) {
+    const h = reduceToTridiagonal(sym, n, d, e);
+    const r = tridiagEigDC(d, e, n);
+    d = r.values;
+    // Row i of zt is the tridiagonal's eigenvector i: Q applied to each, in place, by compact WY.
+    applyTridiagonalQ(h, n, r.zt, n);
+    rows = r.zt;
+  } else {
+    rows = tridiagonalize(sym, n, d, e);
+    tql2(rows, d, e, n);
+  }
   for (let i = 0; i < n; i++) d[i] *= scale;
-  fixColumnSigns(V, n, n);
-  return { values: d, vectors: V };
+  return { values: d, rows };
 }
 
 /** From this order on, tql2 applies its rotations on the wasm kernels (drotSeq) where they exist. */

@@ -12,6 +12,7 @@
  */
 import { allocF64, gemmF64 as gemm } from '../backend/linalg-kernels.js';
 import type { HouseholderQR } from './qr.js';
+import { gemm64 } from './matrix.js';
 import { compactCopy, householderStep } from './reflector.js';
 
 /** Panel width. */
@@ -33,16 +34,14 @@ function panelVectors(at: Float64Array, m: number, s: number, nb: number): Float
 function blockT(v: Float64Array, len: number, nb: number, tau: Float64Array, s: number): Float64Array {
   const t = new Float64Array(nb * nb);
   const dots = new Float64Array(nb);
+  // Every v_jᵀv_i at once, V·Vᵀ on the GEMM (the rows of V are zero left of their unit diagonal,
+  // so the full products are the dot products dlarft takes from row i on).
+  const gram = gemm64(false, true, nb, nb, len, v, 0, len, v, 0, len);
   for (let i = 0; i < nb; i++) {
     const ti = tau[s + i];
     t[i * nb + i] = ti;
     if (ti === 0) continue;
-    // dots[j] = v_jᵀ v_i for j < i (v_i is zero above row i).
-    for (let j = 0; j < i; j++) {
-      let d = 0;
-      for (let r = i; r < len; r++) d += v[j * len + r] * v[i * len + r];
-      dots[j] = d;
-    }
+    for (let j = 0; j < i; j++) dots[j] = gram[j * nb + i];
     // T[0:i, i] = −τ_i · T[0:i, 0:i] · dots.
     for (let j = 0; j < i; j++) {
       let acc = 0;

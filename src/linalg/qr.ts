@@ -10,9 +10,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
 import { QR_BLOCK, applyQBlocked, householderBlocked } from './qr-blocked.js';
+import { householderPivotedBlocked } from './qr-pivoted.js';
 import { colNorm, compactCopy, householderStep } from './reflector.js';
 
-/** From this many reflectors on, the unpivoted factorisation and the application of Q go blocked (qr-blocked.ts). */
+/**
+ * From this many reflectors on, the factorisation (qr-blocked.ts; with pivoting, qr-pivoted.ts) and
+ * the application of Q go blocked.
+ */
 export const BLOCKED_QR_MIN = 2 * QR_BLOCK;
 
 /**
@@ -32,7 +36,7 @@ export interface HouseholderQR {
 
 /** Householder QR of the row-major m×n matrix `a` (not modified). */
 export function householder(a: Float64Array, m: number, n: number, pivot: boolean): HouseholderQR {
-  if (!pivot && Math.min(m, n) >= BLOCKED_QR_MIN) return householderBlocked(a, m, n);
+  if (Math.min(m, n) >= BLOCKED_QR_MIN) return pivot ? householderPivotedBlocked(a, m, n) : householderBlocked(a, m, n);
   return householderUnblocked(a, m, n, pivot);
 }
 

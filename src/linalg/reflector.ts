@@ -35,7 +35,13 @@ export function householderStep(at: Float64Array, m: number, s: number, end: num
 export function compactCopy(a: Float64Array, m: number, n: number): { k: number; at: Float64Array; tau: Float64Array; perm: Int32Array } {
   const k = Math.min(m, n);
   const at = allocF64(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) at[j * m + i] = a[i * n + j];
+  // In 32×32 tiles: a straight walk writes a new cache line (and, for large m, page) per element.
+  for (let i0 = 0; i0 < m; i0 += 32)
+    for (let j0 = 0; j0 < n; j0 += 32) {
+      const i1 = Math.min(m, i0 + 32);
+      const j1 = Math.min(n, j0 + 32);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) at[j * m + i] = a[i * n + j];
+    }
   const perm = new Int32Array(n);
   for (let j = 0; j < n; j++) perm[j] = j;
   return { k, at, tau: new Float64Array(k), perm };

@@ -15,10 +15,11 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
-import { eighRaw } from './eigh.js';
+import { eighRows } from './eigh.js';
 import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
+import { type RowPairKernels, wasmRowPairs } from './jacobi-wasm.js';
 
 export interface SvdRaw {
   /** m×uCols row-major (uCols = k thin, m full); absent unless wantU. */
@@ -92,13 +93,17 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     if (wt) wt = v0t;
   }
   const nrm2 = new Float64Array(n);
+  // Rows rotated since the last Gram check: only pairs involving them can have changed.
+  const touched = new Uint8Array(n);
   const tol = EPS * Math.sqrt(Math.max(n, 1));
   /** The Jacobi rotation of columns p, q (squared norms a2, b2) if their cosine exceeds tol. */
+  // During a long listed round the rows live in wasm memory and these kernels act on them.
+  let kern: RowPairKernels | null = null;
   const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
     if (a2 < TINY2 || b2 < TINY2) return false;
     const po = p * n;
     const qo = q * n;
-    const g = dot(x, po, qo, n);
+    const g = kern ? kern.dot(p, q) : dot(x, po, qo, n);
     if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) return false;
     const zeta = (b2 - a2) / (2 * g);
     let t: number;
@@ -106,24 +111,48 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     else t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
     const c = 1 / Math.sqrt(1 + t * t);
     const s = c * t;
-    rotate(x, po, qo, n, c, s);
-    if (wt) rotate(wt, po, qo, n, c, s);
+    if (kern) kern.rotate(p, q, c, s);
+    else {
+      rotate(x, po, qo, n, c, s);
+      if (wt) rotate(wt, po, qo, n, c, s);
+    }
+    touched[p] = 1;
+    touched[q] = 1;
     nrm2[p] = Math.max(0, a2 - t * g);
     nrm2[q] = b2 + t * g;
     return true;
   };
   // Pairs left to rotate, found by a Gram check (preconditioned route): a short list replaces a sweep.
   let targets: Int32Array | null = null;
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+  let sweeps = maxSweeps;
+  // A listed pair costs what a sweep spends on every pair (one dot product, a rotation if needed):
+  // a list is the cheaper round unless it holds most of the pairs (flattened: two entries per pair).
+  const maxTargets = (n * (n - 1)) / 2;
+  if (precondition) {
+    // X·V₀ is nearly orthogonal already: on a random 512×512 matrix a tenth of the pairs still
+    // exceed the threshold, and a list of them replaces the first sweep.
+    const bad = unconvergedPairs(x, n, tol);
+    if (bad.length === 0) sweeps = 0;
+    else if (bad.length <= maxTargets) targets = bad;
+  }
+  for (let sweep = 0; sweep < sweeps; sweep++) {
     let rotations = 0;
+    const listed = targets !== null;
+    touched.fill(0);
+    for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     if (targets) {
+      // The norms are carried through the rotations as in a sweep (rotatePair updates them).
+      // Lists of at least n pairs go to the wasm kernels (two copies of the rows, against JavaScript
+      // dot products and rotations at a third of the speed).
+      kern = targets.length >= 2 * n ? wasmRowPairs(x, wt, n) : null;
       for (let i = 0; i < targets.length; i += 2) {
         const p = targets[i];
         const q = targets[i + 1];
-        if (rotatePair(p, q, dot(x, p * n, p * n, n), dot(x, q * n, q * n, n))) rotations++;
+        if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
+      kern?.finish();
+      kern = null;
     } else {
-      for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
       for (let p = 0; p < n - 1; p++) {
         // de Rijk: bring the largest remaining column to position p.
         let best = p;
@@ -141,12 +170,16 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     // (Pairs the GEMM's rounding flags but the dot products do not are converged too.)
     if (rotations === 0) break;
     targets = null;
-    // Near convergence a sweep costs n³ flops of dot products to rotate a handful of pairs: one
-    // Gram product on the GEMM finds those pairs (or shows there are none) for a fraction of that.
-    if (precondition && rotations <= n) {
-      const bad = unconvergedPairs(x, n, tol);
+    // A sweep costs n³ flops of dot products, most of them on pairs already converged: one Gram
+    // product on the GEMM finds the pairs left (or shows there are none) for a fraction of that.
+    if (precondition) {
+      // After a listed round every other pair is as the last check left it (converged): when few
+      // rows moved, their products with all rows (a thin GEMM) are the whole check.
+      let moved = 0;
+      for (let j = 0; j < n; j++) moved += touched[j];
+      const bad = listed && moved <= n / 4 ? unconvergedPairsOf(x, n, tol, touched) : unconvergedPairs(x, n, tol);
       if (bad.length === 0) break;
-      if (bad.length <= 2 * n) targets = bad;
+      if (bad.length <= maxTargets) targets = bad;
     }
   }
   // Singular values, sorted descending (stable).
@@ -193,17 +226,14 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
  * n×n matrix in the order of descending eigenvalue (so that de Rijk's pivoting finds them sorted).
  */
 function gramEigenvectors(x: Float64Array, n: number): Float64Array {
-  const { vectors } = eighRaw(gramRows(x, n, n), n);
+  const { rows } = eighRows(gramRows(x, n, n), n);
   const v0t = allocF64(n * n);
-  for (let c = 0; c < n; c++) {
-    const src = n - 1 - c;
-    for (let i = 0; i < n; i++) v0t[c * n + i] = vectors[i * n + src];
-  }
+  for (let c = 0; c < n; c++) v0t.set(rows.subarray((n - 1 - c) * n, (n - c) * n), c * n);
   return v0t;
 }
 
 /** The pairs (p, q), p < q, of rows of `x` whose cosine exceeds tol, from one GEMM (flat [p, q, p, q, …]). */
-function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
+export function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
   const g = gramRows(x, n, n);
   const out: number[] = [];
   for (let p = 0; p < n; p++) {
@@ -212,6 +242,34 @@ function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32Array {
     for (let q = p + 1; q < n; q++) {
       const b2 = g[q * n + q];
       if (b2 >= TINY2 && Math.abs(g[p * n + q]) > tol * Math.sqrt(a2) * Math.sqrt(b2)) out.push(p, q);
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * unconvergedPairs restricted to the pairs that involve a row flagged in `rows`: one GEMM of those
+ * rows against all of them (flat [p, q, …], p < q).
+ */
+export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows: Uint8Array): Int32Array {
+  const idx: number[] = [];
+  for (let j = 0; j < n; j++) if (rows[j]) idx.push(j);
+  const s = idx.length;
+  const xs = allocF64(s * n);
+  for (let t = 0; t < s; t++) xs.set(x.subarray(idx[t] * n, idx[t] * n + n), t * n);
+  const g = gemm64(false, true, s, n, n, xs, 0, n, x, 0, n);
+  const norms2 = new Float64Array(n);
+  for (let q = 0; q < n; q++) norms2[q] = dot(x, q * n, q * n, n);
+  const out: number[] = [];
+  for (let t = 0; t < s; t++) {
+    const p = idx[t];
+    const a2 = g[t * n + p];
+    if (a2 < TINY2) continue;
+    for (let q = 0; q < n; q++) {
+      // A pair of two flagged rows is listed once, from its smaller row.
+      if (q === p || (rows[q] && q < p)) continue;
+      const b2 = norms2[q];
+      if (b2 >= TINY2 && Math.abs(g[t * n + q]) > tol * Math.sqrt(a2) * Math.sqrt(b2)) out.push(Math.min(p, q), Math.max(p, q));
     }
   }
   return Int32Array.from(out);
@@ -276,7 +334,13 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const k = Math.min(m, n);
   const precondition = method === 'fast' && k >= PRECONDITION_MIN;
   const scale = pow2Scale(a);
-  const as = scale === 1 ? a : a.map((v) => v / scale);
+  // A power-of-two scale: the multiplication by its inverse is exact (a loop, not map's callback).
+  let as = a;
+  if (scale !== 1) {
+    as = new Float64Array(a.length);
+    const inv = 1 / scale;
+    for (let i = 0; i < a.length; i++) as[i] = a[i] * inv;
+  }
   let u: Float64Array | undefined;
   let v: Float64Array | undefined;
   let s: Float64Array;

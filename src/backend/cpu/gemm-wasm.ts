@@ -226,7 +226,9 @@ export function wasmStoreC(
       for (let r = 0; r < rows; r++) {
         const s = dst + r * ldo;
         const d = base + r * ldc;
-        for (let c = 0; c < cols; c++) view[d + c] = out[s + c];
+        // A row is a memcpy for TypedArray.set; below 16 values the view costs more than the loop.
+        if (cols >= 16) view.set(out.subarray(s, s + cols), d);
+        else for (let c = 0; c < cols; c++) view[d + c] = out[s + c];
       }
     }
     if (f64) w.axpbyD(cAt, oldAt, rows * ldc, alpha, beta);

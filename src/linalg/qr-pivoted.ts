@@ -1,0 +1,207 @@
+/**
+ * Householder QR with column pivoting, blocked as LAPACK dgeqp3/dlaqps: a panel of up to
+ * PIVOTED_QR_BLOCK reflectors is generated with the trailing columns updated lazily — only the row
+ * the next pivot decision needs (the row of R being formed) and the column being reduced — through
+ * F = τ·A_trailᵀ·v accumulated over the panel (A_trail − V·Fᵀ is the updated trailing matrix); then
+ * the rest of the trailing matrix takes the panel's update as one GEMM. The column norms are
+ * downdated as in the unblocked loop; a norm whose downdate loses too many digits ends the panel
+ * early and is recomputed after the GEMM (so the pivots are those of the unblocked algorithm up to
+ * rounding). What stays Level 2 is one pass of dot products over the trailing block per column
+ * (the unblocked loop reads and writes it), half the flops; the other half goes to the GEMM.
+ *
+ * Same compact form as qr.ts (`HouseholderQR`), so that formQt, applyQ and extractR are shared.
+ */
+import { type WasmKernels, allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
+import { EPS } from './matrix.js';
+import type { HouseholderQR } from './qr.js';
+import { colNorm, compactCopy, householderStep } from './reflector.js';
+
+/** Panel width of the blocked pivoted QR (LAPACK's default for dgeqp3 is 32 too). */
+export const PIVOTED_QR_BLOCK = 32;
+
+/** Blocked Householder QR with column pivoting of the row-major m×n `a` (not modified). */
+export function householderPivotedBlocked(a: Float64Array, m: number, n: number, useWasm = true): HouseholderQR {
+  const NB = PIVOTED_QR_BLOCK;
+  const c0 = compactCopy(a, m, n);
+  const { k, tau, perm } = c0;
+  // With the wasm kernels the factorisation runs in linalg's wasm memory (the matrix, one padding
+  // double that an odd-length dgemvN reads, then its x and y), so that the per-column dot products
+  // over the trailing block run on dgemvN (f64x2, four columns at a time) without copies.
+  const xAt = m * n + 2;
+  const yAt = xAt + Math.max(m, NB) + 2;
+  const yLen = Math.max(m, n) + 2;
+  const w: WasmKernels | null = useWasm ? linalgWasm((yAt + yLen) * 8) : null;
+  let at = c0.at;
+  if (w) {
+    at = w.f64.subarray(0, m * n);
+    at.set(c0.at);
+    w.f64.fill(0, m * n, yAt + yLen);
+  }
+  const xv = w ? w.f64 : null;
+  const vn1 = new Float64Array(n);
+  const vn2 = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    vn1[j] = colNorm(at, j * m, m);
+    vn2[j] = vn1[j];
+  }
+  const tol3z = Math.sqrt(EPS);
+  const lastRow = Math.min(m, n) - 1; // no downdate after the last reflector's row
+  // F: row jj (trailing column j0 + jj) holds τ_t·(column)ᵀ·v_t corrections for the panel's t.
+  const F = allocF64(n * NB);
+  const aux = new Float64Array(NB);
+  const recompute: number[] = [];
+  for (let j0 = 0; j0 < k; ) {
+    const nbMax = Math.min(NB, k - j0);
+    const nc = n - j0;
+    F.fill(0, 0, nc * NB);
+    let kb = 0;
+    for (let kk = 0; kk < nbMax; kk++) {
+      const c = j0 + kk; // column being reduced; its diagonal is row c
+      const r = c;
+      let p = c;
+      for (let j = c + 1; j < n; j++) if (vn1[j] > vn1[p]) p = j;
+      if (p !== c) {
+        const po = p * m;
+        const co = c * m;
+        for (let i = 0; i < m; i++) {
+          const t = at[po + i];
+          at[po + i] = at[co + i];
+          at[co + i] = t;
+        }
+        const fp = (p - j0) * NB;
+        const fc = kk * NB;
+        for (let t = 0; t < kk; t++) {
+          const x = F[fp + t];
+          F[fp + t] = F[fc + t];
+          F[fc + t] = x;
+        }
+        const tp = perm[p];
+        perm[p] = perm[c];
+        perm[c] = tp;
+        vn1[p] = vn1[c];
+        vn2[p] = vn2[c];
+      }
+      const co = c * m;
+      // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
+      if (w && xv && kk > 0) {
+        // y = column (padded to an even length), y += V(r:m, 0:kk)·(−F[kk, 0:kk]) by dgemvT, back.
+        const len = m - r;
+        xv.set(at.subarray(co + r, co + m), yAt);
+        xv[yAt + len] = 0;
+        for (let t = 0; t < kk; t++) xv[xAt + t] = -F[kk * NB + t];
+        w.dgemvT((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8);
+        at.set(xv.subarray(yAt, yAt + len), co + r);
+      } else
+        for (let t = 0; t < kk; t++) {
+          const f = F[kk * NB + t];
+          if (f === 0) continue;
+          const vo = (j0 + t) * m;
+          for (let i = r; i < m; i++) at[co + i] -= f * at[vo + i];
+        }
+      const tk = householderStep(at, m, c, c + 1);
+      tau[c] = tk;
+      const akk = at[co + r];
+      at[co + r] = 1;
+      // F[jj, kk] = τ·A(r:m, j0+jj)ᵀ·v for the columns after c, on the columns as they were stored
+      // (not yet updated: the F of the earlier reflectors corrects them just below).
+      if (tk !== 0) {
+        const len = m - r;
+        if (w && xv) {
+          // x = v padded with a zero to an even length; y[jj] = column j0+jj (rows r..) · v.
+          xv.set(at.subarray(co + r, co + m), xAt);
+          xv[xAt + len] = 0;
+          const cols = len + (len & 1);
+          if (nc - kk - 1 > 0) w.dgemvN(((j0 + kk + 1) * m + r) * 8, m * 8, nc - kk - 1, cols, xAt * 8, (yAt + kk + 1) * 8, 0);
+          for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * xv[yAt + jj];
+        } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * dotFrom(at, (j0 + jj) * m, co, r, m);
+        if (kk > 0) {
+          // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v).
+          if (w && xv) {
+            w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
+            for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
+          } else for (let t = 0; t < kk; t++) aux[t] = -tk * dotFrom(at, (j0 + t) * m, co, r, m);
+          for (let jj = 0; jj < nc; jj++) {
+            const fo = jj * NB;
+            let s = 0;
+            for (let t = 0; t < kk; t++) s += F[fo + t] * aux[t];
+            F[fo + kk] += s;
+          }
+        }
+      }
+      // Row r of the columns after c: A(r, j) −= Σ_{t ≤ kk} V(r, t)·F(j, t) (V(r, kk) = 1).
+      for (let t = 0; t <= kk; t++) aux[t] = at[(j0 + t) * m + r];
+      for (let jj = kk + 1; jj < nc; jj++) {
+        const fo = jj * NB;
+        let s = 0;
+        for (let t = 0; t <= kk; t++) s += aux[t] * F[fo + t];
+        at[(j0 + jj) * m + r] -= s;
+      }
+      at[co + r] = akk;
+      kb = kk + 1;
+      if (r < lastRow) {
+        for (let j = c + 1; j < n; j++) {
+          if (vn1[j] === 0) continue;
+          let temp = Math.abs(at[j * m + r]) / vn1[j];
+          temp = Math.max(0, (1 + temp) * (1 - temp));
+          const ratio = vn1[j] / vn2[j];
+          if (temp * ratio * ratio <= tol3z) recompute.push(j);
+          else vn1[j] *= Math.sqrt(temp);
+        }
+      }
+      // A norm that must be recomputed needs the fully updated column: end the panel here.
+      if (recompute.length > 0) break;
+    }
+    // Rows j0+kb.. of the columns after the panel: A −= V·Fᵀ (as stored: colsᵀ −= F·Vᵀ).
+    const rest = nc - kb;
+    const rows = m - j0 - kb;
+    if (rest > 0 && rows > 0) {
+      gemmF64({
+        transA: false,
+        transB: false,
+        m: rest,
+        n: rows,
+        k: kb,
+        alpha: -1,
+        a: F,
+        aOffset: kb * NB,
+        lda: NB,
+        b: at,
+        bOffset: j0 * m + j0 + kb,
+        ldb: m,
+        beta: 1,
+        c: at,
+        cOffset: (j0 + kb) * m + j0 + kb,
+        ldc: m,
+      });
+    }
+    j0 += kb;
+    for (const j of recompute) {
+      vn1[j] = colNorm(at, j * m + j0, m - j0);
+      vn2[j] = vn1[j];
+    }
+    recompute.length = 0;
+  }
+  // The wasm memory is linalg's scratch: the result leaves it.
+  if (w) {
+    c0.at.set(at);
+    at = c0.at;
+  }
+  return { at, tau, perm, m, n, k };
+}
+
+/** Σ_{i=r}^{m−1} a[po+i]·a[qo+i], four partial sums. */
+function dotFrom(a: Float64Array, po: number, qo: number, r: number, m: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = r;
+  for (; i + 3 < m; i += 4) {
+    s0 += a[po + i] * a[qo + i];
+    s1 += a[po + i + 1] * a[qo + i + 1];
+    s2 += a[po + i + 2] * a[qo + i + 2];
+    s3 += a[po + i + 3] * a[qo + i + 3];
+  }
+  for (; i < m; i++) s0 += a[po + i] * a[qo + i];
+  return s0 + s1 + (s2 + s3);
+}
