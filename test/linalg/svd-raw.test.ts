@@ -51,3 +51,43 @@ describe('svdRaw full, truncationRank checks', () => {
     expect(truncationRank([2, 2, 0], 0)).toBe(2);
   });
 });
+
+describe('svdRaw computes only what is asked for', () => {
+  it('wantU false leaves U out and wantV false leaves V out (tall and wide, both routes), with the same σ and a V (or U) that is right', () => {
+    const g = new Generator(17);
+    for (const [m, n] of [
+      [30, 25],
+      [25, 30],
+      [9, 7],
+    ]) {
+      const a = Float64Array.from({ length: m * n }, () => g.normal());
+      const k = Math.min(m, n);
+      for (const method of ['fast', 'jacobi'] as const) {
+        const both = svdRaw(a, m, n, { method });
+        const vOnly = svdRaw(a, m, n, { method, wantU: false });
+        const uOnly = svdRaw(a, m, n, { method, wantV: false });
+        expect(vOnly.u).toBeUndefined();
+        expect(uOnly.v).toBeUndefined();
+        for (let j = 0; j < k; j++) {
+          expect(Math.abs(vOnly.s[j] - both.s[j])).toBeLessThanOrEqual(1e-13 * both.s[0]);
+          expect(Math.abs(uOnly.s[j] - both.s[j])).toBeLessThanOrEqual(1e-13 * both.s[0]);
+        }
+        // ‖A·v_j‖ = σ_j and ‖Aᵀ·u_j‖ = σ_j, with orthonormal V and U.
+        const v = vOnly.v as Float64Array;
+        const u = uOnly.u as Float64Array;
+        expect(orthError(v, n, k)).toBeLessThanOrEqual(1e-13);
+        expect(orthError(u, m, k)).toBeLessThanOrEqual(1e-13);
+        const av = mm(a, m, n, v, k);
+        const atu = mm(tr(a, m, n), n, m, u, k);
+        for (let j = 0; j < k; j++) {
+          let nv = 0;
+          let nu = 0;
+          for (let i = 0; i < m; i++) nv += av[i * k + j] ** 2;
+          for (let i = 0; i < n; i++) nu += atu[i * k + j] ** 2;
+          expect(Math.abs(Math.sqrt(nv) - both.s[j])).toBeLessThanOrEqual(1e-12 * both.s[0]);
+          expect(Math.abs(Math.sqrt(nu) - both.s[j])).toBeLessThanOrEqual(1e-12 * both.s[0]);
+        }
+      }
+    }
+  });
+});
