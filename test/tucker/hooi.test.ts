@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { hooi, hosvd } from '../../src/tucker/index.js';
+import { hooi, hosvd, multiModeProduct } from '../../src/tucker/index.js';
 import { fro, mm, orthError, tr } from '../linalg/helpers.js';
 
 /**
@@ -116,5 +116,98 @@ describe('hooi iterates past its HOSVD start', () => {
     expect(h.factors[3]).toBeNull();
     expect(h.core.shape).toEqual([2, 2, 3, 3]);
     expect(h.error).toBeLessThan(h.hosvdError);
+  });
+});
+
+/** The leading r left singular vectors of an n × cols matrix (Jacobi SVD), n × r row-major. */
+function leading(mat: Float64Array, n: number, cols: number, r: number): Float64Array {
+  const svd = svdRaw(mat, n, cols, { wantU: true, wantV: false });
+  const out = new Float64Array(n * r);
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) out[i * r + j] = (svd.u as Float64Array)[i * svd.uCols + j];
+  return out;
+}
+
+/** ‖U·Uᵀ − W·Wᵀ‖F for two n × r bases. */
+function projectorGap(u: Float64Array, w: Float64Array, n: number, r: number): number {
+  const pu = mm(u, n, r, tr(u, n, r), n);
+  const pw = mm(w, n, r, tr(w, n, r), n);
+  return fro(pu.map((v, k) => v - pw[k]));
+}
+
+describe('hooi: one sweep, the stopping rule and the final guard', () => {
+  it("one sweep is the Gauss–Seidel update from the HOSVD: U_n ← leading vectors of Mat_n(T ×_{k≠n} U_kᵀ), U_k already updated for k < n ('svd' and 'gram')", () => {
+    const shape = [6, 5, 4];
+    const ranks = [3, 3, 2];
+    const t = randomTensor(shape, 12);
+    const start = hosvd(t, { ranks }, { method: 'svd' });
+    const us: Float64Array[] = start.factors.map((f) => Float64Array.from((f as Tensor).data));
+    for (let n = 0; n < 3; n++) {
+      const y = projectModes(Float64Array.from(t.data), shape, us, n);
+      us[n] = leading(unfoldMode(y.data, y.shape, n), shape[n], y.data.length / shape[n], ranks[n]);
+    }
+    for (const method of ['svd', 'gram'] as const) {
+      const h = hooi(t, ranks, { maxIter: 1, method });
+      expect(h.iterations).toBe(1);
+      expect(h.error).toBeLessThan(h.hosvdError - 1e-13 * fro(t.data));
+      h.factors.forEach((f, n) => {
+        expect(orthError((f as Tensor).data, shape[n], ranks[n])).toBeLessThan(1e-12);
+        expect(projectorGap(Float64Array.from((f as Tensor).data), us[n], shape[n], ranks[n])).toBeLessThan(1e-9);
+      });
+    }
+  });
+
+  it('tol 0 stops after the first sweep that gains nothing: a rank-1 tensor is a fixed point from the start', () => {
+    const oneHot = new Float64Array(2 * 3 * 4);
+    oneHot[7] = 2;
+    const h = hooi(Tensor.fromData(oneHot, [2, 3, 4]), [1, 1, 1], { tol: 0, maxIter: 5 });
+    expect(h.iterations).toBe(1);
+    expect(h.converged).toBe(true);
+    expect(h.error).toBe(0);
+  });
+
+  it('returns its HOSVD start itself unless the HOOI iterate is better by more than 1e-13·‖T‖F', () => {
+    // Generic tensors (HOOI gains a lot) and multilinear-rank-(2, 2, 2) ones plus noise of relative
+    // size 1e-15 to 1e-6 (HOOI gains from nothing but rounding up to ≈ 1e-14·‖T‖F), at scales 1 and
+    // 1e3 (the margin scales with ‖T‖F). Several of these pick a HOOI iterate whose gain is inside
+    // the margin, so the rule's both sides are reached.
+    const cases: Tensor[] = [];
+    for (const seed of [21, 22]) cases.push(randomTensor([5, 4, 3], seed));
+    for (const [seed, scale, noise] of [
+      [23, 1, 1e-15],
+      [24, 1e3, 1e-15],
+      [26, 1e3, 1e-8],
+      [28, 1e3, 1e-6],
+    ]) {
+      const g = new Generator(seed);
+      const core = Tensor.fromData(
+        Float64Array.from({ length: 8 }, () => g.normal()),
+        [2, 2, 2],
+      );
+      const a = [5, 4, 3].map((n) =>
+        Tensor.fromData(
+          Float64Array.from({ length: n * 2 }, () => g.normal()),
+          [n, 2],
+        ),
+      );
+      // T = C ×_k A_k (A_k Gaussian n_k × 2), scaled to ‖T‖F = scale, plus noise·scale.
+      const x = multiModeProduct(core, a).data;
+      const nx = fro(x);
+      const d = x.map((v) => (scale * v) / nx + noise * scale * g.normal());
+      cases.push(Tensor.fromData(d, [5, 4, 3]));
+    }
+    for (const t of cases) {
+      const ranks = [2, 2, 2];
+      const start = hosvd(t, { ranks });
+      const h = hooi(t, ranks, { maxIter: 20, tol: 0 });
+      const same = Array.from(h.core.data).every((v, k) => v === start.core.data[k]);
+      if (same) {
+        h.factors.forEach((f, n) => expect(Array.from((f as Tensor).data)).toEqual(Array.from((start.factors[n] as Tensor).data)));
+        expect(h.error).toBe(h.hosvdError);
+      } else expect(h.error).toBeLessThan(h.hosvdError - 1e-13 * fro(t.data));
+    }
+  });
+
+  it('names itself in its argument errors', () => {
+    expect(() => hooi('t' as unknown as Tensor, [1])).toThrow(/^hooi: t must be a Tensor, got string$/);
   });
 });

@@ -1,0 +1,293 @@
+/**
+ * Direct tests of the helpers behind hosvd/hooi (src/tucker/hosvd.ts), each against quantities
+ * recomputed here: the Gram matrix of an unfolding on each of its three routes (plain loops), the
+ * Gram spectrum and the mode SVD against unfoldings built with a known spectrum, the route rules
+ * (`gramCandidate`, `gramIsEnough`) at their boundaries, and the accuracy the Jacobi route promises
+ * for singular values under the Gram route's floor (mutation survivors of issue #18: with the Gram
+ * route disabled, or its fold branch wrong, every earlier test passed).
+ */
+import { describe, expect, it } from 'vitest';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE } from '../../src/linalg/svd-gram.js';
+import { Generator } from '../../src/tensor/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { gramCandidate, gramIsEnough, leadingColumns, modeGramSpectrum, modeSvdRaw, tailEnergy, unfoldingGram } from '../../src/tucker/hosvd.js';
+import { hosvd, modeSvd } from '../../src/tucker/index.js';
+import { diffFro, fro, gaussian, mm, orthError, randomOrthogonal, tr } from '../linalg/helpers.js';
+
+/** G[i, j] = Σ_{p,q} X[p, i, q]·X[p, j, q] for the [P, I, Q] view of a row-major buffer. */
+function gramRef(x: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
+  const g = new Float64Array(I * I);
+  for (let i = 0; i < I; i++)
+    for (let j = 0; j < I; j++) {
+      let s = 0;
+      for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) s += x[(p * I + i) * Q + q] * x[(p * I + j) * Q + q];
+      g[i * I + j] = s;
+    }
+  return g;
+}
+
+/** n orthonormal columns of length m (row-major m×n): Gram–Schmidt, twice, of Gaussian vectors. */
+function orthonormalColumns(m: number, n: number, g: Generator): Float64Array {
+  const w = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) {
+    const v = Float64Array.from({ length: m }, () => g.normal());
+    for (let pass = 0; pass < 2; pass++)
+      for (let l = 0; l < j; l++) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += w[i * n + l] * v[i];
+        for (let i = 0; i < m; i++) v[i] -= d * w[i * n + l];
+      }
+    const nv = fro(v);
+    for (let i = 0; i < m; i++) w[i * n + j] = v[i] / nv;
+  }
+  return w;
+}
+
+/**
+ * A tensor whose mode-`mode` unfolding is U·diag(σ)·Wᵀ (U random orthogonal I×I, W orthonormal
+ * M×k), written into the [P, I, Q] view: the singular values of Mat_mode are σ and its leading
+ * left singular vectors are the columns of U.
+ */
+function withModeSpectrum(shape: number[], mode: number, sigma: number[], seed: number): { t: Tensor; u: Float64Array } {
+  const g = new Generator(seed);
+  const I = shape[mode];
+  const P = shape.slice(0, mode).reduce((a, b) => a * b, 1);
+  const Q = shape.slice(mode + 1).reduce((a, b) => a * b, 1);
+  const M = P * Q;
+  const k = sigma.length;
+  const u = randomOrthogonal(I, g);
+  const w = orthonormalColumns(M, k, g);
+  const data = new Float64Array(P * I * Q);
+  for (let i = 0; i < I; i++)
+    for (let c = 0; c < M; c++) {
+      let s = 0;
+      for (let l = 0; l < k; l++) s += u[i * I + l] * sigma[l] * w[c * k + l];
+      const p = Math.floor(c / Q);
+      data[(p * I + i) * Q + (c % Q)] = s;
+    }
+  return { t: Tensor.fromData(data, shape), u };
+}
+
+/** ‖U·Uᵀ − W·Wᵀ‖F for the leading r columns of two bases with I rows (ku, kw columns). */
+function projectorGap(a: ArrayLike<number>, ka: number, b: ArrayLike<number>, kb: number, I: number, r: number): number {
+  const lead = (x: ArrayLike<number>, k: number) => {
+    const o = new Float64Array(I * r);
+    for (let i = 0; i < I; i++) for (let j = 0; j < r; j++) o[i * r + j] = x[i * k + j];
+    return o;
+  };
+  const pa = lead(a, ka);
+  const pb = lead(b, kb);
+  return diffFro(mm(pa, I, r, tr(pa, I, r), I), mm(pb, I, r, tr(pb, I, r), I));
+}
+
+/** Each column's entry of largest |.| is positive (the first such on ties). */
+function signsFixed(u: ArrayLike<number>, rows: number, k: number): boolean {
+  for (let j = 0; j < k; j++) {
+    let best = 0;
+    for (let i = 1; i < rows; i++) if (Math.abs(u[i * k + j]) > Math.abs(u[best * k + j])) best = i;
+    if (!(u[best * k + j] > 0)) return false;
+  }
+  return true;
+}
+
+describe('unfoldingGram: Mat·Matᵀ of the [P, I, Q] view on each route', () => {
+  // P = 1 (the buffer is the unfolding); I·Q ≤ 64 (folded from XᵀX); I·Q > 64 (copied in blocks
+  // of 16 slices, P not a multiple of 16, so the last block is short).
+  const cases = [
+    { what: 'P = 1', P: 1, I: 5, Q: 7 },
+    { what: 'short fibres, folded', P: 20, I: 3, Q: 9 },
+    { what: 'short fibres, folded (Q = 1)', P: 40, I: 6, Q: 1 },
+    { what: 'long fibres, copied in blocks', P: 37, I: 5, Q: 17 },
+    { what: 'long fibres, fewer slices than one block', P: 3, I: 9, Q: 10 },
+  ];
+  for (const [c, { what, P, I, Q }] of cases.entries()) {
+    it(`${what}: P = ${P}, I = ${I}, Q = ${Q}`, () => {
+      const x = gaussian([P * I * Q], 300 + c).data as Float64Array;
+      const want = gramRef(x, P, I, Q);
+      for (const input of [x, Array.from(x)]) {
+        const g = unfoldingGram(input, P, I, Q);
+        expect(g.length).toBe(I * I);
+        expect(diffFro(g, want)).toBeLessThanOrEqual(1e-13 * fro(want));
+        // Exactly symmetric (eigh reads one triangle; both must be the Gram matrix).
+        for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) expect(g[j * I + i]).toBe(g[i * I + j]);
+      }
+    });
+  }
+});
+
+describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum', () => {
+  const sigma = [4, 2, 1, 0.5, 0.25];
+
+  it('the Gram spectrum: every σ of a well-conditioned unfolding to 1e-12·σ₁, and the leading vectors', () => {
+    for (const [shape, mode] of [
+      [[6, 5, 4], 1],
+      [[5, 8], 0],
+      [[3, 5, 12], 2],
+      [[5, 5], 1],
+    ] as [number[], number][]) {
+      const I = shape[mode];
+      const sv = sigma.slice(0, Math.min(I, 5));
+      const { t, u } = withModeSpectrum(shape, mode, sv, 11 + mode);
+      for (const inRange of [undefined, true]) {
+        const g = modeGramSpectrum(t.data, shape, mode, inRange);
+        expect(g).not.toBeNull();
+        expect(g!.s.length).toBe(I);
+        for (let k = 0; k < I; k++) expect(Math.abs(g!.s[k] - (sv[k] ?? 0))).toBeLessThanOrEqual(1e-7 * sigma[0]);
+        for (let k = 0; k < sv.length; k++) expect(Math.abs(g!.s[k] - sv[k])).toBeLessThanOrEqual(1e-12 * sigma[0]);
+        const r = Math.min(3, sv.length);
+        const top = g!.top(r);
+        expect(top.length).toBe(I * r);
+        expect(orthError(top, I, r)).toBeLessThanOrEqual(1e-12);
+        expect(projectorGap(top, r, u, I, I, r)).toBeLessThanOrEqual(1e-10);
+      }
+    }
+  });
+
+  it('the Gram route does not apply to a tall unfolding, to entries whose squares leave the float64 range, or when told so', () => {
+    const tall = gaussian([9, 2, 2], 1);
+    expect(modeGramSpectrum(tall.data, [9, 2, 2], 0)).toBeNull();
+    const big = gaussian([4, 6], 2, 1e170);
+    expect(modeGramSpectrum(big.data, [4, 6], 0)).toBeNull();
+    const tiny = gaussian([4, 6], 2, 1e-170);
+    expect(modeGramSpectrum(tiny.data, [4, 6], 0)).toBeNull();
+    expect(modeGramSpectrum(gaussian([4, 6], 3).data, [4, 6], 0, false)).toBeNull();
+    // The range [1e-100, 1e100] of max|entry| is closed, and holds a zero tensor (an exact, empty spectrum).
+    for (const edge of [1e100, 1e-100]) {
+      const x = Float64Array.from({ length: 24 }, (_, i) => edge * Math.cos(i));
+      x[5] = edge;
+      const s = modeGramSpectrum(x, [4, 6], 0);
+      expect(s).not.toBeNull();
+      expect(s!.s[0]).toBeGreaterThan(edge);
+    }
+    const zero = modeGramSpectrum(new Float64Array(24), [4, 6], 0);
+    expect(Array.from(zero!.s)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('modeSvdRaw (Jacobi by default): wide and tall unfoldings, all singular values, signs fixed', () => {
+    for (const [shape, mode, sv] of [
+      [[6, 5, 4], 1, sigma], // 5 × 24, wide
+      [[7, 2], 0, [3, 1]], // 7 × 2, tall: k = 2
+      [[2, 9, 1], 1, [2, 0.5]], // 9 × 2, tall
+      [[4, 4], 0, [1, 0.5, 0.25, 0.125]], // square
+    ] as [number[], number, number[]][]) {
+      const I = shape[mode];
+      const M = shape.reduce((a, b) => a * b, 1) / I;
+      const { t, u } = withModeSpectrum(shape, mode, sv, 21 + I);
+      const r = modeSvdRaw(t.data, shape, mode);
+      expect(r.rows).toBe(I);
+      expect(r.k).toBe(Math.min(I, M));
+      expect(r.s.length).toBe(Math.min(I, M));
+      for (let k = 0; k < r.s.length; k++) expect(Math.abs(r.s[k] - (sv[k] ?? 0))).toBeLessThanOrEqual(1e-13 * sv[0]);
+      expect(orthError(r.u, I, r.k)).toBeLessThanOrEqual(1e-12);
+      expect(signsFixed(r.u, I, r.k)).toBe(true);
+      expect(projectorGap(r.u, r.k, u, I, I, sv.length)).toBeLessThanOrEqual(1e-10);
+      // The Tensor wrapper returns the same.
+      const w = modeSvd(t, mode - shape.length);
+      expect(w.u.shape).toEqual([I, r.k]);
+      expect(w.s.shape).toEqual([r.k]);
+      expect(Array.from(w.u.data)).toEqual(Array.from(r.u));
+      expect(Array.from(w.s.data)).toEqual(Array.from(r.s));
+    }
+  });
+
+  it("modeSvdRaw's 'gram' route: all I vectors and values of a wide unfolding; a tall one goes to Jacobi", () => {
+    const { t, u } = withModeSpectrum([6, 5, 4], 1, sigma, 31);
+    const g = modeSvdRaw(t.data, [6, 5, 4], 1, 'gram');
+    expect(g.k).toBe(5);
+    expect(g.u.length).toBe(25);
+    expect(orthError(g.u, 5, 5)).toBeLessThanOrEqual(1e-12);
+    for (let k = 0; k < 5; k++) expect(Math.abs(g.s[k] - sigma[k])).toBeLessThanOrEqual(1e-12 * sigma[0]);
+    expect(projectorGap(g.u, 5, u, 5, 5, 4)).toBeLessThanOrEqual(1e-10);
+    const tall = withModeSpectrum([7, 2], 0, [3, 1], 32);
+    const j = modeSvdRaw(tall.t.data, [7, 2], 0, 'gram');
+    expect(j.k).toBe(2);
+    expect(Math.abs(j.s[1] - 1)).toBeLessThanOrEqual(1e-13 * 3);
+  });
+
+  it('modeSvd names itself in its argument errors', () => {
+    expect(() => modeSvd('t' as unknown as Tensor, 0)).toThrow(/^modeSvd: t must be a Tensor, got string$/);
+    expect(() => modeSvd(gaussian([2, 3], 0), 2)).toThrow(/^modeSvd: mode must be an integer in \[0, 1\] \(or \[-2, -1\]\) for a 2-D tensor, got 2$/);
+  });
+});
+
+describe('the route rules at their boundaries', () => {
+  it('gramCandidate: at least as wide as tall, and GRAM_SVD_MIN_SIDE rows or 4,096 columns', () => {
+    const S = GRAM_SVD_MIN_SIDE;
+    expect(gramCandidate([S, S], 0)).toBe(true); // square, S rows
+    expect(gramCandidate([S - 1, S + 5], 0)).toBe(false); // one row short, not wide enough
+    expect(gramCandidate([S + 1, S], 0)).toBe(false); // tall by one
+    expect(gramCandidate([3, 4096], 0)).toBe(true); // 4,096 columns, 3 rows
+    expect(gramCandidate([3, 4095], 0)).toBe(false);
+    expect(gramCandidate([2, 3, 4096], 1)).toBe(true); // M = P·Q
+  });
+
+  it('gramIsEnough: θ ≥ GRAM_SVD_FLOOR·σ₁ and σ_{r−1} > GRAM_SVD_FLOOR·σ₁', () => {
+    const floor = GRAM_SVD_FLOOR * 2;
+    const s = Float64Array.from([2, 1, floor, 0]);
+    expect(gramIsEnough(s, 2, floor)).toBe(true); // θ at the floor
+    expect(gramIsEnough(s, 2, floor * (1 - 1e-12))).toBe(false); // θ just under
+    expect(gramIsEnough(s, 3, null)).toBe(false); // σ_2 at the floor is not above it
+    expect(gramIsEnough(s, 2, null)).toBe(true);
+    expect(gramIsEnough(s, 0, null)).toBe(true); // nothing kept
+    expect(gramIsEnough(Float64Array.from([0, 0]), 1, null)).toBe(false); // the kept value 0 is not above a floor of 0
+    expect(gramIsEnough(new Float64Array(0), 0, null)).toBe(true);
+  });
+
+  it('tailEnergy and leadingColumns', () => {
+    expect(tailEnergy([3, 2, 1], 1)).toBe(5);
+    expect(tailEnergy([3, 2, 1], 3)).toBe(0);
+    expect(tailEnergy([3, 2, 1], 0)).toBe(14);
+    const q = randomOrthogonal(5, new Generator(7));
+    // r < k: the leading r columns, as they are.
+    const a = leadingColumns(q, 5, 5, 2);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 2; j++) expect(a[i * 2 + j]).toBe(q[i * 5 + j]);
+    // r > k: the k columns kept, the rest an orthonormal completion.
+    const two = new Float64Array(10);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 2; j++) two[i * 2 + j] = q[i * 5 + j];
+    const b = leadingColumns(two, 5, 2, 4);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 2; j++) expect(b[i * 4 + j]).toBe(q[i * 5 + j]);
+    expect(orthError(b, 5, 4)).toBeLessThanOrEqual(1e-14);
+  });
+});
+
+describe('hosvd: singular values under the Gram floor', () => {
+  // A 3 × 4,096 unfolding (a Gram candidate by width) with σ = (1, 1e-3, 1e-12): the Gram route
+  // resolves σ only to ≈ ε·σ₁²/σ (1e-4 absolute for the last), the Jacobi route to ≈ ε·σ₁.
+  const sv = [1, 1e-3, 1e-12];
+  const { t } = withModeSpectrum([3, 64, 64], 0, sv, 41);
+  const check = (s: Float64Array | null) => {
+    for (let k = 0; k < 3; k++) expect(Math.abs(s![k] - sv[k])).toBeLessThanOrEqual(1e-14);
+  };
+
+  it("method 'svd' reports every singular value to ≈ ε·σ₁, whatever the shape", () => {
+    check(hosvd(t, { ranks: [2, null, null] }, { modes: [0], method: 'svd' }).singularValues[0]);
+    check(hosvd(t, { modeTol: 0.5 }, { modes: [0], method: 'svd' }).singularValues[0]);
+  });
+
+  it("'auto' with a tolerance under the floor, or a rank into it, decides on the Jacobi spectrum", () => {
+    const a = hosvd(t, { modeTol: 1e-13 }, { modes: [0] });
+    expect(a.ranks[0]).toBe(3);
+    check(a.singularValues[0]);
+    const b = hosvd(t, { ranks: [3, null, null] }, { modes: [0] });
+    check(b.singularValues[0]);
+  });
+});
+
+describe('hosvd: small cases of its own', () => {
+  it('with no factorised mode the core is T itself, in a buffer of its own', () => {
+    const t = gaussian([3, 4], 5);
+    const before = Array.from(t.data);
+    const r = hosvd(t, { ranks: [null, null] }, { modes: [] });
+    expect(r.ranks).toEqual([3, 4]);
+    expect(Array.from(r.core.data)).toEqual(before);
+    expect(r.core.data).not.toBe(t.data);
+    r.core.data[0] += 1;
+    expect(Array.from(t.data)).toEqual(before);
+  });
+
+  it('a spec with no rule lists the keys it got', () => {
+    expect(() => hosvd(gaussian([2, 2], 0), { foo: 1, bar: 2 } as never)).toThrow(
+      /^hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got keys \[foo, bar\]$/,
+    );
+  });
+});
