@@ -23,10 +23,12 @@ export class LowRankLinear extends TuckerLayer {
     return linear(x, w, this.bias);
   }
 
-  factoredCostRatio(): number {
+  /** Per row of x: x·V, ·Sᵀ, ·Uᵀ against x·Wᵀ, W reconstructed once per forward. */
+  factoredCostRatio(x: Tensor): number {
     const [o, i] = this.fullShape;
     const [r1, r2] = this.ranks;
-    return ((this.factors[1] ? i * r2 : 0) + r1 * r2 + (this.factors[0] ? r1 * o : 0)) / (i * o);
+    const rows = x.ndim >= 1 && x.shape[x.ndim - 1] === i ? x.size / i : 1;
+    return (rows * ((this.factors[1] ? i * r2 : 0) + r1 * r2 + (this.factors[0] ? r1 * o : 0))) / (rows * i * o + this.reconstructMacs());
   }
 
   fullParamCount(): number {

@@ -2,6 +2,7 @@ import { conv2d } from '../ops/conv.js';
 import { permute, reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { TuckerLayer } from './tucker-layer.js';
+import { outputPixels } from './tucker-conv2d.js';
 import type { TuckerConvGeometry } from './tucker-conv2d.js';
 
 /**
@@ -43,11 +44,18 @@ export class MatrixConv2d extends TuckerLayer {
     return conv2d(x, reshape(w, [...this.kernelShape]), this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }
 
-  /** Per output pixel: the kh×kw conv to r2 channels, the r2 → r1 and r1 → out 1×1 convs. */
-  factoredCostRatio(): number {
+  /**
+   * Per output pixel: the kh×kw conv to r2 channels, the r2 → r1 and r1 → out 1×1 convs, against
+   * the dense conv plus the kernel's reconstruction (output pixels from the input's size, stride
+   * and padding as conv2d computes them; an input that is not 4-D: ratio 0, the factored route).
+   */
+  factoredCostRatio(x: Tensor): number {
     const [o, i, kh, kw] = this.kernelShape;
     const [r1, r2] = this.ranks;
-    return (r2 * i * kh * kw + r1 * r2 + (this.factors[0] ? o * r1 : 0)) / (o * i * kh * kw);
+    const pixels = outputPixels(x, [kh, kw], this.stride ?? 1, this.padding ?? 0, this.dilation ?? 1);
+    if (pixels === 0) return 0;
+    const perPixel = r2 * i * kh * kw + r1 * r2 + (this.factors[0] ? o * r1 : 0);
+    return (pixels * perPixel) / (pixels * o * i * kh * kw + this.reconstructMacs());
   }
 
   /** The kernel in its 4-D conv shape. */

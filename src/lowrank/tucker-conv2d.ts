@@ -5,6 +5,21 @@ import type { Tensor } from '../tensor/tensor.js';
 import { modeProduct } from './mode-product.js';
 import { TuckerLayer } from './tucker-layer.js';
 
+/**
+ * Output pixels of all images of x (4-D [batch, C, H, W]) under a kh×kw window, as conv2d counts
+ * them; 0 for any other input (conv2d rejects it) or an empty output.
+ */
+export function outputPixels(x: Tensor, [kh, kw]: readonly number[], stride: Pair, padding: Pair, dilation: Pair): number {
+  if (x.ndim !== 4) return 0;
+  const [N, , H, W] = x.shape;
+  const [sh, sw] = pair(stride, 'conv2d', 'stride', 1);
+  const [ph, pw] = pair(padding, 'conv2d', 'padding', 0);
+  const [dh, dw] = pair(dilation, 'conv2d', 'dilation', 1);
+  const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  return oh > 0 && ow > 0 ? N * oh * ow : 0;
+}
+
 export interface TuckerConvGeometry {
   stride?: Pair;
   padding?: Pair;
@@ -53,21 +68,18 @@ export class TuckerConv2d extends TuckerLayer {
   }
 
   /**
-   * Per image: the 1×1 conv to r_in channels at the input's resolution, the core conv and the 1×1
-   * conv to the outputs at the output's, against the dense conv (inputs of any other rank than
-   * [batch, in, H, W] are left to conv2d to reject: ratio 0, the factored route).
+   * Per batch: the 1×1 conv to r_in channels at the input's resolution, the core conv and the 1×1
+   * conv to the outputs at the output's, against the dense conv plus the kernel's reconstruction
+   * (inputs of any other rank than [batch, in, H, W] are left to conv2d to reject: ratio 0).
    */
   factoredCostRatio(x: Tensor): number {
-    if (x.ndim !== 4) return 0;
-    const [, , H, W] = x.shape;
     const [out, inC, kh, kw] = this.fullShape;
-    const [sh, sw] = pair(this.stride, 'TuckerConv2d', 'stride', 1);
-    const [ph, pw] = pair(this.padding, 'TuckerConv2d', 'padding', 0);
-    const [dh, dw] = pair(this.dilation, 'TuckerConv2d', 'dilation', 1);
-    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
-    if (!(oh > 0 && ow > 0)) return 0;
-    return this.flops([inC, H, W], [out, oh, ow]) / (2 * out * inC * kh * kw * oh * ow);
+    const pixels = outputPixels(x, [kh, kw], this.stride, this.padding, this.dilation);
+    if (pixels === 0) return 0;
+    const [N, , H, W] = x.shape;
+    const [rOut, rIn] = this.ranks;
+    const factored = (this.factors[1] ? N * inC * rIn * H * W : 0) + pixels * rOut * rIn * kh * kw + (this.factors[0] ? pixels * rOut * out : 0);
+    return factored / (pixels * out * inC * kh * kw + this.reconstructMacs());
   }
 
   protected forwardFull(x: Tensor, w: Tensor): Tensor {

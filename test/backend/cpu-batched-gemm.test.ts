@@ -42,9 +42,11 @@ describe('batched GEMM across threads', () => {
           transB: fc.boolean(),
           sharedA: fc.boolean(),
           f64: fc.boolean(),
+          // Items below the split threshold, or between one and two thresholds (one thread each).
+          between: fc.boolean(),
           seed: fc.integer({ min: 1, max: 10_000 }),
         }),
-        ({ batch, m, n, k, transA, transB, sharedA, f64, seed }) => {
+        ({ batch, m, n, k, transA, transB, sharedA, f64, between, seed }) => {
           const ctor = f64 ? Float64Array : Float32Array;
           const a = filled(ctor, (sharedA ? 1 : batch) * m * k, seed);
           const b = filled(ctor, batch * k * n, seed + 1);
@@ -64,9 +66,10 @@ describe('batched GEMM across threads', () => {
           };
           threads.setNumThreads(1);
           const one = Array.from(cpuKernels.gemm(a, b, args));
-          // Every item below the split threshold, the batch above it: whole items go to the pool.
+          // Every item too small to split across both threads, the batch large enough: whole items go to the pool.
           const macs = m * n * k;
-          Object.assign(threads.tuning, { parMinMacsWasm: macs + 1, parMinMacsWasmF64: macs + 1, parMinMacsJs: macs + 1 });
+          const limit = between ? Math.floor(0.75 * macs) : macs + 1;
+          Object.assign(threads.tuning, { parMinMacsWasm: limit, parMinMacsWasmF64: limit, parMinMacsJs: limit });
           threads.setNumThreads(2);
           const before = threads.stats.batches;
           try {

@@ -54,15 +54,34 @@ function run(layer: TuckerLayer, x: Tensor, route: 'factored' | 'dense'): Float6
 }
 
 describe('TuckerLayer.forwardRoute', () => {
-  it('factoredCostRatio counts the factored multiply-adds against the dense ones', () => {
-    // 16×8×3×3 at ranks (4, 2) on 10×10, padding 1, stride 1: 8·2 per input pixel, then 4·2·9 and
-    // 4·16 per output pixel, against 16·8·9 per output pixel.
-    expect(tuckerConv(16, 8, 3, 4, 2, 1).factoredCostRatio(randT([1, 8, 10, 10], 2, false))).toBeCloseTo((16 * 100 + (72 + 64) * 100) / (1152 * 100), 12);
-    // Stride 2 on 10×10, padding 1: 5×5 outputs, the first 1×1 conv still at 10×10.
-    expect(tuckerConv(16, 8, 3, 4, 2, 1, 2).factoredCostRatio(randT([1, 8, 10, 10], 2, false))).toBeCloseTo((16 * 100 + (72 + 64) * 25) / (1152 * 25), 12);
-    // At full ranks the three convs cost more than the one: 8·8 + 16·8·9 + 16·16 per pixel.
-    expect(tuckerConv(16, 8, 3, 16, 8, 1).factoredCostRatio(randT([1, 8, 10, 10], 2, false))).toBeCloseTo((64 + 1152 + 256) / 1152, 12);
-    expect(lowRankLinear(30, 40, 5, 6, 1).factoredCostRatio()).toBeCloseTo((40 * 6 + 30 + 5 * 30) / 1200, 12);
+  it('factoredCostRatio counts the factored multiply-adds against the dense ones and the reconstruction', () => {
+    // 16×8×3×3 at ranks (4, 2) on one 10×10 image, padding 1, stride 1: 8·2 per input pixel, then
+    // 4·2·9 and 4·16 per output pixel, against 16·8·9 per output pixel plus the reconstruction
+    // C ×_0 U_0 (16·4·2·9) ×_1 U_1 (8·2·16·9).
+    const recon = 16 * 4 * 2 * 9 + 8 * 2 * 16 * 9;
+    expect(tuckerConv(16, 8, 3, 4, 2, 1).reconstructMacs()).toBe(recon);
+    expect(tuckerConv(16, 8, 3, 4, 2, 1).factoredCostRatio(randT([1, 8, 10, 10], 2, false))).toBeCloseTo(
+      (16 * 100 + (72 + 64) * 100) / (1152 * 100 + recon),
+      12,
+    );
+    // Stride 2 on 10×10, padding 1: 5×5 outputs, the first 1×1 conv still at 10×10; two images.
+    expect(tuckerConv(16, 8, 3, 4, 2, 1, 2).factoredCostRatio(randT([2, 8, 10, 10], 2, false))).toBeCloseTo(
+      (2 * 16 * 100 + (72 + 64) * 50) / (1152 * 50 + recon),
+      12,
+    );
+    // At full ranks the three convs cost more than the one: 8·8 + 16·8·9 + 16·16 per pixel; the
+    // reconstruction (16·16·8·9 + 8·8·16·9) is amortised over 8 images, not over one.
+    const fullRecon = 16 * 16 * 8 * 9 + 8 * 8 * 16 * 9;
+    expect(tuckerConv(16, 8, 3, 16, 8, 1).factoredCostRatio(randT([8, 8, 10, 10], 2, false))).toBeCloseTo(
+      (8 * 64 * 100 + (1152 + 256) * 800) / (1152 * 800 + fullRecon),
+      12,
+    );
+    expect(tuckerConv(16, 8, 3, 16, 8, 1).factoredCostRatio(randT([1, 8, 4, 4], 2, false))).toBeLessThan(1);
+    // A linear layer, per row of x: x·V, ·Sᵀ, ·Uᵀ against x·Wᵀ, W = U·S·Vᵀ formed once.
+    expect(lowRankLinear(30, 40, 5, 6, 1).factoredCostRatio(randT([3, 40], 2, false))).toBeCloseTo(
+      (3 * (40 * 6 + 30 + 5 * 30)) / (3 * 1200 + 30 * 5 * 6 + 40 * 6 * 30),
+      12,
+    );
     const g = new Generator(3);
     const mc = new MatrixConv2d(
       [4, 3, 3, 3],
@@ -71,15 +90,19 @@ describe('TuckerLayer.forwardRoute', () => {
       null,
       [0, 1],
     );
-    expect(mc.factoredCostRatio()).toBeCloseTo((5 * 27 + 10 + 8) / 108, 12);
+    // 5×5 input, no padding: 3×3 outputs.
+    expect(mc.factoredCostRatio(randT([1, 3, 5, 5], 2, false))).toBeCloseTo((9 * (5 * 27 + 10 + 8)) / (9 * 108 + 4 * 2 * 5 + 27 * 5 * 4), 12);
+    expect(mc.factoredCostRatio(randT([3, 5], 2, false))).toBe(0);
   });
 
   it("'auto' forms the dense kernel exactly where the factored route costs more", () => {
     const cases: [TuckerLayer, Tensor, boolean][] = [
       [tuckerConv(16, 8, 3, 4, 2, 1), randT([2, 8, 6, 6], 2, false), false],
-      [tuckerConv(16, 8, 3, 16, 8, 1), randT([2, 8, 6, 6], 2, false), true],
+      [tuckerConv(16, 8, 3, 16, 8, 1), randT([8, 8, 10, 10], 2, false), true],
+      [tuckerConv(16, 8, 3, 16, 8, 1), randT([1, 8, 4, 4], 2, false), false],
       [lowRankLinear(30, 40, 5, 6, 1), randT([3, 40], 2, false), false],
-      [lowRankLinear(30, 40, 30, 40, 1), randT([3, 40], 2, false), true],
+      [lowRankLinear(30, 40, 30, 40, 1), randT([64, 40], 2, false), true],
+      [lowRankLinear(30, 40, 30, 40, 1), randT([3, 40], 2, false), false],
     ];
     for (const [layer, x, dense] of cases) {
       const spy = vi.spyOn(layer, 'reconstruct');

@@ -626,9 +626,10 @@ export function gemmParallel(g: GemmArgs): void {
 
 /**
  * A batch of products C_t = op(A_t)·op(B_t) (alpha 1, beta 0; item t at offsets + t·stride), each
- * below the size at which one product is split but large enough in all: whole items are handed out
+ * too small to be split across every thread but large enough in all: whole items are handed out
  * to the threads, one chunk each. Returns false, having done nothing, where the batch is better run
- * item by item (an item large enough to split on its own, too little work in all, no workers).
+ * item by item (an item that splits across all threads on its own, too little work in all, no
+ * workers).
  * A batch of per-image products (a 1×1 conv, docs/design.md §3.5.2) thus keeps both threads busy
  * as the single large GEMM of the im2col route did.
  */
@@ -639,7 +640,10 @@ export function gemmBatchParallel(g: GemmArgs, batch: number, aStride: number, b
   const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
   const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
   const macs = m * n * k;
-  if (batch < 2 || macs >= parMin || g.alpha !== 1 || g.beta !== 0) return false;
+  // An item that splits across every thread on its own runs as gemm() runs it; one that would get
+  // fewer threads than the pool has (an item between one and two thresholds gets one) is better
+  // run whole beside the others.
+  if (batch < 2 || Math.floor(macs / Math.max(1, parMin)) >= numThreads || g.alpha !== 1 || g.beta !== 0) return false;
   const T = Math.min(numThreads, batch, Math.floor((macs * batch) / Math.max(1, parMin)));
   const helpers = T > 1 ? availableWorkers(T) : 0;
   if (helpers === 0) return false;
