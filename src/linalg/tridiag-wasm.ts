@@ -15,6 +15,7 @@
 import type { WasmKernels } from '../backend/linalg-kernels.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import type { HouseholderQR } from './qr.js';
+import { colNorm } from './reflector.js';
 
 /** Panel width (reflectors per trailing update). */
 const NB = 32;
@@ -77,17 +78,7 @@ export function reduceToTridiagonalWasm(sym: Float64Array, n: number, d: Float64
       d[k] = f[rowK + k];
       const ro = rowK + k + 1;
       const alpha = f[ro];
-      let scale = 0;
-      for (let t = 1; t < len; t++) scale = Math.max(scale, Math.abs(f[ro + t]));
-      let xnorm = 0;
-      if (scale > 0) {
-        let s = 0;
-        for (let t = 1; t < len; t++) {
-          const v = f[ro + t] / scale;
-          s += v * v;
-        }
-        xnorm = scale * Math.sqrt(s);
-      }
+      const xnorm = colNorm(f, ro + 1, len - 1);
       const vo = k * m + k; // v in the compact QR form (local row index = global − 1)
       at[vo] = 1;
       f[U + j * UW + 2 * j] = 1;

@@ -9,6 +9,7 @@
  */
 import { allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, applyQ, formQt } from './qr.js';
+import { colNorm } from './reflector.js';
 import { reduceToTridiagonalWasm, tridiagWasmBytes } from './tridiag-wasm.js';
 
 /** Panel width of the blocked reduction. */
@@ -73,17 +74,7 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
       d[k] = A[k * n + k];
       const ro = k * n + k + 1;
       const alpha = A[ro];
-      let scale = 0;
-      for (let t = 1; t < L; t++) scale = Math.max(scale, Math.abs(A[ro + t]));
-      let xnorm = 0;
-      if (scale > 0) {
-        let s = 0;
-        for (let t = 1; t < L; t++) {
-          const v = A[ro + t] / scale;
-          s += v * v;
-        }
-        xnorm = scale * Math.sqrt(s);
-      }
+      const xnorm = colNorm(A, ro + 1, L - 1);
       const vo = k * m + k; // v in the compact QR form (local row index = global − 1)
       at[vo] = 1;
       V[j * nb + j] = 1;

@@ -12,7 +12,7 @@
  * Kolda–Bader unfolding, which changes neither a Gram matrix nor a left singular vector. For mode 0
  * that unfolding is the buffer itself, with the r1·S columns of the old mode-1 indices first.
  */
-import { gemm64 } from '../linalg/matrix.js';
+import { gemm64, transpose } from '../linalg/matrix.js';
 import { gramRows } from '../linalg/svd-gram.js';
 
 export interface ZeroCorner {
@@ -52,11 +52,8 @@ export function cornerIsZero(x: Float64Array, z: ZeroCorner): boolean {
 
 /** [A, B, S] → [B, A, S]: the row-major unfolding of mode 1 (runs of S values move together). */
 export function swapLeading(x: Float64Array, A: number, B: number, S: number): Float64Array {
+  if (S === 1) return transpose(x, A, B);
   const out = new Float64Array(x.length);
-  if (S === 1) {
-    for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) out[b * A + a] = x[a * B + b];
-    return out;
-  }
   for (let a = 0; a < A; a++) {
     for (let b = 0; b < B; b++) {
       const src = (a * B + b) * S;

@@ -16,7 +16,7 @@ import { GRAM_SVD_FLOOR, leftSvdByGram, leftSvdFromGram, type LeftSvd } from '..
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import { choleskyQr } from './layer-point.js';
-import { cornerIsZero, modeGram, projectCorner, zeroCorner, type ZeroCorner } from './truncate-blocks.js';
+import { cornerGram, cornerIsZero, modeGram, projectCorner, zeroCorner, type ZeroCorner } from './truncate-blocks.js';
 
 /** Relative level (to ‖Ĉ1‖) of Jacobi's rounding noise: values below it are dropped even at τ = 0. */
 export const JACOBI_FLOOR = 1e-14;
@@ -85,7 +85,10 @@ function matrixByGram(c1: Float64Array, m: number, n: number, corner: ZeroCorner
   const a = wide ? c1 : transpose(c1, m, n);
   const rows = wide ? m : n;
   const cols = wide ? n : m;
-  const left = corner ? leftSvdFromGram(modeGram(c1, corner, wide ? 0 : 1), rows, rows) : leftSvdByGram(a, rows, cols);
+  // A is Ĉ1 or its transpose already: the corner's Gram matrix from it (old rows first, old columns first).
+  const left = corner
+    ? leftSvdFromGram(cornerGram(a, rows, cols, wide ? corner.r0 : corner.r1, wide ? corner.r1 : corner.r0), rows, rows)
+    : leftSvdByGram(a, rows, cols);
   const k = left.uCols;
   const other = matmulTA(a, rows, cols, left.u, k); // cols × k = Aᵀ U
   for (let j = 0; j < k; j++) {

@@ -1,6 +1,6 @@
 import { conv2d } from '../ops/conv.js';
 import { permute, reshape } from '../ops/shape.js';
-import { pair, type Pair } from '../ops/window.js';
+import { outSize, pair, type Pair } from '../ops/window.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modeProduct } from './mode-product.js';
 import { TuckerLayer } from './tucker-layer.js';
@@ -15,8 +15,8 @@ export function outputPixels(x: Tensor, [kh, kw]: readonly number[], stride: Pai
   const [sh, sw] = pair(stride, 'conv2d', 'stride', 1);
   const [ph, pw] = pair(padding, 'conv2d', 'padding', 0);
   const [dh, dw] = pair(dilation, 'conv2d', 'dilation', 1);
-  const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-  const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const oh = outSize(H, kh, sh, ph, dh);
+  const ow = outSize(W, kw, sw, pw, dw);
   return oh > 0 && ow > 0 ? N * oh * ow : 0;
 }
 

@@ -82,6 +82,19 @@ const arbShape = fc.record({
   seed: fc.integer({ min: 0, max: 1e6 }),
 });
 
+/**
+ * newDirections(u, d) returns `count` columns, orthonormal, orthogonal to U and spanning the
+ * residual (I − UUᵀ)D, each to its tolerance [orthonormality, against U, span gap].
+ */
+function expectDirections(u: Float64Array, d: Float64Array, n: number, r: number, cols: number, count: number, tol: [number, number, number]): void {
+  const out = newDirections(u, d, n, r);
+  expect(out.count).toBe(count);
+  const m = measure(u, r, d, cols, out.basis, out.count, n);
+  expect(m.orthonormality).toBeLessThan(tol[0]);
+  expect(m.againstU).toBeLessThan(tol[1]);
+  expect(m.spanGap).toBeLessThan(tol[2]);
+}
+
 describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U', () => {
   it('a generic D: every column is a direction, orthonormal to 1e-13, orthogonal to U, spanning the residual', () => {
     fc.assert(
@@ -89,12 +102,7 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
         const gen = new Generator(seed);
         const u = orthonormal(gaussian(n, r, gen), n, r);
         const d = gaussian(n, c, gen);
-        const { basis, count } = newDirections(u, d, n, r);
-        expect(count).toBe(Math.min(c, n - r));
-        const m = measure(u, r, d, c, basis, count, n);
-        expect(m.orthonormality).toBeLessThan(1e-13);
-        expect(m.againstU).toBeLessThan(1e-13);
-        expect(m.spanGap).toBeLessThan(1e-12);
+        expectDirections(u, d, n, r, c, Math.min(c, n - r), [1e-13, 1e-13, 1e-12]);
       }),
       fcOptions(40),
     );
@@ -108,12 +116,7 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
         const inside = product(u, n, r, gaussian(r, c, gen), c);
         const small = gaussian(n, c, gen);
         const d = inside.map((v, k) => 1e3 * v + 1e-2 * small[k]);
-        const { basis, count } = newDirections(u, d, n, r);
-        expect(count).toBe(Math.min(c, n - r));
-        const m = measure(u, r, d, c, basis, count, n);
-        expect(m.orthonormality).toBeLessThan(1e-13);
-        expect(m.againstU).toBeLessThan(1e-13);
-        expect(m.spanGap).toBeLessThan(1e-12);
+        expectDirections(u, d, n, r, c, Math.min(c, n - r), [1e-13, 1e-13, 1e-12]);
       }),
       fcOptions(40),
     );
@@ -132,12 +135,7 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
         const graded = product(q, n, cols, mix, cols);
         const inside = product(u, n, r, gaussian(r, cols, gen), cols);
         const d = graded.map((v, k) => v + inside[k]);
-        const { basis, count } = newDirections(u, d, n, r);
-        expect(count).toBe(cols);
-        const m = measure(u, r, d, cols, basis, count, n);
-        expect(m.orthonormality).toBeLessThan(1e-13);
-        expect(m.againstU).toBeLessThan(1e-12);
-        expect(m.spanGap).toBeLessThan(1e-11);
+        expectDirections(u, d, n, r, cols, cols, [1e-13, 1e-12, 1e-11]);
       }),
       fcOptions(40),
     );
@@ -154,12 +152,7 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
         const d0 = product(u, n, r, gaussian(r, cols, gen), cols);
         const low = product(gaussian(n, k, gen), n, k, gaussian(k, cols, gen), cols);
         const d = d0.map((v, i) => v + low[i]);
-        const { basis, count } = newDirections(u, d, n, r);
-        expect(count).toBe(k);
-        const m = measure(u, r, d, cols, basis, count, n);
-        expect(m.orthonormality).toBeLessThan(1e-12);
-        expect(m.againstU).toBeLessThan(1e-12);
-        expect(m.spanGap).toBeLessThan(1e-11);
+        expectDirections(u, d, n, r, cols, k, [1e-12, 1e-12, 1e-11]);
       }),
       fcOptions(40),
     );
@@ -172,12 +165,7 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
     const gen = new Generator(5);
     const u = orthonormal(gaussian(n, r, gen), n, r);
     const d = gaussian(n, c, gen);
-    const { basis, count } = newDirections(u, d, n, r);
-    expect(count).toBe(c);
-    const m = measure(u, r, d, c, basis, count, n);
-    expect(m.orthonormality).toBeLessThan(1e-12);
-    expect(m.againstU).toBeLessThan(1e-12);
-    expect(m.spanGap).toBeLessThan(1e-7);
+    expectDirections(u, d, n, r, c, c, [1e-12, 1e-12, 1e-7]);
   });
 
   it('a large graded residual (σ from 1 to 1e-5, past the Cholesky route’s conditioning): the Gram route, still orthonormal to 1e-13', () => {

@@ -532,14 +532,21 @@ export function splitGuided(total: number, threads: number, align: number, level
  * C = alpha·op(A)·op(B) + beta·C for a product already validated and past the small/degenerate cases:
  * one thread below the threshold, else split by columns, rows or (for thin outputs) k.
  */
-export function gemmParallel(g: GemmArgs): void {
-  const { m, n, k, alpha, beta, c, cOffset, ldc } = g;
+/** The kernel a product runs on (by element type, SIMD and shape) and its split threshold. */
+function gemmPathOf(g: GemmArgs): { path: GemmPath; range: GemmRange; parMin: number } {
   const isF64 = g.a instanceof Float64Array;
   const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
-  const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
+  const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && g.m <= tuning.dotMax && g.n <= tuning.dotMax ? 'dot' : 'wasm';
   const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeWasmF64 : gemmRangeWasm;
-  const macs = m * n * k;
   const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
+  return { path, range, parMin };
+}
+
+export function gemmParallel(g: GemmArgs): void {
+  const { m, n, k, alpha, beta, c, cOffset, ldc } = g;
+  const { path, range, parMin } = gemmPathOf(g);
+  const useWasm = path !== 'js';
+  const macs = m * n * k;
   const T = Math.min(numThreads, Math.max(1, Math.floor(macs / Math.max(1, parMin))));
   const tilesN = Math.ceil(n / 8);
   const tilesM = Math.ceil(m / 4);
@@ -635,10 +642,7 @@ export function gemmParallel(g: GemmArgs): void {
  */
 export function gemmBatchParallel(g: GemmArgs, batch: number, aStride: number, bStride: number, cStride: number): boolean {
   const { m, n, k } = g;
-  const isF64 = g.a instanceof Float64Array;
-  const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
-  const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && m <= tuning.dotMax && n <= tuning.dotMax ? 'dot' : 'wasm';
-  const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
+  const { path, parMin } = gemmPathOf(g);
   const macs = m * n * k;
   // An item that splits across every thread on its own runs as gemm() runs it; one that would get
   // fewer threads than the pool has (an item between one and two thresholds gets one) is better
