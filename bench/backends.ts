@@ -52,7 +52,7 @@ async function measure(name: string, build: () => () => void, unit = 'ms'): Prom
 }
 
 function convStack(): nn.Module {
-  return new nn.Sequential(new nn.Conv2d(1, 20, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(20, 50, 5), new nn.ReLU(), new nn.MaxPool2d(2));
+  return new nn.Sequential(new nn.Conv2d(1, 20, 5), new nn.MaxPool2d(2), new nn.ReLU(), new nn.Conv2d(20, 50, 5), new nn.MaxPool2d(2), new nn.ReLU());
 }
 
 const choice = await initBackend('gpu').catch((e: Error) => {

@@ -105,11 +105,11 @@ function ours(name: string, simd: boolean, threads: number): Contender {
       manualSeed(1);
       const stack = new nn.Sequential(
         new nn.Conv2d(1, 20, 5),
-        new nn.ReLU(),
         new nn.MaxPool2d(2),
+        new nn.ReLU(),
         new nn.Conv2d(20, 50, 5),
-        new nn.ReLU(),
         new nn.MaxPool2d(2),
+        new nn.ReLU(),
       );
       const x = randn([batch, 1, 28, 28]);
       return () => {
@@ -174,10 +174,10 @@ function tfjs(name: string, backend: 'cpu' | 'wasm', shipped: boolean): Contende
   const v = (shape: number[], scale: number) => tf.variable(tf.randomUniform(shape, -scale, scale, 'float32', 3));
   const convParams = () => [v([5, 5, 1, 20], 0.2), v([20], 0.2), v([5, 5, 20, 50], 0.045), v([50], 0.045)] as const;
   const stack = (x: tf.Tensor4D, [w1, b1, w2, b2]: readonly tf.Variable[]) => {
-    let h = tf.relu(tf.add(conv1(x, w1 as tf.Tensor4D), b1)) as tf.Tensor4D;
-    h = tf.maxPool(h, 2, 2, 'valid');
-    h = tf.relu(tf.add(conv2(h, w2 as tf.Tensor4D), b2)) as tf.Tensor4D;
-    return tf.maxPool(h, 2, 2, 'valid');
+    // Pool, then ReLU, as nn.lenet5 (the same function).
+    let h = tf.relu(tf.maxPool(tf.add(conv1(x, w1 as tf.Tensor4D), b1) as tf.Tensor4D, 2, 2, 'valid')) as tf.Tensor4D;
+    h = tf.add(conv2(h, w2 as tf.Tensor4D), b2) as tf.Tensor4D;
+    return tf.relu(tf.maxPool(h, 2, 2, 'valid')) as tf.Tensor4D;
   };
   return {
     name,

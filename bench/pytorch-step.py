@@ -19,8 +19,8 @@ batch = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = nn.Sequential(
-    nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(20, 50, 5), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.ReLU(),
+    nn.Conv2d(20, 50, 5), nn.MaxPool2d(2), nn.ReLU(),
     nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10),
 )
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

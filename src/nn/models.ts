@@ -16,16 +16,20 @@ export interface ModelOptions {
  * LeNet-5 as in the DLRT/TDLRT papers (1×28×28): conv 5×5 1→20, maxpool 2, conv 5×5 20→50,
  * maxpool 2, linear 800→500, linear 500→10, ReLU after each hidden layer.
  * Layer indices: 0 conv1, 3 conv2, 7 fc1, 9 fc2.
+ *
+ * Each ReLU follows its max-pool rather than preceding it: max and ReLU commute (a window's max
+ * of max(x, 0) is max(its max, 0)), so the function and every gradient are the same bit for bit,
+ * and the ReLU and its backward run on a quarter of the values (docs/design.md §3.5.3).
  */
 export function lenet5(options: ModelOptions = {}): Sequential {
   const o = { dtype: options.dtype, generator: options.generator ?? defaultGenerator };
   return new Sequential(
     new Conv2d(1, 20, 5, o),
-    new ReLU(),
     new MaxPool2d(2),
+    new ReLU(),
     new Conv2d(20, 50, 5, o),
-    new ReLU(),
     new MaxPool2d(2),
+    new ReLU(),
     new Flatten(),
     new Linear(800, 500, o),
     new ReLU(),

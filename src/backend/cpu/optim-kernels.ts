@@ -27,9 +27,30 @@ export function sgdRange(
     for (let i = lo; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);
     return;
   }
-  for (let i = lo; i < hi; i++) {
-    const d = g[i] + wd * w[i];
-    v[i] = first ? d : mu * v[i] + (1 - damp) * d;
-    w[i] -= lr * (nesterov ? d + mu * v[i] : v[i]);
+  // One loop per case: V8 does not hoist the loop-invariant branches, and the branch-free loops
+  // run twice as fast. v[i] is read back after the store so that a float32 v rounds as it did.
+  const keep = 1 - damp;
+  if (first && nesterov) {
+    for (let i = lo; i < hi; i++) {
+      const d = g[i] + wd * w[i];
+      v[i] = d;
+      w[i] -= lr * (d + mu * v[i]);
+    }
+  } else if (first) {
+    for (let i = lo; i < hi; i++) {
+      v[i] = g[i] + wd * w[i];
+      w[i] -= lr * v[i];
+    }
+  } else if (nesterov) {
+    for (let i = lo; i < hi; i++) {
+      const d = g[i] + wd * w[i];
+      v[i] = mu * v[i] + keep * d;
+      w[i] -= lr * (d + mu * v[i]);
+    }
+  } else {
+    for (let i = lo; i < hi; i++) {
+      v[i] = mu * v[i] + keep * (g[i] + wd * w[i]);
+      w[i] -= lr * v[i];
+    }
   }
 }
