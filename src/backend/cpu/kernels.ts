@@ -10,7 +10,7 @@ import { binary } from './binary.js';
 import { checkGemmArgs, gemm, SMALL_GEMM } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { permute } from './permute.js';
-import { swapRows } from './conv-layout.js';
+import { swapRows, swapRowsW } from './conv-layout.js';
 import { sgdRange } from './optim-kernels.js';
 import * as threads from './threads.js';
 import { sharedIntScratch } from './threads.js';
@@ -160,12 +160,14 @@ export const cpuKernels: Kernels<TypedArray> = {
     const rowSums = wantSums ? (threads.sharedScratch(F64_LIKE, 5, rows) as Float64Array) : null;
     // Chunks of at least elementwiseMin / 32 values (4096: a pure copy is cheap per value); the
     // bias is small and read-only (posting the job copies it).
+    // The bias and the sums through the wasm row kernels where the rows are long enough to fill them.
+    const simd = x instanceof Float32Array && P >= 4 && (bias !== null || rowSums !== null) && threads.simdEnabled();
     threads.parallelFor(
       rows,
       Math.max(1, Math.ceil(threads.tuning.elementwiseMin / 32 / Math.max(1, P))),
       rowSums === null ? [x, out] : [x, out, rowSums],
-      (r0, r1) => ({ kind: 'swapRows', x, A, B, P, bias, out, rowSums, r0, r1 }),
-      () => swapRows(x, A, B, P, bias, out, rowSums, 0, rows),
+      (r0, r1) => ({ kind: 'swapRows', simd, x, A, B, P, bias, out, rowSums, r0, r1 }),
+      () => (simd ? swapRowsW(threads.mainState(), x, A, B, P, bias, out, rowSums, 0, rows) : swapRows(x, A, B, P, bias, out, rowSums, 0, rows)),
     );
     let sums: TypedArray | null = null;
     if (rowSums !== null) {

@@ -29,6 +29,7 @@ const maxPoolPlanesW = windowKernels.maxPoolPlanesW;
 const maxPoolBackwardRange = windowKernels.maxPoolBackwardRange;
 const sgdRange = optimKernels.sgdRange;
 const swapRows = convLayout.swapRows;
+const swapRowsW = convLayout.swapRowsW;
 const unaryRange = elementwise.unaryRange;
 const binaryRange = elementwise.binaryRange;
 const unaryRangeW = elementwise.unaryRangeW;
@@ -79,6 +80,7 @@ export type Job =
     }
   | {
       kind: 'swapRows';
+      simd: boolean;
       x: TypedArray;
       A: number;
       B: number;
@@ -106,6 +108,7 @@ export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   windowKernels.maxPoolBackwardRange,
   optimKernels.sgdRange,
   convLayout.swapRows,
+  convLayout.swapRowsW,
   elementwise.unaryRange,
   elementwise.binaryRange,
   elementwise.unaryRangeW,
@@ -132,6 +135,7 @@ export function runJob(st: KernelState, job: Job): void {
       if (job.simd) return maxPoolPlanesW(st, job.x, job.g, job.out, job.argmax, job.p0, job.p1);
       return maxPoolPlanes(job.x, job.g, job.out, job.argmax, job.p0, job.p1);
     case 'swapRows':
+      if (job.simd) return swapRowsW(st, job.x, job.A, job.B, job.P, job.bias, job.out, job.rowSums, job.r0, job.r1);
       return swapRows(job.x, job.A, job.B, job.P, job.bias, job.out, job.rowSums, job.r0, job.r1);
     case 'sgd':
       return sgdRange(job.w, job.g, job.v, job.lr, job.wd, job.mu, job.damp, job.nesterov, job.first, job.lo, job.hi);

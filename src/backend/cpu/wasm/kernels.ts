@@ -11,6 +11,7 @@ import { FuncBuilder, T, assemble } from './emit.js';
 import { F32, F64 } from './elem.js';
 import { axpby, gemmKernel, packCols, packRows } from './gemm-kernels.js';
 import { dgemvN, dgemvT, drotSeq } from './kernels-f64.js';
+import { rowsBias, rowsSum4 } from './rows.js';
 import { col2imKernel, im2colKernel, maxPool2x2Kernel } from './window.js';
 
 /** Register tile of the float32 GEMM kernel (rows of A × columns of B). */
@@ -255,6 +256,8 @@ function kernelFunctions(): { name: string; func: FuncBuilder }[] {
     ...WASM_BINARY.map((op) => ({ name: `vv_${op}`, func: binaryMap(op, 'none') })),
     ...WASM_BINARY.map((op) => ({ name: `vs_${op}`, func: binaryMap(op, 'b') })),
     ...WASM_BINARY.map((op) => ({ name: `sv_${op}`, func: binaryMap(op, 'a') })),
+    { name: 'rowsBias', func: rowsBias() },
+    { name: 'rowsSum4', func: rowsSum4() },
   ];
 }
 
