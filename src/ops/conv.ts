@@ -27,17 +27,22 @@ export const POINTWISE_MAX_MACS = 1 << 23;
 
 /**
  * Whether conv2d takes its 1×1 route: 1×1 kernel, stride 1, no padding, one group, a per-image
- * product below POINTWISE_MAX_MACS, and a weight small enough for the gradient's partial sums.
+ * product below POINTWISE_MAX_MACS, and a weight small enough for the gradient's partial sums;
+ * on the host, no bias (the im2col route adds it, and sums its gradient, in its wasm layout pass,
+ * where this route would take a broadcast add and two reductions in JavaScript: docs/design.md
+ * §3.5.2).
  */
 function pointwise(
   xShape: readonly number[],
   wShape: readonly number[],
   geom: { strideH: number; strideW: number; padH: number; padW: number },
   groups: number,
+  hostBias: boolean,
 ): boolean {
   const [N, C, H, W] = xShape;
   const [OC, , kH, kW] = wShape;
   if (!(kH === 1 && kW === 1 && groups === 1 && geom.strideH === 1 && geom.strideW === 1 && geom.padH === 0 && geom.padW === 0)) return false;
+  if (hostBias) return false;
   return OC * C * H * W < POINTWISE_MAX_MACS && N * OC * C <= N * H * W * (C + OC);
 }
 
@@ -76,7 +81,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     pair(options.dilation ?? 1, 'conv2d', 'dilation', 1),
   );
   const { outH, outW } = geom;
-  if (pointwise(x.shape, weight.shape, geom, groups)) {
+  if (pointwise(x.shape, weight.shape, geom, groups, !!bias && getBackend().device === undefined)) {
     // A 1×1 conv at stride 1 without padding is one product per image on the NCHW layout as it is,
     // y[n] = W·x[n]: no im2col copy of the input, no layout swap of the output, nor their twins in
     // the backward pass (25–45% less CPU time forward and backward at the sizes of a Tucker
