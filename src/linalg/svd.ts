@@ -16,7 +16,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { eighRows } from './eigh.js';
-import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, transpose } from './matrix.js';
+import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, pow2ScaleOf, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
 import { type RowPairKernels, wasmRowPairs } from './jacobi-wasm.js';
@@ -446,15 +446,50 @@ export function truncationRank(sigma: ArrayLike<number>, threshold: number): num
     throw new Error(`truncationRank: threshold must be a number ≥ 0, got ${threshold}`);
   }
   checkFinite1(sigma);
-  const t2 = threshold * threshold;
+  // Squares of values beyond ~1e154 overflow and below ~1e-154 underflow: take them of σ and the
+  // threshold divided by one power of two (exact), so that the rank does not depend on the scale.
+  let big = threshold;
+  let small = threshold > 0 ? threshold : Infinity;
+  for (let i = 0; i < sigma.length; i++) {
+    big = Math.max(big, sigma[i]);
+    if (sigma[i] > 0) small = Math.min(small, sigma[i]);
+  }
+  // A range too wide for any one scale (squares of the smallest values would underflow): each tail
+  // as a running scale times a sum of squared ratios instead (as LAPACK's dlassq).
+  if (big / small > 1e135) return rankByScaledTails(sigma, threshold);
+  const scale = pow2ScaleOf(big);
+  const t = threshold / scale;
+  const t2 = t * t;
   let tail = 0;
   let r = sigma.length;
   // Walk from the end: r decreases while the tail including σ_{r-1} stays within the threshold.
   while (r > 0) {
-    const v = sigma[r - 1];
+    const v = sigma[r - 1] / scale;
     const next = tail + v * v;
-    if (Math.sqrt(next) <= threshold || next <= t2) {
+    if (Math.sqrt(next) <= t || next <= t2) {
       tail = next;
+      r--;
+    } else break;
+  }
+  return r;
+}
+
+/** truncationRank's walk with each tail norm kept as scale·√ssq: no square under- or overflows. */
+function rankByScaledTails(sigma: ArrayLike<number>, threshold: number): number {
+  let scale = 0;
+  let ssq = 0;
+  let r = sigma.length;
+  while (r > 0) {
+    const v = sigma[r - 1];
+    let s = scale;
+    let q = ssq;
+    if (v > scale) {
+      q = 1 + (scale > 0 ? ssq * (scale / v) ** 2 : 0);
+      s = v;
+    } else if (v > 0) q = ssq + (v / scale) ** 2;
+    if (s * Math.sqrt(q) <= threshold) {
+      scale = s;
+      ssq = q;
       r--;
     } else break;
   }
