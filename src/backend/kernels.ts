@@ -58,6 +58,38 @@ export interface Kernels<B> {
   concat(xs: readonly B[], outer: number, lens: readonly number[], inner: number): B;
   /** A buffer of `size` filled with `value`, x[i] written at map[i] (constant padding). */
   padConstant(x: B, map: Int32Array, size: number, value: number): B;
+  /**
+   * Batch normalisation of x [N, C, P] per channel: out = (x − mean)·invstd·γ + β (γ, β of length C,
+   * null for 1 and 0). With running null the batch gives mean and (biased) variance; otherwise
+   * running holds the mean and variance to use. invstd = 1/√(variance + eps). Returns out and, of
+   * length C, the mean, invstd and variance used.
+   */
+  batchNorm(
+    x: B,
+    N: number,
+    C: number,
+    P: number,
+    weight: B | null,
+    bias: B | null,
+    running: { mean: B; variance: B } | null,
+    eps: number,
+  ): { out: B; mean: B; invstd: B; variance: B };
+  /**
+   * batchNorm's backward from its mean and invstd: dx (when wantDx; the batch-statistics formula when
+   * training, γ·invstd·gy otherwise), γ's gradient Σ gy·x̂ and β's Σ gy, per channel.
+   */
+  batchNormBackward(
+    gy: B,
+    x: B,
+    N: number,
+    C: number,
+    P: number,
+    mean: B,
+    invstd: B,
+    weight: B | null,
+    training: boolean,
+    wantDx: boolean,
+  ): { dx: B | null; gWeight: B; gBias: B };
   /** Adaptive average pooling of [planes, H, W] to [planes, oh, ow] (PyTorch's windows), and its adjoint. */
   adaptiveAvgPool2d(x: B, planes: number, H: number, W: number, oh: number, ow: number): B;
   adaptiveAvgPool2dBackward(gy: B, planes: number, H: number, W: number, oh: number, ow: number): B;

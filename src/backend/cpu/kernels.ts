@@ -6,6 +6,7 @@
 import { allocate, dtypeOf, type TypedArray } from '../../tensor/dtype.js';
 import type { AdamScalars, BatchedGemmArgs, Kernels, SgdScalars } from '../kernels.js';
 import type { GemmArgs, WindowGeometry } from '../backend.js';
+import { bnApplyRange, bnBackwardRange, bnStatsRange } from './batchnorm.js';
 import { binary } from './binary.js';
 import { checkGemmArgs, gemm, SMALL_GEMM } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -25,6 +26,9 @@ const like = (x: TypedArray, size: number): TypedArray => allocate(dtypeOf(x), s
 /** An output buffer whose old values do not matter: for kernels that write every element. */
 const overwrite = (x: TypedArray, size: number): TypedArray => allocate(dtypeOf(x), size, false);
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+
+/** Channels per chunk of a batch-norm pass: at least elementwiseMin values each. */
+const channelGrain = (N: number, P: number): number => Math.max(1, Math.ceil(threads.tuning.elementwiseMin / Math.max(1, N * P)));
 
 /** Index buffers are float64 on the host: exact for any tensor size. */
 function indexBuffer(idx: Int32Array): Float64Array {
@@ -220,6 +224,62 @@ export const cpuKernels: Kernels<TypedArray> = {
   scatterAddFlat: select.scatterAddFlat,
   concat: select.concat,
   padConstant: select.padConstant,
+  batchNorm(x, N, C, P, weight, bias, running, eps) {
+    const mean = threads.sharedScratch(F64_LIKE, 6, C) as Float64Array;
+    const variance = threads.sharedScratch(F64_LIKE, 7, C) as Float64Array;
+    const invstd = new Float64Array(C);
+    const grain = channelGrain(N, P);
+    if (running === null) {
+      threads.parallelFor(
+        C,
+        grain,
+        [x, mean, variance],
+        (c0, c1) => ({ kind: 'bnStats', x, N, C, P, mean, variance, c0, c1 }),
+        () => bnStatsRange(x, N, C, P, mean, variance, 0, C),
+      );
+    } else {
+      for (let c = 0; c < C; c++) {
+        mean[c] = running.mean[c];
+        variance[c] = running.variance[c];
+      }
+    }
+    for (let c = 0; c < C; c++) invstd[c] = 1 / Math.sqrt(variance[c] + eps);
+    const out = overwrite(x, x.length);
+    // mean and invstd are read-only here: posting the job copies them (C values).
+    threads.parallelFor(
+      C,
+      grain,
+      [x, out],
+      (c0, c1) => ({ kind: 'bnApply', x, N, C, P, mean, invstd, weight, bias, out, c0, c1 }),
+      () => bnApplyRange(x, N, C, P, mean, invstd, weight, bias, out, 0, C),
+    );
+    const copyOut = (v: Float64Array): TypedArray => {
+      const b = overwrite(x, C);
+      for (let c = 0; c < C; c++) b[c] = v[c];
+      return b;
+    };
+    return { out, mean: copyOut(mean), invstd: copyOut(invstd), variance: copyOut(variance) };
+  },
+  batchNormBackward(gy, x, N, C, P, meanB, invstdB, weight, training, wantDx) {
+    const mean = Float64Array.from(meanB);
+    const invstd = Float64Array.from(invstdB);
+    const sums = threads.sharedScratch(F64_LIKE, 8, 2 * C) as Float64Array;
+    const dx = wantDx ? overwrite(x, x.length) : null;
+    threads.parallelFor(
+      C,
+      channelGrain(N, P),
+      dx === null ? [gy, x, sums] : [gy, x, sums, dx],
+      (c0, c1) => ({ kind: 'bnBackward', gy, x, N, C, P, mean, invstd, weight, training, dx, sums, c0, c1 }),
+      () => bnBackwardRange(gy, x, N, C, P, mean, invstd, weight, training, dx, sums, 0, C),
+    );
+    const gWeight = overwrite(x, C);
+    const gBias = overwrite(x, C);
+    for (let c = 0; c < C; c++) {
+      gBias[c] = sums[2 * c];
+      gWeight[c] = sums[2 * c + 1];
+    }
+    return { dx, gWeight, gBias };
+  },
   adaptiveAvgPool2d: select.adaptiveAvgPool2d,
   adaptiveAvgPool2dBackward: select.adaptiveAvgPool2dBackward,
   accumulate(target, g) {

@@ -8,6 +8,7 @@ import type { GemmArgs, WindowGeometry } from '../backend.js';
 import * as elementwise from './elementwise-kernels.js';
 import * as blocked from './gemm-blocked.js';
 import * as wasmGemm from './gemm-wasm.js';
+import * as batchnorm from './batchnorm.js';
 import * as convLayout from './conv-layout.js';
 import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as optimKernels from './optim-kernels.js';
@@ -28,6 +29,9 @@ const maxPoolPlanes = windowKernels.maxPoolPlanes;
 const maxPoolPlanesW = windowKernels.maxPoolPlanesW;
 const maxPoolBackwardRange = windowKernels.maxPoolBackwardRange;
 const sgdRange = optimKernels.sgdRange;
+const bnStatsRange = batchnorm.bnStatsRange;
+const bnApplyRange = batchnorm.bnApplyRange;
+const bnBackwardRange = batchnorm.bnBackwardRange;
 const swapRows = convLayout.swapRows;
 const swapRowsW = convLayout.swapRowsW;
 const unaryRange = elementwise.unaryRange;
@@ -92,6 +96,37 @@ export type Job =
       r1: number;
     }
   | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array; dx: TypedArray; o0: number; o1: number }
+  | { kind: 'bnStats'; x: TypedArray; N: number; C: number; P: number; mean: Float64Array; variance: Float64Array; c0: number; c1: number }
+  | {
+      kind: 'bnApply';
+      x: TypedArray;
+      N: number;
+      C: number;
+      P: number;
+      mean: Float64Array;
+      invstd: Float64Array;
+      weight: TypedArray | null;
+      bias: TypedArray | null;
+      out: TypedArray;
+      c0: number;
+      c1: number;
+    }
+  | {
+      kind: 'bnBackward';
+      gy: TypedArray;
+      x: TypedArray;
+      N: number;
+      C: number;
+      P: number;
+      mean: Float64Array;
+      invstd: Float64Array;
+      weight: TypedArray | null;
+      training: boolean;
+      dx: TypedArray | null;
+      sums: Float64Array;
+      c0: number;
+      c1: number;
+    }
   | { kind: 'unary'; simd: boolean; op: string; x: TypedArray; out: TypedArray; lo: number; hi: number }
   | { kind: 'binary'; simd: boolean; op: string; a: TypedArray; sa: number; b: TypedArray; sb: number; out: TypedArray; lo: number; hi: number };
 
@@ -107,6 +142,9 @@ export const PARALLEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   windowKernels.maxPoolPlanesW,
   windowKernels.maxPoolBackwardRange,
   optimKernels.sgdRange,
+  batchnorm.bnStatsRange,
+  batchnorm.bnApplyRange,
+  batchnorm.bnBackwardRange,
   convLayout.swapRows,
   convLayout.swapRowsW,
   elementwise.unaryRange,
@@ -141,6 +179,12 @@ export function runJob(st: KernelState, job: Job): void {
       return sgdRange(job.w, job.g, job.v, job.lr, job.wd, job.mu, job.damp, job.nesterov, job.first, job.lo, job.hi);
     case 'maxPoolBack':
       return maxPoolBackwardRange(job.gy, job.argmax, job.dx, job.o0, job.o1);
+    case 'bnStats':
+      return bnStatsRange(job.x, job.N, job.C, job.P, job.mean, job.variance, job.c0, job.c1);
+    case 'bnApply':
+      return bnApplyRange(job.x, job.N, job.C, job.P, job.mean, job.invstd, job.weight, job.bias, job.out, job.c0, job.c1);
+    case 'bnBackward':
+      return bnBackwardRange(job.gy, job.x, job.N, job.C, job.P, job.mean, job.invstd, job.weight, job.training, job.dx, job.sums, job.c0, job.c1);
     case 'unary':
       if (job.simd) return unaryRangeW(st, job.op, job.x, job.out, job.lo, job.hi);
       return unaryRange(job.op, job.x, job.out, job.lo, job.hi);
