@@ -141,6 +141,43 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
 }
 
 /**
+ * The Gram matrix of the mode-`mode` unfolding for a mode of the trailing group of short modes
+ * (Π shape[k ≥ mode] ≤ FOLD_GRAM_WIDTH; null for the others): folded from H = XᵀX, X the P × W view
+ * of the buffer, W the widest trailing product within FOLD_GRAM_WIDTH, which every mode of the
+ * group shares. `folds` keeps H by W for the group's other modes within one hosvd call (a 3×3
+ * kernel's two spatial modes: one pass over the tensor instead of two, each pass ≈ 1–3 ms of
+ * copying a 256×256×3×3 tensor into the GEMM). G[a, b] = Σ_{pre, post} H[(pre, a, post), (pre, b, post)].
+ */
+export function groupFoldGram(x: Float64Array, shape: readonly number[], mode: number, folds: Map<number, Float64Array>): Float64Array | null {
+  const I = shape[mode];
+  let post = 1;
+  for (let k = mode + 1; k < shape.length; k++) post *= shape[k];
+  let w = I * post;
+  if (w > FOLD_GRAM_WIDTH) return null;
+  for (let k = mode - 1; k >= 0 && w * shape[k] <= FOLD_GRAM_WIDTH; k--) w *= shape[k];
+  let h = folds.get(w);
+  if (!h) {
+    h = gemm64(true, false, w, w, x.length / w, x, 0, w, x, 0, w);
+    folds.set(w, h);
+  }
+  const pre = w / (I * post);
+  const g = new Float64Array(I * I);
+  // One triangle, mirrored: H is symmetric only to rounding (its two triangles come from different tiles).
+  for (let a = 0; a < I; a++)
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let p = 0; p < pre; p++) {
+        const ra = (p * I + a) * post;
+        const rb = (p * I + b) * post;
+        for (let q = 0; q < post; q++) s += h[(ra + q) * w + rb + q];
+      }
+      g[a * I + b] = s;
+      g[b * I + a] = s;
+    }
+  return g;
+}
+
+/**
  * Unfoldings at least this wide take the Gram route whatever their height: the QR of the
  * M × I transpose that the Jacobi route starts with costs more than the whole Gram route (the
  * 3 × 196,608 unfoldings of a 256×256×3×3 kernel: 40 ms against 1 ms).
@@ -158,14 +195,23 @@ export interface ModeGramSpectrum {
 /**
  * The Gram route's spectrum of the mode-`mode` unfolding (null where the route does not apply:
  * a tall unfolding, or entries whose squares would leave the float64 range; `inRange`, when
- * given, is that range check already made on `data`, which hosvd does once for all modes). The eigenvalues come
- * first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)` then
- * costs O(I²·r) for small r (eigh-top.ts).
+ * given, is that range check already made on `data`, which hosvd does once for all modes; `folds`,
+ * when given, lets the short trailing modes share one product, see groupFoldGram). The eigenvalues
+ * come first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)`
+ * then costs O(I²·r) for small r (eigh-top.ts).
  */
-export function modeGramSpectrum(data: ArrayLike<number>, shape: readonly number[], mode: number, inRange?: boolean): ModeGramSpectrum | null {
+export function modeGramSpectrum(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  mode: number,
+  inRange?: boolean,
+  folds?: Map<number, Float64Array>,
+): ModeGramSpectrum | null {
   const { P, I, Q } = modeView(shape, mode);
   if (P * Q < I || !(inRange ?? gramRange(data))) return null;
-  const spec = eighSpectrumRaw(unfoldingGram(data, P, I, Q), I);
+  const x = data instanceof Float64Array ? data : null;
+  const gram = (folds && x && groupFoldGram(x, shape, mode, folds)) || unfoldingGram(data, P, I, Q);
+  const spec = eighSpectrumRaw(gram, I);
   const s = new Float64Array(I);
   for (let j = 0; j < I; j++) s[j] = Math.sqrt(Math.max(0, spec.values[I - 1 - j]));
   return { s, top: (r) => spec.top(r) };
@@ -184,9 +230,10 @@ function modeSubspace(
   rankOf: (s: Float64Array) => number,
   threshold: number | null,
   inRange?: boolean,
+  folds?: Map<number, Float64Array>,
 ): ModeSvdRaw {
   if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
-    const g = modeGramSpectrum(data, shape, mode, inRange);
+    const g = modeGramSpectrum(data, shape, mode, inRange, folds);
     if (g) {
       const r = rankOf(g.s);
       if (method === 'gram' || gramIsEnough(g.s, r, threshold)) return { u: g.top(r), s: g.s, rows: shape[mode], k: r };
@@ -337,8 +384,10 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
   // One scan of the entries for every mode's Gram route (four scans of T cost ≈ 2 ms at 256×256×3×3).
   const inRange = method === 'svd' ? undefined : gramRange(t.data);
+  // The short trailing modes' Gram matrices come from one shared product (groupFoldGram).
+  const folds = new Map<number, Float64Array>();
   for (const i of modes) {
-    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold, inRange);
+    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold, inRange, folds);
     const r = rankOf(ms.s, i);
     ranks[i] = r;
     discarded[i] = tailEnergy(ms.s, r);
