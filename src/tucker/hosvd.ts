@@ -9,9 +9,9 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
-import { completeOrthonormal, fixColumnSigns, frob, gemm64, maxAbs } from '../linalg/matrix.js';
+import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows } from '../linalg/svd-gram.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramCols, gramRows } from '../linalg/svd-gram.js';
 import { eighSpectrumRaw } from '../linalg/eigh-top.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
@@ -112,7 +112,7 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
   if (I * Q <= FOLD_GRAM_WIDTH) {
     // G[i, j] = Σ_p Σ_q X[p, (i, q)]·X[p, (j, q)] = Σ_q H[(i, q), (j, q)], H = XᵀX.
     const w = I * Q;
-    const h = gemm64(true, false, w, w, P, x, 0, w, x, 0, w);
+    const h = gramCols(x, P, w);
     const g = new Float64Array(I * I);
     for (let i = 0; i < I; i++)
       for (let j = 0; j < I; j++) {
@@ -157,12 +157,12 @@ export function groupFoldGram(x: Float64Array, shape: readonly number[], mode: n
   for (let k = mode - 1; k >= 0 && w * shape[k] <= FOLD_GRAM_WIDTH; k--) w *= shape[k];
   let h = folds.get(w);
   if (!h) {
-    h = gemm64(true, false, w, w, x.length / w, x, 0, w, x, 0, w);
+    h = gramCols(x, x.length / w, w);
     folds.set(w, h);
   }
   const pre = w / (I * post);
   const g = new Float64Array(I * I);
-  // One triangle, mirrored: H is symmetric only to rounding (its two triangles come from different tiles).
+  // One triangle, mirrored: G is exactly symmetric.
   for (let a = 0; a < I; a++)
     for (let b = 0; b <= a; b++) {
       let s = 0;
