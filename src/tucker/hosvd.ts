@@ -11,7 +11,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
 import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramCols, gramRows } from '../linalg/svd-gram.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramBySyrk, gramCols, gramRows } from '../linalg/svd-gram.js';
+import { syrkUnfolding } from '../linalg/syrk.js';
 import { eighSpectrumRaw } from '../linalg/eigh-top.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
@@ -102,7 +103,8 @@ const COPY_BLOCK = 16;
 /**
  * Mat·Matᵀ (I × I) of the [P, I, Q] view of a row-major tensor, the column order of the
  * unfolding being irrelevant: the buffer itself for mode 0, a fold of XᵀX for short unfoldings,
- * else a row-major copy of the unfolding on the GEMM. No scaling: a Gram entry overflows only for
+ * else the unfolding gathered into syrk's slices (linalg/syrk.ts) or, on the threaded GEMM route,
+ * a row-major copy of it. No scaling: a Gram entry overflows only for
  * entries beyond 1e150, which hosvd's callers (weights, activations) never hold.
  */
 export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
@@ -124,6 +126,9 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
     for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) g[j * I + i] = g[i * I + j];
     return g;
   }
+  // On the syrk route the unfolding is gathered slice by slice into the kernels' memory, uncopied.
+  const direct = gramBySyrk(I, M) ? syrkUnfolding(x, P, I, Q) : null;
+  if (direct) return direct;
   const a = allocF64(I * M);
   // Blocks of COPY_BLOCK slices p: their I·Q values each stay in cache while every row of the
   // unfolding takes its share (a straight walk touches a new page per Q values, on one side or the other).

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads, setSimd, simdEnabled } from '../../src/backend/cpu/threads.js';
 import { gemm64 } from '../../src/linalg/matrix.js';
 import { SYRK_MAX_MACS, gramBySyrk, gramCols, gramRows, gramRowsGemm } from '../../src/linalg/svd-gram.js';
-import { syrkWasm } from '../../src/linalg/syrk.js';
+import { syrkUnfolding, syrkWasm } from '../../src/linalg/syrk.js';
 import { Generator } from '../../src/tensor/random.js';
 import { opts } from './helpers.js';
 
@@ -64,6 +64,32 @@ describe('linalg syrkWasm', () => {
       ),
       opts(30),
     );
+  });
+
+  it('syrkUnfolding: Mat·Matᵀ of the [P, I, Q] view gathered slice by slice, no unfolded copy (null for fibres longer than a slice)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (P, I, Q, seed) => {
+          const x = rand(P * I * Q, seed);
+          const g = syrkUnfolding(x, P, I, Q);
+          if (!simdEnabled()) {
+            expect(g).toBeNull();
+            return;
+          }
+          // The definition, and the unfolding (row i, column p·Q + q) as the rows of |.| for the bound.
+          const u = new Float64Array(I * P * Q);
+          for (let p = 0; p < P; p++) for (let i = 0; i < I; i++) for (let q = 0; q < Q; q++) u[i * P * Q + p * Q + q] = x[(p * I + i) * Q + q];
+          const want = gemm64(false, true, I, I, P * Q, u, 0, P * Q, u, 0, P * Q);
+          expectGram(g!, want, I, (i) => u.slice(i * P * Q, (i + 1) * P * Q).map(Math.abs));
+        },
+      ),
+      opts(30),
+    );
+    if (simdEnabled()) expect(syrkUnfolding(rand(3 * 2 * 5000, 1), 3, 2, 5000)).toBeNull();
   });
 
   it('m = 0 or k = 0: the empty or zero Gram matrix', () => {
