@@ -8,7 +8,7 @@ import { allocate } from '../tensor/dtype.js';
 import type { GemmArgs } from './backend.js';
 import { gemm } from './cpu/gemm.js';
 import { wasmReserve, type WasmKernels } from './cpu/state.js';
-import { linalgKernels } from './cpu/threads.js';
+import { getNumThreads, linalgKernels } from './cpu/threads.js';
 
 /** C = alpha·op(A)·op(B) + beta·C on float64 buffers (row-major, BLAS argument conventions; validated). */
 export function gemmF64(g: GemmArgs): void {
@@ -43,6 +43,11 @@ export function linalgWasm(bytes: number): WasmKernels | null {
     return null;
   }
   return w;
+}
+
+/** The number of threads the float64 GEMM may split a product over (the calling thread included). */
+export function f64Threads(): number {
+  return getNumThreads();
 }
 
 export type { GemmArgs, WasmKernels };

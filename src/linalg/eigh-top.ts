@@ -2,7 +2,8 @@
  * The leading eigenpairs of a symmetric matrix without the cost of all its eigenvectors: the
  * tridiagonal reduction (tridiag.ts), every eigenvalue by QL without vectors (O(n²)), then the
  * eigenvectors of the r largest by inverse iteration on the tridiagonal (LAPACK dstein in spirit:
- * O(n) per solve), orthonormalised by a Householder QR, and brought back by the reduction's
+ * O(n) per solve), orthonormalised (orth-rows.ts: Cholesky QR, or a Householder QR for nearly
+ * dependent vectors), and brought back by the reduction's
  * reflectors on the blocked GEMM. For r ≪ n this replaces QL's ≈ 6n³ flops of rotations by
  * O(n²·r); each vector is checked (residual ‖T·x − λ·x‖ at rounding level) and any failure
  * falls back to the full eigendecomposition, so the result is always that of eighRaw's contract.
@@ -10,8 +11,8 @@
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { tql2 } from './eigh.js';
 import { EPS, fixColumnSigns, pow2Scale, transpose } from './matrix.js';
-import { qrRaw } from './qr.js';
 import type { HouseholderQR } from './qr.js';
+import { orthonormalRows } from './orth-rows.js';
 import { applyTridiagonalQ, formTridiagonalQt, reduceToTridiagonal } from './tridiag.js';
 
 /** Inverse iteration pays below this share of the eigenvectors; above it, the full QL with vectors. */
@@ -101,22 +102,21 @@ function inverseIteration(d: Float64Array, e: Float64Array, lambda: Float64Array
       for (let i = 0; i < n; i++) x[i] /= nrm;
     }
   }
-  // Orthonormalise (the leading columns keep their span, column by column) and check each residual.
-  const q = qrRaw(transpose(xs, r, n), n, r).q; // n×r
+  // Orthonormalise (the leading vectors keep their span, one by one) and check each residual.
+  const xt = orthonormalRows(xs, r, n).q; // row j: vector j
   const tol = 100 * Math.sqrt(n) * EPS * anorm;
   for (let j = 0; j < r; j++) {
     const lam = lambda[n - 1 - j];
+    const o = j * n;
     let res = 0;
     for (let i = 0; i < n; i++) {
-      let t = (d[i] - lam) * q[i * r + j];
-      if (i > 0) t += e[i] * q[(i - 1) * r + j];
-      if (i + 1 < n) t += e[i + 1] * q[(i + 1) * r + j];
+      let t = (d[i] - lam) * xt[o + i];
+      if (i > 0) t += e[i] * xt[o + i - 1];
+      if (i + 1 < n) t += e[i + 1] * xt[o + i + 1];
       res = Math.max(res, Math.abs(t));
     }
     if (!(res <= tol)) return null;
   }
-  const xt = allocF64(r * n);
-  for (let j = 0; j < r; j++) for (let i = 0; i < n; i++) xt[j * n + i] = q[i * r + j];
   applyTridiagonalQ(h, n, xt, r);
   return transpose(xt, r, n);
 }

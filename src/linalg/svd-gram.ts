@@ -11,7 +11,8 @@
  * accuracy use svdRaw (Jacobi). The kept subspace is accurate to ε·σ₁²/(σ_r² − σ_{r+1}²).
  */
 import { eighRaw } from './eigh.js';
-import { allocF64 } from '../backend/linalg-kernels.js';
+import { allocF64, f64Threads } from '../backend/linalg-kernels.js';
+import { syrkWasm } from './syrk.js';
 import { fixColumnSigns, gemm64, maxAbs, pow2ScaleOf } from './matrix.js';
 
 /** Relative level (to σ₁) under which Gram-route singular values carry no information. */
@@ -27,11 +28,47 @@ export const GRAM_SVD_MIN_SIDE = 48;
 const GRAM_BLOCK = 64;
 
 /**
+ * Largest Gram product (m²·n/2 multiply-adds) that goes to the single-threaded syrkWasm when the
+ * GEMM could split it over two threads: measured on one thread, 256 × 2,304 takes 8.2 ms there
+ * against 12.3 ms by gramRowsGemm (copies and packing of each operand once per block row), 512 × 512
+ * 7.2 against 8.7 ms, so a second thread on the GEMM route gains about what syrk saves, and
+ * nothing on a machine whose other core is busy. Larger products, and any with more threads, keep
+ * the threaded GEMM.
+ */
+export const SYRK_MAX_MACS = 1 << 27;
+
+/** Whether a Gram product of m rows of length n goes to syrkWasm (see SYRK_MAX_MACS). */
+export function gramBySyrk(m: number, n: number): boolean {
+  const macs = (m * m * n) / 2;
+  const threads = f64Threads();
+  return threads <= 1 || (threads <= 2 && macs <= SYRK_MAX_MACS);
+}
+
+/**
  * G = A·Aᵀ (m×m, row-major, exactly symmetric) for the row-major m×n `a` (rows `lda` apart, so
- * that the leading columns of a wider matrix can be taken in place): the block lower triangle on
- * the GEMM, mirrored, so about half the flops of the full product for m ≫ GRAM_BLOCK.
+ * that the leading columns of a wider matrix can be taken in place): syrkWasm where gramBySyrk
+ * says so and the wasm kernels are there, else the block lower triangle on the GEMM, mirrored
+ * (gramRowsGemm). The two give the same values: the same products summed in the same order.
  */
 export function gramRows(a: Float64Array, m: number, n: number, lda = n): Float64Array {
+  return (gramBySyrk(m, n) ? syrkWasm(a, 0, lda, m, n, false) : null) ?? gramRowsGemm(a, m, n, lda);
+}
+
+/**
+ * G = AᵀA (m×m, exactly symmetric) for A stored k×m row-major (rows `lda` apart): the Gram matrix
+ * of the columns, as gramRows (a fold of a tensor's short unfoldings, tucker/hosvd.ts).
+ */
+export function gramCols(a: Float64Array, k: number, m: number, lda = m): Float64Array {
+  const g = gramBySyrk(m, k) ? syrkWasm(a, 0, lda, m, k, true) : null;
+  if (g) return g;
+  const h = gemm64(true, false, m, m, k, a, 0, lda, a, 0, lda);
+  // The two triangles come from different tiles of the GEMM: mirror one.
+  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) h[i * m + j] = h[j * m + i];
+  return h;
+}
+
+/** gramRows on the (threaded) GEMM, one call per block row of GRAM_BLOCK rows. */
+export function gramRowsGemm(a: Float64Array, m: number, n: number, lda = n): Float64Array {
   const g = allocF64(m * m);
   if (m <= GRAM_BLOCK) return gemm64(false, true, m, m, n, a, 0, lda, a, 0, lda, g);
   for (let i0 = 0; i0 < m; i0 += GRAM_BLOCK) {

@@ -9,9 +9,10 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
-import { completeOrthonormal, fixColumnSigns, frob, gemm64, maxAbs } from '../linalg/matrix.js';
+import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramRows } from '../linalg/svd-gram.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramBySyrk, gramCols, gramRows } from '../linalg/svd-gram.js';
+import { syrkUnfolding } from '../linalg/syrk.js';
 import { eighSpectrumRaw } from '../linalg/eigh-top.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { checkMode, checkModes, checkNonNeg, checkRanks, checkTensorArg } from './checks.js';
@@ -102,7 +103,8 @@ const COPY_BLOCK = 16;
 /**
  * Mat·Matᵀ (I × I) of the [P, I, Q] view of a row-major tensor, the column order of the
  * unfolding being irrelevant: the buffer itself for mode 0, a fold of XᵀX for short unfoldings,
- * else a row-major copy of the unfolding on the GEMM. No scaling: a Gram entry overflows only for
+ * else the unfolding gathered into syrk's slices (linalg/syrk.ts) or, on the threaded GEMM route,
+ * a row-major copy of it. No scaling: a Gram entry overflows only for
  * entries beyond 1e150, which hosvd's callers (weights, activations) never hold.
  */
 export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
@@ -112,7 +114,7 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
   if (I * Q <= FOLD_GRAM_WIDTH) {
     // G[i, j] = Σ_p Σ_q X[p, (i, q)]·X[p, (j, q)] = Σ_q H[(i, q), (j, q)], H = XᵀX.
     const w = I * Q;
-    const h = gemm64(true, false, w, w, P, x, 0, w, x, 0, w);
+    const h = gramCols(x, P, w);
     const g = new Float64Array(I * I);
     for (let i = 0; i < I; i++)
       for (let j = 0; j < I; j++) {
@@ -124,6 +126,9 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
     for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) g[j * I + i] = g[i * I + j];
     return g;
   }
+  // On the syrk route the unfolding is gathered slice by slice into the kernels' memory, uncopied.
+  const direct = gramBySyrk(I, M) ? syrkUnfolding(x, P, I, Q) : null;
+  if (direct) return direct;
   const a = allocF64(I * M);
   // Blocks of COPY_BLOCK slices p: their I·Q values each stay in cache while every row of the
   // unfolding takes its share (a straight walk touches a new page per Q values, on one side or the other).
@@ -138,6 +143,43 @@ export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: 
     }
   }
   return gramRows(a, I, M);
+}
+
+/**
+ * The Gram matrix of the mode-`mode` unfolding for a mode of the trailing group of short modes
+ * (Π shape[k ≥ mode] ≤ FOLD_GRAM_WIDTH; null for the others): folded from H = XᵀX, X the P × W view
+ * of the buffer, W the widest trailing product within FOLD_GRAM_WIDTH, which every mode of the
+ * group shares. `folds` keeps H by W for the group's other modes within one hosvd call (a 3×3
+ * kernel's two spatial modes: one pass over the tensor instead of two, each pass ≈ 1–3 ms of
+ * copying a 256×256×3×3 tensor into the GEMM). G[a, b] = Σ_{pre, post} H[(pre, a, post), (pre, b, post)].
+ */
+export function groupFoldGram(x: Float64Array, shape: readonly number[], mode: number, folds: Map<number, Float64Array>): Float64Array | null {
+  const I = shape[mode];
+  let post = 1;
+  for (let k = mode + 1; k < shape.length; k++) post *= shape[k];
+  let w = I * post;
+  if (w > FOLD_GRAM_WIDTH) return null;
+  for (let k = mode - 1; k >= 0 && w * shape[k] <= FOLD_GRAM_WIDTH; k--) w *= shape[k];
+  let h = folds.get(w);
+  if (!h) {
+    h = gramCols(x, x.length / w, w);
+    folds.set(w, h);
+  }
+  const pre = w / (I * post);
+  const g = new Float64Array(I * I);
+  // One triangle, mirrored: G is exactly symmetric.
+  for (let a = 0; a < I; a++)
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let p = 0; p < pre; p++) {
+        const ra = (p * I + a) * post;
+        const rb = (p * I + b) * post;
+        for (let q = 0; q < post; q++) s += h[(ra + q) * w + rb + q];
+      }
+      g[a * I + b] = s;
+      g[b * I + a] = s;
+    }
+  return g;
 }
 
 /**
@@ -158,14 +200,23 @@ export interface ModeGramSpectrum {
 /**
  * The Gram route's spectrum of the mode-`mode` unfolding (null where the route does not apply:
  * a tall unfolding, or entries whose squares would leave the float64 range; `inRange`, when
- * given, is that range check already made on `data`, which hosvd does once for all modes). The eigenvalues come
- * first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)` then
- * costs O(I²·r) for small r (eigh-top.ts).
+ * given, is that range check already made on `data`, which hosvd does once for all modes; `folds`,
+ * when given, lets the short trailing modes share one product, see groupFoldGram). The eigenvalues
+ * come first and cheaply, so that the rank can be chosen before any vector is computed; `top(r)`
+ * then costs O(I²·r) for small r (eigh-top.ts).
  */
-export function modeGramSpectrum(data: ArrayLike<number>, shape: readonly number[], mode: number, inRange?: boolean): ModeGramSpectrum | null {
+export function modeGramSpectrum(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  mode: number,
+  inRange?: boolean,
+  folds?: Map<number, Float64Array>,
+): ModeGramSpectrum | null {
   const { P, I, Q } = modeView(shape, mode);
   if (P * Q < I || !(inRange ?? gramRange(data))) return null;
-  const spec = eighSpectrumRaw(unfoldingGram(data, P, I, Q), I);
+  const x = data instanceof Float64Array ? data : null;
+  const gram = (folds && x && groupFoldGram(x, shape, mode, folds)) || unfoldingGram(data, P, I, Q);
+  const spec = eighSpectrumRaw(gram, I);
   const s = new Float64Array(I);
   for (let j = 0; j < I; j++) s[j] = Math.sqrt(Math.max(0, spec.values[I - 1 - j]));
   return { s, top: (r) => spec.top(r) };
@@ -184,9 +235,10 @@ function modeSubspace(
   rankOf: (s: Float64Array) => number,
   threshold: number | null,
   inRange?: boolean,
+  folds?: Map<number, Float64Array>,
 ): ModeSvdRaw {
   if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
-    const g = modeGramSpectrum(data, shape, mode, inRange);
+    const g = modeGramSpectrum(data, shape, mode, inRange, folds);
     if (g) {
       const r = rankOf(g.s);
       if (method === 'gram' || gramIsEnough(g.s, r, threshold)) return { u: g.top(r), s: g.s, rows: shape[mode], k: r };
@@ -337,8 +389,10 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
   // One scan of the entries for every mode's Gram route (four scans of T cost ≈ 2 ms at 256×256×3×3).
   const inRange = method === 'svd' ? undefined : gramRange(t.data);
+  // The short trailing modes' Gram matrices come from one shared product (groupFoldGram).
+  const folds = new Map<number, Float64Array>();
   for (const i of modes) {
-    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold, inRange);
+    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold, inRange, folds);
     const r = rankOf(ms.s, i);
     ranks[i] = r;
     discarded[i] = tailEnergy(ms.s, r);

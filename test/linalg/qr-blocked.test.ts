@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCKED_QR_MIN, applyQ, applyQUnblocked, formQt, householderUnblocked, qrRaw } from '../../src/linalg/qr.js';
+import { BLOCKED_APPLY_MIN, BLOCKED_QR_MIN, applyQ, applyQUnblocked, formQt, householderUnblocked, qrRaw } from '../../src/linalg/qr.js';
 import { QR_BLOCK, applyQBlocked, householderBlocked } from '../../src/linalg/qr-blocked.js';
 import { buildCase, diffFro, fro, mm, opts, orthError, SPECTRUM_KINDS } from './helpers.js';
 
@@ -63,6 +63,39 @@ describe('blocked Householder QR (compact WY)', () => {
         expect(diffFro(qt, ref)).toBeLessThanOrEqual(1e-12 * Math.sqrt(cols));
       }),
       opts(10),
+    );
+  });
+
+  it(`applyQ goes blocked from BLOCKED_APPLY_MIN = ${BLOCKED_APPLY_MIN} reflectors on, below the factorisation's threshold, and agrees with the loops there`, () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: BLOCKED_APPLY_MIN - 1, max: BLOCKED_QR_MIN }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom(...SPECTRUM_KINDS),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        (k, extra, count, kind, seed, identityInit) => {
+          // k reflectors: a tall m×k matrix (the tridiagonal reduction's Q of an (k+2)-order matrix has k).
+          const m = k + extra;
+          const { a } = buildCase({ m, n: k, kind, seed });
+          const h = householderUnblocked(a, m, k, false);
+          const c = identityInit ? Math.min(count, m) : count;
+          const start = new Float64Array(c * m);
+          if (identityInit) for (let j = 0; j < c; j++) start[j * m + j] = 1;
+          else start.set(buildCase({ m: c, n: m, kind: 'random', seed: seed + 1 }).a);
+          const viaDispatch = start.slice();
+          const blocked = start.slice();
+          const loops = start.slice();
+          applyQ(h, viaDispatch, c, identityInit);
+          applyQBlocked(h, blocked, c, identityInit);
+          applyQUnblocked(h, loops, c, identityInit);
+          // The route, exactly: the same operations in the same order.
+          expect(Array.from(viaDispatch)).toEqual(Array.from(h.k >= BLOCKED_APPLY_MIN ? blocked : loops));
+          expect(diffFro(blocked, loops)).toBeLessThanOrEqual(1e-12 * Math.max(1, fro(start)));
+        },
+      ),
+      opts(16),
     );
   });
 

@@ -6,13 +6,14 @@
  * for singular values under the Gram route's floor (mutation survivors of issue #18: with the Gram
  * route disabled, or its fold branch wrong, every earlier test passed).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE } from '../../src/linalg/svd-gram.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { gramCandidate, gramIsEnough, leadingColumns, modeGramSpectrum, modeSvdRaw, tailEnergy, unfoldingGram } from '../../src/tucker/hosvd.js';
+import { gramCandidate, gramIsEnough, groupFoldGram, leadingColumns, modeGramSpectrum, modeSvdRaw, tailEnergy, unfoldingGram } from '../../src/tucker/hosvd.js';
 import { hosvd, modeSvd } from '../../src/tucker/index.js';
-import { diffFro, fro, gaussian, mm, orthError, randomOrthogonal, tr } from '../linalg/helpers.js';
+import { diffFro, fro, gaussian, mm, opts, orthError, randomOrthogonal, tr } from '../linalg/helpers.js';
 
 /** G[i, j] = Σ_{p,q} X[p, i, q]·X[p, j, q] for the [P, I, Q] view of a row-major buffer. */
 function gramRef(x: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
@@ -113,6 +114,47 @@ describe('unfoldingGram: Mat·Matᵀ of the [P, I, Q] view on each route', () =>
       }
     });
   }
+});
+
+describe('groupFoldGram: the trailing short modes share one product', () => {
+  it('is the Gram matrix of every mode whose trailing product is at most 64 (null otherwise), one product per group', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 40 }), fc.nat(), (dims, lead, seed) => {
+        const shape = [lead, ...dims];
+        const x = gaussian(shape, seed % 1000).data as Float64Array;
+        const folds = new Map<number, Float64Array>();
+        let groupModes = 0;
+        for (let mode = shape.length - 1; mode >= 0; mode--) {
+          const I = shape[mode];
+          const P = shape.slice(0, mode).reduce((a, b) => a * b, 1);
+          const Q = shape.slice(mode + 1).reduce((a, b) => a * b, 1);
+          const g = groupFoldGram(x, shape, mode, folds);
+          if (I * Q > 64) {
+            expect(g).toBeNull();
+            continue;
+          }
+          groupModes++;
+          const want = gramRef(x, P, I, Q);
+          expect(diffFro(g!, want)).toBeLessThanOrEqual(1e-13 * Math.max(fro(want), 1e-300));
+          for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) expect(g![j * I + i]).toBe(g![i * I + j]);
+        }
+        // Every mode of the group folds the same H: one product, of the group's whole width.
+        expect(folds.size).toBe(groupModes > 0 ? 1 : 0);
+      }),
+      opts(60),
+    );
+  });
+
+  it("hosvd of a 3×3 kernel: the spatial modes' spectra and factors as without the shared product", () => {
+    const shape = [20, 16, 3, 3];
+    const t = gaussian(shape, 77);
+    for (const mode of [2, 3]) {
+      const shared = modeGramSpectrum(t.data, shape, mode, true, new Map());
+      const own = modeGramSpectrum(t.data, shape, mode, true);
+      expect(diffFro(shared!.s, own!.s)).toBeLessThanOrEqual(1e-13 * own!.s[0]);
+      expect(diffFro(shared!.top(3), own!.top(3))).toBeLessThanOrEqual(1e-12);
+    }
+  });
 });
 
 describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum', () => {

@@ -76,6 +76,9 @@ describe('tucker.product: modeProductRaw on each route against the definition', 
     { what: 'Kronecker-factor GEMM (I·Q, J·Q ≤ 48)', shape: [64, 3, 3], mode: 1, J: 3 },
     { what: 'GEMM on the last mode (Q = 1)', shape: [64, 8], mode: 1, J: 8 },
     { what: 'GEMM per leading index (long fibres)', shape: [4, 16, 64], mode: 1, J: 8 },
+    { what: 'GEMM per leading index (Q = 32, the first long fibre)', shape: [3, 48, 32], mode: 1, J: 4 },
+    { what: 'one GEMM on the transposed slices (short fibres, Q = 31)', shape: [3, 48, 31], mode: 1, J: 4 },
+    { what: "one GEMM on the transposed slices (a 3×3 kernel's mode 1)", shape: [8, 64, 3, 3], mode: 1, J: 16 },
     { what: 'GEMM per leading index (mode 0)', shape: [32, 160], mode: 0, J: 3 },
   ];
   for (const [c, { what, shape, mode, J }] of cases.entries()) {
