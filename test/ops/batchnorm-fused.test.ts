@@ -100,6 +100,20 @@ describe('batchNorm2d on the fused host kernels', () => {
     );
   });
 
+  it('gives γ and β their gradients when x needs none', () => {
+    const x = randT([3, 2, 2, 2], 11, false);
+    const w = randT([2], 12);
+    const b = randT([2], 13);
+    const w2 = randT([2], 12);
+    const b2 = randT([2], 13);
+    const gy = randT([3, 2, 2, 2], 14, false);
+    batchNorm2d(x, null, null, w, b, { training: true }).backward(gy);
+    reference(x, null, null, w2, b2, 1e-5).backward(gy);
+    expect(x.grad).toBeNull();
+    expect(maxDiff(w.grad!.data, w2.grad!.data)).toBeLessThan(1e-12);
+    expect(maxDiff(b.grad!.data, b2.grad!.data)).toBeLessThan(1e-12);
+  });
+
   it('matches finite differences in eval mode (x, γ, β)', () => {
     const x = randT([2, 3, 2, 2], 5);
     const rm = randT([3], 6, false);
