@@ -203,7 +203,8 @@ export const cpuKernels: Kernels<TypedArray> = {
   },
   maxPool2dBackward(gy, index, g) {
     const dx = like(gy, g.batch * g.channels * g.inH * g.inW);
-    maxPool2dBackward(gy, int32(index, 2), dx, g);
+    // The host's index buffer (float64, exact integers) as it is; any other float buffer as int32.
+    maxPool2dBackward(gy, index instanceof Float64Array ? index : int32(index, 2), dx, g);
     return dx;
   },
   avgPool2d(x, g, countIncludePad) {

@@ -95,7 +95,7 @@ export type Job =
       r0: number;
       r1: number;
     }
-  | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array; dx: TypedArray; o0: number; o1: number }
+  | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array | Float64Array; dx: TypedArray; o0: number; o1: number }
   | { kind: 'bnStats'; x: TypedArray; N: number; C: number; P: number; mean: Float64Array; variance: Float64Array; c0: number; c1: number }
   | {
       kind: 'bnApply';

@@ -91,11 +91,12 @@ export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, arg
  * dx[argmax[o]] += gy[o]. With the geometry (g) the work splits across the pool by planes: each
  * output plane's maxima lie in the same plane of dx, so the planes' scatters never overlap.
  */
-export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array, dx: TypedArray, g?: WindowGeometry): void {
+export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array | Float64Array, dx: TypedArray, g?: WindowGeometry): void {
   checkArray('maxPool2dBackward', 'gy', gy);
   checkArray('maxPool2dBackward', 'dx', dx);
   checkSameType('maxPool2dBackward', 'dx', dx, gy, 'gy');
-  if (!(argmax instanceof Int32Array)) fail('maxPool2dBackward', `argmax must be an Int32Array, got ${String(argmax)}`);
+  if (!(argmax instanceof Int32Array || argmax instanceof Float64Array))
+    fail('maxPool2dBackward', `argmax must be an Int32Array or a Float64Array of indices, got ${String(argmax)}`);
   checkLength('maxPool2dBackward', 'argmax', argmax, gy.length);
   const whole = (): void => maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
   if (g === undefined || gy.length < threads.tuning.poolMin || threads.getNumThreads() < 2) return whole();

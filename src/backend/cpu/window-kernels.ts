@@ -188,8 +188,11 @@ export function maxPoolPlanes(x: TypedArray, g: WindowGeometry, out: TypedArray,
   }
 }
 
-/** dx[argmax[o]] += gy[o] for o in [o0, o1); −1 (an all-padding window) routes nothing. */
-export function maxPoolBackwardRange(gy: TypedArray, argmax: Int32Array, dx: TypedArray, o0: number, o1: number): void {
+/**
+ * dx[argmax[o]] += gy[o] for o in [o0, o1); −1 (an all-padding window) routes nothing. argmax holds
+ * integers: an Int32Array, or the host's float64 index buffer as it is (no conversion pass).
+ */
+export function maxPoolBackwardRange(gy: TypedArray, argmax: Int32Array | Float64Array, dx: TypedArray, o0: number, o1: number): void {
   const limit = dx.length;
   for (let o = o0; o < o1; o++) {
     const t = argmax[o];
