@@ -439,10 +439,9 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
   if (has('tdlrt')) {
     for (let k = 0; k < K; k++) rows.push(row('tdlrt', k, (lr, seed) => train('tdlrt', k, lr, seed)));
   }
-  if (!config.budgets) {
+  // Without given budgets the tdlrt rows set them (checkConfig made sure they run where a method needs them).
+  if (!config.budgets && has('tdlrt')) {
     const tdlrtRows = rows.filter((r) => r.label === 'tdlrt');
-    if (tdlrtRows.length !== K)
-      throw new Error('runMethodsBench: without budgets, the budgets come from the tdlrt runs: include tdlrt in methods or give budgets');
     budgets = tdlrtRows.map((r) => {
       const kept = r.runs.filter((x) => !x.error).map((x) => x.report.params / x.report.fullParams);
       if (kept.length === 0) throw new Error(`runMethodsBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
@@ -491,7 +490,14 @@ function checkConfig(c: BenchConfig): void {
     throw new Error(`${fn}: trpEnergies must give one energy in (0, 1] per budget (${c.taus.length}), got [${c.trpEnergies.join(', ')}]`);
   for (const m of c.methods)
     if (!(BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`${fn}: unknown method '${m}'; choose from ${BENCH_METHODS.join(', ')}`);
+  // Before any training: a budget-matched method needs budgets, given or set by the tdlrt rows.
+  const matched = c.methods.filter((m) => BUDGET_MATCHED.includes(m));
+  if (!c.budgets && matched.length > 0 && !c.methods.includes('tdlrt'))
+    throw new Error(`${fn}: ${matched.join(', ')} need budgets: include tdlrt in methods (its runs set them) or give budgets`);
 }
+
+/** The methods whose ranks are solved for a budget (the others run at tau, an energy or full rank). */
+const BUDGET_MATCHED: readonly string[] = ['tucker-fixed', 'matrix-fixed', 'lra', 'elrt', 'post-hoc'];
 
 // ---------------------------------------------------------------------------------------------
 // Report

@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_METHODS, defaultConfig, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
 import { hasSystemPackage } from '../../setup/system.js';
 
+// Before any data is read or any run trained: a budget-matched method without budgets or tdlrt fails at
+// once (it used to train every run first and fail in the report; full and tdlrt alone need none).
+describe('bench/methods config', () => {
+  const noData = { train: null, val: null, test: null } as unknown as Parameters<typeof runMethodsBench>[1];
+  it('refuses a budget-matched method without budgets or tdlrt before training', () => {
+    const config = { ...defaultConfig('quick'), progress: null, methods: ['full', 'lra', 'tucker-fixed'] };
+    expect(() => runMethodsBench(config, noData)).toThrow(
+      'runMethodsBench: lra, tucker-fixed need budgets: include tdlrt in methods (its runs set them) or give budgets',
+    );
+  });
+});
+
 // The bench trains on the real Fashion-MNIST (Debian dataset-fashion-mnist): required under CI.
 describe.runIf(hasSystemPackage('fashionMnist'))('bench/methods (quick, in process)', () => {
   it('runs every method once on 384 images and writes the table and the plots', () => {
