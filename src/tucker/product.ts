@@ -101,8 +101,10 @@ export function multiModeProductRaw(data: ArrayLike<number>, shape: readonly num
   const order = eff
     .map((e, k) => ({ e, k }))
     .filter((x) => x.e !== null)
-    // Stryker disable next-line ArrowFunction,ConditionalExpression,LogicalOperator,ArithmeticOperator,MethodExpression: the order is a cost heuristic; products on distinct modes commute
-    .sort((a, b) => a.e!.J / Math.max(a.e!.I, 1) - b.e!.J / Math.max(b.e!.I, 1) || a.k - b.k);
+    .sort(
+      // Stryker disable next-line ArrowFunction,ConditionalExpression,LogicalOperator,ArithmeticOperator,MethodExpression: the order is a cost heuristic; products on distinct modes commute
+      (a, b) => a.e!.J / Math.max(a.e!.I, 1) - b.e!.J / Math.max(b.e!.I, 1) || a.k - b.k,
+    );
   let cur: RawTensor = { data: data instanceof Float64Array ? data : Float64Array.from(data), shape: [...shape] };
   for (const { e, k } of order) cur = modeProductRaw(cur.data, cur.shape, e!.data, e!.J, k);
   return cur;
