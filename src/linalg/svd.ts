@@ -330,8 +330,10 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const wantV = options.wantV ?? true;
   const full = options.full ?? false;
   const maxSweeps = options.maxSweeps ?? 60;
+  // Stryker disable next-line LogicalOperator,StringLiteral: route switch only: a default other than 'fast' takes the plain Jacobi route, held to the same contract (svd-fast.test.ts)
   const method = options.method ?? 'fast';
   const k = Math.min(m, n);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator,StringLiteral: route switch only: preconditioned or plain Jacobi, held to the same contract (svd-fast.test.ts)
   const precondition = method === 'fast' && k >= PRECONDITION_MIN;
   const scale = pow2Scale(a);
   // A power-of-two scale: the multiplication by its inverse is exact (a loop, not map's callback).
@@ -344,7 +346,9 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   let u: Float64Array | undefined;
   let v: Float64Array | undefined;
   let s: Float64Array;
+  // Stryker disable next-line ArrayDeclaration: reassigned on both branches below before any read
   let uZero: boolean[] = [];
+  // Stryker disable next-line ArrayDeclaration: reassigned on both branches below before any read
   let vZero: boolean[] = [];
   if (m >= n) {
     const t = svdTall(as, m, n, wantU, wantV, maxSweeps, precondition);
@@ -365,11 +369,13 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const vCols = full ? n : k;
   if (u) {
     u = widen(u, m, k, uCols);
+    // Stryker disable next-line ArithmeticOperator: extra `false` flags past column uCols are never read by completeOrthonormal (it walks j < uCols)
     const have = [...uZero.map((z) => !z), ...new Array(uCols - k).fill(false)];
     if (have.some((x) => !x)) completeOrthonormal(u, m, uCols, have);
   }
   if (v) {
     v = widen(v, n, k, vCols);
+    // Stryker disable next-line ArithmeticOperator: extra `false` flags past column vCols are never read by completeOrthonormal (it walks j < vCols)
     const have = [...vZero.map((z) => !z), ...new Array(vCols - k).fill(false)];
     if (have.some((x) => !x)) completeOrthonormal(v, n, vCols, have);
   }
@@ -430,6 +436,7 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 /** The singular values of a 2-D tensor, descending, as a 1-D float64 tensor (no vectors computed). */
 export function svdvals(a: Tensor): Tensor {
   const [m, n] = check2D(a, 'svdvals', 'a');
+  // Stryker disable next-line BooleanLiteral,ObjectLiteral: asking for U or V as well computes vectors that svdvals never reads
   const r = svdRaw(Float64Array.from(a.data), m, n, { wantU: false, wantV: false });
   return f64Tensor(r.s, [Math.min(m, n)]);
 }

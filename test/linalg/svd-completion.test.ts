@@ -51,4 +51,9 @@ describe('truncationRank at a rounding tie', () => {
     }
     expect(ties).toBeGreaterThanOrEqual(20);
   });
+
+  it('σ may rise by exactly the 1e-12 relative tolerance of the order check, not more', () => {
+    expect(truncationRank([1, 1 + 1e-12], 0)).toBe(2);
+    expect(() => truncationRank([1, 1 + 3e-12], 0)).toThrow(/sigma must be sorted descending/);
+  });
 });
