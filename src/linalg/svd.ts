@@ -139,8 +139,11 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     // exceed the threshold, and a list of them replaces the first sweep.
     const bad = unconvergedPairs(x, n, tol);
     if (bad.length === 0) sweeps = 0;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
-    else if (bad.length <= maxTargets) targets = bad;
+    else if (
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
+      bad.length <= maxTargets
+    )
+      targets = bad;
   }
   // Stryker disable next-line UpdateOperator: without the sweep limit the loop still ends at convergence, which one-sided Jacobi always reaches
   for (let sweep = 0; sweep < sweeps; sweep++) {
