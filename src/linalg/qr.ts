@@ -82,9 +82,11 @@ export function householderUnblocked(a: Float64Array, m: number, n: number, pivo
     }
     tau[s] = householderStep(at, m, s, n);
     if (pivot) {
+      // Stryker disable next-line ArithmeticOperator: starting at s − 1 also downdates the norms of columns already factorised, which are never read again
       for (let j = s + 1; j < n; j++) {
         if (vn1[j] === 0) continue;
         let temp = Math.abs(at[j * m + s]) / vn1[j];
+        // Stryker disable next-line MethodExpression: min(0, ·) makes temp ≤ 0, so every norm is recomputed exactly instead of downdated
         temp = Math.max(0, 1 - temp * temp);
         const ratio = vn1[j] / vn2[j];
         if (temp * ratio * ratio <= tol3z) {
@@ -105,6 +107,7 @@ export function householderUnblocked(a: Float64Array, m: number, n: number, pivo
  * assumed to start as e_0..e_{c-1}, which lets step s skip the vectors j < s.
  */
 export function applyQ(h: HouseholderQR, ct: Float64Array, c: number, identityInit = false): void {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: route switch only; blocked and unblocked application give the same Q·C (qr-blocked.test.ts)
   if (h.k >= BLOCKED_APPLY_MIN) applyQBlocked(h, ct, c, identityInit);
   else applyQUnblocked(h, ct, c, identityInit);
 }
@@ -133,6 +136,7 @@ export function formQt(h: HouseholderQR, c: number): Float64Array {
   const { m } = h;
   const qt = allocF64(c * m);
   for (let j = 0; j < c; j++) qt[j * m + j] = 1;
+  // Stryker disable next-line BooleanLiteral: the identity start only lets step s skip the vectors e_j, j < s, which H_s leaves unchanged
   applyQ(h, qt, c, true);
   return qt;
 }
@@ -142,6 +146,7 @@ export function extractR(h: HouseholderQR, rows: number): Float64Array {
   const { at, m, n } = h;
   const r = new Float64Array(rows * n);
   for (let j = 0; j < n; j++) {
+    // Stryker disable next-line ArithmeticOperator: rows + 1 only adds writes at rows ≥ `rows`, past the end of r (dropped)
     const top = Math.min(j, rows - 1);
     for (let i = 0; i <= top; i++) r[i * n + j] = at[j * m + i];
   }
@@ -161,6 +166,7 @@ export interface QRRaw {
  * QR of the row-major m×n matrix `a` on plain buffers: `a[:, perm] = q·r`, q m×qCols with
  * orthonormal columns (qCols = min(m, n) for 'reduced', m for 'complete'), diag(r) ≥ 0.
  */
+// Stryker disable next-line StringLiteral: every mode but 'complete' is reduced, so an empty default mode behaves as 'reduced'
 export function qrRaw(a: Float64Array, m: number, n: number, mode: 'reduced' | 'complete' = 'reduced', pivoting = false): QRRaw {
   const scale = pow2Scale(a);
   const as = scale === 1 ? a : a.map((v) => v / scale);
@@ -169,6 +175,7 @@ export function qrRaw(a: Float64Array, m: number, n: number, mode: 'reduced' | '
   const qt = formQt(h, qCols);
   const r = extractR(h, qCols);
   // Fix signs: diag(R) ≥ 0.
+  // Stryker disable next-line MethodExpression: indices past min(qCols, n) read past r's end (undefined) or an entry below the diagonal (0): no flip
   for (let i = 0; i < Math.min(qCols, n); i++) {
     if (r[i * n + i] < 0) {
       for (let j = i; j < n; j++) r[i * n + j] = -r[i * n + j];

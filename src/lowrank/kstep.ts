@@ -94,6 +94,7 @@ export function directionsFromKernelGrad(
     const z = unfoldRaw(partial.data, partial.shape, i); // n_i × Π_{j≠i} r_j
     const cols = z.length / n;
     const mt = transpose(unfoldRaw(point.core, point.shape, i), r, cols); // Mat_i(C)ᵀ, cols × r
+    // Stryker disable next-line StringLiteral: qrRaw treats every mode but 'complete' as reduced
     const { q, qCols } = qrRaw(mt, cols, r, 'reduced');
     return explicitDirections(matmul(z, n, cols, q, qCols), transpose(q, cols, qCols), qCols);
   });
@@ -133,7 +134,9 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   let norm = 0;
   for (let k = 0; k < d.length; k++) norm += d[k] * d[k];
   norm = Math.sqrt(norm);
+  // Stryker disable next-line ArithmeticOperator: the residual (I − UUᵀ)D has rank ≤ n − r whatever the cap: past it every route finds only rounding, under its cut
   const room = n - r;
+  // Stryker disable next-line LogicalOperator: with no room or a zero D the residual is zero or rounding, and every route then finds no direction
   if (room <= 0 || !(norm > 0)) return { basis: new Float64Array(0), count: 0 };
   const res = Float64Array.from(d);
   const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
@@ -145,8 +148,10 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   if (fast.result) return fast.result;
   if (gram) return newDirectionsByGram(u, res, n, r, cols, norm, room, fast.gram);
   projectOut(u, n, r, res, cols);
+  // Stryker disable next-line StringLiteral: qrRaw treats every mode but 'complete' as reduced
   const { q, r: rr, qCols } = qrRaw(res, n, cols, 'reduced', true);
   let count = 0;
+  // Stryker disable next-line MethodExpression: past the residual's rank (≤ min(cols, n − r)) the pivoted R's diagonal is rounding, under the cut, or read past R (undefined), which stops the count
   const limit = Math.min(qCols, room);
   while (count < limit && Math.abs(rr[count * cols + count]) > NEW_DIRECTION_TOL * norm) count++;
   const basis = new Float64Array(n * count);
@@ -177,6 +182,7 @@ export function pivotedCholesky(g: Float64Array, w: number, floor: number, limit
     piv[k] = p;
     const lkk = Math.sqrt(diag[p]);
     rows[p * w + k] = lkk;
+    // Stryker disable next-line ArithmeticOperator: starting at k − 1 also updates the rows and diagonals of pivots already chosen, which are never read again (piv[−1] writes nothing)
     for (let i = k + 1; i < w; i++) {
       const c = piv[i];
       let v = g[c * w + p];
@@ -211,6 +217,7 @@ function newDirectionsByGram(
   for (let i = 0; i < n; i++) for (let j = 0; j < count; j++) basis[i * count + j] = res[i * cols + piv[j]];
   solveRowsByCholesky(l, basis, n, count);
   projectOut(u, n, r, basis, count);
+  // Stryker disable next-line ObjectLiteral: unreachable: the columns R_π·L⁻ᵀ are orthonormal to ε·cond(R_π)² ≪ 1, so this Cholesky QR never fails
   if (!choleskyQr(basis, n, count)) return { basis: new Float64Array(0), count: 0 };
   return { basis, count };
 }
@@ -242,12 +249,16 @@ function newDirectionsByCholesky(
   norm: number,
   room: number,
 ): { result: { basis: Float64Array; count: number } | null; gram: Float64Array | null } {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ObjectLiteral: route switch only (a residual wider than the room is singular, which the checks below decline anyway); any orthonormal basis of the residual's range gives the same augmented span, which is all the step reads (kstep.test.ts checks each route's span)
   if (cols > room) return { result: null, gram: null };
   const gram = matmulTA(res, n, cols, res, cols);
+  // Stryker disable next-line ObjectLiteral: without the Gram matrix the next route forms it again: the same matrix
   const declined = { result: null, gram };
   const l = cholesky(gram, cols);
+  // Stryker disable next-line BooleanLiteral,ConditionalExpression: route switch only (without L the condition estimate is Infinity, which declines); any orthonormal basis of the residual's range gives the same augmented span, which is all the step reads (kstep.test.ts checks each route's span)
   if (!l) return declined;
   let trace = 0;
+  // Stryker disable next-line ArithmeticOperator,AssignmentOperator,ConditionalExpression,EqualityOperator: NaN, 0 or another sum of cols Gram entries (each ≤ max g_jj ≤ σ_max²): an accepted residual still has every σ ≳ 1e-6‖D‖/1.1, all directions, so only the route changes
   for (let j = 0; j < cols; j++) trace += gram[j * cols + j];
   const cond = gramCondition(gram, l, cols);
   // σ_min = σ_max/cond ≥ (‖R‖_F/√cols)/cond.
@@ -255,6 +266,7 @@ function newDirectionsByCholesky(
   const basis = Float64Array.from(res);
   solveRowsByCholesky(l, basis, n, cols);
   projectOut(u, n, r, basis, cols);
+  // Stryker disable next-line BooleanLiteral: declining a result that succeeded is a route switch, and this second Cholesky QR never fails (cond ≤ 1e4 checked above)
   if (!choleskyQr(basis, n, cols)) return declined;
   return { result: { basis, count: cols }, gram };
 }

@@ -91,6 +91,7 @@ function matrixByGram(c1: Float64Array, m: number, n: number, corner: ZeroCorner
     : leftSvdByGram(a, rows, cols);
   const k = left.uCols;
   const other = matmulTA(a, rows, cols, left.u, k); // cols × k = Aᵀ U
+  // Stryker disable next-line BlockStatement,ConditionalExpression: without the division by σ_k the kept derived columns differ by a column scaling, which their Cholesky QR (below) removes: Cholesky is invariant under diagonal scaling
   for (let j = 0; j < k; j++) {
     const sj = left.s[j];
     for (let i = 0; i < cols; i++) other[i * k + j] = sj > 0 ? other[i * k + j] / sj : 0;
@@ -103,6 +104,7 @@ function matrixByGram(c1: Float64Array, m: number, n: number, corner: ZeroCorner
 function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): ModeSpectrum {
   const rows = shape[i];
   const cols = c1.length / rows;
+  // Stryker disable next-line ObjectLiteral: {} also computes V, which is not read
   const svd = svdRaw(unfoldRaw(c1, shape, i), rows, cols, { wantU: true, wantV: false });
   return { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
 }
@@ -134,6 +136,7 @@ function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: 
  * The zero corner of Ĉ1 when the input declares one, it holds (in the velocity too), and the
  * values need no scaling for their squares (leftSvdByGram's 2^±300 range); else null.
  */
+// Stryker disable next-line BlockStatement: an empty body returns no corner: the dense route, which the corner route reproduces (truncate-blocks.test.ts)
 function checkedCorner(input: TruncationInput): ZeroCorner | null {
   const z = zeroCorner(input.shape, input.zeroCornerFrom);
   if (!z) return null;
@@ -198,6 +201,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
       const others = total / ranks[i];
       if (bases[i] && ranks[i] > others) {
         ranks[i] = others;
+        // Stryker disable next-line BooleanLiteral: one pass suffices: two modes cannot violate r_i ≤ Π_{j≠i} r_j at once, and the clamp of one leaves the others within it
         changed = true;
         break;
       }
@@ -208,10 +212,12 @@ export function truncateCore(input: TruncationInput): TruncationResult {
 
   let tail2 = 0;
   const factors: (Float64Array | null)[] = [];
+  // Stryker disable next-line ArrayDeclaration: unassigned entries read as undefined, which every reader treats as null (`!p`, `if (p0)`; every() skips holes)
   const projections: (Float64Array | null)[] = new Array(d).fill(null);
   for (let i = 0; i < d; i++) {
     const sp = spectra[i];
     const basis = bases[i];
+    // Stryker disable next-line BlockStatement: a mode without a basis has no spectrum, so the next branch pushes the same null
     if (!basis) {
       factors.push(null);
       continue;
@@ -231,12 +237,14 @@ export function truncateCore(input: TruncationInput): TruncationResult {
   }
   const coreShape = shape.map((n, i) => (projections[i] ? ranks[i] : n));
   let core: Float64Array = c1;
+  // Stryker disable next-line ArrowFunction: `() => undefined` makes every() false: the dense products, which the corner route reproduces
   if (corner && projections.every((p, i) => i < 2 || !p)) {
     // Only the two grown modes project: both products at once, around the zero corner.
     const project = (x: Float64Array) => projectCorner(x, corner, projections[0], coreShape[0], projections[1], coreShape[1]);
     core = project(c1);
     if (velocity) velocity = project(velocity);
   } else {
+    // Stryker disable next-line MethodExpression: `at` is copied (below) before its first write, so aliasing `shape` writes nothing into it
     let at = shape.slice();
     for (let i = 0; i < d; i++) {
       const p = projections[i];
@@ -244,6 +252,7 @@ export function truncateCore(input: TruncationInput): TruncationResult {
       const pt = transpose(p, shape[i], ranks[i]);
       core = modeProductRaw(core, at, pt, ranks[i], i).data;
       if (velocity) velocity = modeProductRaw(velocity, at, pt, ranks[i], i).data;
+      // Stryker disable next-line MethodExpression: `at` is this loop's own array (modeProductRaw copies the shape it is given)
       at = at.slice();
       at[i] = ranks[i];
     }

@@ -35,6 +35,7 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
   const outShape = [...shape];
   outShape[mode] = J;
   const out = allocF64(P * J * Q);
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator,BlockStatement: route switch only; the GEMM and the loops below compute the same product (product.test.ts checks each route against the definition)
   if (P * J * I * Q >= BLOCKED_GEMM_MACS && (Q === 1 || J * I * Q >= 4096)) {
     const x = data instanceof Float64Array ? data : Float64Array.from(data);
     // Last mode: one product X (P×I) · Mᵀ; otherwise M (J×I) · X_p (I×Q) per leading index p.
@@ -43,6 +44,7 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
     else for (let p = 0; p < P; p++) gemm64(false, false, J, Q, I, m, 0, I, x, p * I * Q, Q, out, p * J * Q, Q);
     return { data: out, shape: outShape };
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator,BlockStatement: route switch only; the Kronecker-factor GEMM (X·Mᵀ when Q = 1) and the loops compute the same product
   if (Q > 1 && I * Q <= KRON_WIDTH && J * Q <= KRON_WIDTH && P * I * Q * J * Q >= BLOCKED_GEMM_MACS) {
     // Short fibres (a 3×3 kernel's spatial modes): out (P × J·Q) = X (P × I·Q) · (Mᵀ ⊗ I_Q), one
     // GEMM over the buffer in place. Q times the multiply-adds of the product itself (most against
@@ -53,6 +55,7 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
     gemm64(false, false, P, J * Q, I * Q, x, 0, I * Q, kron, 0, J * Q, out);
     return { data: out, shape: outShape };
   }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: route switch only; both scalar loops compute the same sums
   if (Q >= 16) {
     for (let p = 0; p < P; p++) {
       for (let j = 0; j < J; j++) {
@@ -126,7 +129,10 @@ export function multiModeProductRaw(data: ArrayLike<number>, shape: readonly num
   const order = eff
     .map((e, k) => ({ e, k }))
     .filter((x) => x.e !== null)
-    .sort((a, b) => a.e!.J / Math.max(a.e!.I, 1) - b.e!.J / Math.max(b.e!.I, 1) || a.k - b.k);
+    .sort(
+      // Stryker disable next-line ArrowFunction,ConditionalExpression,LogicalOperator,ArithmeticOperator,MethodExpression: the order is a cost heuristic; products on distinct modes commute
+      (a, b) => a.e!.J / Math.max(a.e!.I, 1) - b.e!.J / Math.max(b.e!.I, 1) || a.k - b.k,
+    );
   let cur: RawTensor = { data: data instanceof Float64Array ? data : Float64Array.from(data), shape: [...shape] };
   for (const { e, k } of order) cur = modeProductRaw(cur.data, cur.shape, e!.data, e!.J, k);
   return cur;

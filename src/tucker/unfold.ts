@@ -33,6 +33,7 @@ function colMajorOf(dims: readonly number[]): Int32Array {
   const total = sizeOf(dims);
   const out = new Int32Array(total);
   const r = dims.length;
+  // Stryker disable next-line ArrayDeclaration: every entry is assigned by index below; a JS array grows to fit
   const cm = new Array<number>(r);
   let acc = 1;
   for (let k = 0; k < r; k++) {

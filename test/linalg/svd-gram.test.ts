@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GRAM_SVD_FLOOR, leftSvdByGram } from '../../src/linalg/svd-gram.js';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { Generator } from '../../src/tensor/random.js';
-import { buildCase, diffFro, fro, mm, opts, orthError, spectrum, tr, withSpectrum, SPECTRUM_KINDS } from './helpers.js';
+import { buildCase, diffFro, mm, opts, orthError, spectrum, tr, withSpectrum, SPECTRUM_KINDS } from './helpers.js';
 
 const arbCase = fc.record({
   m: fc.integer({ min: 1, max: 40 }),
@@ -87,7 +87,9 @@ describe('leftSvdByGram (U and σ from eig(A·Aᵀ))', () => {
       const { s } = leftSvdByGram(a, 20, 30);
       const ref = svdRaw(a, 20, 30, { wantU: false, wantV: false }).s;
       expect(s.every((v) => Number.isFinite(v))).toBe(true);
-      expect(diffFro(s, ref)).toBeLessThanOrEqual(1e-9 * fro(ref));
+      // Entry by entry against σ₁: a Frobenius norm of these values would under- or overflow itself.
+      expect(ref[0]).toBeGreaterThan(1e-3 * scale);
+      expect(Math.max(...s.map((v, j) => Math.abs(v - ref[j])))).toBeLessThanOrEqual(1e-9 * ref[0]);
     }
     expect(() => leftSvdByGram(new Float64Array(5), 2, 3)).toThrow(/2×3 = 6 values.*got 5/);
   });

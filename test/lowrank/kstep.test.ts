@@ -8,7 +8,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { qrRaw } from '../../src/linalg/qr.js';
 import { svdRaw } from '../../src/linalg/svd.js';
-import { directionsFromFactorGrad, directionsFromKernelGrad, NEW_DIRECTION_GRAM_MIN, newDirections, pivotedCholesky } from '../../src/lowrank/kstep.js';
+import {
+  directionsFromFactorGrad,
+  directionsFromKernelGrad,
+  explicitDirections,
+  NEW_DIRECTION_GRAM_MIN,
+  newDirections,
+  pivotedCholesky,
+} from '../../src/lowrank/kstep.js';
 import { cholesky, unfoldingGram } from '../../src/lowrank/layer-point.js';
 import { Generator } from '../../src/tensor/random.js';
 import { modeProductRaw } from '../../src/tucker/product.js';
@@ -141,6 +148,32 @@ describe('K-step directions', () => {
     // An outside part at 1e-9 of ‖D‖ is below the Gram route's resolution: no direction.
     const { u, d } = plantedDirections(n, r, cols, 3, 1e-9, gen);
     expect(newDirections(u, d, n, r).count).toBe(0);
+  });
+
+  it('newDirections (Gram route) with more columns than room (cols > n − r, where the Cholesky route declines before any Gram product): n − r directions', () => {
+    const gen = new Generator(23);
+    const n = 200;
+    const r = 150;
+    const cols = 100;
+    expect(n * cols).toBeGreaterThanOrEqual(NEW_DIRECTION_GRAM_MIN);
+    const { u, d } = plantedDirections(n, r, cols, n - r, 1, gen);
+    checkDirections(u, d, n, r, cols, n - r, 1e-9);
+  });
+
+  it('explicitDirections: D and E as given, timesE(X) = X·E', () => {
+    const gen = new Generator(29);
+    for (const [w, cols, m] of [
+      [3, 5, 4],
+      [4, 2, 1],
+    ]) {
+      const d = gaussian(7 * w, gen);
+      const e = gaussian(w * cols, gen);
+      const dirs = explicitDirections(d, e, w);
+      expect(dirs.d).toBe(d);
+      expect(dirs.e).toBe(e);
+      const x = gaussian(m * w, gen);
+      expect(diffFro(dirs.timesE(x, m), mm(x, m, w, e, cols))).toBeLessThan(1e-14 * fro(x) * fro(e));
+    }
   });
 
   it('directionsFromFactorGrad: D = ∇_U L as given, E = (Mat_i(C)Mat_i(C)ᵀ)⁻¹Mat_i(C)', () => {

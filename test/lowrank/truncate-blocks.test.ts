@@ -192,6 +192,57 @@ describe('truncateCore with a declared zero corner', () => {
     );
   });
 
+  it('with a stored third mode that is not grown but truncates (the corner applies to modes 0 and 1 only): the dense route', () => {
+    // Mode 2 of size 20 (≥ 16, so its spectrum comes from a Gram matrix) adapts with a spectrum
+    // decaying along it, so its rank drops too: its Gram matrix and projection must be the dense ones.
+    const z = { R0: 24, R1: 20, S: 20, r0: 12, r1: 10 };
+    // Modes 0 and 1 adapted too, or kept whole (no projection of theirs: mode 2's alone).
+    for (const [seed, whole] of [
+      [3, false],
+      [4, false],
+      [5, true],
+    ] as const) {
+      const base = input(z, [z.S], new Generator(seed), [30, 26], 0.05, true);
+      for (let k = 0; k < base.c1.length; k++) base.c1[k] *= 0.6 ** (k % z.S);
+      const norm = Math.hypot(...base.c1);
+      const basis2 = randomOrthogonal(z.S, new Generator(seed + 100));
+      const adapted: TruncationInput = {
+        ...base,
+        bases: [base.bases[0], base.bases[1], basis2],
+        thresholds: whole ? [null, null, 0.05 * norm] : [0.05 * norm, 0.05 * norm, 0.05 * norm],
+        keep: whole ? [z.R0, z.R1, z.S] : base.keep,
+        bounds: [base.bounds[0], base.bounds[1], [1, z.S]],
+      };
+      const dense = truncateCore(adapted);
+      const fast = truncateCore({ ...adapted, zeroCornerFrom: [z.r0, z.r1, z.S] });
+      expect(dense.coreShape[2]).toBeLessThan(z.S);
+      expect(fast.coreShape).toEqual(dense.coreShape);
+      expect(maxDiff(fast.core, dense.core)).toBeLessThan(1e-8 * norm);
+      for (let i = 0; i < 3; i++) expect(maxDiff(fast.factors[i] as Float64Array, dense.factors[i] as Float64Array)).toBeLessThan(1e-7);
+      expect(maxDiff(fast.velocity as Float64Array, dense.velocity as Float64Array)).toBeLessThan(1e-8 * Math.hypot(...(base.velocity as Float64Array)));
+    }
+  });
+
+  it('takes the dense route, bit for bit, for entries beyond 2^±300 (the corner Gram matrices would overflow or underflow)', () => {
+    const z = { R0: 24, R1: 20, S: 9, r0: 12, r1: 10 };
+    for (const e of [400, -400]) {
+      const base = input(z, [3, 3], new Generator(9), [30, 26], 0.05, true);
+      const f = 2 ** e;
+      const scaled: TruncationInput = {
+        ...base,
+        c1: base.c1.map((v) => v * f),
+        velocity: (base.velocity as Float64Array).map((v) => v * f),
+        thresholds: base.thresholds.map((t) => (t === null ? null : t * f)),
+      };
+      const dense = truncateCore(scaled);
+      const hinted = truncateCore({ ...scaled, zeroCornerFrom: [12, 10, 3, 3] });
+      expect(hinted.coreShape).toEqual(dense.coreShape);
+      expect(Array.from(hinted.core)).toEqual(Array.from(dense.core));
+      expect(Array.from(hinted.velocity as Float64Array)).toEqual(Array.from(dense.velocity as Float64Array));
+      expect(dense.core.every((v) => Number.isFinite(v))).toBe(true);
+    }
+  });
+
   it('takes the dense route, bit for bit, when the corner is not zero after all', () => {
     const z = { R0: 24, R1: 20, S: 9, r0: 12, r1: 10 };
     const base = input(z, [3, 3], new Generator(5), [30, 26], 0.05, true);

@@ -101,6 +101,19 @@ describe('tucker argument checks', () => {
     expect(() => tuckerParams([4, '3' as never], [1, 1])).toThrow(/shape must be a non-empty array of positive integers/);
   });
 
+  it('fold: each check of m and mode on its own, naming fold and m', () => {
+    const m = unfold(t, 1); // [3, 8]
+    expect(() => fold([1, 2] as never, 1, [2, 3, 4])).toThrow(/^fold: m must be a Tensor, got an array$/);
+    expect(() => fold(m, 3, [2, 3, 4])).toThrow(/^fold: mode must be an integer in \[0, 2\] \(or \[-3, -1\]\) for a 3-D tensor, got 3$/);
+    // Right rows and columns but not 2-D; then rows alone wrong, columns alone wrong.
+    expect(() => fold(Tensor.fromData(new Float64Array(24), [3, 8, 1]), 1, [2, 3, 4])).toThrow(/^fold: m must be 2-D \[3, 8\] .*got \[3, 8, 1\]$/);
+    expect(() => fold(Tensor.fromData(new Float64Array(32), [4, 8]), 1, [2, 3, 4])).toThrow(/^fold: m must be 2-D \[3, 8\] .*got \[4, 8\]$/);
+    expect(() => fold(Tensor.fromData(new Float64Array(27), [3, 9]), 1, [2, 3, 4])).toThrow(/^fold: m must be 2-D \[3, 8\] .*got \[3, 9\]$/);
+    const bad = Float64Array.from(m.data);
+    bad[5] = Number.NaN;
+    expect(() => fold(Tensor.fromData(bad, [3, 8]), 1, [2, 3, 4])).toThrow(/^fold: m must hold finite values, got NaN at flat index 5 \(shape \[3, 8\]\)$/);
+  });
+
   it('hooi: maxIter an integer ≥ 0', () => {
     expect(() => hooi(t, [1, 1, 1], { maxIter: 1.5 })).toThrow(/hooi: options.maxIter must be an integer ≥ 0, got 1.5/);
     expect(() => hooi(t, [1, 1, 1], { maxIter: '3' as never })).toThrow(/got 3/);
