@@ -5,7 +5,7 @@
  *   npm run bench:methods -- [--quick] [--full] [--epochs 5] [--seeds 3] [--lrs 0.05,0.01]
  *        [--taus 0.05,0.1,0.2] [--budgets 0.2,0.07,0.03] [--methods full,tdlrt,...] [--train 10000]
  *        [--max-rank-linear 100] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9] [--lra-interval 200]
- *        [--integrator parallel|bug] [--resume] [--out bench/results]
+ *        [--integrator parallel|bug] [--resume | --force] [--out bench/results]
  *
  * How it is fair. Every method compresses conv2 and fc1 (conv1 and fc2 stay whole), trains for the
  * same epochs with the same batches, and gets the same learning-rate grid: each (method, budget)
@@ -29,6 +29,7 @@ import { loadFashionMnistSplit } from '../src/data/fashion-mnist.js';
 import { subset, take, type Dataset } from '../src/data/dataset.js';
 import { lineChart, stepChart, type ChartSeries } from '../src/io/svg-plot.js';
 import { writeFileAtomic } from '../src/io/files.js';
+import { startRunLog } from './run-log.js';
 import { lenet5 } from '../src/nn/models.js';
 import type { StateDict } from '../src/nn/module.js';
 import { Generator } from '../src/tensor/random.js';
@@ -673,7 +674,7 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
+function parseArgs(argv: string[]): { config: BenchConfig; out: string; force: boolean } {
   const has = (f: string) => argv.includes(`--${f}`);
   const value = (f: string): string | undefined => {
     const i = argv.indexOf(`--${f}`);
@@ -701,6 +702,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
     'quick',
     'full',
     'resume',
+    'force',
     'epochs',
     'seeds',
     'lrs',
@@ -746,13 +748,13 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string } {
   c.resume = has('resume');
   const out = value('out') ?? 'bench/results';
   c.runLog = join(out, 'methods.runs.jsonl');
-  return { config: c, out };
+  return { config: c, out, force: has('force') };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { config, out } = parseArgs(process.argv.slice(2));
+  const { config, out, force } = parseArgs(process.argv.slice(2));
   mkdirSync(out, { recursive: true });
-  if (!config.resume && config.runLog && existsSync(config.runLog)) writeFileAtomic(config.runLog, '');
+  if (!config.resume && config.runLog) startRunLog(config.runLog, force, 'bench/methods');
   const result = runMethodsBench(config);
   const files = writeMethodsReport(result, out);
   process.stdout.write(files['methods.md']);

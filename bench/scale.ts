@@ -9,7 +9,7 @@
  *        [--train 20000|all] [--val 2000] [--test 10000] [--epochs 3] [--batch 64] [--seeds 2]
  *        [--lrs 0.05,0.01] [--taus 0.05,0.1,0.2] [--budgets b1,b2,b3] [--methods full,tdlrt,...]
  *        [--integrator parallel|bug] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9]
- *        [--lra-interval 200] [--warmup-epochs 1] [--resume] [--report-only] [--out bench/results/scale]
+ *        [--lra-interval 200] [--warmup-epochs 1] [--resume | --force] [--report-only] [--out bench/results/scale]
  *
  * The protocol is bench/methods.ts's: every method compresses the same layers (every conv but the
  * first; the one linear layer is the last and stays whole), trains for the same epochs on the same
@@ -30,8 +30,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeFileAtomic } from '../src/io/files.js';
 import { INTEGRATOR_KINDS, type IntegratorKind } from '../src/lowrank/integrator.js';
+import { startRunLog } from './run-log.js';
 import type { RunSpec, ScaleRun } from './scale-run.js';
 import { NOT_RUN, writeScaleReport } from './scale-report.js';
 import { SCALE_DATASETS, type ScaleDataset } from './scale-setup.js';
@@ -65,6 +65,8 @@ export interface ScaleConfig {
   /** Where the table, plots, run log and the full runs' weights (for post-hoc) go. */
   out: string;
   resume: boolean;
+  /** Without resume, start over even where the run log holds finished runs (they are dropped). */
+  force?: boolean;
   /** Run nothing: the table from the runs already in the run log (implies resume); the others show as not run yet. */
   reportOnly?: boolean;
   /** Live progress on stderr (the children's progress lines too). */
@@ -215,9 +217,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
         cache.set(key, revive(run));
       }
     say(`resuming: ${cache.size} finished runs read from ${runLog}`);
-  } else if (existsSync(runLog)) {
-    writeFileAtomic(runLog, '');
-  }
+  } else startRunLog(runLog, c.force === true, 'bench/scale');
   const resumedRuns = cache.size;
   let ranNow = 0;
   const commit = currentCommit();
@@ -434,6 +434,7 @@ export function parseScaleArgs(argv: string[]): ScaleConfig {
   const known = new Set([
     'quick',
     'resume',
+    'force',
     'data',
     'dir',
     'width',
@@ -510,6 +511,7 @@ export function parseScaleArgs(argv: string[]): ScaleConfig {
   c.warmupEpochs = list('warmup-epochs')?.[0] ?? c.warmupEpochs;
   c.out = value('out') ?? c.out;
   c.resume = has('resume');
+  c.force = has('force');
   c.reportOnly = has('report-only');
   c.progress = !has('quiet');
   return c;
