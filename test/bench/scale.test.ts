@@ -134,8 +134,12 @@ describe('bench/scale --quick on synthetic CIFAR-10 files', () => {
     const more = runScaleBench(parseScaleArgs([...args, '--resume', '--methods', 'full', '--lrs', '0.02,0.01']));
     expect(more.ranNow).toBe(1);
     expect(readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n')).toHaveLength(log.length + 1);
-    // Without --resume the log starts over.
-    const fresh = runScaleBench(parseScaleArgs([...args, '--methods', 'full']));
+    // Without --resume a log with finished runs is refused, untouched; --force starts it over.
+    expect(() => runScaleBench(parseScaleArgs([...args, '--methods', 'full']))).toThrow(
+      /holds \d+ finished run\(s\); pass --resume to continue them, --force to start over/,
+    );
+    expect(readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n')).toHaveLength(log.length + 1);
+    const fresh = runScaleBench(parseScaleArgs([...args, '--methods', 'full', '--force']));
     expect(fresh.ranNow).toBe(1);
     expect(readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n')).toHaveLength(1);
   }, 240_000);
