@@ -81,7 +81,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     pair(options.dilation ?? 1, 'conv2d', 'dilation', 1),
   );
   const { outH, outW } = geom;
-  if (pointwise(x.shape, weight.shape, geom, groups, !!bias && getBackend().device === undefined)) {
+  // On the host the layout change, the bias and the bias gradient share one wasm pass (convSwap).
+  const fused = getBackend().device === undefined;
+  if (pointwise(x.shape, weight.shape, geom, groups, !!bias && fused)) {
     // A 1×1 conv at stride 1 without padding is one product per image on the NCHW layout as it is,
     // y[n] = W·x[n]: no im2col copy of the input, no layout swap of the output, nor their twins in
     // the backward pass (25–45% less CPU time forward and backward at the sizes of a Tucker
@@ -116,7 +118,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const prod = run('gemm', [weight, cols], [OC, N, P], (k, [w, c]) => k.gemm(w, c, fwd));
   // On the host the layout change, the bias and (backward) the bias gradient share one parallel
   // pass (convSwap); a device keeps its own permute and broadcast add.
-  const fused = getBackend().device === undefined;
   let y: Tensor;
   if (fused) {
     const ins = bias ? [prod, bias] : [prod];

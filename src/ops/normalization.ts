@@ -62,9 +62,9 @@ export function batchNorm2d(
       updateRunning(runningMean, runningVar, mu.data, v.data, momentum, count);
     }
   } else {
-    if (!runningMean || !runningVar) throw new Error('batchNorm2d: eval mode needs runningMean and runningVar');
-    mu = perChannel(runningMean);
-    v = perChannel(runningVar);
+    // Checked above: eval mode has both running statistics.
+    mu = perChannel(runningMean as Tensor);
+    v = perChannel(runningVar as Tensor);
   }
   let y = div(sub(x, mu), sqrt(add(v, eps)));
   if (weight) y = mul(y, perChannel(weight));
