@@ -170,6 +170,9 @@ export class WebTrainer {
       momentum: c.momentum,
       weightDecay: c.weightDecay,
       warmupEpochs: c.warmupSteps / this.stepsPerEpoch,
+      // The page shows the ranks grow to maxRank at tau 0 and then fall: the integrator's own
+      // warm-up, not the library's default full-model one (docs/integrator.md §7).
+      warmup: 'integrator',
     });
     this.model = this.method.setup(lenet5({ generator: new Generator(c.seed + 1) }), {
       stepsPerEpoch: this.stepsPerEpoch,

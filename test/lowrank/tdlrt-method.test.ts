@@ -93,6 +93,29 @@ describe('TdlrtMethod', () => {
     expect(method.state?.settled?.before).toEqual({ '2': [8, 4, 3, 3], '5': [16, 16] });
   });
 
+  it('with a maxRank cap the warm-up is still the full model, and the switch lands at or under the cap', () => {
+    const g = new Generator(3);
+    const x = randn([16, 1, 8, 8], { generator: g });
+    const y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+    for (const settle of [true, false]) {
+      const method = new TdlrtMethod({ lr: 0.05, tau: 0.01, warmupSteps: 2, maxRank: 3, settle });
+      const model = method.setup(net(1), { stepsPerEpoch: 2, epochs: 2, generator: new Generator(2) });
+      const reference = new FullMethod({ lr: 0.05 });
+      const refModel = reference.setup(net(1), { stepsPerEpoch: 2, epochs: 2, generator: new Generator(2) });
+      method.step(x, y);
+      reference.step(x, y);
+      // The full model trains during the warm-up, cap or not: same outputs as plain full training.
+      expect(method.state).toBeNull();
+      expect(rankReport(model).layers).toEqual([]);
+      expect(maxAbsDiff(noGrad(() => model.forward(x)).data, noGrad(() => refModel.forward(x)).data)).toBeLessThan(1e-5);
+      method.step(x, y);
+      if (!settle) method.step(x, y);
+      // After the switch (and, without settling, the first integrator step) no adapted rank exceeds 3,
+      // although τ = 0.01 alone would keep nearly every direction.
+      for (const l of rankReport(model).layers) for (const r of l.ranks.slice(0, 2)) expect(r).toBeLessThanOrEqual(3);
+      expect(Number.isFinite(method.step(x, y).loss)).toBe(true);
+    }
+  });
   it("the 'integrator' warm-up holds tau at 0 and starts from the factorised model", () => {
     const g = new Generator(4);
     const x = randn([8, 1, 8, 8], { generator: g });

@@ -15,12 +15,14 @@ export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
   warmupEpochs?: number;
   warmupSteps?: number;
   /**
-   * How the warm-up runs. 'integrator': the integrator with tau = 0 from the factorised start.
-   * 'full' (the default when maxRank is left at n_i): at tau = 0 and full ranks a step of the
+   * How the warm-up runs. 'full' (the default): at tau = 0 and full ranks a step of the
    * integrator is exactly a gradient step on the full kernel (guarantee (b)), so the warm-up trains
    * the full layers, which is the same trajectory at a fraction of the cost, and then converts them
    * to Tucker form at full rank (exact HOSVD) before the first pruning step. The momentum buffers
-   * restart at the switch.
+   * restart at the switch. With a maxRank below n_i the switch also truncates to it once (the
+   * settling clamps to it; without settling the first step does), where the 'integrator' warm-up
+   * holds the rank cap from the start: the integrator with tau = 0 from the factorised start, a
+   * different trajectory at up to three times the cost of a full step (docs/integrator.md §7).
    */
   warmup?: 'integrator' | 'full';
   /**
@@ -52,7 +54,7 @@ export class TdlrtMethod implements TrainingMethod {
   setup(model: Module, ctx: MethodContext): Module {
     const f: FactorizeOptions = { rankRatio: 0.2, init: 'random', generator: ctx.generator, ...this.options.factorize };
     const warmupSteps = this.options.warmupSteps ?? Math.round((this.options.warmupEpochs ?? 1) * ctx.stepsPerEpoch);
-    const mode = this.options.warmup ?? (this.options.maxRank === undefined ? 'full' : 'integrator');
+    const mode = this.options.warmup ?? 'full';
     if (mode !== 'full' && mode !== 'integrator') throw new Error(`tdlrt: warmup must be 'full' or 'integrator', got ${String(mode)}`);
     this.model = model;
     if (mode === 'full' && warmupSteps > 0) {
