@@ -44,7 +44,7 @@ export const EPS = 2.220446049250313e-16;
 
 /** A float64 copy of a tensor's buffer (always a fresh array the caller may overwrite). */
 export function toF64(t: Tensor): Float64Array {
-  return Float64Array.from(t.data);
+  return new Float64Array(t.data);
 }
 
 /** Throws `op: arg must hold finite values, got NaN at index 3 (shape [2, 2])` on NaN or ±Infinity. */

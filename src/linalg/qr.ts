@@ -217,7 +217,7 @@ export function qr(a: Tensor, options: QROptions = {}): QRResult {
   if (mode !== 'reduced' && mode !== 'complete') {
     throw new Error(`qr: options.mode must be 'reduced' or 'complete', got ${String(mode)}`);
   }
-  const res = qrRaw(Float64Array.from(a.data), m, n, mode, options.pivoting ?? false);
+  const res = qrRaw(new Float64Array(a.data), m, n, mode, options.pivoting ?? false);
   const out: QRResult = { q: f64Tensor(res.q, [m, res.qCols]), r: f64Tensor(res.r, [res.qCols, n]) };
   if (options.pivoting) out.perm = res.perm;
   return out;

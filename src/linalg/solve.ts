@@ -14,11 +14,11 @@ function rhs(b: Tensor, rows: number, op: string): { data: Float64Array; k: numb
   checkFinite(b.data, op, 'b', b.shape);
   if (b.shape.length === 1) {
     if (b.shape[0] !== rows) throw new Error(`${op}: b must have ${rows} rows (the rows of a), got shape ${shapeStr(b.shape)}`);
-    return { data: Float64Array.from(b.data), k: 1, vector: true };
+    return { data: new Float64Array(b.data), k: 1, vector: true };
   }
   if (b.shape.length === 2) {
     if (b.shape[0] !== rows) throw new Error(`${op}: b must have ${rows} rows (the rows of a), got shape ${shapeStr(b.shape)}`);
-    return { data: Float64Array.from(b.data), k: b.shape[1], vector: false };
+    return { data: new Float64Array(b.data), k: b.shape[1], vector: false };
   }
   throw new Error(`${op}: b must be 1-D [${rows}] or 2-D [${rows}, k], got shape ${shapeStr(b.shape)}`);
 }
@@ -32,7 +32,7 @@ export function solve(a: Tensor, b: Tensor): Tensor {
   const [m, n] = check2D(a, 'solve', 'a');
   if (m !== n) throw new Error(`solve: a must be square, got shape [${m}, ${n}] (use lstsq for non-square systems)`);
   const { data: x, k, vector } = rhs(b, n, 'solve');
-  const lu = Float64Array.from(a.data);
+  const lu = new Float64Array(a.data);
   const tiny = n * EPS * maxAbs(lu);
   for (let c = 0; c < n; c++) {
     let p = c;
@@ -103,7 +103,7 @@ export function lstsq(a: Tensor, b: Tensor, options: LstsqOptions = {}): LstsqRe
   if (typeof rcond !== 'number' || !(rcond >= 0) || !Number.isFinite(rcond)) {
     throw new Error(`lstsq: options.rcond must be a finite number ≥ 0, got ${rcond}`);
   }
-  const ad = Float64Array.from(a.data);
+  const ad = new Float64Array(a.data);
   const { u, s, v, uCols, vCols } = svdRaw(ad, m, n);
   const kk = Math.min(m, n);
   const cut = kk > 0 ? rcond * s[0] : 0;
@@ -153,7 +153,7 @@ export function orth(a: Tensor, options: OrthOptions = {}): Tensor {
   if (typeof rtol !== 'number' || !(rtol >= 0) || !Number.isFinite(rtol)) {
     throw new Error(`orth: options.rtol must be a finite number ≥ 0, got ${rtol}`);
   }
-  const { u, s, uCols } = svdRaw(Float64Array.from(a.data), m, n, { wantV: false });
+  const { u, s, uCols } = svdRaw(new Float64Array(a.data), m, n, { wantV: false });
   const k = Math.min(m, n);
   const cut = k > 0 ? rtol * s[0] : 0;
   let r = 0;
@@ -172,7 +172,7 @@ export function norm(a: Tensor, ord: 'fro' | 2 | 'nuc' = 'fro'): number {
   }
   if (ord !== 2 && ord !== 'nuc') throw new Error(`norm: ord must be 'fro', 2 or 'nuc', got ${String(ord)}`);
   const [m, n] = check2D(a, 'norm', 'a');
-  const { s } = svdRaw(Float64Array.from(a.data), m, n, { wantU: false, wantV: false });
+  const { s } = svdRaw(new Float64Array(a.data), m, n, { wantU: false, wantV: false });
   if (ord === 2) return s.length > 0 ? s[0] : 0;
   let t = 0;
   for (let i = s.length - 1; i >= 0; i--) t += s[i];

@@ -448,7 +448,7 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
   if (typeof full !== 'boolean') throw new Error(`svd: options.full must be a boolean, got ${String(full)}`);
   const method = options.method ?? 'fast';
   if (method !== 'fast' && method !== 'jacobi') throw new Error(`svd: options.method must be 'fast' or 'jacobi', got ${String(method)}`);
-  const r = svdRaw(Float64Array.from(a.data), m, n, { full, method });
+  const r = svdRaw(new Float64Array(a.data), m, n, { full, method });
   const k = Math.min(m, n);
   return {
     u: f64Tensor(r.u!, [m, r.uCols]),
@@ -461,7 +461,7 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 export function svdvals(a: Tensor): Tensor {
   const [m, n] = check2D(a, 'svdvals', 'a');
   // Stryker disable next-line BooleanLiteral,ObjectLiteral: asking for U or V as well computes vectors that svdvals never reads
-  const r = svdRaw(Float64Array.from(a.data), m, n, { wantU: false, wantV: false });
+  const r = svdRaw(new Float64Array(a.data), m, n, { wantU: false, wantV: false });
   return f64Tensor(r.s, [Math.min(m, n)]);
 }
 

@@ -43,7 +43,7 @@ export function tridiagEigDC(d: Float64Array, e: Float64Array, n: number): Tridi
   if (!Number.isInteger(n) || n < 0 || d.length < n || e.length < n) {
     throw new Error(`tridiagEigDC: expected d and e of length ≥ n with n an integer ≥ 0, got n = ${n}, |d| = ${d.length}, |e| = ${e.length}`);
   }
-  const dd = Float64Array.from(d.subarray(0, n));
+  const dd = new Float64Array(d.subarray(0, n));
   const off = new Float64Array(Math.max(0, n - 1));
   for (let i = 0; i + 1 < n; i++) off[i] = e[i + 1];
   return solve(dd, off, 0, n);

@@ -147,7 +147,7 @@ export function parallelGradient(
   const { before, shape } = aug;
   // Stryker disable next-line ArrowFunction: `same` false pads to the same shape, i.e. copies
   const same = shape.every((s, i) => s === before[i]);
-  const g = same ? Float64Array.from(coreGrad) : pad(coreGrad, before, shape);
+  const g = same ? new Float64Array(coreGrad) : pad(coreGrad, before, shape);
   for (let i = 0; i < shape.length; i++) {
     const fresh = aug.fresh[i];
     const dir = modes[i];

@@ -240,7 +240,7 @@ export class RankAdaptiveIntegrator {
     this.pass(closure, 'second');
     this.lastInfo = outsideArena(() =>
       this.layers.map(([name, layer], k) => {
-        const g = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
+        const g = layer.core.grad ? new Float64Array(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
         // Stryker disable next-line BooleanLiteral: a declared corner is checked, not trusted (a core not zero there takes the dense route), and either route gives the same truncation
         return this.updateAndTruncate(name, layer, augmented[k], g, tauNow, false);
       }),
@@ -313,17 +313,17 @@ export class RankAdaptiveIntegrator {
       // Stryker disable next-line OptionalChaining,StringLiteral: the layer is always among this.layers, so find() never returns undefined
       const name = this.layers.find(([, l]) => l === layer)?.[0] ?? '';
       this.probeCounts.set(name, (this.probeCounts.get(name) ?? 0) + 1);
-      const g = prep.probe.grad ? Float64Array.from(prep.probe.grad.data) : new Float64Array(prep.probe.size);
+      const g = prep.probe.grad ? new Float64Array(prep.probe.grad.data) : new Float64Array(prep.probe.size);
       const { coreGrad, modes } = directionsFromKernelGrad(g, layer.fullShape, point);
       // Modes at full rank have no new directions to give.
       // Stryker disable next-line BooleanLiteral: `probed` is read by nothing
       return { point, coreGrad, modes: modes.map((m, i) => (point.shape[i] < layer.fullShape[i] ? m : null)), probed: true };
     }
-    const coreGrad = layer.core.grad ? Float64Array.from(layer.core.grad.data) : new Float64Array(point.core.length);
+    const coreGrad = layer.core.grad ? new Float64Array(layer.core.grad.data) : new Float64Array(point.core.length);
     const modes = layer.factors.map((f, i) => {
       const solve = prep.solves[i];
       if (!f || !solve) return null;
-      const fg = f.grad ? Float64Array.from(f.grad.data) : new Float64Array(f.size);
+      const fg = f.grad ? new Float64Array(f.grad.data) : new Float64Array(f.size);
       return directionsFromFactorGrad(fg, solve.unfolded, solve.chol, point.shape[i]);
     });
     // Stryker disable next-line BooleanLiteral: `probed` is read by nothing

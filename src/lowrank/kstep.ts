@@ -42,7 +42,7 @@ export function directionsFromFactorGrad(factorGrad: Float64Array, unfolded: Flo
     d: factorGrad,
     get e() {
       if (!e) {
-        e = Float64Array.from(unfolded);
+        e = new Float64Array(unfolded);
         choleskySolve(chol, rows, e, cols);
       }
       return e;
@@ -138,7 +138,7 @@ export function newDirections(u: Float64Array, d: Float64Array, n: number, r: nu
   const room = n - r;
   // Stryker disable next-line LogicalOperator: with no room or a zero D the residual is zero or rounding, and every route then finds no direction
   if (room <= 0 || !(norm > 0)) return { basis: new Float64Array(0), count: 0 };
-  const res = Float64Array.from(d);
+  const res = new Float64Array(d);
   const gram = n * cols >= NEW_DIRECTION_GRAM_MIN;
   // One round here; every route below projects against U a second time ("twice is enough").
   projectOut(u, n, r, res, cols);
@@ -263,7 +263,7 @@ function newDirectionsByCholesky(
   const cond = gramCondition(gram, l, cols);
   // σ_min = σ_max/cond ≥ (‖R‖_F/√cols)/cond.
   if (!(cond <= NEW_DIRECTION_CHOL_COND) || !(Math.sqrt(trace / cols) / cond >= NEW_DIRECTION_CHOL_MIN * norm)) return declined;
-  const basis = Float64Array.from(res);
+  const basis = new Float64Array(res);
   solveRowsByCholesky(l, basis, n, cols);
   projectOut(u, n, r, basis, cols);
   // Stryker disable next-line BooleanLiteral: declining a result that succeeded is a route switch, and this second Cholesky QR never fails (cond ≤ 1e4 checked above)

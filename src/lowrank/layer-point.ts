@@ -45,8 +45,8 @@ export interface LayerPoint {
 /** Reads a layer's point in float64 and re-orthonormalises factors whose drift passed DRIFT_LIMIT. */
 export function readPoint(layer: TuckerLayer): LayerPoint {
   const shape = layer.ranks;
-  let core: Float64Array = Float64Array.from(layer.core.data);
-  const factors: (Float64Array | null)[] = layer.factors.map((f) => (f ? Float64Array.from(f.data) : null));
+  let core: Float64Array = new Float64Array(layer.core.data);
+  const factors: (Float64Array | null)[] = layer.factors.map((f) => (f ? new Float64Array(f.data) : null));
   const drift = factors.map(() => 0);
   let repaired = false;
   factors.forEach((u, i) => {
@@ -59,23 +59,21 @@ export function readPoint(layer: TuckerLayer): LayerPoint {
     drift[i] = Math.sqrt(d2);
     if (drift[i] <= driftLimit(r)) return;
     // Polar repair: U = U'·(UᵀU)^½ with U' orthonormal, so C ×_i (UᵀU)^½ keeps W = C ×_i U exactly.
+    // (UᵀU)^{±½} = V·diag(λ^{±½})·Vᵀ: the columns of V scaled once, then two products on the GEMM
+    // (in plain loops with a square root per term this was r³ work in every repair).
     const { values, vectors } = eighRaw(gram, r);
-    const half = new Float64Array(r * r);
-    const invHalf = new Float64Array(r * r);
-    for (let a = 0; a < r; a++) {
-      for (let b = 0; b < r; b++) {
-        let h = 0;
-        let ih = 0;
-        for (let k = 0; k < r; k++) {
-          const w = vectors[a * r + k] * vectors[b * r + k];
-          const s = Math.sqrt(Math.max(values[k], 0));
-          h += w * s;
-          ih += s > 0 ? w / s : 0;
-        }
-        half[a * r + b] = h;
-        invHalf[a * r + b] = ih;
+    const scaled = new Float64Array(r * r);
+    const invScaled = new Float64Array(r * r);
+    for (let k = 0; k < r; k++) {
+      const s = Math.sqrt(Math.max(values[k], 0));
+      const is = s > 0 ? 1 / s : 0;
+      for (let a = 0; a < r; a++) {
+        scaled[a * r + k] = vectors[a * r + k] * s;
+        invScaled[a * r + k] = vectors[a * r + k] * is;
       }
     }
+    const half = matmulTB(scaled, r, r, vectors, r);
+    const invHalf = matmulTB(invScaled, r, r, vectors, r);
     factors[i] = matmul(u, n, r, invHalf, r);
     core = modeProductRaw(core, shape, half, r, i).data;
     repaired = true;

@@ -113,7 +113,7 @@ const COPY_BLOCK = 16;
  */
 export function unfoldingGram(data: ArrayLike<number>, P: number, I: number, Q: number): Float64Array {
   const M = P * Q;
-  const x = data instanceof Float64Array ? data : Float64Array.from(data);
+  const x = data instanceof Float64Array ? data : new Float64Array(data);
   if (P === 1) return gramRows(x, I, M);
   // Stryker disable next-line ArithmeticOperator,BlockStatement,ConditionalExpression,EqualityOperator: route switch only: the fold of XᵀX and the copied unfolding give the same Gram matrix (hosvd-routes.test.ts)
   if (I * Q <= FOLD_GRAM_WIDTH) {
@@ -412,7 +412,7 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
     mats[i] = { data: leadingColumns(ms.u, ms.rows, ms.k, r), rows: shape[i], cols: r };
   }
   const core = multiModeProductRaw(t.data, shape, mats, true);
-  const coreData = core.data === t.data ? Float64Array.from(core.data) : core.data;
+  const coreData = core.data === t.data ? new Float64Array(core.data) : core.data;
   return {
     core: Tensor.fromData(coreData, core.shape),
     factors: mats.map((m) => (m ? Tensor.fromData(m.data, [m.rows, m.cols]) : null)),

@@ -37,7 +37,7 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
   const out = allocF64(P * J * Q);
   // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator,BlockStatement: route switch only; the GEMM and the loops below compute the same product (product.test.ts checks each route against the definition)
   if (P * J * I * Q >= BLOCKED_GEMM_MACS && (Q === 1 || J * I * Q >= 4096)) {
-    const x = data instanceof Float64Array ? data : Float64Array.from(data);
+    const x = data instanceof Float64Array ? data : new Float64Array(data);
     // Last mode: one product X (P×I) · Mᵀ; otherwise M (J×I) · X_p (I×Q) per leading index p.
     if (Q === 1) gemm64(false, true, P, J, I, x, 0, I, m, 0, I, out);
     else if (Q < SHORT_FIBRE && P > 1) shortFibreProduct(x, P, I, Q, m, J, out);
@@ -49,7 +49,7 @@ export function modeProductRaw(data: ArrayLike<number>, shape: readonly number[]
     // Short fibres (a 3×3 kernel's spatial modes): out (P × J·Q) = X (P × I·Q) · (Mᵀ ⊗ I_Q), one
     // GEMM over the buffer in place. Q times the multiply-adds of the product itself (most against
     // zeros), still several times faster than the scalar loops below at these widths.
-    const x = data instanceof Float64Array ? data : Float64Array.from(data);
+    const x = data instanceof Float64Array ? data : new Float64Array(data);
     const kron = new Float64Array(I * Q * J * Q);
     for (let i = 0; i < I; i++) for (let j = 0; j < J; j++) for (let q = 0; q < Q; q++) kron[(i * Q + q) * J * Q + j * Q + q] = m[j * I + i];
     gemm64(false, false, P, J * Q, I * Q, x, 0, I * Q, kron, 0, J * Q, out);
@@ -133,7 +133,7 @@ export function multiModeProductRaw(data: ArrayLike<number>, shape: readonly num
       // Stryker disable next-line ArrowFunction,ConditionalExpression,LogicalOperator,ArithmeticOperator,MethodExpression: the order is a cost heuristic; products on distinct modes commute
       (a, b) => a.e!.J / Math.max(a.e!.I, 1) - b.e!.J / Math.max(b.e!.I, 1) || a.k - b.k,
     );
-  let cur: RawTensor = { data: data instanceof Float64Array ? data : Float64Array.from(data), shape: [...shape] };
+  let cur: RawTensor = { data: data instanceof Float64Array ? data : new Float64Array(data), shape: [...shape] };
   for (const { e, k } of order) cur = modeProductRaw(cur.data, cur.shape, e!.data, e!.J, k);
   return cur;
 }
@@ -148,7 +148,7 @@ function checkMatrixFor(matrix: unknown, shape: readonly number[], mode: number,
       `${op}: ${arg} must be 2-D ${want}${transpose ? ' (transpose: true)' : ''} to act on mode ${mode} of size ${n} (tensor shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`,
     );
   }
-  return { data: Float64Array.from((matrix as Tensor).data), rows: r, cols: c };
+  return { data: new Float64Array((matrix as Tensor).data), rows: r, cols: c };
 }
 
 export interface ModeProductOptions {
@@ -185,7 +185,7 @@ export function multiModeProduct(t: Tensor, matrices: readonly (Tensor | null)[]
   const tr = options.transpose ?? false;
   const mats = matrices.map((m, k) => (m === null || m === undefined ? null : checkMatrixFor(m, shape, k, tr, 'multiModeProduct', `matrices[${k}]`)));
   const r = multiModeProductRaw(t.data, shape, mats, tr);
-  return Tensor.fromData(r.data instanceof Float64Array && r.data !== t.data ? r.data : Float64Array.from(r.data), r.shape);
+  return Tensor.fromData(r.data instanceof Float64Array && r.data !== t.data ? r.data : new Float64Array(r.data), r.shape);
 }
 
 /**
@@ -207,8 +207,8 @@ export function reconstruct(core: Tensor, factors: readonly (Tensor | null)[]): 
         `reconstruct: factors[${k}] must be 2-D [n_${k}, ${shape[k]}] (its columns match mode ${k} of the core, shape ${shapeStr(shape)}), got ${shapeStr([r, c])}`,
       );
     }
-    return { data: Float64Array.from(f.data), rows: r, cols: c };
+    return { data: new Float64Array(f.data), rows: r, cols: c };
   });
   const r = multiModeProductRaw(core.data, shape, mats, false);
-  return Tensor.fromData(r.data === core.data ? Float64Array.from(r.data) : r.data, r.shape);
+  return Tensor.fromData(r.data === core.data ? new Float64Array(r.data) : r.data, r.shape);
 }

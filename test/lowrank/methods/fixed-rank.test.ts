@@ -44,7 +44,8 @@ describe('fixed-rank methods', () => {
 describe('dlrt-matrix', () => {
   it('holds convs as lowered matrices and adapts one rank per layer', () => {
     const { x, y } = batch(6, 16);
-    const m = new DlrtMatrixMethod({ lr: 0.05, tau: 0.3, warmupSteps: 2, maxRank: 16 });
+    // The integrator's warm-up: the model is factorised at setup, from rank ratio 0.2.
+    const m = new DlrtMatrixMethod({ lr: 0.05, tau: 0.3, warmupSteps: 2, maxRank: 16, warmup: 'integrator' });
     const model = m.setup(smallNet(3), ctx()) as Sequential;
     expect(m.name).toBe('dlrt-matrix');
     expect(model.layers[2]).toBeInstanceOf(MatrixConv2d);
