@@ -46,7 +46,7 @@ import {
 } from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
 import { freshProgress, runLoop } from '../train/loop.js';
-import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
+import { foldersOf, lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
 import { accuracyCompressionChart, metricsMarkdown, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
@@ -278,10 +278,11 @@ export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: C
   const settings = settingsOf(o);
   const path = parsed.positionals[0];
   const out = o.out ?? join(dirname(path), 'compressed');
-  // The input's folder holds its run (model, log, plots): writing there would replace them.
-  if (sameFolder(out, dirname(path)))
+  // The input's folder holds its run (model, log, plots): writing there would replace them. A
+  // symlinked input is followed, so that its target's folder is refused as well.
+  if (foldersOf(path).some((folder) => sameFolder(out, folder)))
     throw new UsageError(
-      `--out ${out} is the folder of the checkpoint ${path}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`,
+      `--out ${out} is the folder of the checkpoint ${path}${sameFolder(out, dirname(path)) ? '' : ' (the folder its symlink leads to)'}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`,
       'compress',
     );
   const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);
