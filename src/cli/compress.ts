@@ -29,7 +29,7 @@ import { evaluate, type EvalResult } from '../train/fit.js';
 import { ProgressLine } from '../train/progress.js';
 import { hosvd, type HosvdSpec } from '../tucker/hosvd.js';
 import { setModuleAt } from '../nn/model-structure.js';
-import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
+import { flagOf, UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
 import {
   BACKENDS,
   checkModelFits,
@@ -272,10 +272,28 @@ interface Outcome {
   after?: EvalResult;
 }
 
+/** Flags that only the fine-tuning reads, and those that only the evaluation reads. */
+const FINETUNE_FLAGS = ['lr', 'momentum', 'weightDecay', 'batch', 'seed'] as const;
+const EVAL_FLAGS = ['dataset', 'dataDir', 'trainSize', 'testSize', 'evalBatch'] as const;
+
+/** A flag that compress would ignore is a mistake, not a no-op (as train's flags a method ignores). */
+function checkIgnoredFlags(o: Parsed<typeof COMPRESS_OPTIONS>['options'], given: ReadonlySet<string>): void {
+  const fineTuneFlag = FINETUNE_FLAGS.find((k) => given.has(k));
+  if (o.finetuneEpochs === 0 && fineTuneFlag)
+    throw new UsageError(
+      `${flagOf(fineTuneFlag)} applies to the fine-tuning, which runs only with --finetune-epochs N > 0; without it compress would ignore it`,
+      'compress',
+    );
+  const evalFlag = EVAL_FLAGS.find((k) => given.has(k));
+  if (!o.eval && evalFlag)
+    throw new UsageError(`${flagOf(evalFlag)} applies to the evaluation, which --no-eval turns off; compress would ignore it`, 'compress');
+}
+
 export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
   await useBackend(o.backend, io);
   const settings = settingsOf(o);
+  checkIgnoredFlags(o, parsed.given);
   const path = parsed.positionals[0];
   const out = o.out ?? join(dirname(path), 'compressed');
   // The input's folder holds its run (model, log, plots): writing there would replace them. A

@@ -331,6 +331,29 @@ describe('method flags (defect 7)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  // compress's fine-tuning flags without --finetune-epochs, and its data flags under --no-eval, were ignored with exit 0.
+  const ignoredByCompress: [string, string[], RegExp][] = [
+    [
+      '--lr without --finetune-epochs',
+      ['--lr', '0.5'],
+      /--lr applies to the fine-tuning, which runs only with --finetune-epochs N > 0; without it compress would ignore it/,
+    ],
+    ['--seed without --finetune-epochs', ['--seed', '3'], /--seed applies to the fine-tuning/],
+    [
+      '--train-size under --no-eval',
+      ['--no-eval', '--train-size', '100'],
+      /--train-size applies to the evaluation, which --no-eval turns off; compress would ignore it/,
+    ],
+    ['--eval-batch under --no-eval', ['--no-eval', '--eval-batch', '50'], /--eval-batch applies to the evaluation/],
+  ];
+  it.each(ignoredByCompress)('compress with %s: exit 2 at parsing, nothing written', async (_, argv, message) => {
+    const out = join(dir, 'never-compressed');
+    const r = await runCli('compress', join(run, 'model.safetensors'), '--tol', '0.3', ...argv, '-q', '--out', out);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--integrator bug reaches the method and is saved with the run; --resume refuses another', async () => {
     const out = join(dir, 'integrator');
     const r = await runCli('train', '--method', 'tdlrt', '--integrator', 'bug', '--max-rank', '4', '--epochs', '1', ...TINY, '--max-steps', '1', '--out', out);
