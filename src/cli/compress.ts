@@ -29,7 +29,7 @@ import { evaluate, type EvalResult } from '../train/fit.js';
 import { ProgressLine } from '../train/progress.js';
 import { hosvd, type HosvdSpec } from '../tucker/hosvd.js';
 import { setModuleAt } from '../nn/model-structure.js';
-import { UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
+import { flagOf, UsageError, type CommandSpec, type OptionSpecs, type Parsed } from './args.js';
 import {
   BACKENDS,
   checkModelFits,
@@ -46,7 +46,7 @@ import {
 } from './common.js';
 import { openCheckpoint, savedDataset } from './eval.js';
 import { freshProgress, runLoop } from '../train/loop.js';
-import { lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
+import { foldersOf, lockFolder, refuseExisting, removeStaleTemps, sameFolder } from './outdir.js';
 import { accuracyCompressionChart, metricsMarkdown, runPlots, writePlots, type LogRecord } from './reports.js';
 
 export const COMPRESS_OPTIONS = {
@@ -272,16 +272,35 @@ interface Outcome {
   after?: EvalResult;
 }
 
+/** Flags that only the fine-tuning reads, and those that only the evaluation reads. */
+const FINETUNE_FLAGS = ['lr', 'momentum', 'weightDecay', 'batch', 'seed'] as const;
+const EVAL_FLAGS = ['dataset', 'dataDir', 'trainSize', 'testSize', 'evalBatch'] as const;
+
+/** A flag that compress would ignore is a mistake, not a no-op (as train's flags a method ignores). */
+function checkIgnoredFlags(o: Parsed<typeof COMPRESS_OPTIONS>['options'], given: ReadonlySet<string>): void {
+  const fineTuneFlag = FINETUNE_FLAGS.find((k) => given.has(k));
+  if (o.finetuneEpochs === 0 && fineTuneFlag)
+    throw new UsageError(
+      `${flagOf(fineTuneFlag)} applies to the fine-tuning, which runs only with --finetune-epochs N > 0; without it compress would ignore it`,
+      'compress',
+    );
+  const evalFlag = EVAL_FLAGS.find((k) => given.has(k));
+  if (!o.eval && evalFlag)
+    throw new UsageError(`${flagOf(evalFlag)} applies to the evaluation, which --no-eval turns off; compress would ignore it`, 'compress');
+}
+
 export async function runCompress(parsed: Parsed<typeof COMPRESS_OPTIONS>, io: CliIO): Promise<number> {
   const o = parsed.options;
   await useBackend(o.backend, io);
   const settings = settingsOf(o);
+  checkIgnoredFlags(o, parsed.given);
   const path = parsed.positionals[0];
   const out = o.out ?? join(dirname(path), 'compressed');
-  // The input's folder holds its run (model, log, plots): writing there would replace them.
-  if (sameFolder(out, dirname(path)))
+  // The input's folder holds its run (model, log, plots): writing there would replace them. A
+  // symlinked input is followed, so that its target's folder is refused as well.
+  if (foldersOf(path).some((folder) => sameFolder(out, folder)))
     throw new UsageError(
-      `--out ${out} is the folder of the checkpoint ${path}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`,
+      `--out ${out} is the folder of the checkpoint ${path}${sameFolder(out, dirname(path)) ? '' : ' (the folder its symlink leads to)'}; compress writes model.safetensors, log.jsonl and metrics.md, which would replace the run's own. Choose another --out`,
       'compress',
     );
   const outFiles = compressFiles(settings, o.eval, o.finetuneEpochs > 0);

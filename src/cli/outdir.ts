@@ -3,9 +3,9 @@
  * write (unless told --force or --resume), a lock file keeps two processes from writing one folder,
  * and temp files that a killed process left are removed on the next start.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ensureDir } from '../io/files.js';
+import { closeSync, existsSync, openSync, readdirSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ensureDir, readRegularFile } from '../io/files.js';
 import { CliError, type CliIO } from './common.js';
 
 export const LOCK_FILE = '.tuckergrad.lock';
@@ -35,6 +35,15 @@ export function sameFolder(a: string, b: string): boolean {
   return canonical(a) === canonical(b);
 }
 
+/**
+ * The folders that hold a file: the one its path names and, when the path is a symlink (or passes
+ * through one), the folder of the file it resolves to. Writing into either may replace the file
+ * itself, or files that belong with it.
+ */
+export function foldersOf(file: string): string[] {
+  return [dirname(file), dirname(canonical(file))];
+}
+
 function alive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return true;
@@ -44,6 +53,11 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The pid text of a lock file: at most 64 bytes of a regular file. */
+function lockText(path: string): string {
+  return readRegularFile(path, 64, 'lock file').toString('utf8').trim();
 }
 
 /**
@@ -62,9 +76,10 @@ export function lockFolder(dir: string, io: CliIO): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock ${dir}: ${(err as Error).message}`);
       let text = '';
       try {
-        text = readFileSync(path, 'utf8').trim();
+        // A lock is a few digits; one that is not a small regular file (a FIFO would block) is unreadable.
+        text = lockText(path);
       } catch {
-        /* removed meanwhile: try again */
+        /* removed meanwhile, or not a lock this code wrote: taken over below */
       }
       const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       if (alive(pid))
@@ -83,7 +98,7 @@ export function lockFolder(dir: string, io: CliIO): () => void {
       if (!held) return;
       held = false;
       try {
-        if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+        if (lockText(path) === String(process.pid)) rmSync(path, { force: true });
       } catch {
         /* already gone */
       }

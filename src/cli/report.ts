@@ -1,15 +1,22 @@
 /** `tuckergrad report`: the rank and compression report of a checkpoint, and its plots. */
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { rankReport } from '../lowrank/rank-report.js';
 import { scatterChart } from '../io/svg-plot.js';
 import type { CommandSpec, OptionSpecs, Parsed } from './args.js';
 import { CliError, pct, writeText, type CliIO } from './common.js';
 import { openCheckpoint } from './eval.js';
+import { lockFolder, refuseExisting, removeStaleTemps } from './outdir.js';
 import { metricsMarkdown, readLogTolerant, runPlots, writePlots } from './reports.js';
 
 export const REPORT_OPTIONS = {
-  out: { type: 'string', short: 'o', placeholder: 'DIR', description: "Where the plots and report.md go (default: the checkpoint's folder)." },
+  out: {
+    type: 'string',
+    short: 'o',
+    placeholder: 'DIR',
+    description: "Where report.md and the plots go (default: report/ in the checkpoint's folder, so that the run's own plots are kept).",
+  },
+  force: { type: 'boolean', description: 'Replace the files of an earlier report in --out.' },
   log: {
     type: 'string',
     placeholder: 'FILE',
@@ -31,7 +38,8 @@ export function runReport(parsed: Parsed<typeof REPORT_OPTIONS>, io: CliIO): num
   const o = parsed.options;
   const path = parsed.positionals[0];
   const { ckpt, model } = openCheckpoint(path, io);
-  const out = o.out ?? dirname(path);
+  // Not the checkpoint's folder itself: train wrote loss.svg, accuracy.svg and ranks.svg there.
+  const out = o.out ?? join(dirname(path), 'report');
   const logPath = o.log ?? join(dirname(path), 'log.jsonl');
   if (o.log && !existsSync(o.log)) throw new CliError(`--log ${o.log} does not exist`);
   const rank = rankReport(model, { inputShape: ckpt.modelSpec.inputShape });
@@ -64,27 +72,41 @@ export function runReport(parsed: Parsed<typeof REPORT_OPTIONS>, io: CliIO): num
   if (epoch !== undefined) settings.push(['epoch / step', `${epoch} / ${step}`]);
   if (metrics?.testAccuracy !== undefined) settings.push(['test accuracy', pct(metrics.testAccuracy)]);
   const layerNames = rank.layers.map((l, i) => `${i + 1}: ${l.name}`).join(', ');
-  writeText(
-    join(out, 'report.md'),
-    metricsMarkdown({
-      title: `report: ${title}`,
-      settings,
-      records,
-      rank,
-      extraSections: rank.layers.length
-        ? [
-            {
-              heading: 'FLOPs per sample',
-              body:
-                rank.layers.map((l) => `- ${l.name}: ${((l.flops ?? 0) / 1e6).toFixed(3)} MFLOPs (full: ${((l.fullFlops ?? 0) / 1e6).toFixed(3)})`).join('\n') +
-                `\n\nlayers.svg numbers the layers ${layerNames}.`,
-            },
-          ]
-        : [],
-      files,
-    }),
-  );
-  writePlots(out, plots);
+  const markdown = metricsMarkdown({
+    title: `report: ${title}`,
+    settings,
+    records,
+    rank,
+    extraSections: rank.layers.length
+      ? [
+          {
+            heading: 'FLOPs per sample',
+            body:
+              rank.layers.map((l) => `- ${l.name}: ${((l.flops ?? 0) / 1e6).toFixed(3)} MFLOPs (full: ${((l.fullFlops ?? 0) / 1e6).toFixed(3)})`).join('\n') +
+              `\n\nlayers.svg numbers the layers ${layerNames}.`,
+          },
+        ]
+      : [],
+    files,
+  });
+  // Like train and compress, report replaces no file it did not write unless told --force.
+  const created = !existsSync(out);
+  const release = lockFolder(out, io);
+  try {
+    if (!o.force) refuseExisting(out, files, 'pass --force to replace them, or choose another --out');
+    removeStaleTemps(out);
+    writeText(join(out, 'report.md'), markdown);
+    writePlots(out, plots);
+  } finally {
+    release();
+    if (created) {
+      try {
+        rmdirSync(out); // only succeeds when nothing was written
+      } catch {
+        /* written: keep */
+      }
+    }
+  }
   if (o.json) {
     io.stdout.write(
       JSON.stringify({

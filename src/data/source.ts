@@ -30,7 +30,7 @@ export function readBytes(source: ByteSource, fn: string, inflate: InflateLimit 
   if (typeof source === 'string') {
     label = source;
     try {
-      const buf = readRegularFile(source, Number.MAX_SAFE_INTEGER, 'file');
+      const buf = readRegularFile(source, undefined, 'file');
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

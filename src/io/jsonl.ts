@@ -1,7 +1,7 @@
 /** JSON Lines logs: one JSON value per line, appended as training runs, read back for reports. */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensureDir } from './files.js';
+import { ensureDir, readRegularFile } from './files.js';
 
 export interface JsonlLoggerOptions {
   /** Start from an empty file instead of appending to an existing one. Default false. */
@@ -48,7 +48,8 @@ export function readJsonlTolerant<T = unknown>(path: string): { records: T[]; to
 function parseJsonl<T>(path: string, tolerateTornTail: boolean): { records: T[]; torn: string | null } {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // A log replaced by a FIFO or a link to a device would block the reader or never end.
+    text = readRegularFile(path, undefined, 'log').toString('utf8');
   } catch (err) {
     throw new Error(`readJsonl: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -91,7 +91,7 @@ export interface LoadedSafetensors extends DecodedSafetensors {
 export function loadSafetensors(path: string): LoadedSafetensors {
   let bytes: Uint8Array;
   try {
-    bytes = readRegularFile(path, Number.MAX_SAFE_INTEGER, 'checkpoint');
+    bytes = readRegularFile(path, undefined, 'checkpoint');
   } catch (err) {
     throw new Error(`loadSafetensors: cannot read checkpoint ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

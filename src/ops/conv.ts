@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { reshape } from './shape.js';
-import { checkSameDtype, checkTensor, release, sumAxisRaw } from './util.js';
+import { checkSameDtype, checkTensor, emptyLike, release, sumAxisRaw } from './util.js';
 import { pair, windowGeometry, type Pair } from './window.js';
 
 export interface Conv2dOptions {
@@ -81,6 +81,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     pair(options.dilation ?? 1, 'conv2d', 'dilation', 1),
   );
   const { outH, outW } = geom;
+  // An empty batch, channel or output gives zeros (plus the bias), as in PyTorch: the im2col and
+  // gemm kernels take sizes ≥ 1. The gradients of x and the weight are zeros of their shapes.
+  if (N * outH * outW === 0 || OC === 0 || Cg * kH * kW === 0) {
+    const y = record(emptyLike([N, OC, outH, outW], x.dtype), 'conv2d', [x, weight], () => [
+      x.requiresGrad ? emptyLike(x.shape, x.dtype) : null,
+      weight.requiresGrad ? emptyLike(weight.shape, weight.dtype) : null,
+    ]);
+    return bias ? add(y, reshape(bias, [1, OC, 1, 1])) : y;
+  }
   // On the host the layout change, the bias and the bias gradient share one wasm pass (convSwap).
   const fused = getBackend().device === undefined;
   if (pointwise(x.shape, weight.shape, geom, groups, !!bias && fused)) {

@@ -7,6 +7,8 @@ import { checkSameDtype, checkTensor, emptyLike, release, sumAxisRaw, sumToShape
 
 /** One row-major product op(A)·op(B) of 2-D operands (A is m×k, or k×m when transA), no tape. */
 export function gemm2d(a: Tensor, b: Tensor, transA: boolean, transB: boolean, m: number, n: number, k: number): Tensor {
+  // An empty dimension gives zeros, as in matmulRaw: the gemm kernels take sizes ≥ 1.
+  if (m === 0 || n === 0 || k === 0) return emptyLike([m, n], a.dtype);
   const args = { transA, transB, m, n, k, batch: 1, lda: transA ? m : k, ldb: transB ? k : n, aOffset: 0, bOffset: 0, aBatchStride: 0, bBatchStride: 0 };
   return run('gemm', [a, b], [m, n], (kern, [x, y]) => kern.gemm(x, y, args));
 }
@@ -97,7 +99,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (bias.ndim !== 1 || bias.shape[0] !== outF) throw new Error(`linear: bias must be [${outF}], got ${shapeStr(bias.shape)}`);
     checkSameDtype(x, bias, 'linear', ['input', 'bias']);
   }
-  const rows = x.size / inF;
+  const rows = sizeOf(x.shape.slice(0, -1)); // not x.size / inF, which is 0 / 0 when in_features is 0
   const outShape = [...x.shape.slice(0, -1), outF];
   const inputs = bias ? [x, weight, bias] : [x, weight];
   const x2 = x.view([rows, inF]);

@@ -234,7 +234,7 @@ describe('report', () => {
     expect(r.stdout).toMatch(/factorised layers: \d+ \/ 425550 parameters \(9\d\.\d% fewer/);
     expect(readdirSync(out).sort()).toEqual(['accuracy.svg', 'layers.svg', 'loss.svg', 'ranks.svg', 'report.md']);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| 7 | LowRankLinear | 500×800 |');
-    const j = await runCli('report', tdlrt, '--out', out, '--json');
+    const j = await runCli('report', tdlrt, '--out', out, '--json', '--force');
     const rep = JSON.parse(j.stdout) as { layers: { name: string; ranks: number[]; flops: number }[]; compression: number };
     expect(rep.layers.map((l) => l.name)).toEqual(['3', '7']);
     expect(rep.compression).toBeGreaterThan(0.9);

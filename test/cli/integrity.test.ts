@@ -2,8 +2,8 @@
  * Issue #19: nothing a user has is lost or silently altered. Each test names the defect it covers;
  * each failed on the main branch before the fix.
  */
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, restoreModel, saveCheckpoint } from '../../src/train/checkpoint.js';
@@ -33,6 +33,18 @@ describe('compress never replaces its input run (defect 2)', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/is the folder of the checkpoint .*model\.safetensors; .*Choose another --out/);
     }
+    expect(snapshot(run)).toEqual(before);
+  });
+
+  it("follows a symlinked input: its target's folder is refused too, even with --force", async () => {
+    const before = snapshot(run);
+    const links = join(dir, 'links');
+    mkdirSync(links);
+    const link = join(links, 'latest.safetensors');
+    symlinkSync(join(run, 'model.safetensors'), link);
+    const r = await runCli('compress', link, '--tol', '0.3', '--no-eval', '-q', '--force', '--out', run);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is the folder of the checkpoint .*latest\.safetensors \(the folder its symlink leads to\); .*Choose another --out/);
     expect(snapshot(run)).toEqual(before);
   });
 
@@ -111,6 +123,31 @@ describe('train never overwrites files it did not write (defect 3)', () => {
   });
 });
 
+describe('report never overwrites the run it reports on (defect 3)', () => {
+  // report wrote report.md and its own loss.svg, accuracy.svg and ranks.svg into the checkpoint's
+  // folder, over train's plots and any report.md of the user's, with exit 0.
+  it("writes into report/ beside the checkpoint, keeps the run's files, and replaces its own only with --force", async () => {
+    const copy = join(dir, 'reported');
+    cpSync(run, copy, { recursive: true });
+    writeFileSync(join(copy, 'report.md'), 'my notes\n');
+    const before = snapshot(copy);
+    const r = await runCli('report', join(copy, 'model.safetensors'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(copy, 'report'))).toContain('report.md');
+    const after = snapshot(copy);
+    expect(Object.fromEntries(Object.entries(after).filter(([f]) => !f.startsWith('report/')))).toEqual(before);
+    const again = await runCli('report', join(copy, 'model.safetensors'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/report already holds report\.md, .*which this command would overwrite; pass --force to replace them/);
+    expect(snapshot(copy)).toEqual(after);
+    expect((await runCli('report', join(copy, 'model.safetensors'), '--force')).code).toBe(0);
+    const into = await runCli('report', join(copy, 'model.safetensors'), '--out', copy);
+    expect(into.code).toBe(1);
+    expect(into.stderr).toMatch(/already holds report\.md, loss\.svg, accuracy\.svg, which this command would overwrite/);
+    expect(readFileSync(join(copy, 'report.md'), 'utf8')).toBe('my notes\n');
+  });
+});
+
 describe('resume and logs (defect 6)', () => {
   it('a half-written last line of log.jsonl is dropped with a notice, and the run resumes', async () => {
     const out = join(dir, 'torn');
@@ -158,6 +195,19 @@ describe('resume and logs (defect 6)', () => {
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/its saved backend \(tuckergrad.backend\) must be "cpu" or "gpu", got "tpu"/);
     expect(snapshot(bad)).toEqual(before);
+  });
+
+  it('a log.jsonl replaced by a FIFO stops --resume with a clear error instead of blocking, and changes nothing', { timeout: 60_000 }, async () => {
+    const out = join(dir, 'fifo-log');
+    expect((await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--max-steps', '2', '--out', out)).code).toBe(0);
+    const ckpt = readFileSync(join(out, 'checkpoint.safetensors'));
+    rmSync(join(out, 'log.jsonl'));
+    execFileSync('mkfifo', [join(out, 'log.jsonl')]);
+    const r = await runCli('train', '--out', out, '--resume', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot read ${join(out, 'log.jsonl')}: log ${join(out, 'log.jsonl')} is not a regular file (it is a FIFO)`);
+    expect(readFileSync(join(out, 'checkpoint.safetensors')).equals(ckpt)).toBe(true);
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   });
 
   it('a damaged line that is not the last still stops the resume', async () => {
@@ -214,6 +264,16 @@ describe('resume and logs (defect 6)', () => {
     }
   });
 
+  it('a lock file that is not a small regular file (a FIFO) is taken over as unreadable instead of blocking', { timeout: 60_000 }, async () => {
+    const out = join(dir, 'fifo-lock');
+    mkdirSync(out);
+    execFileSync('mkfifo', [join(out, LOCK_FILE)]);
+    const r = await runCli('train', '--method', 'full', '--epochs', '1', ...TINY, '--max-steps', '1', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`notice: taking over the stale lock ${join(out, LOCK_FILE)} (unreadable)`);
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+  });
+
   it('a stale lock and stale temp files of a dead process are removed with a notice', async () => {
     const out = join(dir, 'stale');
     mkdirSync(out);
@@ -266,6 +326,29 @@ describe('method flags (defect 7)', () => {
   it.each(usage)('%s: exit 2 at parsing, nothing written', async (_, argv, message) => {
     const out = join(dir, 'never');
     const r = await runCli('train', ...argv, '--out', out);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  // compress's fine-tuning flags without --finetune-epochs, and its data flags under --no-eval, were ignored with exit 0.
+  const ignoredByCompress: [string, string[], RegExp][] = [
+    [
+      '--lr without --finetune-epochs',
+      ['--lr', '0.5'],
+      /--lr applies to the fine-tuning, which runs only with --finetune-epochs N > 0; without it compress would ignore it/,
+    ],
+    ['--seed without --finetune-epochs', ['--seed', '3'], /--seed applies to the fine-tuning/],
+    [
+      '--train-size under --no-eval',
+      ['--no-eval', '--train-size', '100'],
+      /--train-size applies to the evaluation, which --no-eval turns off; compress would ignore it/,
+    ],
+    ['--eval-batch under --no-eval', ['--no-eval', '--eval-batch', '50'], /--eval-batch applies to the evaluation/],
+  ];
+  it.each(ignoredByCompress)('compress with %s: exit 2 at parsing, nothing written', async (_, argv, message) => {
+    const out = join(dir, 'never-compressed');
+    const r = await runCli('compress', join(run, 'model.safetensors'), '--tol', '0.3', ...argv, '-q', '--out', out);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDir, writeFileAtomic } from '../../src/io/files.js';
+import { ensureDir, MAX_READ_BYTES, readRegularFile, writeFileAtomic } from '../../src/io/files.js';
 
 let dir: string;
 beforeEach(() => {
@@ -76,5 +77,33 @@ describe('ensureDir', () => {
   it('names the directory when a file is in the way', () => {
     writeFileSync(join(dir, 'file'), '');
     expect(() => ensureDir(join(dir, 'file', 'sub'))).toThrow(/ensureDir: could not create directory .*file.sub/);
+  });
+});
+
+describe('readRegularFile', () => {
+  it('reads a regular file whole, and refuses one above maxBytes', () => {
+    const path = join(dir, 'f.bin');
+    writeFileSync(path, Buffer.from([1, 2, 3]));
+    expect([...readRegularFile(path)]).toEqual([1, 2, 3]);
+    expect(() => readRegularFile(path, 2, 'thing')).toThrow(`thing ${path} is 3 bytes, more than the 2 allowed`);
+  });
+
+  // Issue #19, defect 5: a file past 2 GiB (a sparse one costs nothing on disk) failed with Node's
+  // internal 'The value of "length" is out of range'; now it is refused by its size, before any read.
+  it('refuses a file larger than MAX_READ_BYTES by its size, with a clear message', () => {
+    const path = join(dir, 'sparse.bin');
+    writeFileSync(path, Buffer.from([0x1f, 0x8b]));
+    truncateSync(path, MAX_READ_BYTES + 1);
+    expect(() => readRegularFile(path, undefined, 'checkpoint')).toThrow(
+      `checkpoint ${path} is ${MAX_READ_BYTES + 1} bytes, more than the ${MAX_READ_BYTES} allowed`,
+    );
+    expect(() => readRegularFile(path, MAX_READ_BYTES + 1)).toThrow(`readRegularFile: maxBytes must be in [0, ${MAX_READ_BYTES}], got ${MAX_READ_BYTES + 1}`);
+  });
+
+  it('refuses a FIFO and a directory instead of blocking on them', { timeout: 10_000 }, () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readRegularFile(fifo, undefined, 'log')).toThrow(`log ${fifo} is not a regular file (it is a FIFO)`);
+    expect(() => readRegularFile(dir)).toThrow(`file ${dir} is not a regular file (it is a directory)`);
   });
 });

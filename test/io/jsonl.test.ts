@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlLogger, readJsonl, readJsonlTolerant } from '../../src/io/jsonl.js';
@@ -95,5 +96,16 @@ describe('JsonlLogger / readJsonl', () => {
     expect(() => readJsonlTolerant(path)).toThrow(/torn\.jsonl:2: invalid JSON/);
     writeFileSync(path, '{"a":\n{"a":2}');
     expect(() => readJsonlTolerant(path)).toThrow(/torn\.jsonl:1: invalid JSON/);
+  });
+
+  // Issue #19, defects 5 and 6: a log.jsonl replaced by a FIFO blocked `train --resume` and `report`
+  // forever, and one linked to /dev/zero read without end.
+  it('a log that is a FIFO or a device is refused at once', { timeout: 10_000 }, () => {
+    const fifo = join(dir, 'fifo.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readJsonlTolerant(fifo)).toThrow(`readJsonl: cannot read ${fifo}: log ${fifo} is not a regular file (it is a FIFO)`);
+    const zero = join(dir, 'zero.jsonl');
+    symlinkSync('/dev/zero', zero);
+    expect(() => readJsonl(zero)).toThrow(`readJsonl: cannot read ${zero}: log ${zero} is not a regular file (it is a device)`);
   });
 });

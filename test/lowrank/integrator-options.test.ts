@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
+import { createMethod } from '../../src/lowrank/methods/registry.js';
 import { Generator } from '../../src/tensor/random.js';
 import { tuckerConv } from './fixtures.js';
 
@@ -27,5 +28,17 @@ describe('RankAdaptiveIntegrator option bounds', () => {
       [0.999, 0.999],
     ])
       expect(() => new RankAdaptiveIntegrator(layer, { integrator: 'bug', lr: 0.1, tau, momentum })).not.toThrow();
+  });
+
+  // With the default full warm-up, TDLRT builds its integrator only after the first epoch: τ = 1 or
+  // ∞ was accepted by createMethod and setup and failed an epoch into training, from inside step().
+  it.each([
+    ['tdlrt', 'tau', 1],
+    ['tdlrt', 'tau', Number.POSITIVE_INFINITY],
+    ['tdlrt', 'momentum', 1],
+    ['dlrt-matrix', 'tau', 1.5],
+    ['dlrt-matrix', 'momentum', -0.1],
+  ])('createMethod(%s) refuses %s = %s at once, before any training', (method, key, value) => {
+    expect(() => createMethod(method, { lr: 0.05, [key]: value })).toThrow(`tdlrt: ${key} must be ≥ 0 and < 1, got ${value}`);
   });
 });

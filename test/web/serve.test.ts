@@ -106,4 +106,11 @@ describe('serveStatic', () => {
       blocker.close();
     }
   });
+
+  it('a port this user may not take, and any other listen error, are one clear line each', () => {
+    const denied = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES', syscall: 'listen' });
+    expect(listenErrorLine(denied, 80)).toBe('web-serve: port 80 needs privileges this user lacks; pass --port N above 1023');
+    const other = Object.assign(new Error('listen EADDRNOTAVAIL: address not available'), { code: 'EADDRNOTAVAIL', syscall: 'listen' });
+    expect(listenErrorLine(other, 8080)).toBe('web-serve: cannot listen on 127.0.0.1:8080: listen EADDRNOTAVAIL: address not available');
+  });
 });

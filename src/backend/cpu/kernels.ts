@@ -133,7 +133,8 @@ export const cpuKernels: Kernels<TypedArray> = {
     return out;
   },
   sumAxis(x, shape, axis) {
-    const out = overwrite(x, product(shape) / (shape[axis] || 1));
+    // The other dims' product, not size / shape[axis]: a sum over an empty axis is zeros of that size.
+    const out = overwrite(x, product(shape.filter((_, d) => d !== axis)));
     sumAxis(x, shape, axis, out);
     return out;
   },

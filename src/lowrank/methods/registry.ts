@@ -54,12 +54,42 @@ export interface MethodOptions {
   orthoLambda?: number;
 }
 
+/**
+ * Every key of MethodOptions (the compiler checks the list is complete and has nothing else). A key
+ * outside it, a typo such as trpEnergyy, would be ignored without a word, so createMethod refuses
+ * it; a key that another method reads is taken, as the options are shared by design.
+ */
+const OPTION_KEYS = {
+  lr: true,
+  momentum: true,
+  weightDecay: true,
+  tau: true,
+  maxRank: true,
+  rankRatio: true,
+  warmupEpochs: true,
+  integrator: true,
+  warmup: true,
+  budget: true,
+  ranks: true,
+  convForm: true,
+  trpEnergy: true,
+  trpInterval: true,
+  trpNuclear: true,
+  trpReshaping: true,
+  lraInterval: true,
+  orthoRegularizer: true,
+  orthoLambda: true,
+} as const satisfies Record<keyof MethodOptions, true>;
+
 export const METHOD_NAMES = ['full', 'tucker-fixed', 'matrix-fixed', 'dlrt-matrix', 'trp', 'lra', 'elrt', 'tdlrt', 'post-hoc'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** A training method by name (see METHOD_NAMES), configured from the options that apply to it. */
 export function createMethod(name: string, options: MethodOptions): TrainingMethod {
   if (options === null || typeof options !== 'object') throw new Error(`createMethod: options must be an object with lr, got ${String(options)}`);
+  for (const key of Object.keys(options))
+    if (!Object.hasOwn(OPTION_KEYS, key))
+      throw new Error(`createMethod: no method has an option '${key}'; the options are ${Object.keys(OPTION_KEYS).join(', ')}`);
   const sgd = { lr: options.lr, momentum: options.momentum, weightDecay: options.weightDecay };
   const adaptive = (): TdlrtOptions => ({
     ...sgd,

@@ -49,6 +49,12 @@ export class TdlrtMethod implements TrainingMethod {
   constructor(readonly options: TdlrtOptions) {
     if (options === null || typeof options !== 'object') throw new Error(`tdlrt: options must be an object with lr, got ${String(options)}`);
     if (options.warmupEpochs !== undefined && !(options.warmupEpochs >= 0)) throw new Error(`tdlrt: warmupEpochs must be ≥ 0, got ${options.warmupEpochs}`);
+    // The integrator's bounds, checked here as well: after the default full warm-up the integrator
+    // is built only once the first epoch has trained, which is too late to learn of a bad value.
+    for (const key of ['tau', 'momentum'] as const) {
+      const v = options[key];
+      if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`tdlrt: ${key} must be ≥ 0 and < 1, got ${v}`);
+    }
   }
 
   setup(model: Module, ctx: MethodContext): Module {

@@ -32,4 +32,13 @@ describe('createMethod', () => {
     expect(() => createMethod('tucker-fixed', { lr: 0.1 })).toThrow(/give budget/);
     expect(() => createMethod('full', null as never)).toThrow(/options must be an object/);
   });
+
+  // Issue #19, defect 7: `--opt trpEnergyy=0.9` did nothing; the CLI checks its keys, and the API
+  // now refuses a key that no method reads. A key another method reads stays allowed (shared options).
+  it('refuses an option that no method has, naming it, and takes the options of another method', () => {
+    expect(() => createMethod('trp', { lr: 0.05, trpEnergyy: 0.9 } as never)).toThrow(
+      /createMethod: no method has an option 'trpEnergyy'; the options are lr, momentum, .*trpEnergy,/,
+    );
+    expect(createMethod('full', { lr: 0.05, tau: 0.1 }).name).toBe('full');
+  });
 });
