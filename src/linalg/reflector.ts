@@ -14,9 +14,7 @@ export function householderStep(at: Float64Array, m: number, s: number, end: num
   const alpha = at[so + s];
   const xnorm = colNorm(at, so + s + 1, m - s - 1);
   if (xnorm === 0) return 0;
-  const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-  const tau = (beta - alpha) / beta;
-  const inv = 1 / (alpha - beta);
+  const { beta, tau, inv } = reflectorScalars(alpha, xnorm);
   for (let i = s + 1; i < m; i++) at[so + i] *= inv;
   at[so + s] = beta;
   for (let j = s + 1; j < end; j++) {
@@ -29,6 +27,16 @@ export function householderStep(at: Float64Array, m: number, s: number, end: num
     for (let i = s + 1; i < m; i++) at[jo + i] -= w * at[so + i];
   }
   return tau;
+}
+
+/**
+ * The scalars of dlarfg's reflector for a column [α, x] with ‖x‖₂ = xnorm > 0: β = −sign(α)·‖[α, x]‖
+ * (the column's new leading entry; sign(0) taken as +), τ = (β − α)/β, and inv = 1/(α − β), the
+ * factor that scales x into v's tail (v = [1, x·inv]).
+ */
+export function reflectorScalars(alpha: number, xnorm: number): { beta: number; tau: number; inv: number } {
+  const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
+  return { beta, tau: (beta - alpha) / beta, inv: 1 / (alpha - beta) };
 }
 
 /** The starting compact form of a QR of the row-major m×n `a`: a column-major copy, τ = 0, the identity permutation. */

@@ -15,7 +15,7 @@
 import type { WasmKernels } from '../backend/linalg-kernels.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import type { HouseholderQR } from './qr.js';
-import { colNorm } from './reflector.js';
+import { colNorm, reflectorScalars } from './reflector.js';
 
 /** Panel width (reflectors per trailing update). */
 const NB = 32;
@@ -86,11 +86,9 @@ export function reduceToTridiagonalWasm(sym: Float64Array, n: number, d: Float64
         e[k + 1] = alpha;
         continue; // τ = 0: v = e₁, w = 0
       }
-      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      const tk = (beta - alpha) / beta;
+      const { beta, tau: tk, inv } = reflectorScalars(alpha, xnorm);
       tau[k] = tk;
       e[k + 1] = beta;
-      const inv = 1 / (alpha - beta);
       f[L.v] = 1;
       for (let t = 1; t < len; t++) {
         const v = f[ro + t] * inv;

@@ -9,7 +9,7 @@
  */
 import { allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, applyQ, formQt } from './qr.js';
-import { colNorm } from './reflector.js';
+import { colNorm, reflectorScalars } from './reflector.js';
 import { reduceToTridiagonalWasm, tridiagWasmBytes } from './tridiag-wasm.js';
 
 /** Panel width of the blocked reduction. */
@@ -82,11 +82,9 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
         e[k + 1] = alpha;
         continue; // τ = 0: v = e₁, w = 0
       }
-      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      const tk = (beta - alpha) / beta;
+      const { beta, tau: tk, inv } = reflectorScalars(alpha, xnorm);
       tau[k] = tk;
       e[k + 1] = beta;
-      const inv = 1 / (alpha - beta);
       for (let t = 1; t < L; t++) {
         const v = A[ro + t] * inv;
         at[vo + t] = v;
@@ -137,42 +135,29 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
     if (L1 > 0) {
       const off = (nb - 1) * nb;
       const cOff = (k0 + nb) * n + k0 + nb;
-      gemmF64({
-        transA: false,
-        transB: true,
-        m: L1,
-        n: L1,
-        k: nb,
-        alpha: -1,
-        a: V,
-        aOffset: off,
-        lda: nb,
-        b: W,
-        bOffset: off,
-        ldb: nb,
-        beta: 1,
-        c: A,
-        cOffset: cOff,
-        ldc: n,
-      });
-      gemmF64({
-        transA: false,
-        transB: true,
-        m: L1,
-        n: L1,
-        k: nb,
-        alpha: -1,
-        a: W,
-        aOffset: off,
-        lda: nb,
-        b: V,
-        bOffset: off,
-        ldb: nb,
-        beta: 1,
-        c: A,
-        cOffset: cOff,
-        ldc: n,
-      });
+      // A −= X·Yᵀ for (X, Y) = (V, W), then (W, V).
+      for (const [x, y] of [
+        [V, W],
+        [W, V],
+      ])
+        gemmF64({
+          transA: false,
+          transB: true,
+          m: L1,
+          n: L1,
+          k: nb,
+          alpha: -1,
+          a: x,
+          aOffset: off,
+          lda: nb,
+          b: y,
+          bOffset: off,
+          ldb: nb,
+          beta: 1,
+          c: A,
+          cOffset: cOff,
+          ldc: n,
+        });
     }
   }
   if (n >= 2) {

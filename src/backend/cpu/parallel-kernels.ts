@@ -196,6 +196,29 @@ export function runJob(st: KernelState, job: Job): void {
   }
 }
 
+/**
+ * Runs the chunks of a batch that this thread claims from the batch's counter ([0] the next chunk,
+ * [1] the chunks done) until none is left, on the calling thread and on every worker alike; a chunk
+ * that throws goes to `failed` and counts as done. Whoever finishes the last chunk wakes the thread
+ * waiting on counter[1]. Returns how many chunks this thread ran.
+ */
+export function claimChunks(st: KernelState, chunks: Job[], counter: Int32Array, failed: (e: unknown) => void): number {
+  const count = chunks.length;
+  let ran = 0;
+  for (;;) {
+    const i = Atomics.add(counter, 0, 1);
+    if (i >= count) break;
+    try {
+      runJob(st, chunks[i]);
+    } catch (e) {
+      failed(e);
+    }
+    ran++;
+    if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
+  }
+  return ran;
+}
+
 interface WorkerData {
   ctrl: Int32Array;
   base: number;
@@ -241,20 +264,10 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
       const msg = wt.receiveMessageOnPort(port);
       if (!msg) break;
       const batch = msg.message as { chunks: Job[]; counter: Int32Array; seq: number };
-      const chunks = batch.chunks;
-      const counter = batch.counter;
-      const count = chunks.length;
-      for (;;) {
-        const i = Atomics.add(counter, 0, 1);
-        if (i >= count) break;
-        try {
-          runJob(st, chunks[i]);
-        } catch (e) {
-          port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
-          Atomics.store(counter, 2, 1);
-        }
-        if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
-      }
+      claimChunks(st, batch.chunks, batch.counter, (e) => {
+        port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
+        Atomics.store(batch.counter, 2, 1);
+      });
       // Done with this batch and every earlier one: its counter may be reused (takeCounter).
       Atomics.store(ctrl, base + 1, batch.seq);
     }

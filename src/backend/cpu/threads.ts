@@ -41,7 +41,7 @@ const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
 const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
-const runJob = parallelKernels.runJob;
+const claimChunks = parallelKernels.claimChunks;
 
 /** A unit of work for one thread: see runJob in parallel-kernels.ts for the kinds. */
 export type Job = parallelKernels.Job;
@@ -71,6 +71,7 @@ const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   wasmGemmF64.gemmRangeWasmF64,
   ...parallelKernels.PARALLEL_FUNCTIONS,
   parallelKernels.runJob,
+  parallelKernels.claimChunks,
   parallelKernels.workerMain,
 ];
 
@@ -355,18 +356,9 @@ export function runChunks(chunks: Job[], helpers: number): void {
   let error: unknown = null;
   let mine = 0;
   if (tuning.mainShare || used === 0) {
-    const st = mainState();
-    for (;;) {
-      const i = Atomics.add(counter, 0, 1);
-      if (i >= count) break;
-      try {
-        runJob(st, chunks[i]);
-      } catch (e) {
-        error ??= e;
-      }
-      mine++;
-      Atomics.add(counter, 1, 1);
-    }
+    mine = claimChunks(mainState(), chunks, counter, (e) => {
+      error ??= e;
+    });
   }
   let spins = 0;
   for (;;) {

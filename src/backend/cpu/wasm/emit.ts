@@ -105,6 +105,18 @@ export class FuncBuilder {
     this.depth--;
     return this.op(0x0b);
   }
+  /**
+   * A counted loop, for (; i < end; i++) body(), with i and end locals compared unsigned; the caller
+   * sets i first. Inside body, br(0) continues with the next i and brIf(1) leaves the loop.
+   */
+  countUp(i: number, end: number, body: () => void): this {
+    this.block().loop();
+    this.get(i).get(end).i32GeU().brIf(1);
+    body();
+    this.get(i).i32(1).i32Add().set(i);
+    this.br(0);
+    return this.end().end();
+  }
   br(label: number): this {
     return this.op(0x0c, ...uleb(label));
   }

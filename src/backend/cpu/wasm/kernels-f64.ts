@@ -66,23 +66,20 @@ export function dgemvN(): FuncBuilder {
   f.br(0);
   f.end().end();
   // The remaining rows, one at a time.
-  f.block().loop();
-  f.get(i).get(ROWS).i32GeU().brIf(1);
-  f.v128Zero().set(acc[0]);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(acc[0]).get(row).get(c).i32Add().v128Load(0).get(X).get(c).i32Add().v128Load(0).f64x2Mul().f64x2Add().set(acc[0]);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
-  store(0, acc[0]);
-  f.get(row).get(LDA).i32Add().set(row);
-  f.get(yAt).i32(8).i32Add().set(yAt);
-  f.get(i).i32(1).i32Add().set(i);
-  f.br(0);
-  f.end().end();
+  f.countUp(i, ROWS, () => {
+    f.v128Zero().set(acc[0]);
+    f.i32(0).set(c);
+    f.block();
+    f.get(c).get(cEnd).i32GeU().brIf(0);
+    f.loop();
+    f.get(acc[0]).get(row).get(c).i32Add().v128Load(0).get(X).get(c).i32Add().v128Load(0).f64x2Mul().f64x2Add().set(acc[0]);
+    f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+    f.end();
+    f.end();
+    store(0, acc[0]);
+    f.get(row).get(LDA).i32Add().set(row);
+    f.get(yAt).i32(8).i32Add().set(yAt);
+  });
   return f;
 }
 
@@ -99,6 +96,21 @@ export function dgemvT(): FuncBuilder {
   const row = f.local(T.i32);
   const x0 = f.local(T.v128);
   const x1 = f.local(T.v128);
+  // y[c..c+2) += row·x0 (+ next row·x1) over every column pair.
+  const addRows = (rows: 1 | 2) => {
+    f.i32(0).set(c);
+    f.block();
+    f.get(c).get(cEnd).i32GeU().brIf(0);
+    f.loop();
+    f.get(Y).get(c).i32Add();
+    f.get(Y).get(c).i32Add().v128Load(0);
+    f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
+    if (rows === 2) f.get(row).get(LDA).i32Add().get(c).i32Add().v128Load(0).get(x1).f64x2Mul().f64x2Add();
+    f.v128Store(0);
+    f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
+    f.end();
+    f.end();
+  };
   f.get(COLS).i32(3).i32Shl().set(cEnd);
   f.i32(0).set(i);
   f.get(A).set(row);
@@ -106,18 +118,7 @@ export function dgemvT(): FuncBuilder {
   f.get(i).i32(2).i32Add().get(ROWS).i32GtU().brIf(1);
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(8).set(x1);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(Y).get(c).i32Add();
-  f.get(Y).get(c).i32Add().v128Load(0);
-  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
-  f.get(row).get(LDA).i32Add().get(c).i32Add().v128Load(0).get(x1).f64x2Mul().f64x2Add();
-  f.v128Store(0);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  addRows(2);
   f.get(row).get(LDA).i32(1).i32Shl().i32Add().set(row);
   f.get(i).i32(2).i32Add().set(i);
   f.br(0);
@@ -125,17 +126,7 @@ export function dgemvT(): FuncBuilder {
   // A last odd row.
   f.get(i).get(ROWS).i32LtU().if();
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(Y).get(c).i32Add();
-  f.get(Y).get(c).i32Add().v128Load(0);
-  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
-  f.v128Store(0);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  addRows(1);
   f.end();
   return f;
 }
