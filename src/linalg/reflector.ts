@@ -39,6 +39,23 @@ export function reflectorScalars(alpha: number, xnorm: number): { beta: number; 
   return { beta, tau: (beta - alpha) / beta, inv: 1 / (alpha - beta) };
 }
 
+/**
+ * Step k of the tridiagonal reduction (tridiag.ts, and its wasm twin tridiag-wasm.ts): the reflector
+ * of the column [α, x] below the diagonal (‖x‖₂ = xnorm), with τ written to tau[k] and the new
+ * subdiagonal entry to e[k + 1]. Returns 1/(α − β), the scale of v's tail; null when x = 0 (then
+ * e[k + 1] = α and tau[k] is left as it is, 0: v = e₁ and w = 0).
+ */
+export function subdiagonalReflector(alpha: number, xnorm: number, k: number, tau: Float64Array, e: Float64Array): number | null {
+  if (xnorm === 0) {
+    e[k + 1] = alpha;
+    return null;
+  }
+  const r = reflectorScalars(alpha, xnorm);
+  tau[k] = r.tau;
+  e[k + 1] = r.beta;
+  return r.inv;
+}
+
 /** The starting compact form of a QR of the row-major m×n `a`: a column-major copy, τ = 0, the identity permutation. */
 export function compactCopy(a: Float64Array, m: number, n: number): { k: number; at: Float64Array; tau: Float64Array; perm: Int32Array } {
   const k = Math.min(m, n);

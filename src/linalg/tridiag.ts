@@ -9,7 +9,7 @@
  */
 import { allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, applyQ, formQt } from './qr.js';
-import { colNorm, reflectorScalars } from './reflector.js';
+import { colNorm, subdiagonalReflector } from './reflector.js';
 import { reduceToTridiagonalWasm, tridiagWasmBytes } from './tridiag-wasm.js';
 
 /** Panel width of the blocked reduction. */
@@ -78,13 +78,9 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
       const vo = k * m + k; // v in the compact QR form (local row index = global − 1)
       at[vo] = 1;
       V[j * nb + j] = 1;
-      if (xnorm === 0) {
-        e[k + 1] = alpha;
-        continue; // τ = 0: v = e₁, w = 0
-      }
-      const { beta, tau: tk, inv } = reflectorScalars(alpha, xnorm);
-      tau[k] = tk;
-      e[k + 1] = beta;
+      const inv = subdiagonalReflector(alpha, xnorm, k, tau, e);
+      if (inv === null) continue; // τ = 0: v = e₁, w = 0
+      const tk = tau[k];
       for (let t = 1; t < L; t++) {
         const v = A[ro + t] * inv;
         at[vo + t] = v;

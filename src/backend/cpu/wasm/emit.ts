@@ -68,6 +68,11 @@ export class FuncBuilder {
     return this.params.length + this.localTypes.length - 1;
   }
 
+  /** Declares `count` locals of one type, in order, and returns their indices. */
+  locals(type: ValType, count: number): number[] {
+    return Array.from({ length: count }, () => this.local(type));
+  }
+
   private op(...bytes: number[]): this {
     for (const b of bytes) this.code.push(b);
     return this;
@@ -115,6 +120,19 @@ export class FuncBuilder {
     body();
     this.get(i).i32(1).i32Add().set(i);
     this.br(0);
+    return this.end().end();
+  }
+  /**
+   * A guarded do-while over byte addresses, for (; i < end; i += step) body(), with i and end locals
+   * compared unsigned: the test runs once before the loop and then at its bottom, where the add and
+   * the compare share one tee. The caller sets i and end first.
+   */
+  stepUp(i: number, end: number, step: number, body: () => void): this {
+    this.block();
+    this.get(i).get(end).i32GeU().brIf(0);
+    this.loop();
+    body();
+    this.get(i).i32(step).i32Add().tee(i).get(end).i32LtU().brIf(0);
     return this.end().end();
   }
   br(label: number): this {

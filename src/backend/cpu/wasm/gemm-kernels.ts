@@ -44,17 +44,7 @@ export function gemmKernel(e: WasmElem, mr: number, nr: number): FuncBuilder {
   const nv = nr / e.lanes;
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [AP, BP, C, MP, NP, KC, LDC, ACC] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const jp = f.local(T.i32);
-  const ip = f.local(T.i32);
-  const aPanel = f.local(T.i32);
-  const bPanel = f.local(T.i32);
-  const a = f.local(T.i32);
-  const b = f.local(T.i32);
-  const aEnd = f.local(T.i32);
-  const cTile = f.local(T.i32);
-  const cRow = f.local(T.i32);
-  const aStride = f.local(T.i32);
-  const bStride = f.local(T.i32);
+  const [jp, ip, aPanel, bPanel, a, b, aEnd, cTile, cRow, aStride, bStride] = f.locals(T.i32, 11);
   const acc: number[][] = [];
   for (let r = 0; r < mr; r++) {
     acc.push([]);
@@ -155,11 +145,7 @@ export function packRows(e: WasmElem, w: number): FuncBuilder {
   if (!Number.isInteger(w) || w < 1 || w % e.lanes !== 0) throw new Error(`packRows: w must be a positive multiple of ${e.lanes} for ${e.name}, got ${w}`);
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [SRC, LD, ROWS, PANELS, DST] = [0, 1, 2, 3, 4];
-  const q = f.local(T.i32);
-  const r = f.local(T.i32);
-  const s = f.local(T.i32);
-  const d = f.local(T.i32);
-  const colBase = f.local(T.i32);
+  const [q, r, s, d, colBase] = f.locals(T.i32, 5);
   f.get(DST).set(d);
   f.get(SRC).set(colBase);
   f.i32(0).set(q);
@@ -191,11 +177,7 @@ export function packCols(e: WasmElem, w: number): FuncBuilder {
   if (!Number.isInteger(w) || w < 1) throw new Error(`packCols: w must be a positive integer, got ${w}`);
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [SRC, LD, ROWS, PANELS, DST] = [0, 1, 2, 3, 4];
-  const q = f.local(T.i32);
-  const s = f.local(T.i32);
-  const sEnd = f.local(T.i32);
-  const d = f.local(T.i32);
-  const panelBase = f.local(T.i32);
+  const [q, s, sEnd, d, panelBase] = f.locals(T.i32, 5);
   f.get(DST).set(d);
   f.get(SRC).set(panelBase);
   f.i32(0).set(q);
@@ -225,11 +207,8 @@ export function packCols(e: WasmElem, w: number): FuncBuilder {
 export function axpby(e: WasmElem): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, e.type, e.type], []);
   const [X, Y, COUNT, ALPHA, BETA] = [0, 1, 2, 3, 4];
-  const end = f.local(T.i32);
-  const x = f.local(T.i32);
-  const y = f.local(T.i32);
-  const va = f.local(T.v128);
-  const vb = f.local(T.v128);
+  const [end, x, y] = f.locals(T.i32, 3);
+  const [va, vb] = f.locals(T.v128, 2);
   f.get(ALPHA);
   e.splat(f);
   f.set(va);

@@ -34,11 +34,7 @@ export const DOT_NR = 4;
 function sdot(mr: number, nr: number): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [A, LDA, B, LDB, C, LDC, MT, NT, KC4, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const it = f.local(T.i32);
-  const jt = f.local(T.i32);
-  const q = f.local(T.i32);
-  const qEnd = f.local(T.i32);
-  const cAt = f.local(T.i32);
+  const [it, jt, q, qEnd, cAt] = f.locals(T.i32, 5);
   const aRow: number[] = [];
   for (let r = 0; r < mr; r++) aRow.push(f.local(T.i32));
   const bRow: number[] = [];
@@ -114,41 +110,34 @@ export const WASM_BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'gt', 'ge'
 function unaryMap(op: (typeof WASM_UNARY)[number]): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32], []);
   const [SRC, DST, N4] = [0, 1, 2];
-  const i = f.local(T.i32);
-  const end = f.local(T.i32);
-  const v = f.local(T.v128);
-  const zero = f.local(T.v128);
-  const one = f.local(T.v128);
+  const [i, end] = f.locals(T.i32, 2);
+  const [v, zero, one] = f.locals(T.v128, 3);
   f.v128Zero().set(zero);
   f.f32Const(1).f32x4Splat().set(one);
   f.get(N4).i32(4).i32Shl().set(end);
   f.i32(0).set(i);
-  f.block();
-  f.get(i).get(end).i32GeU().brIf(0);
-  f.loop();
-  f.get(DST).get(i).i32Add();
-  f.get(SRC).get(i).i32Add().v128Load(0).set(v);
-  switch (op) {
-    case 'relu':
-      f.get(v).get(zero).f32x4Max();
-      break;
-    case 'step':
-      f.get(v).get(zero).f32x4Gt().get(one).v128And();
-      break;
-    case 'neg':
-      f.get(v).f32x4Neg();
-      break;
-    case 'abs':
-      f.get(v).f32x4Abs();
-      break;
-    case 'square':
-      f.get(v).get(v).f32x4Mul();
-      break;
-  }
-  f.v128Store(0);
-  f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(i, end, 16, () => {
+    f.get(DST).get(i).i32Add();
+    f.get(SRC).get(i).i32Add().v128Load(0).set(v);
+    switch (op) {
+      case 'relu':
+        f.get(v).get(zero).f32x4Max();
+        break;
+      case 'step':
+        f.get(v).get(zero).f32x4Gt().get(one).v128And();
+        break;
+      case 'neg':
+        f.get(v).f32x4Neg();
+        break;
+      case 'abs':
+        f.get(v).f32x4Abs();
+        break;
+      case 'square':
+        f.get(v).get(v).f32x4Mul();
+        break;
+    }
+    f.v128Store(0);
+  });
   return f;
 }
 
@@ -160,8 +149,7 @@ function unaryMap(op: (typeof WASM_UNARY)[number]): FuncBuilder {
 function binaryMap(op: (typeof WASM_BINARY)[number], scalar: 'a' | 'b' | 'none'): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32], []);
   const [A, B, DST, N4] = [0, 1, 2, 3];
-  const i = f.local(T.i32);
-  const end = f.local(T.i32);
+  const [i, end] = f.locals(T.i32, 2);
   const s = scalar === 'none' ? -1 : f.local(T.v128);
   const one = f.local(T.v128);
   f.f32Const(1).f32x4Splat().set(one);
@@ -171,19 +159,15 @@ function binaryMap(op: (typeof WASM_BINARY)[number], scalar: 'a' | 'b' | 'none')
       .set(s);
   f.get(N4).i32(4).i32Shl().set(end);
   f.i32(0).set(i);
-  f.block();
-  f.get(i).get(end).i32GeU().brIf(0);
-  f.loop();
-  f.get(DST).get(i).i32Add();
-  if (scalar === 'a') f.get(s);
-  else f.get(A).get(i).i32Add().v128Load(0);
-  if (scalar === 'b') f.get(s);
-  else f.get(B).get(i).i32Add().v128Load(0);
-  binaryOp(f, op, one);
-  f.v128Store(0);
-  f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(i, end, 16, () => {
+    f.get(DST).get(i).i32Add();
+    if (scalar === 'a') f.get(s);
+    else f.get(A).get(i).i32Add().v128Load(0);
+    if (scalar === 'b') f.get(s);
+    else f.get(B).get(i).i32Add().v128Load(0);
+    binaryOp(f, op, one);
+    f.v128Store(0);
+  });
   return f;
 }
 

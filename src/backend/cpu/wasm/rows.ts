@@ -14,11 +14,7 @@ import { FuncBuilder, T } from './emit.js';
 export function rowsBias(): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [PTR, ROWS, P, BIAS, A, A0] = [0, 1, 2, 3, 4, 5];
-  const r = f.local(T.i32);
-  const a = f.local(T.i32);
-  const q = f.local(T.i32);
-  const vend = f.local(T.i32);
-  const rowEnd = f.local(T.i32);
+  const [r, a, q, vend, rowEnd] = f.locals(T.i32, 5);
   const b = f.local(T.v128);
   f.get(A0).set(a);
   f.get(PTR).set(q);
@@ -54,9 +50,7 @@ export function rowsBias(): FuncBuilder {
 export function rowsSum4(): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32], []);
   const [PTR, ROWS, P, OUT] = [0, 1, 2, 3];
-  const r = f.local(T.i32);
-  const q = f.local(T.i32);
-  const vend = f.local(T.i32);
+  const [r, q, vend] = f.locals(T.i32, 3);
   const acc = f.local(T.v128);
   f.get(PTR).set(q);
   f.i32(0).set(r);

@@ -25,13 +25,9 @@ function ceilDivClamp(f: F, a: number, b: number, lo: number, hi: number, t: num
 /** Stores count zeros from ptr on, advancing ptr. */
 function zeroRun(f: F, ptr: number, count: number, end: number): void {
   f.get(ptr).get(count).i32(2).i32Shl().i32Add().set(end);
-  f.block();
-  f.get(ptr).get(end).i32GeU().brIf(0);
-  f.loop();
-  f.get(ptr).f32Const(0).f32Store(0);
-  f.get(ptr).i32(4).i32Add().tee(ptr).get(end).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(ptr, end, 4, () => {
+    f.get(ptr).f32Const(0).f32Store(0);
+  });
 }
 
 /**
