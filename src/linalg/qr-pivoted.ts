@@ -14,7 +14,7 @@
 import { type WasmKernels, allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { EPS } from './matrix.js';
 import type { HouseholderQR } from './qr.js';
-import { colNorm, compactCopy, householderStep } from './reflector.js';
+import { colNorm, compactCopy, householderStep, swapPivotColumns } from './reflector.js';
 
 /** Panel width of the blocked pivoted QR (LAPACK's default for dgeqp3 is 32 too). */
 export const PIVOTED_QR_BLOCK = 32;
@@ -61,13 +61,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       let p = c;
       for (let j = c + 1; j < n; j++) if (vn1[j] > vn1[p]) p = j;
       if (p !== c) {
-        const po = p * m;
-        const co = c * m;
-        for (let i = 0; i < m; i++) {
-          const t = at[po + i];
-          at[po + i] = at[co + i];
-          at[co + i] = t;
-        }
+        swapPivotColumns(at, m, p, c, perm, vn1, vn2);
         const fp = (p - j0) * NB;
         const fc = kk * NB;
         for (let t = 0; t < kk; t++) {
@@ -75,11 +69,6 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
           F[fp + t] = F[fc + t];
           F[fc + t] = x;
         }
-        const tp = perm[p];
-        perm[p] = perm[c];
-        perm[c] = tp;
-        vn1[p] = vn1[c];
-        vn2[p] = vn2[c];
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
