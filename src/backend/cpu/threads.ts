@@ -475,21 +475,8 @@ export const tuning = {
   mainShare: true,
 };
 
-type GemmRange = (
-  st: KernelState,
-  g: GemmArgs,
-  i0: number,
-  i1: number,
-  j0: number,
-  j1: number,
-  p0: number,
-  p1: number,
-  out: TypedArray,
-  outOffset: number,
-  ldo: number,
-  alpha: number,
-  beta: number,
-) => void;
+/** The contract every GEMM range shares (gemmRangeJs's; the wasm ranges take the same arguments). */
+type GemmRange = typeof blocked.gemmRangeJs;
 
 /** Splits [0, total) into `parts` contiguous chunks, each boundary a multiple of `align`. */
 export function splitRange(total: number, parts: number, align: number): number[] {
