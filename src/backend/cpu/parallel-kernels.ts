@@ -10,7 +10,6 @@ import * as blocked from './gemm-blocked.js';
 import * as wasmGemm from './gemm-wasm.js';
 import * as batchnorm from './batchnorm.js';
 import * as convLayout from './conv-layout.js';
-import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as optimKernels from './optim-kernels.js';
 import * as stateModule from './state.js';
 import type { KernelState } from './state.js';
@@ -19,7 +18,6 @@ import * as windowKernels from './window-kernels.js';
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
-const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
 const createKernelState = stateModule.createKernelState;
 const im2colRows = windowKernels.im2colRows;
 const col2imPart = windowKernels.col2imPart;
@@ -158,7 +156,7 @@ export function runJob(st: KernelState, job: Job): void {
     case 'gemm':
       if (job.path === 'wasm') gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else if (job.path === 'wasm64')
-        gemmRangeWasmF64(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+        gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta, true);
       else if (job.path === 'dot')
         gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else gemmRangeJs(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);

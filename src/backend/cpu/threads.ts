@@ -31,7 +31,6 @@ import * as blocked from './gemm-blocked.js';
 import * as kernelModule from './gemm-kernel.js';
 import * as packModule from './gemm-pack.js';
 import * as wasmGemm from './gemm-wasm.js';
-import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as parallelKernels from './parallel-kernels.js';
 import * as stateModule from './state.js';
 import type { KernelState, WasmKernels } from './state.js';
@@ -40,7 +39,6 @@ import { kernelBytes, simdSupported } from './wasm/kernels.js';
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
-const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
 const claimChunks = parallelKernels.claimChunks;
 
 /** A unit of work for one thread: see runJob in parallel-kernels.ts for the kinds. */
@@ -68,7 +66,6 @@ const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   wasmGemm.gemmRangeWasm,
   wasmGemm.copyRowsPadded,
   wasmGemm.gemmRangeWasmDot,
-  wasmGemmF64.gemmRangeWasmF64,
   ...parallelKernels.PARALLEL_FUNCTIONS,
   parallelKernels.runJob,
   parallelKernels.claimChunks,
@@ -507,20 +504,24 @@ export function splitGuided(total: number, threads: number, align: number, level
   return bounds;
 }
 
-/**
- * C = alpha·op(A)·op(B) + beta·C for a product already validated and past the small/degenerate cases:
- * one thread below the threshold, else split by columns, rows or (for thin outputs) k.
- */
+/** The float64 range on the calling thread (a job names its element type instead: runJob). */
+const gemmRangeF64: GemmRange = (st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta) =>
+  gemmRangeWasm(st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, true);
+
 /** The kernel a product runs on (by element type, SIMD and shape) and its split threshold. */
 function gemmPathOf(g: GemmArgs): { path: GemmPath; range: GemmRange; parMin: number } {
   const isF64 = g.a instanceof Float64Array;
   const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
   const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && g.m <= tuning.dotMax && g.n <= tuning.dotMax ? 'dot' : 'wasm';
-  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeWasmF64 : gemmRangeWasm;
+  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeF64 : gemmRangeWasm;
   const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
   return { path, range, parMin };
 }
 
+/**
+ * C = alpha·op(A)·op(B) + beta·C for a product already validated and past the small/degenerate cases:
+ * one thread below the threshold, else split by columns, rows or (for thin outputs) k.
+ */
 export function gemmParallel(g: GemmArgs): void {
   const { m, n, k, alpha, beta, c, cOffset, ldc } = g;
   const { path, range, parMin } = gemmPathOf(g);
