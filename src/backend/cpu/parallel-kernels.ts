@@ -59,6 +59,19 @@ export interface GemmJob {
   beta: number;
 }
 
+/** What both batch-norm passes read: x as [N, C, P], the channel statistics and γ, and their channels [c0, c1). */
+interface BnChannels {
+  x: TypedArray;
+  N: number;
+  C: number;
+  P: number;
+  mean: Float64Array;
+  invstd: Float64Array;
+  weight: TypedArray | null;
+  c0: number;
+  c1: number;
+}
+
 export type GemmPath = 'js' | 'wasm' | 'dot' | 'wasm64';
 
 export type Job =
@@ -95,36 +108,8 @@ export type Job =
     }
   | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array | Float64Array; dx: TypedArray; o0: number; o1: number }
   | { kind: 'bnStats'; x: TypedArray; N: number; C: number; P: number; mean: Float64Array; variance: Float64Array; c0: number; c1: number }
-  | {
-      kind: 'bnApply';
-      x: TypedArray;
-      N: number;
-      C: number;
-      P: number;
-      mean: Float64Array;
-      invstd: Float64Array;
-      weight: TypedArray | null;
-      bias: TypedArray | null;
-      out: TypedArray;
-      c0: number;
-      c1: number;
-    }
-  | {
-      kind: 'bnBackward';
-      gy: TypedArray;
-      x: TypedArray;
-      N: number;
-      C: number;
-      P: number;
-      mean: Float64Array;
-      invstd: Float64Array;
-      weight: TypedArray | null;
-      training: boolean;
-      dx: TypedArray | null;
-      sums: Float64Array;
-      c0: number;
-      c1: number;
-    }
+  | (BnChannels & { kind: 'bnApply'; bias: TypedArray | null; out: TypedArray })
+  | (BnChannels & { kind: 'bnBackward'; gy: TypedArray; training: boolean; dx: TypedArray | null; sums: Float64Array })
   | { kind: 'unary'; simd: boolean; op: string; x: TypedArray; out: TypedArray; lo: number; hi: number }
   | { kind: 'binary'; simd: boolean; op: string; a: TypedArray; sa: number; b: TypedArray; sb: number; out: TypedArray; lo: number; hi: number };
 
