@@ -2,10 +2,10 @@
  * CIFAR-10 "binary version" batches (cifar-10-binary.tar.gz, extracted): each record is 1 label byte
  * followed by 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each 32×32 row-major), i.e. CHW.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pixelsToFloat, type Dataset } from './dataset.js';
-import type { Split } from './idx.js';
+import { checkSplitArgs, type Split } from './idx.js';
 import { readBytes, type ByteSource } from './source.js';
 
 export const CIFAR10_RECORD_BYTES = 3073;
@@ -80,10 +80,7 @@ export function cifar10FileNames(split: Split): string[] {
 export function loadCifar10(dir: string, options: Cifar10Options = {}): Dataset {
   const fn = 'loadCifar10';
   const { split = 'train', normalize = true, mean = CIFAR10_STATS.mean, std = CIFAR10_STATS.std, limit } = options;
-  if (typeof dir !== 'string') throw new Error(`${fn}: dir must be a directory path, got ${typeof dir}`);
-  if (split !== 'train' && split !== 'test') throw new Error(`${fn}: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${fn}: dir ${dir} is not a directory`);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new Error(`${fn}: limit must be a non-negative integer, got ${limit}`);
+  checkSplitArgs(fn, dir, split, limit);
   const names = cifar10FileNames(split);
   let base = dir;
   if (!existsSync(join(base, names[0])) && existsSync(join(dir, 'cifar-10-batches-bin', names[0]))) base = join(dir, 'cifar-10-batches-bin');

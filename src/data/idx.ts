@@ -130,6 +130,14 @@ function findFile(dir: string, names: string[], fn: string, what: string): strin
   throw new Error(`${fn}: no ${what} file in ${dir}; looked for ${names.join(', ')}`);
 }
 
+/** The arguments every loader of a split from a folder checks (loadIdxDataset, loadCifar10), named for `fn`. */
+export function checkSplitArgs(fn: string, dir: unknown, split: unknown, limit: unknown): void {
+  if (typeof dir !== 'string') throw new Error(`${fn}: dir must be a directory path, got ${typeof dir}`);
+  if (split !== 'train' && split !== 'test') throw new Error(`${fn}: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${fn}: dir ${dir} is not a directory`);
+  if (limit !== undefined && (!Number.isInteger(limit) || (limit as number) < 0)) throw new Error(`${fn}: limit must be a non-negative integer, got ${limit}`);
+}
+
 /**
  * Loads one split of an MNIST-style IDX dataset from a directory holding the standard file names
  * (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-…).
@@ -137,12 +145,7 @@ function findFile(dir: string, names: string[], fn: string, what: string): strin
 export function loadIdxDataset(dir: string, options: IdxDatasetOptions = {}): Dataset {
   const fn = 'loadIdxDataset';
   const { split = 'train', normalize = true, mean = MNIST_STATS.mean, std = MNIST_STATS.std, limit } = options;
-  if (typeof dir !== 'string') throw new Error(`${fn}: dir must be a directory path, got ${typeof dir}`);
-  if (split !== 'train' && split !== 'test') throw new Error(`${fn}: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${fn}: dir ${dir} is not a directory`);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-    throw new Error(`${fn}: limit must be a non-negative integer, got ${limit}`);
-  }
+  checkSplitArgs(fn, dir, split, limit);
   const names = idxFileNames(split);
   const imgPath = findFile(dir, names.images, fn, `${split} images`);
   const lblPath = findFile(dir, names.labels, fn, `${split} labels`);

@@ -8,9 +8,8 @@
  * O(n²·r); each vector is checked (residual ‖T·x − λ·x‖ at rounding level) and any failure
  * falls back to the full eigendecomposition, so the result is always that of eighRaw's contract.
  */
-import { allocF64 } from '../backend/linalg-kernels.js';
-import { tql2 } from './eigh.js';
-import { EPS, fixColumnSigns, pow2Scale, transpose } from './matrix.js';
+import { symmetricScaled, tql2 } from './eigh.js';
+import { EPS, fixColumnSigns, transpose } from './matrix.js';
 import type { HouseholderQR } from './qr.js';
 import { orthonormalRows } from './orth-rows.js';
 import { applyTridiagonalQ, formTridiagonalQt, reduceToTridiagonal } from './tridiag.js';
@@ -27,14 +26,7 @@ export interface SymmetricSpectrum {
 
 /** Eigenvalues of the symmetric row-major n×n `a` (lower triangle read), and the leading eigenvectors on demand. */
 export function eighSpectrumRaw(a: Float64Array, n: number): SymmetricSpectrum {
-  const scale = pow2Scale(a);
-  const sym = allocF64(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      const v = a[i * n + j] / scale;
-      sym[i * n + j] = v;
-      sym[j * n + i] = v;
-    }
+  const { sym, scale } = symmetricScaled(a, n);
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const h = reduceToTridiagonal(sym, n, d, e);

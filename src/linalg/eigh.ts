@@ -47,13 +47,11 @@ export function eighRawWith(a: Float64Array, n: number, method: EighMethod): Eig
 }
 
 /**
- * The eigenvalues (ascending) and the eigenvectors as the rows of an n×n matrix (row i for
- * values[i]), the layout both routes produce, with the signs as they come: for callers that
- * only need an orthonormal eigenbasis (the SVD's preconditioner), without eighRaw's transpose
- * and sign normalisation.
+ * The symmetric matrix whose lower triangle is `a`'s (row-major n×n; the upper triangle is not
+ * read), divided by the power of two `scale` nearest max|a| (exact), so that the reduction works
+ * at unit size; the eigenvalues found are multiplied back by `scale`.
  */
-export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'): { values: Float64Array; rows: Float64Array } {
-  if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eigh: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
+export function symmetricScaled(a: Float64Array, n: number): { sym: Float64Array; scale: number } {
   const scale = pow2Scale(a);
   const sym = allocF64(n * n);
   for (let i = 0; i < n; i++)
@@ -62,6 +60,18 @@ export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'
       sym[i * n + j] = v;
       sym[j * n + i] = v;
     }
+  return { sym, scale };
+}
+
+/**
+ * The eigenvalues (ascending) and the eigenvectors as the rows of an n×n matrix (row i for
+ * values[i]), the layout both routes produce, with the signs as they come: for callers that
+ * only need an orthonormal eigenbasis (the SVD's preconditioner), without eighRaw's transpose
+ * and sign normalisation.
+ */
+export function eighRows(a: Float64Array, n: number, method: EighMethod = 'auto'): { values: Float64Array; rows: Float64Array } {
+  if (method !== 'auto' && method !== 'dc' && method !== 'ql') throw new Error(`eigh: method must be 'auto', 'dc' or 'ql', got ${String(method)}`);
+  const { sym, scale } = symmetricScaled(a, n);
   let d: Float64Array = new Float64Array(n);
   const e = new Float64Array(n);
   let rows: Float64Array;

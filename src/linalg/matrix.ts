@@ -198,6 +198,27 @@ function zeroTimesSum(a: Float64Array | Float32Array): number {
   return s0 + s1 + (s2 + s3);
 }
 
+/**
+ * Σ a[po+i]·a[qo+i] for i < n with four partial sums (one accumulator would wait on each add's
+ * latency): the dot product of two stretches of one buffer (rows of a Jacobi SVD, columns of a
+ * compact QR).
+ */
+export function rowDot(a: Float64Array, po: number, qo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[po + i] * a[qo + i];
+    s1 += a[po + i + 1] * a[qo + i + 1];
+    s2 += a[po + i + 2] * a[qo + i + 2];
+    s3 += a[po + i + 3] * a[qo + i + 3];
+  }
+  for (; i < n; i++) s0 += a[po + i] * a[qo + i];
+  return s0 + s1 + (s2 + s3);
+}
+
 /** Largest absolute entry (NaN entries are passed over), over four running maxima. */
 export function maxAbs(a: ArrayLike<number>): number {
   const n = a.length;

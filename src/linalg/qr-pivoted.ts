@@ -12,9 +12,9 @@
  * Same compact form as qr.ts (`HouseholderQR`), so that formQt, applyQ and extractR are shared.
  */
 import { type WasmKernels, allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
-import { EPS } from './matrix.js';
+import { EPS, rowDot } from './matrix.js';
 import type { HouseholderQR } from './qr.js';
-import { colNorm, compactCopy, householderStep } from './reflector.js';
+import { colNorm, compactCopy, householderStep, swapPivotColumns } from './reflector.js';
 
 /** Panel width of the blocked pivoted QR (LAPACK's default for dgeqp3 is 32 too). */
 export const PIVOTED_QR_BLOCK = 32;
@@ -61,13 +61,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       let p = c;
       for (let j = c + 1; j < n; j++) if (vn1[j] > vn1[p]) p = j;
       if (p !== c) {
-        const po = p * m;
-        const co = c * m;
-        for (let i = 0; i < m; i++) {
-          const t = at[po + i];
-          at[po + i] = at[co + i];
-          at[co + i] = t;
-        }
+        swapPivotColumns(at, m, p, c, perm, vn1, vn2);
         const fp = (p - j0) * NB;
         const fc = kk * NB;
         for (let t = 0; t < kk; t++) {
@@ -75,11 +69,6 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
           F[fp + t] = F[fc + t];
           F[fc + t] = x;
         }
-        const tp = perm[p];
-        perm[p] = perm[c];
-        perm[c] = tp;
-        vn1[p] = vn1[c];
-        vn2[p] = vn2[c];
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
@@ -113,13 +102,13 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
           const cols = len + (len & 1);
           if (nc - kk - 1 > 0) w.dgemvN(((j0 + kk + 1) * m + r) * 8, m * 8, nc - kk - 1, cols, xAt * 8, (yAt + kk + 1) * 8, 0);
           for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * xv[yAt + jj];
-        } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * dotFrom(at, (j0 + jj) * m, co, r, m);
+        } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * rowDot(at, (j0 + jj) * m + r, co + r, m - r);
         if (kk > 0) {
           // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v).
           if (w && xv) {
             w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
             for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
-          } else for (let t = 0; t < kk; t++) aux[t] = -tk * dotFrom(at, (j0 + t) * m, co, r, m);
+          } else for (let t = 0; t < kk; t++) aux[t] = -tk * rowDot(at, (j0 + t) * m + r, co + r, m - r);
           for (let jj = 0; jj < nc; jj++) {
             const fo = jj * NB;
             let s = 0;
@@ -187,21 +176,4 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     at = c0.at;
   }
   return { at, tau, perm, m, n, k };
-}
-
-/** Σ_{i=r}^{m−1} a[po+i]·a[qo+i], four partial sums. */
-function dotFrom(a: Float64Array, po: number, qo: number, r: number, m: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = r;
-  for (; i + 3 < m; i += 4) {
-    s0 += a[po + i] * a[qo + i];
-    s1 += a[po + i + 1] * a[qo + i + 1];
-    s2 += a[po + i + 2] * a[qo + i + 2];
-    s3 += a[po + i + 3] * a[qo + i + 3];
-  }
-  for (; i < m; i++) s0 += a[po + i] * a[qo + i];
-  return s0 + s1 + (s2 + s3);
 }

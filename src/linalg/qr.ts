@@ -11,7 +11,7 @@ import { allocF64 } from '../backend/linalg-kernels.js';
 import { EPS, check2D, f64Tensor, pow2Scale } from './matrix.js';
 import { QR_BLOCK, applyQBlocked, householderBlocked } from './qr-blocked.js';
 import { householderPivotedBlocked } from './qr-pivoted.js';
-import { colNorm, compactCopy, householderStep } from './reflector.js';
+import { colNorm, compactCopy, householderStep, reflectColumn, swapPivotColumns } from './reflector.js';
 
 /**
  * From this many reflectors on, the factorisation (qr-blocked.ts; with pivoting, qr-pivoted.ts) and
@@ -65,20 +65,7 @@ export function householderUnblocked(a: Float64Array, m: number, n: number, pivo
     if (pivot) {
       let p = s;
       for (let j = s + 1; j < n; j++) if (vn1[j] > vn1[p]) p = j;
-      if (p !== s) {
-        const po = p * m;
-        const so = s * m;
-        for (let i = 0; i < m; i++) {
-          const t = at[po + i];
-          at[po + i] = at[so + i];
-          at[so + i] = t;
-        }
-        const tp = perm[p];
-        perm[p] = perm[s];
-        perm[s] = tp;
-        vn1[p] = vn1[s];
-        vn2[p] = vn2[s];
-      }
+      if (p !== s) swapPivotColumns(at, m, p, s, perm, vn1, vn2);
     }
     tau[s] = householderStep(at, m, s, n);
     if (pivot) {
@@ -119,15 +106,7 @@ export function applyQUnblocked(h: HouseholderQR, ct: Float64Array, c: number, i
     const t = tau[s];
     if (t === 0) continue;
     const so = s * m;
-    for (let j = identityInit ? s : 0; j < c; j++) {
-      const jo = j * m;
-      let w = ct[jo + s];
-      for (let i = s + 1; i < m; i++) w += at[so + i] * ct[jo + i];
-      w *= t;
-      if (w === 0) continue;
-      ct[jo + s] -= w;
-      for (let i = s + 1; i < m; i++) ct[jo + i] -= w * at[so + i];
-    }
+    for (let j = identityInit ? s : 0; j < c; j++) reflectColumn(at, so, s, m, t, ct, j * m);
   }
 }
 

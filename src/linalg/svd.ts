@@ -16,7 +16,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { eighRows } from './eigh.js';
-import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, pow2ScaleOf, transpose } from './matrix.js';
+import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, pow2ScaleOf, rowDot, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
 import { type RowPairKernels, wasmRowPairs } from './jacobi-wasm.js';
@@ -106,7 +106,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     if (a2 < TINY2 || b2 < TINY2) return false;
     const po = p * n;
     const qo = q * n;
-    const g = kern ? kern.dot(p, q) : dot(x, po, qo, n);
+    const g = kern ? kern.dot(p, q) : rowDot(x, po, qo, n);
     // Stryker disable next-line BooleanLiteral: counting a converged pair as rotated only adds sweeps; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
     if (Math.abs(g) <= tol * Math.sqrt(a2) * Math.sqrt(b2)) return false;
     const zeta = (b2 - a2) / (2 * g);
@@ -152,7 +152,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
     const listed = targets !== null;
     // Stryker disable next-line CallExpression: stale flags only add rows to the partial Gram check (or make it the full one)
     touched.fill(0);
-    for (let j = 0; j < n; j++) nrm2[j] = dot(x, j * n, j * n, n);
+    for (let j = 0; j < n; j++) nrm2[j] = rowDot(x, j * n, j * n, n);
     if (targets) {
       // The norms are carried through the rotations as in a sweep (rotatePair updates them).
       // Lists of at least n pairs go to the wasm kernels (two copies of the rows, against JavaScript
@@ -207,7 +207,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   // Singular values, sorted descending (stable).
   const sig = new Float64Array(n);
   for (let j = 0; j < n; j++) {
-    const v2 = dot(x, j * n, j * n, n);
+    const v2 = rowDot(x, j * n, j * n, n);
     sig[j] = v2 < TINY2 ? 0 : Math.sqrt(v2);
   }
   const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i] || i - j);
@@ -283,7 +283,7 @@ export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows
   for (let t = 0; t < s; t++) xs.set(x.subarray(idx[t] * n, idx[t] * n + n), t * n);
   const g = gemm64(false, true, s, n, n, xs, 0, n, x, 0, n);
   const norms2 = new Float64Array(n);
-  for (let q = 0; q < n; q++) norms2[q] = dot(x, q * n, q * n, n);
+  for (let q = 0; q < n; q++) norms2[q] = rowDot(x, q * n, q * n, n);
   const out: number[] = [];
   for (let t = 0; t < s; t++) {
     const p = idx[t];
@@ -297,23 +297,6 @@ export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows
     }
   }
   return Int32Array.from(out);
-}
-
-/** Σ a[po+i]·a[qo+i] with four partial sums (one accumulator would wait on each add's latency). */
-function dot(a: Float64Array, po: number, qo: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    s0 += a[po + i] * a[qo + i];
-    s1 += a[po + i + 1] * a[qo + i + 1];
-    s2 += a[po + i + 2] * a[qo + i + 2];
-    s3 += a[po + i + 3] * a[qo + i + 3];
-  }
-  for (; i < n; i++) s0 += a[po + i] * a[qo + i];
-  return s0 + s1 + (s2 + s3);
 }
 
 function swapRows(a: Float64Array, p: number, q: number, n: number): void {

@@ -15,7 +15,7 @@
 import type { WasmKernels } from '../backend/linalg-kernels.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import type { HouseholderQR } from './qr.js';
-import { colNorm } from './reflector.js';
+import { colNorm, subdiagonalReflector } from './reflector.js';
 
 /** Panel width (reflectors per trailing update). */
 const NB = 32;
@@ -82,15 +82,9 @@ export function reduceToTridiagonalWasm(sym: Float64Array, n: number, d: Float64
       const vo = k * m + k; // v in the compact QR form (local row index = global − 1)
       at[vo] = 1;
       f[U + j * UW + 2 * j] = 1;
-      if (xnorm === 0) {
-        e[k + 1] = alpha;
-        continue; // τ = 0: v = e₁, w = 0
-      }
-      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      const tk = (beta - alpha) / beta;
-      tau[k] = tk;
-      e[k + 1] = beta;
-      const inv = 1 / (alpha - beta);
+      const inv = subdiagonalReflector(alpha, xnorm, k, tau, e);
+      if (inv === null) continue; // τ = 0: v = e₁, w = 0
+      const tk = tau[k];
       f[L.v] = 1;
       for (let t = 1; t < len; t++) {
         const v = f[ro + t] * inv;

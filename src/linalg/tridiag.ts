@@ -9,7 +9,7 @@
  */
 import { allocF64, gemmF64, linalgWasm } from '../backend/linalg-kernels.js';
 import { type HouseholderQR, applyQ, formQt } from './qr.js';
-import { colNorm } from './reflector.js';
+import { colNorm, subdiagonalReflector } from './reflector.js';
 import { reduceToTridiagonalWasm, tridiagWasmBytes } from './tridiag-wasm.js';
 
 /** Panel width of the blocked reduction. */
@@ -78,15 +78,9 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
       const vo = k * m + k; // v in the compact QR form (local row index = global − 1)
       at[vo] = 1;
       V[j * nb + j] = 1;
-      if (xnorm === 0) {
-        e[k + 1] = alpha;
-        continue; // τ = 0: v = e₁, w = 0
-      }
-      const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      const tk = (beta - alpha) / beta;
-      tau[k] = tk;
-      e[k + 1] = beta;
-      const inv = 1 / (alpha - beta);
+      const inv = subdiagonalReflector(alpha, xnorm, k, tau, e);
+      if (inv === null) continue; // τ = 0: v = e₁, w = 0
+      const tk = tau[k];
       for (let t = 1; t < L; t++) {
         const v = A[ro + t] * inv;
         at[vo + t] = v;
@@ -137,42 +131,29 @@ export function reduceToTridiagonalJs(sym: Float64Array, n: number, d: Float64Ar
     if (L1 > 0) {
       const off = (nb - 1) * nb;
       const cOff = (k0 + nb) * n + k0 + nb;
-      gemmF64({
-        transA: false,
-        transB: true,
-        m: L1,
-        n: L1,
-        k: nb,
-        alpha: -1,
-        a: V,
-        aOffset: off,
-        lda: nb,
-        b: W,
-        bOffset: off,
-        ldb: nb,
-        beta: 1,
-        c: A,
-        cOffset: cOff,
-        ldc: n,
-      });
-      gemmF64({
-        transA: false,
-        transB: true,
-        m: L1,
-        n: L1,
-        k: nb,
-        alpha: -1,
-        a: W,
-        aOffset: off,
-        lda: nb,
-        b: V,
-        bOffset: off,
-        ldb: nb,
-        beta: 1,
-        c: A,
-        cOffset: cOff,
-        ldc: n,
-      });
+      // A −= X·Yᵀ for (X, Y) = (V, W), then (W, V).
+      for (const [x, y] of [
+        [V, W],
+        [W, V],
+      ])
+        gemmF64({
+          transA: false,
+          transB: true,
+          m: L1,
+          n: L1,
+          k: nb,
+          alpha: -1,
+          a: x,
+          aOffset: off,
+          lda: nb,
+          b: y,
+          bOffset: off,
+          ldb: nb,
+          beta: 1,
+          c: A,
+          cOffset: cOff,
+          ldc: n,
+        });
     }
   }
   if (n >= 2) {

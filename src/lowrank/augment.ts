@@ -5,6 +5,7 @@
  * zero padding: Ĉ0 ×_i Û_i = C ×_i U_i exactly.
  */
 import { matmulTA } from '../linalg/matrix.js';
+import { stridesOf } from '../tensor/shape.js';
 import { foldRaw } from '../tucker/unfold.js';
 import { newDirections, type ModeDirections } from './kstep.js';
 import type { LayerPoint } from './layer-point.js';
@@ -22,18 +23,6 @@ export interface AugmentedPoint {
   fresh: (Float64Array | null)[];
   /** The velocity padded like the core (null without one). */
   velocity: Float64Array | null;
-}
-
-/** Row-major strides of a shape. */
-function strides(shape: readonly number[]): number[] {
-  // Stryker disable next-line ArrayDeclaration: the strides are assigned by index; a JS array grows
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
 }
 
 /** Writes `src` (srcShape) into `dst` (dstShape) at the index offset `at` (srcShape + at ≤ dstShape). */
@@ -55,7 +44,7 @@ export function embed(dst: Float64Array, dstShape: readonly number[], src: Array
 
 function embedRuns(dst: Float64Array, dstShape: readonly number[], src: ArrayLike<number>, srcShape: readonly number[], at: readonly number[]): void {
   const d = srcShape.length;
-  const ds = strides(dstShape);
+  const ds = stridesOf(dstShape);
   const idx = new Array<number>(d).fill(0);
   const last = srcShape[d - 1];
   for (let k = 0; k < src.length; k += last) {

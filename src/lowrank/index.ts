@@ -3,7 +3,7 @@ export { TuckerLayer } from './tucker-layer.js';
 export { TuckerConv2d, type TuckerConvGeometry } from './tucker-conv2d.js';
 export { LowRankLinear } from './low-rank-linear.js';
 export { MatrixConv2d } from './matrix-conv2d.js';
-export { modeProduct } from './mode-product.js';
+export { differentiableModeProduct } from './mode-product.js';
 export { factorize, type FactorizeOptions } from './factorize.js';
 export { RankAdaptiveIntegrator, INTEGRATOR_KINDS, type IntegratorKind, type IntegratorOptions, type LayerStepInfo } from './integrator.js';
 export { rankReport, type RankReport, type LayerRankReport } from './rank-report.js';

@@ -5,12 +5,15 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * Differentiable mode-m product t ×_m U (U is n×r, t has size r along mode m): the result has
- * size n along mode m. Built from recorded ops so gradients reach both the core and the factor.
+ * size n along mode m, in t's dtype. Built from recorded ops so gradients reach both the core and
+ * the factor; the Tucker layers rebuild their kernels with it. Not `tucker.modeProduct`, which
+ * computes the same product in float64 off the tape, for analysis (docs/design.md §4: one name per
+ * meaning).
  */
-export function modeProduct(t: Tensor, u: Tensor, mode: number): Tensor {
-  const m = normAxis(mode, t.ndim, 'modeProduct');
+export function differentiableModeProduct(t: Tensor, u: Tensor, mode: number): Tensor {
+  const m = normAxis(mode, t.ndim, 'differentiableModeProduct');
   if (u.ndim !== 2 || u.shape[1] !== t.shape[m]) {
-    throw new Error(`modeProduct: factor must be [n, ${t.shape[m]}] for mode ${m} of ${shapeStr(t.shape)}, got ${shapeStr(u.shape)}`);
+    throw new Error(`differentiableModeProduct: factor must be [n, ${t.shape[m]}] for mode ${m} of ${shapeStr(t.shape)}, got ${shapeStr(u.shape)}`);
   }
   const d = t.ndim;
   // Move mode m last, multiply by Uᵀ on the right, move it back.

@@ -2,7 +2,7 @@ import { conv2d } from '../ops/conv.js';
 import { permute, reshape } from '../ops/shape.js';
 import { outSize, pair, type Pair } from '../ops/window.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { modeProduct } from './mode-product.js';
+import { differentiableModeProduct } from './mode-product.js';
 import { TuckerLayer } from './tucker-layer.js';
 
 /**
@@ -60,8 +60,8 @@ export class TuckerConv2d extends TuckerLayer {
     let z = x;
     if (uIn) z = conv2d(z, reshape(permute(uIn, [1, 0]), [uIn.shape[1], uIn.shape[0], 1, 1]));
     let k: Tensor = this.core;
-    if (uH) k = modeProduct(k, uH, 2);
-    if (uW) k = modeProduct(k, uW, 3);
+    if (uH) k = differentiableModeProduct(k, uH, 2);
+    if (uW) k = differentiableModeProduct(k, uW, 3);
     z = conv2d(z, k, uOut ? null : this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
     if (uOut) z = conv2d(z, reshape(uOut, [uOut.shape[0], uOut.shape[1], 1, 1]), this.bias);
     return z;

@@ -4,7 +4,7 @@ import { Parameter } from '../nn/parameter.js';
 import { allocate, type DType } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { modeProduct } from './mode-product.js';
+import { differentiableModeProduct } from './mode-product.js';
 
 /**
  * A weight held in Tucker form W = C ×_0 U_0 ×_1 U_1 … over the modes of `fullShape`. A mode
@@ -115,7 +115,7 @@ export abstract class TuckerLayer extends Module {
   reconstruct(): Tensor {
     let w: Tensor = this.core;
     this.factors.forEach((f, i) => {
-      if (f) w = modeProduct(w, f, i);
+      if (f) w = differentiableModeProduct(w, f, i);
     });
     return w;
   }

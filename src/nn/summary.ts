@@ -1,7 +1,5 @@
-import { noGrad } from '../autograd/grad-mode.js';
-import { zeros } from '../tensor/creation.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
+import { traceLeaves } from './trace.js';
 
 export interface LayerSummary {
   name: string;
@@ -17,27 +15,10 @@ export interface LayerSummary {
  */
 export function summary(model: Module, inputShape: readonly number[]): { layers: LayerSummary[]; totalParams: number; totalFlops: number; table: string } {
   const layers: LayerSummary[] = [];
-  const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
-  const restore: (() => void)[] = [];
-  for (const [name, m] of leaves) {
-    const original = m.forward;
-    m.forward = (x: Tensor): Tensor => {
-      const y = original.call(m, x);
-      const params = m.namedParameters().reduce((n, [, p]) => n + p.size, 0);
-      layers.push({ name, type: m.constructor.name, outputShape: [...y.shape.slice(1)], params, flops: m.flops(x.shape.slice(1), y.shape.slice(1)) });
-      return y;
-    };
-    restore.push(() => delete (m as unknown as { forward?: unknown }).forward);
-  }
-  const wasTraining = model.training;
-  try {
-    model.eval();
-    const dtype = model.parameters()[0]?.dtype ?? 'float32';
-    noGrad(() => model.forward(zeros([1, ...inputShape], { dtype })));
-  } finally {
-    restore.forEach((r) => r());
-    model.train(wasTraining);
-  }
+  traceLeaves(model, inputShape, (name, m, x, y) => {
+    const params = m.namedParameters().reduce((n, [, p]) => n + p.size, 0);
+    layers.push({ name, type: m.constructor.name, outputShape: [...y.shape.slice(1)], params, flops: m.flops(x.shape.slice(1), y.shape.slice(1)) });
+  });
   const totalParams = model.parameters().reduce((n, p) => n + p.size, 0);
   const totalFlops = layers.reduce((n, l) => n + l.flops, 0);
   const rows = layers.map(

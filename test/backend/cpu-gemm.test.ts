@@ -4,7 +4,6 @@ import type { GemmArgs } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import { gemmRangeJs } from '../../src/backend/cpu/gemm-blocked.js';
 import { gemmRangeWasm, gemmRangeWasmDot } from '../../src/backend/cpu/gemm-wasm.js';
-import { gemmRangeWasmF64 } from '../../src/backend/cpu/gemm-wasm-f64.js';
 import { gemmDirect } from '../../src/backend/cpu/gemm.js';
 import { createKernelState, type KernelState } from '../../src/backend/cpu/state.js';
 import * as threads from '../../src/backend/cpu/threads.js';
@@ -491,7 +490,14 @@ describe('GEMM range kernels with tiny cache blocks (every loop of the nest runs
     fc.assert(
       fc.property(fc.record({ ...flags, ...shapes, ctor: fc.constant(Float64Array as Ctor) }), split, fc.boolean(), (t, s, small) => {
         st.wPackBudget = small ? 64 : 8 << 20;
-        runBlocks(gemmRangeWasmF64, st, t, s);
+        // The float64 route is gemmRangeWasm with f64 = true, as the thread pool's 'wasm64' jobs run it.
+        runBlocks(
+          (st1, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta) =>
+            gemmRangeWasm(st1, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, true),
+          st,
+          t,
+          s,
+        );
       }),
       { seed: 42, numRuns: 150 },
     );

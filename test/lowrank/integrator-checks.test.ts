@@ -10,7 +10,7 @@ import { fcOptions } from '../helpers.js';
 import { type LayerReport, snapshot, stepAndCheck, tangentProject } from './checks.js';
 import { frobDiff, frobNorm, leastSquares, orthoError, tuckerConv } from './fixtures.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
-import { modeProduct } from '../../src/lowrank/mode-product.js';
+import { differentiableModeProduct } from '../../src/lowrank/mode-product.js';
 import { convProblem, linearProblem, type Problem, threeLayerProblem } from './problems.js';
 
 /** Fewer fast-check runs under mutation testing (MUTATION_RUNS), the full count in CI. */
@@ -167,7 +167,7 @@ describe('integrator steps against independent recomputations (checks.ts)', () =
         );
         let t: Tensor = b;
         layer.factors.forEach((f, i) => {
-          if (f) t = modeProduct(t, f, i);
+          if (f) t = differentiableModeProduct(t, f, i);
         });
         return t;
       });

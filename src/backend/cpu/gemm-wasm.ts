@@ -112,7 +112,7 @@ export function wasmPackB(w: WasmKernels, g: GemmArgs, p: number, kc: number, j:
 
 /**
  * The range of either element type: float32 (sgemm, 4-byte elements) by default, float64 (dgemm,
- * 8-byte elements) with f64 = true (gemm-wasm-f64.ts).
+ * 8-byte elements) with f64 = true (the thread pool's jobs on path 'wasm64').
  */
 export function gemmRangeWasm(
   st: KernelState,

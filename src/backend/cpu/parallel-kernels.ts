@@ -10,7 +10,6 @@ import * as blocked from './gemm-blocked.js';
 import * as wasmGemm from './gemm-wasm.js';
 import * as batchnorm from './batchnorm.js';
 import * as convLayout from './conv-layout.js';
-import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as optimKernels from './optim-kernels.js';
 import * as stateModule from './state.js';
 import type { KernelState } from './state.js';
@@ -19,7 +18,6 @@ import * as windowKernels from './window-kernels.js';
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
-const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
 const createKernelState = stateModule.createKernelState;
 const im2colRows = windowKernels.im2colRows;
 const col2imPart = windowKernels.col2imPart;
@@ -61,6 +59,19 @@ export interface GemmJob {
   beta: number;
 }
 
+/** What both batch-norm passes read: x as [N, C, P], the channel statistics and γ, and their channels [c0, c1). */
+interface BnChannels {
+  x: TypedArray;
+  N: number;
+  C: number;
+  P: number;
+  mean: Float64Array;
+  invstd: Float64Array;
+  weight: TypedArray | null;
+  c0: number;
+  c1: number;
+}
+
 export type GemmPath = 'js' | 'wasm' | 'dot' | 'wasm64';
 
 export type Job =
@@ -97,36 +108,8 @@ export type Job =
     }
   | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array | Float64Array; dx: TypedArray; o0: number; o1: number }
   | { kind: 'bnStats'; x: TypedArray; N: number; C: number; P: number; mean: Float64Array; variance: Float64Array; c0: number; c1: number }
-  | {
-      kind: 'bnApply';
-      x: TypedArray;
-      N: number;
-      C: number;
-      P: number;
-      mean: Float64Array;
-      invstd: Float64Array;
-      weight: TypedArray | null;
-      bias: TypedArray | null;
-      out: TypedArray;
-      c0: number;
-      c1: number;
-    }
-  | {
-      kind: 'bnBackward';
-      gy: TypedArray;
-      x: TypedArray;
-      N: number;
-      C: number;
-      P: number;
-      mean: Float64Array;
-      invstd: Float64Array;
-      weight: TypedArray | null;
-      training: boolean;
-      dx: TypedArray | null;
-      sums: Float64Array;
-      c0: number;
-      c1: number;
-    }
+  | (BnChannels & { kind: 'bnApply'; bias: TypedArray | null; out: TypedArray })
+  | (BnChannels & { kind: 'bnBackward'; gy: TypedArray; training: boolean; dx: TypedArray | null; sums: Float64Array })
   | { kind: 'unary'; simd: boolean; op: string; x: TypedArray; out: TypedArray; lo: number; hi: number }
   | { kind: 'binary'; simd: boolean; op: string; a: TypedArray; sa: number; b: TypedArray; sb: number; out: TypedArray; lo: number; hi: number };
 
@@ -158,7 +141,7 @@ export function runJob(st: KernelState, job: Job): void {
     case 'gemm':
       if (job.path === 'wasm') gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else if (job.path === 'wasm64')
-        gemmRangeWasmF64(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
+        gemmRangeWasm(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta, true);
       else if (job.path === 'dot')
         gemmRangeWasmDot(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
       else gemmRangeJs(st, job.g, job.i0, job.i1, job.j0, job.j1, job.p0, job.p1, job.out, job.outOffset, job.ldo, job.alpha, job.beta);
@@ -194,6 +177,29 @@ export function runJob(st: KernelState, job: Job): void {
     default:
       throw new Error(`runJob: unknown job kind ${String((job as { kind: unknown }).kind)}`);
   }
+}
+
+/**
+ * Runs the chunks of a batch that this thread claims from the batch's counter ([0] the next chunk,
+ * [1] the chunks done) until none is left, on the calling thread and on every worker alike; a chunk
+ * that throws goes to `failed` and counts as done. Whoever finishes the last chunk wakes the thread
+ * waiting on counter[1]. Returns how many chunks this thread ran.
+ */
+export function claimChunks(st: KernelState, chunks: Job[], counter: Int32Array, failed: (e: unknown) => void): number {
+  const count = chunks.length;
+  let ran = 0;
+  for (;;) {
+    const i = Atomics.add(counter, 0, 1);
+    if (i >= count) break;
+    try {
+      runJob(st, chunks[i]);
+    } catch (e) {
+      failed(e);
+    }
+    ran++;
+    if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
+  }
+  return ran;
 }
 
 interface WorkerData {
@@ -241,20 +247,10 @@ export function workerMain(wt: { workerData: unknown; receiveMessageOnPort(port:
       const msg = wt.receiveMessageOnPort(port);
       if (!msg) break;
       const batch = msg.message as { chunks: Job[]; counter: Int32Array; seq: number };
-      const chunks = batch.chunks;
-      const counter = batch.counter;
-      const count = chunks.length;
-      for (;;) {
-        const i = Atomics.add(counter, 0, 1);
-        if (i >= count) break;
-        try {
-          runJob(st, chunks[i]);
-        } catch (e) {
-          port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
-          Atomics.store(counter, 2, 1);
-        }
-        if (Atomics.add(counter, 1, 1) + 1 >= count) Atomics.notify(counter, 1);
-      }
+      claimChunks(st, batch.chunks, batch.counter, (e) => {
+        port.postMessage(e instanceof Error ? (e.stack ?? e.message) : String(e));
+        Atomics.store(batch.counter, 2, 1);
+      });
       // Done with this batch and every earlier one: its counter may be reused (takeCounter).
       Atomics.store(ctrl, base + 1, batch.seq);
     }

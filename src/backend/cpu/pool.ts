@@ -109,38 +109,21 @@ export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array | Float64Ar
 
 export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void {
   checkPoolBuffers('avgPool2d', x, 'x', g, out, 'out');
-  const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
-  const rows = axisTable(outH, strideH, padH, dilH, kH, inH, countIncludePad);
-  const cols = axisTable(outW, strideW, padW, dilW, kW, inW, countIncludePad);
-  const plane = inH * inW;
-  let o = 0;
-  for (let p = 0; p < batch * channels; p++) {
-    const xPlane = p * plane;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = rows.start[oh],
-        iLo = rows.lo[oh],
-        iHi = rows.hi[oh],
-        dh = rows.count[oh];
-      for (let ow = 0; ow < outW; ow++, o++) {
-        const w0 = cols.start[ow],
-          jLo = cols.lo[ow],
-          jHi = cols.hi[ow];
-        const count = dh * cols.count[ow];
-        let s = 0;
-        for (let i = iLo; i < iHi; i++) {
-          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
-          for (let j = jLo; j < jHi; j++, xi += dilW) s += x[xi];
-        }
-        // An empty window (possible only past the padding) averages to 0 rather than 0/0.
-        out[o] = count > 0 ? s / count : 0;
-      }
-    }
-  }
+  avgPoolWindows(x, g, countIncludePad, out, false);
 }
 
 /** Adjoint of avgPool2d: accumulates (+=) each gy / divisor into its window's in-bounds taps of dx. */
 export function avgPool2dBackward(gy: TypedArray, g: WindowGeometry, countIncludePad: boolean, dx: TypedArray): void {
   checkPoolBuffers('avgPool2dBackward', dx, 'dx', g, gy, 'gy');
+  avgPoolWindows(dx, g, countIncludePad, gy, true);
+}
+
+/**
+ * The window walk of average pooling, both ways: forward, out[o] = the mean of x over window o's
+ * in-bounds taps (count as countIncludePad says); backward, gy[o] / count added to each of those
+ * taps of dx. `x` is the input-sized buffer and `y` the output-sized one in both directions.
+ */
+function avgPoolWindows(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, y: TypedArray, backward: boolean): void {
   const { batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW, dilH, dilW, outH, outW } = g;
   const rows = axisTable(outH, strideH, padH, dilH, kH, inH, countIncludePad);
   const cols = axisTable(outW, strideW, padW, dilW, kW, inW, countIncludePad);
@@ -158,11 +141,21 @@ export function avgPool2dBackward(gy: TypedArray, g: WindowGeometry, countInclud
           jLo = cols.lo[ow],
           jHi = cols.hi[ow];
         const count = dh * cols.count[ow];
-        if (count === 0) continue;
-        const share = gy[o] / count;
-        for (let i = iLo; i < iHi; i++) {
-          let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
-          for (let j = jLo; j < jHi; j++, xi += dilW) dx[xi] += share;
+        if (backward) {
+          if (count === 0) continue;
+          const share = y[o] / count;
+          for (let i = iLo; i < iHi; i++) {
+            let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
+            for (let j = jLo; j < jHi; j++, xi += dilW) x[xi] += share;
+          }
+        } else {
+          let s = 0;
+          for (let i = iLo; i < iHi; i++) {
+            let xi = xPlane + (h0 + i * dilH) * inW + w0 + jLo * dilW;
+            for (let j = jLo; j < jHi; j++, xi += dilW) s += x[xi];
+          }
+          // An empty window (possible only past the padding) averages to 0 rather than 0/0.
+          y[o] = count > 0 ? s / count : 0;
         }
       }
     }

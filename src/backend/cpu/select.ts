@@ -26,29 +26,33 @@ export function sliceAxisBackward(g: TypedArray, outer: number, n: number, start
 
 /** x[:, indices, :] of an [outer, n, inner] buffer. */
 export function indexSelect(x: TypedArray, outer: number, n: number, indices: Int32Array, inner: number): TypedArray {
-  const m = indices.length;
-  const out = like(x, outer * m * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < m; k++) {
-      const src = (o * n + indices[k]) * inner;
-      out.set(x.subarray(src, src + inner), (o * m + k) * inner);
-    }
-  }
+  const out = like(x, outer * indices.length * inner);
+  selectedRows(x, out, outer, n, indices, inner, false);
   return out;
 }
 
 /** The adjoint of indexSelect: repeated indices accumulate. */
 export function indexSelectBackward(g: TypedArray, outer: number, n: number, indices: Int32Array, inner: number): TypedArray {
-  const m = indices.length;
   const gx = like(g, outer * n * inner);
+  selectedRows(gx, g, outer, n, indices, inner, true);
+  return gx;
+}
+
+/**
+ * Walks the rows of an index selection: row (o, indices[k]) of `full` ([outer, n, inner]) against
+ * row (o, k) of `picked` ([outer, m, inner]). Forward, the full row is copied into the picked one;
+ * backward, the picked row is added into the full one (a repeated index accumulates).
+ */
+function selectedRows(full: TypedArray, picked: TypedArray, outer: number, n: number, indices: Int32Array, inner: number, backward: boolean): void {
+  const m = indices.length;
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < m; k++) {
-      const dst = (o * n + indices[k]) * inner;
-      const src = (o * m + k) * inner;
-      for (let i = 0; i < inner; i++) gx[dst + i] += g[src + i];
+      const f = (o * n + indices[k]) * inner;
+      const p = (o * m + k) * inner;
+      if (backward) for (let i = 0; i < inner; i++) full[f + i] += picked[p + i];
+      else picked.set(full.subarray(f, f + inner), p);
     }
   }
-  return gx;
 }
 
 /** out[i] = x[src[i]]. */
@@ -94,24 +98,22 @@ function windows(n: number, out: number): [number, number][] {
 /** Adaptive average pooling of planes [planes, H, W] to [planes, oh, ow]. */
 export function adaptiveAvgPool2d(x: TypedArray, planes: number, H: number, W: number, oh: number, ow: number): TypedArray {
   const out = like(x, planes * oh * ow);
-  const hs = windows(H, oh);
-  const ws = windows(W, ow);
-  for (let nc = 0; nc < planes; nc++) {
-    for (let i = 0; i < oh; i++) {
-      const [h0, h1] = hs[i];
-      for (let j = 0; j < ow; j++) {
-        const [w0, w1] = ws[j];
-        let s = 0;
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += x[(nc * H + h) * W + w];
-        out[(nc * oh + i) * ow + j] = s / ((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
+  adaptiveWindows(x, out, planes, H, W, oh, ow, false);
   return out;
 }
 
 export function adaptiveAvgPool2dBackward(gy: TypedArray, planes: number, H: number, W: number, oh: number, ow: number): TypedArray {
   const gx = like(gy, planes * H * W);
+  adaptiveWindows(gx, gy, planes, H, W, oh, ow, true);
+  return gx;
+}
+
+/**
+ * The window walk of adaptive average pooling, both ways: forward, y = the mean of x over each
+ * window; backward, each y / (window size) added to its window of x. `x` is the input-sized buffer
+ * ([planes, H, W]) and `y` the output-sized one ([planes, oh, ow]) in both directions.
+ */
+function adaptiveWindows(x: TypedArray, y: TypedArray, planes: number, H: number, W: number, oh: number, ow: number, backward: boolean): void {
   const hs = windows(H, oh);
   const ws = windows(W, ow);
   for (let nc = 0; nc < planes; nc++) {
@@ -119,10 +121,17 @@ export function adaptiveAvgPool2dBackward(gy: TypedArray, planes: number, H: num
       const [h0, h1] = hs[i];
       for (let j = 0; j < ow; j++) {
         const [w0, w1] = ws[j];
-        const v = gy[(nc * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx[(nc * H + h) * W + w] += v;
+        const o = (nc * oh + i) * ow + j;
+        const size = (h1 - h0) * (w1 - w0);
+        if (backward) {
+          const v = y[o] / size;
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) x[(nc * H + h) * W + w] += v;
+        } else {
+          let s = 0;
+          for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) s += x[(nc * H + h) * W + w];
+          y[o] = s / size;
+        }
       }
     }
   }
-  return gx;
 }

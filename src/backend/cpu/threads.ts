@@ -31,7 +31,6 @@ import * as blocked from './gemm-blocked.js';
 import * as kernelModule from './gemm-kernel.js';
 import * as packModule from './gemm-pack.js';
 import * as wasmGemm from './gemm-wasm.js';
-import * as wasmGemmF64 from './gemm-wasm-f64.js';
 import * as parallelKernels from './parallel-kernels.js';
 import * as stateModule from './state.js';
 import type { KernelState, WasmKernels } from './state.js';
@@ -40,8 +39,7 @@ import { kernelBytes, simdSupported } from './wasm/kernels.js';
 const gemmRangeJs = blocked.gemmRangeJs;
 const gemmRangeWasm = wasmGemm.gemmRangeWasm;
 const gemmRangeWasmDot = wasmGemm.gemmRangeWasmDot;
-const gemmRangeWasmF64 = wasmGemmF64.gemmRangeWasmF64;
-const runJob = parallelKernels.runJob;
+const claimChunks = parallelKernels.claimChunks;
 
 /** A unit of work for one thread: see runJob in parallel-kernels.ts for the kinds. */
 export type Job = parallelKernels.Job;
@@ -68,9 +66,9 @@ const WORKER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   wasmGemm.gemmRangeWasm,
   wasmGemm.copyRowsPadded,
   wasmGemm.gemmRangeWasmDot,
-  wasmGemmF64.gemmRangeWasmF64,
   ...parallelKernels.PARALLEL_FUNCTIONS,
   parallelKernels.runJob,
+  parallelKernels.claimChunks,
   parallelKernels.workerMain,
 ];
 
@@ -355,18 +353,9 @@ export function runChunks(chunks: Job[], helpers: number): void {
   let error: unknown = null;
   let mine = 0;
   if (tuning.mainShare || used === 0) {
-    const st = mainState();
-    for (;;) {
-      const i = Atomics.add(counter, 0, 1);
-      if (i >= count) break;
-      try {
-        runJob(st, chunks[i]);
-      } catch (e) {
-        error ??= e;
-      }
-      mine++;
-      Atomics.add(counter, 1, 1);
-    }
+    mine = claimChunks(mainState(), chunks, counter, (e) => {
+      error ??= e;
+    });
   }
   let spins = 0;
   for (;;) {
@@ -483,21 +472,8 @@ export const tuning = {
   mainShare: true,
 };
 
-type GemmRange = (
-  st: KernelState,
-  g: GemmArgs,
-  i0: number,
-  i1: number,
-  j0: number,
-  j1: number,
-  p0: number,
-  p1: number,
-  out: TypedArray,
-  outOffset: number,
-  ldo: number,
-  alpha: number,
-  beta: number,
-) => void;
+/** The contract every GEMM range shares (gemmRangeJs's; the wasm ranges take the same arguments). */
+type GemmRange = typeof blocked.gemmRangeJs;
 
 /** Splits [0, total) into `parts` contiguous chunks, each boundary a multiple of `align`. */
 export function splitRange(total: number, parts: number, align: number): number[] {
@@ -528,20 +504,24 @@ export function splitGuided(total: number, threads: number, align: number, level
   return bounds;
 }
 
-/**
- * C = alpha·op(A)·op(B) + beta·C for a product already validated and past the small/degenerate cases:
- * one thread below the threshold, else split by columns, rows or (for thin outputs) k.
- */
+/** The float64 range on the calling thread (a job names its element type instead: runJob). */
+const gemmRangeF64: GemmRange = (st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta) =>
+  gemmRangeWasm(st, g, i0, i1, j0, j1, p0, p1, out, outOffset, ldo, alpha, beta, true);
+
 /** The kernel a product runs on (by element type, SIMD and shape) and its split threshold. */
 function gemmPathOf(g: GemmArgs): { path: GemmPath; range: GemmRange; parMin: number } {
   const isF64 = g.a instanceof Float64Array;
   const useWasm = (isF64 || g.a instanceof Float32Array) && simdEnabled();
   const path: GemmPath = !useWasm ? 'js' : isF64 ? 'wasm64' : !g.transA && g.transB && g.m <= tuning.dotMax && g.n <= tuning.dotMax ? 'dot' : 'wasm';
-  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeWasmF64 : gemmRangeWasm;
+  const range: GemmRange = path === 'js' ? gemmRangeJs : path === 'dot' ? gemmRangeWasmDot : path === 'wasm64' ? gemmRangeF64 : gemmRangeWasm;
   const parMin = path === 'js' ? tuning.parMinMacsJs : path === 'wasm64' ? tuning.parMinMacsWasmF64 : tuning.parMinMacsWasm;
   return { path, range, parMin };
 }
 
+/**
+ * C = alpha·op(A)·op(B) + beta·C for a product already validated and past the small/degenerate cases:
+ * one thread below the threshold, else split by columns, rows or (for thin outputs) k.
+ */
 export function gemmParallel(g: GemmArgs): void {
   const { m, n, k, alpha, beta, c, cOffset, ldc } = g;
   const { path, range, parMin } = gemmPathOf(g);

@@ -3,10 +3,9 @@
  * analytic estimate, the same rules for every method) and the bytes held by parameters and
  * optimizer state. Measured time per epoch is the bench's other, empirical, cost column.
  */
-import { noGrad } from '../../autograd/grad-mode.js';
 import type { Module } from '../../nn/module.js';
+import { traceLeaves } from '../../nn/trace.js';
 import type { Optimizer } from '../../optim/optimizer.js';
-import { zeros } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { IntegratorKind, RankAdaptiveIntegrator } from '../integrator.js';
 import { TuckerLayer } from '../tucker-layer.js';
@@ -33,24 +32,7 @@ export function leafShapes(model: Module, inputShape: readonly number[]): Map<Mo
   if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1))
     throw new Error(`leafShapes: inputShape must be positive integers (one sample, e.g. [1, 28, 28]), got [${String(inputShape)}]`);
   const out = new Map<Module, LeafShape>();
-  const leaves = model.modules().filter((m) => m.children().length === 0);
-  for (const m of leaves) {
-    const original = m.forward;
-    m.forward = (x: Tensor): Tensor => {
-      const y = original.call(m, x);
-      out.set(m, { input: x.shape.slice(1), output: y.shape.slice(1) });
-      return y;
-    };
-  }
-  const wasTraining = model.training;
-  try {
-    model.eval();
-    const dtype = model.parameters()[0]?.dtype ?? 'float32';
-    noGrad(() => model.forward(zeros([1, ...inputShape], { dtype })));
-  } finally {
-    for (const m of leaves) delete (m as unknown as { forward?: unknown }).forward;
-    model.train(wasTraining);
-  }
+  traceLeaves(model, inputShape, (_, m, x, y) => out.set(m, { input: x.shape.slice(1), output: y.shape.slice(1) }));
   return out;
 }
 

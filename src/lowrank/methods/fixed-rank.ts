@@ -3,11 +3,10 @@ import { crossEntropy } from '../../ops/loss.js';
 import type { SGD } from '../../optim/sgd.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { factorize } from '../factorize.js';
-import { optimizerBytes, paramBytes, sgdStepFlops } from './accounting.js';
 import { planRanks, type RankPlan } from './budget.js';
-import { reportOf } from './report.js';
 import { sgdSettings, splitSgd, type SgdSettings } from './sgd-split.js';
-import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { SgdTrainedMethod } from './sgd-trained.js';
+import type { MethodContext } from './types.js';
 import { optimizerStateOf, versionedState } from './versioned-state.js';
 
 export interface FixedRankOptions extends SgdSettings {
@@ -26,9 +25,8 @@ export interface FixedRankOptions extends SgdSettings {
  * and core and factors are trained as free parameters by SGD. Weight decay acts on cores and on
  * the uncompressed layers, not on factors (see sgd-split.ts).
  */
-export class FixedRankMethod implements TrainingMethod {
+export class FixedRankMethod extends SgdTrainedMethod {
   readonly name: string;
-  protected model: Module | null = null;
   protected optimizers: SGD[] = [];
   /** The ranks chosen at setup. */
   plan: RankPlan | null = null;
@@ -38,6 +36,7 @@ export class FixedRankMethod implements TrainingMethod {
     readonly options: FixedRankOptions,
     name?: string,
   ) {
+    super();
     this.name = name ?? (options?.conv === 'matrix' ? 'matrix-fixed' : 'tucker-fixed');
     this.settings = sgdSettings(options, this.name);
     if (options.conv !== 'tucker' && options.conv !== 'matrix') throw new Error(`${this.name}: conv must be 'tucker' or 'matrix', got ${String(options.conv)}`);
@@ -75,20 +74,8 @@ export class FixedRankMethod implements TrainingMethod {
     return { loss: data.item(), logits };
   }
 
-  finalize(): Module {
-    return this.requireModel();
-  }
-
-  report(): MethodReport {
-    return reportOf(this.requireModel());
-  }
-
-  stepFlops(batchSize: number, inputShape: readonly number[]): number {
-    return sgdStepFlops(this.requireModel(), batchSize, inputShape);
-  }
-
-  memory(): { paramBytes: number; optimizerBytes: number } {
-    return { paramBytes: paramBytes(this.requireModel()), optimizerBytes: optimizerBytes(this.optimizers) };
+  protected heldOptimizers(): readonly SGD[] {
+    return this.optimizers;
   }
 
   /** Checkpoint state, version 1: the optimizers' buffers (the ranks are the model's own). */
@@ -104,10 +91,5 @@ export class FixedRankMethod implements TrainingMethod {
         `${this.name}.setState: optimizers must be an array of ${this.optimizers.length} optimizer states, got ${JSON.stringify(saved)?.slice(0, 80)}`,
       );
     this.optimizers.forEach((o, i) => o.loadStateDict(optimizerStateOf(this.name, saved[i])));
-  }
-
-  protected requireModel(): Module {
-    if (!this.model) throw new Error(`${this.name}: call setup(model) before training`);
-    return this.model;
   }
 }

@@ -2,21 +2,20 @@ import type { Module } from '../../nn/module.js';
 import { sgdStep } from '../../optim/model-step.js';
 import { SGD } from '../../optim/sgd.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { optimizerBytes, paramBytes, sgdStepFlops } from './accounting.js';
-import { reportOf } from './report.js';
 import { sgdSettings, type SgdSettings } from './sgd-split.js';
-import type { MethodContext, MethodReport, TrainingMethod } from './types.js';
+import { SgdTrainedMethod } from './sgd-trained.js';
+import type { MethodContext } from './types.js';
 import { assumeVersion, optimizerStateOf, versionedState } from './versioned-state.js';
 
 export type { SgdSettings } from './sgd-split.js';
 
 /** The uncompressed network trained by SGD with momentum: the reference every method is measured against. */
-export class FullMethod implements TrainingMethod {
+export class FullMethod extends SgdTrainedMethod {
   readonly name: string = 'full';
-  protected model: Module | null = null;
   protected optimizer: SGD | null = null;
   readonly settings: Required<SgdSettings>;
   constructor(readonly options: SgdSettings) {
+    super();
     this.settings = sgdSettings(options, 'full');
   }
 
@@ -30,20 +29,8 @@ export class FullMethod implements TrainingMethod {
     return sgdStep(this.requireModel(), this.optimizer as SGD, x, y);
   }
 
-  finalize(): Module {
-    return this.requireModel();
-  }
-
-  report(): MethodReport {
-    return reportOf(this.requireModel());
-  }
-
-  stepFlops(batchSize: number, inputShape: readonly number[]): number {
-    return sgdStepFlops(this.requireModel(), batchSize, inputShape);
-  }
-
-  memory(): { paramBytes: number; optimizerBytes: number } {
-    return { paramBytes: paramBytes(this.requireModel()), optimizerBytes: this.optimizer ? optimizerBytes([this.optimizer]) : 0 };
+  protected heldOptimizers(): readonly SGD[] {
+    return this.optimizer ? [this.optimizer] : [];
   }
 
   /**
@@ -59,10 +46,5 @@ export class FullMethod implements TrainingMethod {
     if (s.optimizer === null) return;
     const saved = optimizerStateOf(this.name, s.optimizer);
     if (this.optimizer) this.optimizer.loadStateDict(saved);
-  }
-
-  protected requireModel(): Module {
-    if (!this.model) throw new Error(`${this.name}: call setup(model) before training`);
-    return this.model;
   }
 }

@@ -68,6 +68,11 @@ export class FuncBuilder {
     return this.params.length + this.localTypes.length - 1;
   }
 
+  /** Declares `count` locals of one type, in order, and returns their indices. */
+  locals(type: ValType, count: number): number[] {
+    return Array.from({ length: count }, () => this.local(type));
+  }
+
   private op(...bytes: number[]): this {
     for (const b of bytes) this.code.push(b);
     return this;
@@ -104,6 +109,31 @@ export class FuncBuilder {
   end(): this {
     this.depth--;
     return this.op(0x0b);
+  }
+  /**
+   * A counted loop, for (; i < end; i++) body(), with i and end locals compared unsigned; the caller
+   * sets i first. Inside body, br(0) continues with the next i and brIf(1) leaves the loop.
+   */
+  countUp(i: number, end: number, body: () => void): this {
+    this.block().loop();
+    this.get(i).get(end).i32GeU().brIf(1);
+    body();
+    this.get(i).i32(1).i32Add().set(i);
+    this.br(0);
+    return this.end().end();
+  }
+  /**
+   * A guarded do-while over byte addresses, for (; i < end; i += step) body(), with i and end locals
+   * compared unsigned: the test runs once before the loop and then at its bottom, where the add and
+   * the compare share one tee. The caller sets i and end first.
+   */
+  stepUp(i: number, end: number, step: number, body: () => void): this {
+    this.block();
+    this.get(i).get(end).i32GeU().brIf(0);
+    this.loop();
+    body();
+    this.get(i).i32(step).i32Add().tee(i).get(end).i32LtU().brIf(0);
+    return this.end().end();
   }
   br(label: number): this {
     return this.op(0x0c, ...uleb(label));

@@ -44,17 +44,7 @@ export function gemmKernel(e: WasmElem, mr: number, nr: number): FuncBuilder {
   const nv = nr / e.lanes;
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [AP, BP, C, MP, NP, KC, LDC, ACC] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const jp = f.local(T.i32);
-  const ip = f.local(T.i32);
-  const aPanel = f.local(T.i32);
-  const bPanel = f.local(T.i32);
-  const a = f.local(T.i32);
-  const b = f.local(T.i32);
-  const aEnd = f.local(T.i32);
-  const cTile = f.local(T.i32);
-  const cRow = f.local(T.i32);
-  const aStride = f.local(T.i32);
-  const bStride = f.local(T.i32);
+  const [jp, ip, aPanel, bPanel, a, b, aEnd, cTile, cRow, aStride, bStride] = f.locals(T.i32, 11);
   const acc: number[][] = [];
   for (let r = 0; r < mr; r++) {
     acc.push([]);
@@ -74,83 +64,79 @@ export function gemmKernel(e: WasmElem, mr: number, nr: number): FuncBuilder {
     .set(bStride);
   f.get(BP).set(bPanel);
   f.i32(0).set(jp);
-  f.block().loop(); // B panels
-  f.get(jp).get(NP).i32GeU().brIf(1);
-  f.get(AP).set(aPanel);
-  f.i32(0).set(ip);
-  f.block().loop(); // A panels
-  f.get(ip).get(MP).i32GeU().brIf(1);
-  // Tile address: c + ip·MR·ldc + jp·NR·E.
-  f.get(C)
-    .get(ip)
-    .i32(mr)
-    .i32Mul()
-    .get(LDC)
-    .i32Mul()
-    .i32Add()
-    .get(jp)
-    .i32(nr * e.bytes)
-    .i32Mul()
-    .i32Add()
-    .set(cTile);
-  f.get(ACC).if();
-  f.get(cTile).set(cRow);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++)
-      f.get(cRow)
-        .v128Load(16 * v)
-        .set(acc[r][v]);
-    if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
-  }
-  f.else();
-  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) f.v128Zero().set(acc[r][v]);
-  f.end();
-  // k loop, kc ≥ 1: do { … } while (a !== aEnd).
-  f.get(aPanel).set(a);
-  f.get(bPanel).set(b);
-  f.get(aPanel).get(aStride).i32Add().set(aEnd);
-  f.loop();
-  for (let v = 0; v < nv; v++)
-    f.get(b)
-      .v128Load(16 * v)
-      .set(bv[v]);
-  for (let r = 0; r < mr; r++) {
-    f.get(a);
-    e.loadSplat(f, e.bytes * r);
-    f.set(av);
-    for (let v = 0; v < nv; v++) {
-      f.get(acc[r][v]).get(av).get(bv[v]);
-      e.mul(f);
-      e.add(f);
-      f.set(acc[r][v]);
-    }
-  }
-  f.get(a)
-    .i32(mr * e.bytes)
-    .i32Add()
-    .set(a);
-  f.get(b)
-    .i32(nr * e.bytes)
-    .i32Add()
-    .set(b);
-  f.get(a).get(aEnd).i32Ne().brIf(0);
-  f.end();
-  f.get(cTile).set(cRow);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++)
-      f.get(cRow)
-        .get(acc[r][v])
-        .v128Store(16 * v);
-    if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
-  }
-  f.get(aPanel).get(aStride).i32Add().set(aPanel);
-  f.get(ip).i32(1).i32Add().set(ip);
-  f.br(0);
-  f.end().end();
-  f.get(bPanel).get(bStride).i32Add().set(bPanel);
-  f.get(jp).i32(1).i32Add().set(jp);
-  f.br(0);
-  f.end().end();
+  f.countUp(jp, NP, () => {
+    // B panels
+    f.get(AP).set(aPanel);
+    f.i32(0).set(ip);
+    f.countUp(ip, MP, () => {
+      // A panels
+      // Tile address: c + ip·MR·ldc + jp·NR·E.
+      f.get(C)
+        .get(ip)
+        .i32(mr)
+        .i32Mul()
+        .get(LDC)
+        .i32Mul()
+        .i32Add()
+        .get(jp)
+        .i32(nr * e.bytes)
+        .i32Mul()
+        .i32Add()
+        .set(cTile);
+      f.get(ACC).if();
+      f.get(cTile).set(cRow);
+      for (let r = 0; r < mr; r++) {
+        for (let v = 0; v < nv; v++)
+          f.get(cRow)
+            .v128Load(16 * v)
+            .set(acc[r][v]);
+        if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
+      }
+      f.else();
+      for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) f.v128Zero().set(acc[r][v]);
+      f.end();
+      // k loop, kc ≥ 1: do { … } while (a !== aEnd).
+      f.get(aPanel).set(a);
+      f.get(bPanel).set(b);
+      f.get(aPanel).get(aStride).i32Add().set(aEnd);
+      f.loop();
+      for (let v = 0; v < nv; v++)
+        f.get(b)
+          .v128Load(16 * v)
+          .set(bv[v]);
+      for (let r = 0; r < mr; r++) {
+        f.get(a);
+        e.loadSplat(f, e.bytes * r);
+        f.set(av);
+        for (let v = 0; v < nv; v++) {
+          f.get(acc[r][v]).get(av).get(bv[v]);
+          e.mul(f);
+          e.add(f);
+          f.set(acc[r][v]);
+        }
+      }
+      f.get(a)
+        .i32(mr * e.bytes)
+        .i32Add()
+        .set(a);
+      f.get(b)
+        .i32(nr * e.bytes)
+        .i32Add()
+        .set(b);
+      f.get(a).get(aEnd).i32Ne().brIf(0);
+      f.end();
+      f.get(cTile).set(cRow);
+      for (let r = 0; r < mr; r++) {
+        for (let v = 0; v < nv; v++)
+          f.get(cRow)
+            .get(acc[r][v])
+            .v128Store(16 * v);
+        if (r < mr - 1) f.get(cRow).get(LDC).i32Add().set(cRow);
+      }
+      f.get(aPanel).get(aStride).i32Add().set(aPanel);
+    });
+    f.get(bPanel).get(bStride).i32Add().set(bPanel);
+  });
   return f;
 }
 
@@ -159,40 +145,30 @@ export function packRows(e: WasmElem, w: number): FuncBuilder {
   if (!Number.isInteger(w) || w < 1 || w % e.lanes !== 0) throw new Error(`packRows: w must be a positive multiple of ${e.lanes} for ${e.name}, got ${w}`);
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [SRC, LD, ROWS, PANELS, DST] = [0, 1, 2, 3, 4];
-  const q = f.local(T.i32);
-  const r = f.local(T.i32);
-  const s = f.local(T.i32);
-  const d = f.local(T.i32);
-  const colBase = f.local(T.i32);
+  const [q, r, s, d, colBase] = f.locals(T.i32, 5);
   f.get(DST).set(d);
   f.get(SRC).set(colBase);
   f.i32(0).set(q);
-  f.block().loop();
-  f.get(q).get(PANELS).i32GeU().brIf(1);
-  f.get(colBase).set(s);
-  f.i32(0).set(r);
-  f.block().loop();
-  f.get(r).get(ROWS).i32GeU().brIf(1);
-  for (let v = 0; v < w / e.lanes; v++)
-    f.get(d)
-      .get(s)
-      .v128Load(16 * v)
-      .v128Store(16 * v);
-  f.get(d)
-    .i32(w * e.bytes)
-    .i32Add()
-    .set(d);
-  f.get(s).get(LD).i32Add().set(s);
-  f.get(r).i32(1).i32Add().set(r);
-  f.br(0);
-  f.end().end();
-  f.get(colBase)
-    .i32(w * e.bytes)
-    .i32Add()
-    .set(colBase);
-  f.get(q).i32(1).i32Add().set(q);
-  f.br(0);
-  f.end().end();
+  f.countUp(q, PANELS, () => {
+    f.get(colBase).set(s);
+    f.i32(0).set(r);
+    f.countUp(r, ROWS, () => {
+      for (let v = 0; v < w / e.lanes; v++)
+        f.get(d)
+          .get(s)
+          .v128Load(16 * v)
+          .v128Store(16 * v);
+      f.get(d)
+        .i32(w * e.bytes)
+        .i32Add()
+        .set(d);
+      f.get(s).get(LD).i32Add().set(s);
+    });
+    f.get(colBase)
+      .i32(w * e.bytes)
+      .i32Add()
+      .set(colBase);
+  });
   return f;
 }
 
@@ -201,36 +177,29 @@ export function packCols(e: WasmElem, w: number): FuncBuilder {
   if (!Number.isInteger(w) || w < 1) throw new Error(`packCols: w must be a positive integer, got ${w}`);
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [SRC, LD, ROWS, PANELS, DST] = [0, 1, 2, 3, 4];
-  const q = f.local(T.i32);
-  const s = f.local(T.i32);
-  const sEnd = f.local(T.i32);
-  const d = f.local(T.i32);
-  const panelBase = f.local(T.i32);
+  const [q, s, sEnd, d, panelBase] = f.locals(T.i32, 5);
   f.get(DST).set(d);
   f.get(SRC).set(panelBase);
   f.i32(0).set(q);
-  f.block().loop();
-  f.get(q).get(PANELS).i32GeU().brIf(1);
-  f.get(panelBase).set(s);
-  f.get(panelBase).get(ROWS).i32(e.log2Bytes).i32Shl().i32Add().set(sEnd);
-  f.loop();
-  // Source element (row c, step r) is at s + c·ld; s walks the steps.
-  for (let c = 0; c < w; c++) {
-    f.get(d).get(s);
-    if (c > 0) f.get(LD).i32(c).i32Mul().i32Add();
-    e.load(f, 0);
-    e.store(f, e.bytes * c);
-  }
-  f.get(d)
-    .i32(w * e.bytes)
-    .i32Add()
-    .set(d);
-  f.get(s).i32(e.bytes).i32Add().tee(s).get(sEnd).i32Ne().brIf(0);
-  f.end();
-  f.get(panelBase).get(LD).i32(w).i32Mul().i32Add().set(panelBase);
-  f.get(q).i32(1).i32Add().set(q);
-  f.br(0);
-  f.end().end();
+  f.countUp(q, PANELS, () => {
+    f.get(panelBase).set(s);
+    f.get(panelBase).get(ROWS).i32(e.log2Bytes).i32Shl().i32Add().set(sEnd);
+    f.loop();
+    // Source element (row c, step r) is at s + c·ld; s walks the steps.
+    for (let c = 0; c < w; c++) {
+      f.get(d).get(s);
+      if (c > 0) f.get(LD).i32(c).i32Mul().i32Add();
+      e.load(f, 0);
+      e.store(f, e.bytes * c);
+    }
+    f.get(d)
+      .i32(w * e.bytes)
+      .i32Add()
+      .set(d);
+    f.get(s).i32(e.bytes).i32Add().tee(s).get(sEnd).i32Ne().brIf(0);
+    f.end();
+    f.get(panelBase).get(LD).i32(w).i32Mul().i32Add().set(panelBase);
+  });
   return f;
 }
 
@@ -238,11 +207,8 @@ export function packCols(e: WasmElem, w: number): FuncBuilder {
 export function axpby(e: WasmElem): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, e.type, e.type], []);
   const [X, Y, COUNT, ALPHA, BETA] = [0, 1, 2, 3, 4];
-  const end = f.local(T.i32);
-  const x = f.local(T.i32);
-  const y = f.local(T.i32);
-  const va = f.local(T.v128);
-  const vb = f.local(T.v128);
+  const [end, x, y] = f.locals(T.i32, 3);
+  const [va, vb] = f.locals(T.v128, 2);
   f.get(ALPHA);
   e.splat(f);
   f.set(va);

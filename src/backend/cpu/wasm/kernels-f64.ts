@@ -15,11 +15,7 @@ import { FuncBuilder, T } from './emit.js';
 export function dgemvN(): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [A, LDA, ROWS, COLS, X, Y, ACC] = [0, 1, 2, 3, 4, 5, 6];
-  const i = f.local(T.i32);
-  const c = f.local(T.i32);
-  const cEnd = f.local(T.i32);
-  const row = f.local(T.i32);
-  const yAt = f.local(T.i32);
+  const [i, c, cEnd, row, yAt] = f.locals(T.i32, 5);
   const xv = f.local(T.v128);
   const acc = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
   const sum = (v: number) => {
@@ -47,18 +43,14 @@ export function dgemvN(): FuncBuilder {
   f.get(i).i32(4).i32Add().get(ROWS).i32GtU().brIf(1);
   for (const v of acc) f.v128Zero().set(v);
   f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(X).get(c).i32Add().v128Load(0).set(xv);
-  for (let r = 0; r < 4; r++) {
-    f.get(acc[r]).get(row);
-    if (r > 0) f.get(LDA).i32(r).i32Mul().i32Add();
-    f.get(c).i32Add().v128Load(0).get(xv).f64x2Mul().f64x2Add().set(acc[r]);
-  }
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(c, cEnd, 16, () => {
+    f.get(X).get(c).i32Add().v128Load(0).set(xv);
+    for (let r = 0; r < 4; r++) {
+      f.get(acc[r]).get(row);
+      if (r > 0) f.get(LDA).i32(r).i32Mul().i32Add();
+      f.get(c).i32Add().v128Load(0).get(xv).f64x2Mul().f64x2Add().set(acc[r]);
+    }
+  });
   for (let r = 0; r < 4; r++) store(r, acc[r]);
   f.get(row).get(LDA).i32(2).i32Shl().i32Add().set(row);
   f.get(yAt).i32(32).i32Add().set(yAt);
@@ -66,23 +58,16 @@ export function dgemvN(): FuncBuilder {
   f.br(0);
   f.end().end();
   // The remaining rows, one at a time.
-  f.block().loop();
-  f.get(i).get(ROWS).i32GeU().brIf(1);
-  f.v128Zero().set(acc[0]);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(acc[0]).get(row).get(c).i32Add().v128Load(0).get(X).get(c).i32Add().v128Load(0).f64x2Mul().f64x2Add().set(acc[0]);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
-  store(0, acc[0]);
-  f.get(row).get(LDA).i32Add().set(row);
-  f.get(yAt).i32(8).i32Add().set(yAt);
-  f.get(i).i32(1).i32Add().set(i);
-  f.br(0);
-  f.end().end();
+  f.countUp(i, ROWS, () => {
+    f.v128Zero().set(acc[0]);
+    f.i32(0).set(c);
+    f.stepUp(c, cEnd, 16, () => {
+      f.get(acc[0]).get(row).get(c).i32Add().v128Load(0).get(X).get(c).i32Add().v128Load(0).f64x2Mul().f64x2Add().set(acc[0]);
+    });
+    store(0, acc[0]);
+    f.get(row).get(LDA).i32Add().set(row);
+    f.get(yAt).i32(8).i32Add().set(yAt);
+  });
   return f;
 }
 
@@ -93,12 +78,19 @@ export function dgemvN(): FuncBuilder {
 export function dgemvT(): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [A, LDA, ROWS, COLS, X, Y] = [0, 1, 2, 3, 4, 5];
-  const i = f.local(T.i32);
-  const c = f.local(T.i32);
-  const cEnd = f.local(T.i32);
-  const row = f.local(T.i32);
-  const x0 = f.local(T.v128);
-  const x1 = f.local(T.v128);
+  const [i, c, cEnd, row] = f.locals(T.i32, 4);
+  const [x0, x1] = f.locals(T.v128, 2);
+  // y[c..c+2) += row·x0 (+ next row·x1) over every column pair.
+  const addRows = (rows: 1 | 2) => {
+    f.i32(0).set(c);
+    f.stepUp(c, cEnd, 16, () => {
+      f.get(Y).get(c).i32Add();
+      f.get(Y).get(c).i32Add().v128Load(0);
+      f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
+      if (rows === 2) f.get(row).get(LDA).i32Add().get(c).i32Add().v128Load(0).get(x1).f64x2Mul().f64x2Add();
+      f.v128Store(0);
+    });
+  };
   f.get(COLS).i32(3).i32Shl().set(cEnd);
   f.i32(0).set(i);
   f.get(A).set(row);
@@ -106,18 +98,7 @@ export function dgemvT(): FuncBuilder {
   f.get(i).i32(2).i32Add().get(ROWS).i32GtU().brIf(1);
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(8).set(x1);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(Y).get(c).i32Add();
-  f.get(Y).get(c).i32Add().v128Load(0);
-  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
-  f.get(row).get(LDA).i32Add().get(c).i32Add().v128Load(0).get(x1).f64x2Mul().f64x2Add();
-  f.v128Store(0);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  addRows(2);
   f.get(row).get(LDA).i32(1).i32Shl().i32Add().set(row);
   f.get(i).i32(2).i32Add().set(i);
   f.br(0);
@@ -125,17 +106,7 @@ export function dgemvT(): FuncBuilder {
   // A last odd row.
   f.get(i).get(ROWS).i32LtU().if();
   f.get(X).get(i).i32(3).i32Shl().i32Add().v128Load64Splat(0).set(x0);
-  f.i32(0).set(c);
-  f.block();
-  f.get(c).get(cEnd).i32GeU().brIf(0);
-  f.loop();
-  f.get(Y).get(c).i32Add();
-  f.get(Y).get(c).i32Add().v128Load(0);
-  f.get(row).get(c).i32Add().v128Load(0).get(x0).f64x2Mul().f64x2Add();
-  f.v128Store(0);
-  f.get(c).i32(16).i32Add().tee(c).get(cEnd).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  addRows(1);
   f.end();
   return f;
 }
@@ -153,13 +124,8 @@ export function dgemvT(): FuncBuilder {
 export function drotSeq(): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [Z, LD, COUNT, CS, COLS] = [0, 1, 2, 3, 4];
-  const col = f.local(T.i32);
-  const colEnd = f.local(T.i32);
-  const t = f.local(T.i32);
-  const row = f.local(T.i32);
-  const csAt = f.local(T.i32);
-  const cv = f.local(T.v128);
-  const sv = f.local(T.v128);
+  const [col, colEnd, t, row, csAt] = f.locals(T.i32, 5);
+  const [cv, sv] = f.locals(T.v128, 2);
   const h = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
   const zi = [f.local(T.v128), f.local(T.v128), f.local(T.v128), f.local(T.v128)];
   f.get(COLS).i32(3).i32Shl().set(colEnd);

@@ -34,11 +34,7 @@ export const DOT_NR = 4;
 function sdot(mr: number, nr: number): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], []);
   const [A, LDA, B, LDB, C, LDC, MT, NT, KC4, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const it = f.local(T.i32);
-  const jt = f.local(T.i32);
-  const q = f.local(T.i32);
-  const qEnd = f.local(T.i32);
-  const cAt = f.local(T.i32);
+  const [it, jt, q, qEnd, cAt] = f.locals(T.i32, 5);
   const aRow: number[] = [];
   for (let r = 0; r < mr; r++) aRow.push(f.local(T.i32));
   const bRow: number[] = [];
@@ -54,56 +50,50 @@ function sdot(mr: number, nr: number): FuncBuilder {
 
   f.get(KC4).i32(2).i32Shl().set(qEnd);
   f.i32(0).set(jt);
-  f.block().loop();
-  f.get(jt).get(NT).i32GeU().brIf(1);
-  for (let j = 0; j < nr; j++) f.get(B).get(jt).i32(nr).i32Mul().i32(j).i32Add().get(LDB).i32Mul().i32Add().set(bRow[j]);
-  f.i32(0).set(it);
-  f.block().loop();
-  f.get(it).get(MT).i32GeU().brIf(1);
-  for (let r = 0; r < mr; r++) f.get(A).get(it).i32(mr).i32Mul().i32(r).i32Add().get(LDA).i32Mul().i32Add().set(aRow[r]);
-  for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++) f.v128Zero().set(acc[r][j]);
-  f.i32(0).set(q);
-  f.loop();
-  for (let r = 0; r < mr; r++) f.get(aRow[r]).get(q).i32Add().v128Load(0).set(av[r]);
-  for (let j = 0; j < nr; j++) {
-    f.get(bRow[j]).get(q).i32Add().v128Load(0).set(bv);
-    for (let r = 0; r < mr; r++) f.get(acc[r][j]).get(av[r]).get(bv).f32x4Mul().f32x4Add().set(acc[r][j]);
-  }
-  f.get(q).i32(16).i32Add().tee(q).get(qEnd).i32LtU().brIf(0);
-  f.end();
-  // Lane sums into C[it·mr + r, jt·nr + j].
-  for (let r = 0; r < mr; r++) {
-    for (let j = 0; j < nr; j++) {
-      f.get(C)
-        .get(it)
-        .i32(mr)
-        .i32Mul()
-        .i32(r)
-        .i32Add()
-        .get(LDC)
-        .i32Mul()
-        .i32Add()
-        .get(jt)
-        .i32(nr * 4)
-        .i32Mul()
-        .i32Add()
-        .i32(4 * j)
-        .i32Add()
-        .set(cAt);
-      f.get(cAt);
-      f.get(acc[r][j]).f32x4ExtractLane(0).get(acc[r][j]).f32x4ExtractLane(1).f32Add();
-      f.get(acc[r][j]).f32x4ExtractLane(2).get(acc[r][j]).f32x4ExtractLane(3).f32Add().f32Add();
-      // + (accumulate ? C : 0), branch-free (select never does arithmetic on the unused value).
-      f.get(cAt).f32Load(0).f32Const(0).get(ACC).select().f32Add();
-      f.f32Store(0);
-    }
-  }
-  f.get(it).i32(1).i32Add().set(it);
-  f.br(0);
-  f.end().end();
-  f.get(jt).i32(1).i32Add().set(jt);
-  f.br(0);
-  f.end().end();
+  f.countUp(jt, NT, () => {
+    for (let j = 0; j < nr; j++) f.get(B).get(jt).i32(nr).i32Mul().i32(j).i32Add().get(LDB).i32Mul().i32Add().set(bRow[j]);
+    f.i32(0).set(it);
+    f.countUp(it, MT, () => {
+      for (let r = 0; r < mr; r++) f.get(A).get(it).i32(mr).i32Mul().i32(r).i32Add().get(LDA).i32Mul().i32Add().set(aRow[r]);
+      for (let r = 0; r < mr; r++) for (let j = 0; j < nr; j++) f.v128Zero().set(acc[r][j]);
+      f.i32(0).set(q);
+      f.loop();
+      for (let r = 0; r < mr; r++) f.get(aRow[r]).get(q).i32Add().v128Load(0).set(av[r]);
+      for (let j = 0; j < nr; j++) {
+        f.get(bRow[j]).get(q).i32Add().v128Load(0).set(bv);
+        for (let r = 0; r < mr; r++) f.get(acc[r][j]).get(av[r]).get(bv).f32x4Mul().f32x4Add().set(acc[r][j]);
+      }
+      f.get(q).i32(16).i32Add().tee(q).get(qEnd).i32LtU().brIf(0);
+      f.end();
+      // Lane sums into C[it·mr + r, jt·nr + j].
+      for (let r = 0; r < mr; r++) {
+        for (let j = 0; j < nr; j++) {
+          f.get(C)
+            .get(it)
+            .i32(mr)
+            .i32Mul()
+            .i32(r)
+            .i32Add()
+            .get(LDC)
+            .i32Mul()
+            .i32Add()
+            .get(jt)
+            .i32(nr * 4)
+            .i32Mul()
+            .i32Add()
+            .i32(4 * j)
+            .i32Add()
+            .set(cAt);
+          f.get(cAt);
+          f.get(acc[r][j]).f32x4ExtractLane(0).get(acc[r][j]).f32x4ExtractLane(1).f32Add();
+          f.get(acc[r][j]).f32x4ExtractLane(2).get(acc[r][j]).f32x4ExtractLane(3).f32Add().f32Add();
+          // + (accumulate ? C : 0), branch-free (select never does arithmetic on the unused value).
+          f.get(cAt).f32Load(0).f32Const(0).get(ACC).select().f32Add();
+          f.f32Store(0);
+        }
+      }
+    });
+  });
   return f;
 }
 
@@ -120,41 +110,34 @@ export const WASM_BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'gt', 'ge'
 function unaryMap(op: (typeof WASM_UNARY)[number]): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32], []);
   const [SRC, DST, N4] = [0, 1, 2];
-  const i = f.local(T.i32);
-  const end = f.local(T.i32);
-  const v = f.local(T.v128);
-  const zero = f.local(T.v128);
-  const one = f.local(T.v128);
+  const [i, end] = f.locals(T.i32, 2);
+  const [v, zero, one] = f.locals(T.v128, 3);
   f.v128Zero().set(zero);
   f.f32Const(1).f32x4Splat().set(one);
   f.get(N4).i32(4).i32Shl().set(end);
   f.i32(0).set(i);
-  f.block();
-  f.get(i).get(end).i32GeU().brIf(0);
-  f.loop();
-  f.get(DST).get(i).i32Add();
-  f.get(SRC).get(i).i32Add().v128Load(0).set(v);
-  switch (op) {
-    case 'relu':
-      f.get(v).get(zero).f32x4Max();
-      break;
-    case 'step':
-      f.get(v).get(zero).f32x4Gt().get(one).v128And();
-      break;
-    case 'neg':
-      f.get(v).f32x4Neg();
-      break;
-    case 'abs':
-      f.get(v).f32x4Abs();
-      break;
-    case 'square':
-      f.get(v).get(v).f32x4Mul();
-      break;
-  }
-  f.v128Store(0);
-  f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(i, end, 16, () => {
+    f.get(DST).get(i).i32Add();
+    f.get(SRC).get(i).i32Add().v128Load(0).set(v);
+    switch (op) {
+      case 'relu':
+        f.get(v).get(zero).f32x4Max();
+        break;
+      case 'step':
+        f.get(v).get(zero).f32x4Gt().get(one).v128And();
+        break;
+      case 'neg':
+        f.get(v).f32x4Neg();
+        break;
+      case 'abs':
+        f.get(v).f32x4Abs();
+        break;
+      case 'square':
+        f.get(v).get(v).f32x4Mul();
+        break;
+    }
+    f.v128Store(0);
+  });
   return f;
 }
 
@@ -166,8 +149,7 @@ function unaryMap(op: (typeof WASM_UNARY)[number]): FuncBuilder {
 function binaryMap(op: (typeof WASM_BINARY)[number], scalar: 'a' | 'b' | 'none'): FuncBuilder {
   const f = new FuncBuilder([T.i32, T.i32, T.i32, T.i32], []);
   const [A, B, DST, N4] = [0, 1, 2, 3];
-  const i = f.local(T.i32);
-  const end = f.local(T.i32);
+  const [i, end] = f.locals(T.i32, 2);
   const s = scalar === 'none' ? -1 : f.local(T.v128);
   const one = f.local(T.v128);
   f.f32Const(1).f32x4Splat().set(one);
@@ -177,59 +159,38 @@ function binaryMap(op: (typeof WASM_BINARY)[number], scalar: 'a' | 'b' | 'none')
       .set(s);
   f.get(N4).i32(4).i32Shl().set(end);
   f.i32(0).set(i);
-  f.block();
-  f.get(i).get(end).i32GeU().brIf(0);
-  f.loop();
-  f.get(DST).get(i).i32Add();
-  if (scalar === 'a') f.get(s);
-  else f.get(A).get(i).i32Add().v128Load(0);
-  if (scalar === 'b') f.get(s);
-  else f.get(B).get(i).i32Add().v128Load(0);
-  binaryOp(f, op, one);
-  f.v128Store(0);
-  f.get(i).i32(16).i32Add().tee(i).get(end).i32LtU().brIf(0);
-  f.end();
-  f.end();
+  f.stepUp(i, end, 16, () => {
+    f.get(DST).get(i).i32Add();
+    if (scalar === 'a') f.get(s);
+    else f.get(A).get(i).i32Add().v128Load(0);
+    if (scalar === 'b') f.get(s);
+    else f.get(B).get(i).i32Add().v128Load(0);
+    binaryOp(f, op, one);
+    f.v128Store(0);
+  });
   return f;
 }
 
+/** Each binary op's f32x4 instruction on the two vectors on the stack. */
+const LANE_OP: Record<(typeof WASM_BINARY)[number], (f: FuncBuilder) => FuncBuilder> = {
+  add: (f) => f.f32x4Add(),
+  sub: (f) => f.f32x4Sub(),
+  mul: (f) => f.f32x4Mul(),
+  div: (f) => f.f32x4Div(),
+  max: (f) => f.f32x4Max(),
+  min: (f) => f.f32x4Min(),
+  gt: (f) => f.f32x4Gt(),
+  ge: (f) => f.f32x4Ge(),
+  lt: (f) => f.f32x4Lt(),
+  le: (f) => f.f32x4Le(),
+  eq: (f) => f.f32x4Eq(),
+};
+
 /** The lane-wise op on the two vectors on the stack; comparisons AND their mask with `one` (1.0 splatted). */
 function binaryOp(f: FuncBuilder, op: (typeof WASM_BINARY)[number], one: number): void {
-  switch (op) {
-    case 'add':
-      f.f32x4Add();
-      break;
-    case 'sub':
-      f.f32x4Sub();
-      break;
-    case 'mul':
-      f.f32x4Mul();
-      break;
-    case 'div':
-      f.f32x4Div();
-      break;
-    case 'max':
-      f.f32x4Max();
-      break;
-    case 'min':
-      f.f32x4Min();
-      break;
-    case 'gt':
-      f.f32x4Gt().get(one).v128And();
-      break;
-    case 'ge':
-      f.f32x4Ge().get(one).v128And();
-      break;
-    case 'lt':
-      f.f32x4Lt().get(one).v128And();
-      break;
-    case 'le':
-      f.f32x4Le().get(one).v128And();
-      break;
-    case 'eq':
-      f.f32x4Eq().get(one).v128And();
-      break;
-  }
+  LANE_OP[op](f);
+  // A comparison leaves all ones in a true lane: ANDed with 1.0 it is the float 1, a false lane 0.
+  if (op === 'gt' || op === 'ge' || op === 'lt' || op === 'le' || op === 'eq') f.get(one).v128And();
 }
 
 /** The kernel module's functions, in the order of their indices in the module (it imports nothing). */
