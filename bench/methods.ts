@@ -5,7 +5,7 @@
  *   npm run bench:methods -- [--quick] [--full] [--epochs 5] [--seeds 3] [--lrs 0.05,0.01]
  *        [--taus 0.05,0.1,0.2] [--budgets 0.2,0.07,0.03] [--methods full,tdlrt,...] [--train 10000]
  *        [--max-rank-linear 100] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9] [--lra-interval 200]
- *        [--integrator parallel|bug] [--resume | --force] [--out bench/results]
+ *        [--integrator parallel|bug] [--warmup full|integrator] [--resume | --force] [--out bench/results]
  *
  * How it is fair. Every method compresses conv2 and fc1 (conv1 and fc2 stay whole), trains for the
  * same epochs with the same batches, and gets the same learning-rate grid: each (method, budget)
@@ -39,6 +39,7 @@ import { createMethod, type MethodOptions } from '../src/lowrank/methods/registr
 import { reportOf } from '../src/lowrank/methods/report.js';
 import { TdlrtMethod } from '../src/lowrank/methods/tdlrt.js';
 import { INTEGRATOR_KINDS, type IntegratorKind } from '../src/lowrank/integrator.js';
+import type { TdlrtOptions } from '../src/lowrank/methods/tdlrt.js';
 import type { MethodReport } from '../src/lowrank/methods/types.js';
 
 /** The rows of the bench: post-hoc gives two (Tucker and matrix compression of the same full runs). */
@@ -68,6 +69,12 @@ export interface BenchConfig {
   warmupEpochs: number;
   /** The integrator step of tdlrt and dlrt-matrix (the library's default: 'parallel'). */
   integrator: IntegratorKind;
+  /**
+   * How tdlrt and dlrt-matrix warm up (the library's default: 'full', the full model converted
+   * exactly at the switch; 'integrator': the integrator at τ = 0 at the capped ranks, which every
+   * run logged before 2026-12-06 15:00 UTC used).
+   */
+  warmup: NonNullable<TdlrtOptions['warmup']>;
   /** Live progress (per epoch and per run); null for silence. */
   progress: NodeJS.WriteStream | null;
   dataDir?: string;
@@ -93,6 +100,7 @@ export function defaultConfig(mode: 'default' | 'quick' | 'full' = 'default'): B
     lraInterval: 200,
     warmupEpochs: 1,
     integrator: 'parallel',
+    warmup: 'full',
     progress: process.stderr,
   };
   if (mode === 'full') return { ...base, trainSize: 'all' };
@@ -200,7 +208,7 @@ function optionsFor(
   config: BenchConfig,
 ): { name: string; options: Omit<MethodOptions, 'lr'>; setting: string } {
   const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, config.maxRankLinear) : size);
-  const adaptive = (tau: number) => ({ tau, maxRank: fc1Cap, warmupEpochs: config.warmupEpochs, integrator: config.integrator });
+  const adaptive = (tau: number) => ({ tau, maxRank: fc1Cap, warmupEpochs: config.warmupEpochs, integrator: config.integrator, warmup: config.warmup });
   if (k === null) return { name: label, options: {}, setting: '—' };
   const budget = budgets[k];
   switch (label) {
@@ -224,7 +232,7 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-function runKey(label: string, setting: string, lr: number, seed: number, config: BenchConfig): string {
+export function runKey(label: string, setting: string, lr: number, seed: number, config: BenchConfig): string {
   const key: unknown[] = [
     label,
     setting,
@@ -240,6 +248,8 @@ function runKey(label: string, setting: string, lr: number, seed: number, config
   ];
   // Runs logged before the single-pass step existed took the two-pass step without settling: their keys carry no step.
   if (label === 'tdlrt' || label === 'dlrt-matrix') key.push(`integrator ${config.integrator}`);
+  // Runs logged before the full-model warm-up became the default warmed up in the integrator: their keys carry no warm-up.
+  if ((label === 'tdlrt' || label === 'dlrt-matrix') && config.warmup === 'full') key.push('warmup full');
   return JSON.stringify(key);
 }
 
@@ -572,7 +582,7 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
   say();
   say('Notes.');
   say(
-    `- Ranks: Tucker layers out×in (spatial modes full), matrix layers one rank. tdlrt and dlrt-matrix cap fc1's ranks at ${c.maxRankLinear} (the CPU is slow; the cap is a ceiling the tolerance rarely reaches after the warm-up), hold τ = 0 for the first ${c.warmupEpochs} epoch(s) and land where τ takes them; trp truncates every m = ${c.trpInterval} steps at energy e (default of the method: every step) and lands where e takes it; its deployed rank is the energy-e rank of the final weights.`,
+    `- Ranks: Tucker layers out×in (spatial modes full), matrix layers one rank. tdlrt and dlrt-matrix cap fc1's ranks at ${c.maxRankLinear} (the CPU is slow; the cap is a ceiling the tolerance rarely reaches after the warm-up), hold τ = 0 for the first ${c.warmupEpochs} epoch(s) (${c.warmup === 'full' ? 'training the full model, converted exactly to Tucker form at the switch, where the ranks settle' : 'in the integrator, at the capped ranks'}) and land where τ takes them; trp truncates every m = ${c.trpInterval} steps at energy e (default of the method: every step) and lands where e takes it; its deployed rank is the energy-e rank of the final weights.`,
   );
   say(
     '- Weight decay acts on cores / singular-value parts and on the uncompressed layers only, never on factors (tucker-fixed, matrix-fixed, elrt, tdlrt, dlrt-matrix); full-weight methods (full, trp, lra) decay their full weights.',
@@ -674,7 +684,7 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-function parseArgs(argv: string[]): { config: BenchConfig; out: string; force: boolean } {
+export function parseArgs(argv: string[]): { config: BenchConfig; out: string; force: boolean } {
   const has = (f: string) => argv.includes(`--${f}`);
   const value = (f: string): string | undefined => {
     const i = argv.indexOf(`--${f}`);
@@ -719,6 +729,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string; force: b
     'out',
     'batch',
     'integrator',
+    'warmup',
   ]);
   for (const a of argv)
     if (a.startsWith('--') && !known.has(a.slice(2)))
@@ -745,6 +756,9 @@ function parseArgs(argv: string[]): { config: BenchConfig; out: string; force: b
   if (!(INTEGRATOR_KINDS as readonly string[]).includes(integrator))
     throw new Error(`bench/methods: --integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got '${integrator}'`);
   c.integrator = integrator as IntegratorKind;
+  const warmup = value('warmup') ?? c.warmup;
+  if (warmup !== 'full' && warmup !== 'integrator') throw new Error(`bench/methods: --warmup must be one of full, integrator, got '${warmup}'`);
+  c.warmup = warmup;
   c.resume = has('resume');
   const out = value('out') ?? 'bench/results';
   c.runLog = join(out, 'methods.runs.jsonl');

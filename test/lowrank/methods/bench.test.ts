@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { BENCH_METHODS, defaultConfig, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
+import { BENCH_METHODS, defaultConfig, parseArgs, runKey, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
 import { hasSystemPackage } from '../../setup/system.js';
 
 // Before any data is read or any run trained: a budget-matched method without budgets or tdlrt fails at
 // once (it used to train every run first and fail in the report; full and tdlrt alone need none).
 describe('bench/methods config', () => {
   const noData = { train: null, val: null, test: null } as unknown as Parameters<typeof runMethodsBench>[1];
+  it('--warmup picks how tdlrt and dlrt-matrix warm up; runs logged with the integrator warm-up keep their keys', () => {
+    expect(parseArgs([]).config.warmup).toBe('full');
+    expect(parseArgs(['--warmup', 'integrator']).config.warmup).toBe('integrator');
+    expect(() => parseArgs(['--warmup', 'cold'])).toThrow("bench/methods: --warmup must be one of full, integrator, got 'cold'");
+    const c = defaultConfig();
+    const key = (label: string, warmup: 'full' | 'integrator') => JSON.parse(runKey(label, 'τ = 0.1', 0.05, 0, { ...c, warmup }));
+    expect(key('tdlrt', 'integrator')).toEqual(['tdlrt', 'τ = 0.1', 0.05, 0, 10000, 2000, 10000, 5, 64, 100, 1, 'integrator parallel']);
+    expect(key('tdlrt', 'full')).toEqual([...key('tdlrt', 'integrator'), 'warmup full']);
+    expect(key('dlrt-matrix', 'full').at(-1)).toBe('warmup full');
+    // The other methods have no warm-up: one key either way.
+    expect(key('trp', 'full')).toEqual(key('trp', 'integrator'));
+  });
   it('refuses a budget-matched method without budgets or tdlrt before training', () => {
     const config = { ...defaultConfig('quick'), progress: null, methods: ['full', 'lra', 'tucker-fixed'] };
     expect(() => runMethodsBench(config, noData)).toThrow(
