@@ -3,7 +3,7 @@
  * write (unless told --force or --resume), a lock file keeps two processes from writing one folder,
  * and temp files that a killed process left are removed on the next start.
  */
-import { closeSync, existsSync, openSync, readdirSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ensureDir, readRegularFile } from '../io/files.js';
 import { CliError, type CliIO } from './common.js';
@@ -60,63 +60,99 @@ function lockText(path: string): string {
   return readRegularFile(path, 64, 'lock file').toString('utf8').trim();
 }
 
+/** Text of a lock file, or '' when it cannot be read (gone meanwhile, or not a small regular file). */
+function lockTextOrEmpty(path: string): string {
+  try {
+    // A lock is a few digits; one that is not a small regular file (a FIFO would block) is unreadable.
+    return lockText(path);
+  } catch {
+    return '';
+  }
+}
+
 /**
- * Takes the folder's lock file (created with O_EXCL, holding this pid). A lock held by a live
- * process is an error; one left by a dead process is taken over, with a notice on stderr.
- * Returns the release function (idempotent).
+ * Removes the lock at `path` only if it still holds `staleText`, the content judged stale; true when
+ * it did (or the lock was already gone). The lock is first renamed to a name of this process's own,
+ * which is atomic, so two processes that both judged the same lock stale cannot both remove it: the
+ * second renames either nothing or the lock the first has just created, whose content differs, and
+ * then links it back (link never replaces a file) and leaves it.
+ */
+export function removeStaleLock(path: string, staleText: string): boolean {
+  const aside = `${path}.stale.${process.pid}`;
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  const text = lockTextOrEmpty(aside);
+  if (text !== staleText) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      /* a third process locked meanwhile: its lock stands, and the one set aside is lost */
+    }
+    rmSync(aside, { force: true });
+    return false;
+  }
+  rmSync(aside, { force: true });
+  return true;
+}
+
+/**
+ * Takes the folder's lock file, holding this pid. The file appears whole: the pid is written to a
+ * file of this process's own and linked to the lock's name, which fails if the lock exists (the
+ * O_EXCL of link), so no process ever reads a lock that is still empty. A lock held by a live
+ * process is an error; one left by a dead process is taken over (removeStaleLock), with a notice
+ * on stderr. Returns the release function (idempotent).
  */
 export function lockFolder(dir: string, io: CliIO): () => void {
   ensureDir(dir);
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock ${dir}: ${(err as Error).message}`);
-      let text = '';
+  const mine = `${path}.${process.pid}`;
+  writeFileSync(mine, `${process.pid}\n`);
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        // A lock is a few digits; one that is not a small regular file (a FIFO would block) is unreadable.
-        text = lockText(path);
-      } catch {
-        /* removed meanwhile, or not a lock this code wrote: taken over below */
+        linkSync(mine, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`cannot lock ${dir}: ${(err as Error).message}`);
+        const text = lockTextOrEmpty(path);
+        const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+        if (alive(pid))
+          throw new CliError(`${dir} is in use by another tuckergrad process (pid ${pid}, lock file ${path}); wait for it to finish or choose another --out`);
+        if (removeStaleLock(path, text))
+          io.stderr.write(`notice: taking over the stale lock ${path} (${Number.isNaN(pid) ? 'unreadable' : `pid ${pid} is not running`})\n`);
+        continue;
       }
-      const pid = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-      if (alive(pid))
-        throw new CliError(`${dir} is in use by another tuckergrad process (pid ${pid}, lock file ${path}); wait for it to finish or choose another --out`);
-      io.stderr.write(`notice: taking over the stale lock ${path} (${Number.isNaN(pid) ? 'unreadable' : `pid ${pid} is not running`})\n`);
-      rmSync(path, { force: true });
-      continue;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        try {
+          if (lockText(path) === String(process.pid)) rmSync(path, { force: true });
+        } catch {
+          /* already gone */
+        }
+      };
     }
-    try {
-      writeSync(fd, `${process.pid}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      try {
-        if (lockText(path) === String(process.pid)) rmSync(path, { force: true });
-      } catch {
-        /* already gone */
-      }
-    };
+  } finally {
+    rmSync(mine, { force: true });
   }
   throw new CliError(`cannot lock ${dir}: another process keeps re-creating ${path}`);
 }
 
 /**
  * Temp files of atomic writes (.<file>.<pid>.<hex>.tmp) that a process that is no longer running
- * left in `dir`: any file name, so plots and reports are cleaned as well as checkpoints.
+ * left in `dir`: any file name, so plots and reports are cleaned as well as checkpoints; and the
+ * lock's own (.tuckergrad.lock.<pid>, .tuckergrad.lock.stale.<pid>, see lockFolder).
  * Returns the names removed.
  */
 export function removeStaleTemps(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const removed: string[] = [];
   for (const f of readdirSync(dir)) {
-    const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
+    const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f) ?? /^\.tuckergrad\.lock\.(?:stale\.)?(\d+)$/.exec(f);
     if (!m || alive(Number(m[1]))) continue;
     rmSync(join(dir, f), { force: true });
     removed.push(f);
