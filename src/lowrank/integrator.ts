@@ -420,6 +420,7 @@ export class RankAdaptiveIntegrator {
       bounds,
       velocity,
       zeroCornerFrom: parallel ? a.before : undefined,
+      norm,
     });
     this.install(layer, t.core, t.coreShape, t.factors);
     if (t.velocity) this.velocity.set(layer, t.velocity);

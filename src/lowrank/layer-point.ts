@@ -133,6 +133,25 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: nu
 }
 
 /**
+ * Solves L·Lᵀ·x = b in place for one vector: choleskySolve's loops without the inner loop over
+ * right-hand sides, which for a single one cost more than the arithmetic (24 solves of an r × r
+ * factor per condition estimate, every step).
+ */
+export function choleskySolveVector(l: Float64Array, n: number, b: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let v = b[i];
+    const row = i * n;
+    for (let k = 0; k < i; k++) v -= l[row + k] * b[k];
+    b[i] = v / l[row + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let v = b[i];
+    for (let k = i + 1; k < n; k++) v -= l[k * n + i] * b[k];
+    b[i] = v / l[i * n + i];
+  }
+}
+
+/**
  * The 2-norm condition number of Mat_i(C), √(λ_max/λ_min) of its Gram matrix, estimated by 12
  * steps each of power and inverse iteration (the Cholesky factor does the inverse); Infinity where
  * the Gram matrix is not numerically positive definite. An estimate from below that converges fast
@@ -174,7 +193,7 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
   for (let it = 0; it < 12; it++) {
     // Stryker disable next-line CallExpression: w already equals v after every step but the first, which then starts from the power iteration's vector; the estimate only picks between the factor-gradient and the full-kernel K-step routes, which give the same directions (integrator-parallel.test.ts)
     w.set(v);
-    choleskySolve(l, n, w, 1);
+    choleskySolveVector(l, n, w);
     inv = normalise(w);
     v.set(w);
   }
@@ -194,16 +213,24 @@ export function choleskyQr(p: Float64Array, rows: number, c: number): boolean {
   return true;
 }
 
-/** The inverse of a lower-triangular c × c matrix (row-major; lower triangular too). */
+/**
+ * The inverse of a lower-triangular c × c matrix (row-major; lower triangular too), row by row:
+ * row i of L⁻¹ is (e_i − Σ_{k<i} l_ik·row k) / l_ii, so every inner loop runs along a row in
+ * memory (the column-by-column form strides through both matrices).
+ */
 export function lowerInverse(l: Float64Array, c: number): Float64Array {
   const inv = new Float64Array(c * c);
-  for (let j = 0; j < c; j++) {
-    inv[j * c + j] = 1 / l[j * c + j];
-    for (let i = j + 1; i < c; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= l[i * c + k] * inv[k * c + j];
-      inv[i * c + j] = s / l[i * c + i];
+  for (let i = 0; i < c; i++) {
+    const ri = i * c;
+    for (let k = 0; k < i; k++) {
+      const f = l[ri + k];
+      if (f === 0) continue;
+      const rk = k * c;
+      for (let j = 0; j <= k; j++) inv[ri + j] -= f * inv[rk + j];
     }
+    const d = 1 / l[ri + i];
+    for (let j = 0; j < i; j++) inv[ri + j] *= d;
+    inv[ri + i] = d;
   }
   return inv;
 }

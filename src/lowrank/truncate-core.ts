@@ -52,6 +52,8 @@ export interface TruncationInput {
    * (truncate-blocks.ts). Checked, not trusted: a core that is not zero there takes the dense route.
    */
   zeroCornerFrom?: readonly number[];
+  /** ‖Ĉ1‖_F when the caller has it already (the integrator scales ϑ by it): not read again. */
+  norm?: number;
 }
 
 export interface TruncationResult {
@@ -149,7 +151,7 @@ function checkedCorner(input: TruncationInput): ZeroCorner | null {
 export function truncateCore(input: TruncationInput): TruncationResult {
   const { shape, c1, bases, fullShape, thresholds, keep, bounds } = input;
   let velocity = input.velocity;
-  const norm = frob(c1);
+  const norm = input.norm ?? frob(c1);
   const d = shape.length;
   const corner = checkedCorner(input);
   const spectra: (ModeSpectrum | null)[] = new Array(d).fill(null);

@@ -1,11 +1,12 @@
 /**
  * The scans of linalg/matrix.ts that every entry point runs over its input: checkFinite (a
  * branch-free pass on typed arrays, the element loop only to name the index) and maxAbs (four
- * running maxima), against their definitions at every length and position.
+ * running maxima), and frob (the Frobenius norm every integrator step reads), against their
+ * definitions at every length and position.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkFinite, maxAbs } from '../../src/linalg/matrix.js';
+import { checkFinite, frob, maxAbs } from '../../src/linalg/matrix.js';
 import { opts } from './helpers.js';
 
 const arbValues = fc.array(fc.double({ min: -1e308, max: 1e308, noNaN: true }), { minLength: 0, maxLength: 23 });
@@ -47,5 +48,37 @@ describe('checkFinite and maxAbs', () => {
       }),
       opts(200),
     );
+  });
+
+  it('frob is (Σ a_i²)^½ to rounding at every length and at every scale float64 holds (NaN propagates)', () => {
+    // The reference: a running hypot, which neither overflows nor underflows.
+    const reference = (a: ArrayLike<number>) => {
+      let h = 0;
+      for (let i = 0; i < a.length; i++) h = Math.hypot(h, a[i]);
+      return h;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 0, maxLength: 23 }),
+        fc.constantFrom(1, 2 ** 470, 2 ** 490, 2 ** 1000, 2 ** -470, 2 ** -490, 2 ** -1000, 2 ** -1070),
+        fc.constantFrom(...kinds),
+        (v, scale, kind) => {
+          const a = make(
+            kind === 'f32' ? 'f64' : kind,
+            v.map((x) => x * scale),
+          );
+          const want = reference(a);
+          const got = frob(a);
+          if (want === 0) expect(got).toBe(0);
+          // A subnormal entry carries few bits: the relative bound holds for normal values.
+          else if (want > 2 ** -1000) expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-14 * want);
+          else expect(Math.abs(got - want)).toBeLessThanOrEqual(2 ** -1074 * 8);
+        },
+      ),
+      opts(300),
+    );
+    expect(frob(Float64Array.from([3, Number.NaN, 4]))).toBeNaN();
+    expect(frob(Float64Array.from([1e308, 1e308, 1e308]))).toBeCloseTo(Math.sqrt(3) * 1e308, -300);
+    expect(frob(Float64Array.from([3, -Infinity]))).toBe(Infinity);
   });
 });

@@ -7,7 +7,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { svdRaw } from '../../src/linalg/svd.js';
-import { cholesky, choleskyQr, choleskySolve, DRIFT_LIMIT, driftLimit, gramCondition, readPoint, unfoldingGram } from '../../src/lowrank/layer-point.js';
+import {
+  cholesky,
+  choleskyQr,
+  choleskySolve,
+  choleskySolveVector,
+  DRIFT_LIMIT,
+  driftLimit,
+  gramCondition,
+  lowerInverse,
+  readPoint,
+  unfoldingGram,
+} from '../../src/lowrank/layer-point.js';
 import { Generator } from '../../src/tensor/random.js';
 import { modeProductRaw } from '../../src/tucker/product.js';
 import { unfoldRaw } from '../../src/tucker/unfold.js';
@@ -59,6 +70,26 @@ describe('layer-point: Cholesky, condition estimate, Cholesky QR, drift repair',
         const x = Float64Array.from(b);
         choleskySolve(lf, n, x, c);
         expect(diffFro(mm(a, n, n, x, c), b)).toBeLessThan(1e-9 * fro(b) * Math.max(1, (fro(a) * fro(x)) / fro(b)));
+      }),
+      fcOptions(40),
+    );
+  });
+
+  it('choleskySolveVector solves A·x = b for one vector; lowerInverse gives L⁻¹ with L·L⁻¹ = I, lower triangular', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1e6 }), (n, seed) => {
+        const gen = new Generator(seed);
+        const a = spd(n, n + 2, 0.1, gen);
+        const lf = cholesky(a, n) as Float64Array;
+        const b = gaussian(n, gen);
+        const x = Float64Array.from(b);
+        choleskySolveVector(lf, n, x);
+        expect(diffFro(mm(a, n, n, x, 1), b)).toBeLessThan(1e-9 * fro(b) * Math.max(1, (fro(a) * fro(x)) / fro(b)));
+        const inv = lowerInverse(lf, n);
+        const eye = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+        expect(diffFro(mm(lf, n, n, inv, n), eye)).toBeLessThan(1e-10 * Math.max(1, fro(lf) * fro(inv)));
+        for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(inv[i * n + j]).toBe(0);
       }),
       fcOptions(40),
     );
