@@ -306,6 +306,7 @@ function dot(a: Float64Array, po: number, qo: number, n: number): number {
   let s2 = 0;
   let s3 = 0;
   let i = 0;
+  // Stryker disable next-line ConditionalExpression: without the 4-way unrolling the same products are summed in one accumulator: rounding only
   for (; i + 3 < n; i += 4) {
     s0 += a[po + i] * a[qo + i];
     s1 += a[po + i + 1] * a[qo + i + 1];
