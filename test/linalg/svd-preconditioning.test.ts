@@ -64,4 +64,21 @@ describe('svd.ts: the preconditioning QR and the rotation of a strongly graded p
       }
     }
   });
+  it('a pair of equal squared norms (ζ = 0 exactly: a rotation by 45°), from an upper-triangular A that the QR leaves as it is', () => {
+    // A = R (no reflector has anything to do and the columns are already in pivot order): the rows
+    // (3, 0, 1) and (0, 3, 1) of R, the first pair Jacobi meets, both have squared norm 10.
+    // AᵀA·(1, −1, 0) = 9·(1, −1, 0), so σ = 3 is exact; Σσ² = ‖A‖² = 21 and Πσ = |det A| = 9.
+    const a = Float64Array.from([3, 0, 1, 0, 3, 1, 0, 0, 1]);
+    for (const method of ['jacobi', 'fast'] as const) {
+      const r = svdRaw(a, 3, 3, { method });
+      const u = r.u as Float64Array;
+      const v = r.v as Float64Array;
+      expect(orthError(u, 3, 3)).toBeLessThan(1e-15);
+      expect(orthError(v, 3, 3)).toBeLessThan(1e-15);
+      expect(diffFro(rebuild(u, r.s, v, 3, 3), a)).toBeLessThan(1e-15 * fro(a));
+      expect(Math.min(...r.s.map((x) => Math.abs(x - 3)))).toBeLessThan(1e-15 * 3);
+      expect(Math.abs(r.s[0] ** 2 + r.s[1] ** 2 + r.s[2] ** 2 - 21)).toBeLessThan(1e-14 * 21);
+      expect(Math.abs(r.s[0] * r.s[1] * r.s[2] - 9)).toBeLessThan(1e-14 * 9);
+    }
+  });
 });
