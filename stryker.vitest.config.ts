@@ -13,6 +13,9 @@ const TESTS: Record<string, string[]> = {
     'test/lowrank/truncate-core.test.ts',
     'test/lowrank/layer-point.test.ts',
     'test/lowrank/kstep.test.ts',
+    'test/lowrank/new-directions.test.ts',
+    'test/lowrank/truncate-blocks.test.ts',
+    'test/lowrank/truncation-routes.test.ts',
     'test/lowrank/augment.test.ts',
   ],
 };

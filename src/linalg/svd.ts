@@ -463,6 +463,7 @@ export function truncationRank(sigma: ArrayLike<number>, threshold: number): num
   // Squares of values beyond ~1e154 overflow and below ~1e-154 underflow: take them of σ and the
   // threshold divided by one power of two (exact), so that the rank does not depend on the scale.
   let big = threshold;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: route switch only: a zero threshold taken as the smallest value sends the walk to the scaled tails, which drop exactly the trailing zeros too; a positive one left out of the range can only be far below every nonzero σ (then neither route drops one: √next > t)
   let small = threshold > 0 ? threshold : Infinity;
   for (let i = 0; i < sigma.length; i++) {
     big = Math.max(big, sigma[i]);

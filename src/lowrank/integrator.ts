@@ -389,6 +389,7 @@ export class RankAdaptiveIntegrator {
     const c1 = new Float64Array(c0.length);
     let velocity: Float64Array | null = null;
     if (mu > 0) {
+      // Stryker disable next-line MethodExpression: without the copy v is the stored velocity (augmentPoint returns it when the shape did not grow), which nothing else reads (getState and setState copy) and which is replaced by the truncated velocity below
       const v = a.velocity ? a.velocity.slice() : new Float64Array(c0.length);
       for (let k = 0; k < c1.length; k++) {
         const vk = mu * v[k] + g[k] + wd * c0[k];

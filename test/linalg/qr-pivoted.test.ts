@@ -136,6 +136,39 @@ describe('householderPivotedBlocked: blocked column-pivoted QR', () => {
     expect(zero.at.every((v) => v === 0)).toBe(true);
   });
 
+  it('exact zero columns among non-zero ones are pivoted last, on both routes', () => {
+    // A zero column has norm 0 from the start: its downdate must be skipped (0/0 would make its norm
+    // NaN, which no comparison picks over, nor drops behind, a non-zero column).
+    const m = 80;
+    const n = 70;
+    const g = new Generator(9);
+    const a = gaussianMatrix(m, n, g);
+    const zeros = [0, 1, 5, 33, 40, 69];
+    for (const j of zeros) for (let i = 0; i < m; i++) a[i * n + j] = 0;
+    for (const useWasm of [true, false]) {
+      const h = householderPivotedBlocked(a, m, n, useWasm);
+      checkFactorisation(a, m, n, h);
+      // The zero columns come last, and the rows of R beyond the n − 6 non-zero columns are zero.
+      expect(
+        Array.from(h.perm.subarray(n - zeros.length))
+          .sort((x, y) => x - y)
+          .join(),
+      ).toBe(zeros.join());
+      checkAgainstUnblocked(a, m, n, h, n - zeros.length);
+    }
+  });
+
+  it("the result does not share linalg's wasm scratch memory: a later factorisation leaves it intact", () => {
+    const g = new Generator(10);
+    const a = gaussianMatrix(90, 80, g);
+    const h = householderPivotedBlocked(a, 90, 80, true);
+    const at0 = Float64Array.from(h.at);
+    // Another factorisation through the same scratch memory.
+    householderPivotedBlocked(gaussianMatrix(100, 90, g), 100, 90, true);
+    expect(Array.from(h.at)).toEqual(Array.from(at0));
+    checkFactorisation(a, 90, 80, h);
+  });
+
   it('property: every spectrum kind, shapes 64..110 either way (seeded)', () => {
     fc.assert(
       fc.property(

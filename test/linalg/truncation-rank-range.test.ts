@@ -42,4 +42,21 @@ describe('truncationRank over the whole float64 range', () => {
       if (r > 0) expect(Math.hypot(...sorted.slice(r - 1))).toBeGreaterThan(threshold);
     }
   });
+  it('a spectrum spanning more than 1e135 with equal values and exact zeros: each tail as Math.hypot', () => {
+    // Walked from the end, the running scale meets values equal to it (the sum of squared ratios
+    // grows by 1 each) and zeros (nothing to add, nothing to divide by).
+    const cases: [number[], number, number][] = [
+      [[1e200, 3e-10, 3e-10, 3e-10], 4e-10, 3],
+      [[1e200, 3e-10, 3e-10, 3e-10], 5.3e-10, 1],
+      [[1e200, 2e-150, 2e-150, 2e-150, 2e-150], 3.9e-150, 2],
+      [[1e200, 1e-100, 0], 1e-150, 2],
+      [[1e200, 1e-100, 0, 0], 1e-100, 1],
+    ];
+    for (const [sigma, threshold, want] of cases) {
+      const r = truncationRank(sigma, threshold);
+      expect(r, `${sigma} at ${threshold}`).toBe(want);
+      expect(Math.hypot(...sigma.slice(r))).toBeLessThanOrEqual(threshold);
+      if (r > 0) expect(Math.hypot(...sigma.slice(r - 1))).toBeGreaterThan(threshold);
+    }
+  });
 });

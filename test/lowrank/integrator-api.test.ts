@@ -522,4 +522,37 @@ describe('RankAdaptiveIntegrator: options, closure, state', () => {
     expect([...integ.probeCounts.entries()]).toEqual([['1', 1]]);
     expect(() => integ.setState({ ...integ.getState(), velocity: { x: new Float64Array(1) } })).toThrow(/which is not a low-rank layer of the model \(0, 1\)/);
   });
+  it("both steps, with and without momentum and weight decay, two steps each under the independent step checks; lastInfo.truncationError is ‖Y½ − W1‖ recomputed from the checks' Y½", () => {
+    for (const integrator of ['parallel', 'bug'] as const)
+      for (const [momentum, weightDecay] of [
+        [0, 0.5],
+        [0.9, 0],
+        [0.9, 0.5],
+      ]) {
+        const p = convProblem([6, 5, 3, 3], [2, 3], new Generator(23), 'channels');
+        const options: IntegratorOptions = { lr: 0.02, tau: 0.05, minRank: 1, momentum, weightDecay, integrator };
+        const integ = new RankAdaptiveIntegrator(p.model, options);
+        for (let s = 0; s < 2; s++) {
+          const reports = stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9);
+          expectClean(reports);
+          const reported = integ.lastInfo[0].truncationError;
+          expect(Math.abs(reported - reports[0].truncationError)).toBeLessThanOrEqual(1e-9 * frobNorm(reports[0].yHalf));
+        }
+        // The velocity is held across the steps exactly when there is momentum.
+        expect(Object.keys(integ.getState().velocity)).toHaveLength(momentum > 0 ? 1 : 0);
+      }
+  });
+
+  it("a stored mode at full rank ahead of modes with room (each mode's factor-gradient solve is its own); no probe", () => {
+    // Shape [3, 5, 3, 3], every mode stored: mode 0 at rank 3 = n_0 has no room, modes 1–3 grow.
+    for (const integrator of ['parallel', 'bug'] as const) {
+      const p = convProblem([3, 5, 3, 3], [3, 2, 2, 2], new Generator(24), 'all');
+      const options: IntegratorOptions = { lr: 0.02, tau: 0, minRank: 1, integrator };
+      const integ = new RankAdaptiveIntegrator(p.model, options);
+      expectClean(stepAndCheck(integ, options, p.lossOfWeights, p.closure, 1e-9));
+      expect(integ.probeCounts.size).toBe(0);
+      // At τ = 0 each mode with room takes its K-step directions (up to twice its rank, within n_i).
+      expect(p.layer.ranks).toEqual([3, 4, 3, 3]);
+    }
+  });
 });

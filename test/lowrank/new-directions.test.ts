@@ -141,6 +141,52 @@ describe('newDirections: an orthonormal basis of (I − UUᵀ)D, orthogonal to U
     );
   });
 
+  it('a tiny, well-conditioned residual (σ = 1e-9‖D‖ and 2e-13‖D‖, κ = 5e3, at ‖D‖ ≈ 1e6 and 1e-6): one direction, the second σ lying under the 1e-12‖D‖ cut', () => {
+    // κ ≤ 1e4 would suit the Cholesky route, but its σ_min is far below 1e-6‖D‖: the residual must go
+    // to the rank-revealing route, which keeps only σ above 1e-12‖D‖ (the second is rounding-level
+    // relative to D, and a Cholesky QR would return it as a direction).
+    for (const [seed, scale] of [
+      [1, 1e6],
+      [2, 1e-6],
+      [3, 1],
+    ]) {
+      const gen = new Generator(seed);
+      const n = 12;
+      const r = 3;
+      const cols = 2;
+      const both = orthonormal(gaussian(n, r + cols, gen), n, r + cols);
+      const u = new Float64Array(n * r);
+      const p = new Float64Array(n * cols);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < r; j++) u[i * r + j] = both[i * (r + cols) + j];
+        for (let j = 0; j < cols; j++) p[i * cols + j] = both[i * (r + cols) + r + j];
+      }
+      const inside = product(u, n, r, gaussian(r, cols, gen), cols);
+      const dNorm = frob(inside) * scale;
+      // R = P·diag(σ)·Wᵀ with W a rotation by 0.6 rad: the residual's SVD, exactly as built.
+      const [c0, s0] = [Math.cos(0.6), Math.sin(0.6)];
+      const sigma = [1e-9 * dNorm, 2e-13 * dNorm];
+      const w = [c0, -s0, s0, c0];
+      const d = new Float64Array(n * cols);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < cols; j++) {
+          let res = 0;
+          for (let k = 0; k < cols; k++) res += p[i * cols + k] * sigma[k] * w[j * cols + k];
+          d[i * cols + j] = scale * inside[i * cols + j] + res;
+        }
+      const out = newDirections(u, d, n, r);
+      expect(out.count).toBe(1);
+      // The direction is P's first column up to sign: |p₁ᵀb| = 1 to rounding relative to σ₁.
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += p[i * cols] * out.basis[i];
+      expect(Math.abs(Math.abs(dot) - 1)).toBeLessThan(1e-6);
+      const m = measure(u, r, d, cols, out.basis, out.count, n);
+      expect(m.orthonormality).toBeLessThan(1e-13);
+      expect(m.againstU).toBeLessThan(1e-13);
+      expect(m.spanGap).toBeLessThan(1e-12);
+    }
+  });
+
   it('a residual of rank k < columns: exactly k directions (the rank-revealing route), spanning it', () => {
     fc.assert(
       fc.property(arbShape, fc.integer({ min: 1, max: 3 }), ({ n, r, c, seed }, kWant) => {
