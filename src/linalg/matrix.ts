@@ -164,34 +164,21 @@ export function eye(n: number): Float64Array {
  * Frobenius norm of a buffer, safe from overflow/underflow: the entries are scaled by a power of
  * two near the largest (exact), and only when that largest lies outside [2^-480, 2^480], where
  * the plain sum of squares could over- or underflow (an entry whose square underflows inside that
- * range is under 2^-57 of the largest: below rounding). Four partial sums (one would wait on each
- * add's latency) and no division per entry: it is read on every integrator step.
+ * range is under 2^-57 of the largest: below rounding). In range, the four-chain rowDot of the
+ * buffer with itself, no division per entry: it is read on every integrator step.
  */
 export function frob(a: ArrayLike<number>): number {
   const big = maxAbs(a);
   if (big === 0 || !Number.isFinite(big)) return big;
-  const k = big > 2 ** -480 && big < 2 ** 480 ? 1 : 1 / pow2ScaleOf(big);
   const n = a.length;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const v0 = a[i] * k;
-    const v1 = a[i + 1] * k;
-    const v2 = a[i + 2] * k;
-    const v3 = a[i + 3] * k;
-    s0 += v0 * v0;
-    s1 += v1 * v1;
-    s2 += v2 * v2;
-    s3 += v3 * v3;
-  }
-  for (; i < n; i++) {
+  if (big > 2 ** -480 && big < 2 ** 480 && a instanceof Float64Array) return Math.sqrt(rowDot(a, 0, 0, n));
+  const k = 1 / pow2ScaleOf(big);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
     const v = a[i] * k;
-    s0 += v * v;
+    s += v * v;
   }
-  return Math.sqrt(s0 + s1 + (s2 + s3)) / k;
+  return Math.sqrt(s) / k;
 }
 
 /**
