@@ -113,6 +113,11 @@ export function cholesky(a: Float64Array, n: number): Float64Array | null {
 
 /** Solves L·Lᵀ·X = B in place for B (n × c, row-major). */
 export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: number): void {
+  // One right-hand side (the condition estimate's solves): the loop over columns costs more than the arithmetic.
+  if (c === 1) {
+    choleskySolveVector(l, n, b);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < i; k++) {
       const f = l[i * n + k];
@@ -133,9 +138,9 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: nu
 }
 
 /**
- * Solves L·Lᵀ·x = b in place for one vector: choleskySolve's loops without the inner loop over
- * right-hand sides, which for a single one cost more than the arithmetic (24 solves of an r × r
- * factor per condition estimate, every step).
+ * Solves L·Lᵀ·x = b in place for one vector (choleskySolve with c = 1 comes here): the same
+ * substitutions without the inner loop over right-hand sides, which for a single one cost more
+ * than the arithmetic (24 solves of an r × r factor per condition estimate, every step).
  */
 export function choleskySolveVector(l: Float64Array, n: number, b: Float64Array): void {
   for (let i = 0; i < n; i++) {
@@ -193,7 +198,7 @@ export function gramCondition(gram: Float64Array, l: Float64Array | null, n: num
   for (let it = 0; it < 12; it++) {
     // Stryker disable next-line CallExpression: w already equals v after every step but the first, which then starts from the power iteration's vector; the estimate only picks between the factor-gradient and the full-kernel K-step routes, which give the same directions (integrator-parallel.test.ts)
     w.set(v);
-    choleskySolveVector(l, n, w);
+    choleskySolve(l, n, w, 1);
     inv = normalise(w);
     v.set(w);
   }
