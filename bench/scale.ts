@@ -23,7 +23,9 @@
  * Every run is a child process (bench/scale-run.ts: the memory column needs a process of its own)
  * and is appended to scale.runs.jsonl with its commit and the machine load; --resume skips runs
  * whose key (every setting that changes the run) is already there, so the full run can go in pieces;
- * --report-only writes the table of what the log holds so far, running nothing.
+ * --report-only writes the table of what the log holds so far, running nothing. The table lists the
+ * methods asked for and every method the log already holds, so a piece that runs one method rewrites
+ * the whole table rather than a table of that method alone.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -149,6 +151,13 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+/** The --methods name of a row label ('tdlrt (bug)' → 'tdlrt-other', 'post-hoc (Tucker)' → 'post-hoc'). */
+export function methodOfLabel(label: string): string {
+  if (label.startsWith('tdlrt (')) return 'tdlrt-other';
+  if (label.startsWith('post-hoc')) return 'post-hoc';
+  return label;
+}
+
 function other(k: IntegratorKind): IntegratorKind {
   return k === 'parallel' ? 'bug' : 'parallel';
 }
@@ -254,11 +263,21 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
         .slice(0, 16)}.safetensors`,
     );
 
+  const asked = (m: string) => c.methods.includes(m);
+  // A method the log holds gets its row even when this invocation does not ask for it; only the asked-for
+  // methods, and what they need (TDLRT's budgets and lr, the full runs' weights), may run.
+  const logged = new Set([...cache.values()].map((r) => methodOfLabel(r.label)));
+  const has = (m: string) => asked(m) || logged.has(m);
+  const needsBudgets = !c.budgets && ['tucker-fixed', 'lra', 'elrt', 'post-hoc'].some(asked);
+  const runnable = new Set<string>(c.reportOnly ? [] : c.methods);
+  if (!c.reportOnly && (needsBudgets || asked('tdlrt-other'))) runnable.add('tdlrt');
+  if (!c.reportOnly && asked('post-hoc')) runnable.add('full');
+
   const launch = (spec: RunSpec): ScaleRun => {
     const key = keyOf(spec);
     const done = cache.get(key);
     if (done) return done;
-    if (c.reportOnly)
+    if (!runnable.has(methodOfLabel(spec.label)))
       return revive({ label: spec.label, budgetIndex: spec.budgetIndex, setting: spec.setting, lr: spec.lr, seed: spec.seed, error: NOT_RUN } as ScaleRun);
     const child = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', RUN_SCRIPT, JSON.stringify(spec)], {
       cwd: REPO,
@@ -358,7 +377,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
       statePath,
       budget: budgets[k],
     };
-    if (!cache.has(keyOf(spec)) && !existsSync(statePath) && !c.reportOnly) {
+    if (!cache.has(keyOf(spec)) && !existsSync(statePath) && runnable.has('post-hoc')) {
       // The weights are gone (another checkout): train the full run again, which saves them.
       const fullSpec = trainSpec('full', null, lr, seed);
       cache.delete(keyOf(fullSpec));
@@ -394,13 +413,11 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   };
 
   const rows: ScaleRow[] = [];
-  const has = (m: string) => c.methods.includes(m);
   const K = c.taus.length;
   if (has('full')) rows.push(row('full', null, (lr, seed) => train('full', null, lr, seed)));
   const tdlrtRows: ScaleRow[] = [];
   // TDLRT runs where asked for, and where another row needs them: its lr (tdlrt-other) or its budgets.
-  const needsBudgets = !c.budgets && ['tucker-fixed', 'lra', 'elrt', 'post-hoc'].some(has);
-  if (has('tdlrt') || has('tdlrt-other') || needsBudgets) {
+  if (has('tdlrt') || has('tdlrt-other') || needsBudgets || (!c.budgets && ['tucker-fixed', 'lra', 'elrt', 'post-hoc'].some(has))) {
     for (let k = 0; k < K; k++) tdlrtRows.push(row('tdlrt', k, (lr, seed) => train('tdlrt', k, lr, seed)));
     rows.push(...tdlrtRows);
   }
@@ -411,7 +428,7 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   if (!c.budgets && tdlrtRows.length) {
     budgets = tdlrtRows.map((r) => {
       const kept = r.runs.filter((x) => !x.error).map((x) => x.report.params / x.report.fullParams);
-      if (kept.length === 0 && !c.reportOnly) throw new Error(`runScaleBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
+      if (kept.length === 0 && runnable.has('tdlrt')) throw new Error(`runScaleBench: every tdlrt run at ${r.setting} failed, so it sets no budget`);
       return kept.length ? kept.reduce((a, b) => a + b, 0) / kept.length : NaN;
     });
     say(`budgets set by TDLRT (kept fraction of the compressed convs' parameters): ${budgets.map(pct).join(', ')}`);

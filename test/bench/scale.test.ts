@@ -131,8 +131,12 @@ describe('bench/scale --quick on synthetic CIFAR-10 files', () => {
     expect(partial.ranNow).toBe(0);
     expect(partial.rows[0].lrSearch.map((x) => x.error)).toEqual([undefined, NOT_RUN]);
     expect(writeScaleReport(partial, null)['scale.md']).toContain('0.01 → not run yet');
+    // The table keeps every method the log holds, not only the one asked for.
+    expect(partial.rows.map((r) => r.label)).toEqual(labels);
     const more = runScaleBench(parseScaleArgs([...args, '--resume', '--methods', 'full', '--lrs', '0.02,0.01']));
     expect(more.ranNow).toBe(1);
+    expect(more.rows.map((r) => r.label)).toEqual(labels);
+    expect(more.rows.find((r) => r.label === 'trp')?.lrSearch.map((x) => x.error)).toEqual([undefined, NOT_RUN]);
     expect(readFileSync(join(out, RUN_LOG), 'utf8').trim().split('\n')).toHaveLength(log.length + 1);
     // Without --resume a log with finished runs is refused, untouched; --force starts it over.
     expect(() => runScaleBench(parseScaleArgs([...args, '--methods', 'full']))).toThrow(
