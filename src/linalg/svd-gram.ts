@@ -10,7 +10,7 @@
  * size (TDLRT's τ·‖Ĉ‖, TRP's energy rule) this changes nothing that matters; for high relative
  * accuracy use svdRaw (Jacobi). The kept subspace is accurate to ε·σ₁²/(σ_r² − σ_{r+1}²).
  */
-import { eighRaw } from './eigh.js';
+import { eighRows } from './eigh.js';
 import { allocF64, f64Threads } from '../backend/linalg-kernels.js';
 import { syrkWasm } from './syrk.js';
 import { fixColumnSigns, gemm64, maxAbs, pow2ScaleOf } from './matrix.js';
@@ -110,15 +110,17 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
  * column positive. For callers that form G their own way (tucker/hosvd.ts, from a tensor's layout).
  */
 export function leftSvdFromGram(gram: Float64Array, m: number, k: number, scale = 1): LeftSvd {
-  const { values, vectors } = eighRaw(gram, m);
+  // The eigenvectors as rows (eighRows): only the k kept ones are copied out and sign-fixed, where
+  // eighRaw would transpose and sign-fix all m (the same vectors and signs: the rule is per column).
+  const { values, rows } = eighRows(gram, m);
   const u = new Float64Array(m * k);
   const s = new Float64Array(k);
   for (let j = 0; j < k; j++) {
     const src = m - 1 - j; // eigenvalues ascend
     s[j] = Math.sqrt(Math.max(0, values[src])) * scale;
-    for (let i = 0; i < m; i++) u[i * k + j] = vectors[i * m + src];
+    const row = src * m;
+    for (let i = 0; i < m; i++) u[i * k + j] = rows[row + i];
   }
-  // Stryker disable next-line CallExpression: eighRaw's eigenvectors already carry this sign convention (eigh.ts fixes them), and whole columns are copied
   fixColumnSigns(u, m, k);
   return { u, s, uCols: k };
 }

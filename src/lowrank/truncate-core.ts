@@ -54,6 +54,8 @@ export interface TruncationInput {
   zeroCornerFrom?: readonly number[];
   /** ‖Ĉ1‖_F when the caller has it already (the integrator scales ϑ by it): not read again. */
   norm?: number;
+  /** max|Ĉ1| when the caller has it already (the integrator's update loop gathers it): not read again. */
+  maxAbs?: number;
 }
 
 export interface TruncationResult {
@@ -142,7 +144,7 @@ function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: 
 function checkedCorner(input: TruncationInput): ZeroCorner | null {
   const z = zeroCorner(input.shape, input.zeroCornerFrom);
   if (!z) return null;
-  const big = maxAbs(input.c1);
+  const big = input.maxAbs ?? maxAbs(input.c1);
   if (big !== 0 && !(big >= 2 ** -300 && big <= 2 ** 300)) return null;
   if (!cornerIsZero(input.c1, z) || (input.velocity && !cornerIsZero(input.velocity, z))) return null;
   return z;
