@@ -59,26 +59,61 @@ export function readPoint(layer: TuckerLayer): LayerPoint {
     drift[i] = Math.sqrt(d2);
     if (drift[i] <= driftLimit(r)) return;
     // Polar repair: U = U'·(UᵀU)^½ with U' orthonormal, so C ×_i (UᵀU)^½ keeps W = C ×_i U exactly.
-    // (UᵀU)^{±½} = V·diag(λ^{±½})·Vᵀ: the columns of V scaled once, then two products on the GEMM
-    // (in plain loops with a square root per term this was r³ work in every repair).
-    const { values, vectors } = eighRaw(gram, r);
-    const scaled = new Float64Array(r * r);
-    const invScaled = new Float64Array(r * r);
-    for (let k = 0; k < r; k++) {
-      const s = Math.sqrt(Math.max(values[k], 0));
-      const is = s > 0 ? 1 / s : 0;
-      for (let a = 0; a < r; a++) {
-        scaled[a * r + k] = vectors[a * r + k] * s;
-        invScaled[a * r + k] = vectors[a * r + k] * is;
-      }
-    }
-    const half = matmulTB(scaled, r, r, vectors, r);
-    const invHalf = matmulTB(invScaled, r, r, vectors, r);
+    const { half, invHalf } = drift[i] <= POLAR_SERIES_MAX ? gramRootsBySeries(gram, r) : gramRootsByEigh(gram, r);
     factors[i] = matmul(u, n, r, invHalf, r);
     core = modeProductRaw(core, shape, half, r, i).data;
     repaired = true;
   });
   return { shape, core, factors, drift, repaired };
+}
+
+/**
+ * Drift up to which the polar repair takes (UᵀU)^{±½} from their series rather than an
+ * eigendecomposition. Float32 storage leaves a factor's drift at about 1e-7·√(n·r) (5e-6 at
+ * 128 × 64), past DRIFT_LIMIT, so the repair runs on most steps of wide layers, and its r × r
+ * eigendecomposition was the larger part of reading the point there.
+ */
+export const POLAR_SERIES_MAX = 1e-4;
+
+/**
+ * (UᵀU)^{±½} for UᵀU = I + E with ‖E‖_F ≤ POLAR_SERIES_MAX: I ± ½E + (−⅛, ⅜)E², whose truncation
+ * errors are O(‖E‖³) ≤ 1e-12: the repaired factor is orthonormal, and the two roots multiply to I,
+ * to that order. One r × r product on the GEMM in place of an eigendecomposition.
+ */
+export function gramRootsBySeries(gram: Float64Array, r: number): { half: Float64Array; invHalf: Float64Array } {
+  const e = new Float64Array(gram);
+  for (let a = 0; a < r; a++) e[a * r + a] -= 1;
+  const e2 = matmul(e, r, r, e, r);
+  const half = new Float64Array(r * r);
+  const invHalf = new Float64Array(r * r);
+  for (let k = 0; k < r * r; k++) {
+    half[k] = 0.5 * e[k] - 0.125 * e2[k];
+    invHalf[k] = -0.5 * e[k] + 0.375 * e2[k];
+  }
+  for (let a = 0; a < r; a++) {
+    half[a * r + a] += 1;
+    invHalf[a * r + a] += 1;
+  }
+  return { half, invHalf };
+}
+
+/**
+ * (UᵀU)^{±½} = V·diag(λ^{±½})·Vᵀ for any drift: the columns of V scaled once, then two products on
+ * the GEMM (in plain loops with a square root per term this was r³ work in every repair).
+ */
+export function gramRootsByEigh(gram: Float64Array, r: number): { half: Float64Array; invHalf: Float64Array } {
+  const { values, vectors } = eighRaw(gram, r);
+  const scaled = new Float64Array(r * r);
+  const invScaled = new Float64Array(r * r);
+  for (let k = 0; k < r; k++) {
+    const s = Math.sqrt(Math.max(values[k], 0));
+    const is = s > 0 ? 1 / s : 0;
+    for (let a = 0; a < r; a++) {
+      scaled[a * r + k] = vectors[a * r + k] * s;
+      invScaled[a * r + k] = vectors[a * r + k] * is;
+    }
+  }
+  return { half: matmulTB(scaled, r, r, vectors, r), invHalf: matmulTB(invScaled, r, r, vectors, r) };
 }
 
 /** The Gram matrix Mat_i(C)·Mat_i(C)ᵀ (r_i × r_i) and the unfolding itself. */

@@ -15,7 +15,10 @@ import {
   DRIFT_LIMIT,
   driftLimit,
   gramCondition,
+  gramRootsByEigh,
+  gramRootsBySeries,
   lowerInverse,
+  POLAR_SERIES_MAX,
   readPoint,
   unfoldingGram,
 } from '../../src/lowrank/layer-point.js';
@@ -241,5 +244,74 @@ describe('layer-point: Cholesky, condition estimate, Cholesky QR, drift repair',
       expect(diffFro(w1, wSkewed)).toBeLessThan(1e-12 * fro(wSkewed));
       expect(diffFro(w0, wSkewed)).toBeGreaterThan(1e-6 * fro(w0));
     }
+  });
+
+  it('(UᵀU)^{±½} by the series (drift ≤ POLAR_SERIES_MAX) and by eigh both match Q·Σ^{±1}·Qᵀ from the Jacobi SVD of U', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.double({ min: -7, max: -4.4, noNaN: true }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (r, extra, logSkew, seed) => {
+          const gen = new Generator(seed);
+          const n = r + extra;
+          // An orthonormal U0 skewed by I + E, ‖E‖_F from 1e-7 to 4e-5 (drift ≤ 2‖E‖ + ‖E‖²): the drift of a float32-stored factor and more.
+          const u0 = svdRaw(gaussian(n * r, gen), n, r, { method: 'jacobi' }).u as Float64Array;
+          const g = gaussian(r * r, gen);
+          const scale = 10 ** logSkew / fro(g);
+          const e = Float64Array.from(g, (v, k) => (k % (r + 1) === 0 ? 1 : 0) + scale * v);
+          const u = mm(u0, n, r, e, r);
+          const gram = mm(tr(u, n, r), r, n, u, r);
+          const drift = diffFro(
+            gram,
+            Float64Array.from({ length: r * r }, (_, k) => (k % (r + 1) === 0 ? 1 : 0)),
+          );
+          expect(drift).toBeLessThanOrEqual(POLAR_SERIES_MAX);
+          // Independent: U = P·Σ·Qᵀ, so (UᵀU)^{±½} = Q·Σ^{±1}·Qᵀ.
+          const svd = svdRaw(u, n, r, { method: 'jacobi' });
+          const q = svd.v as Float64Array;
+          const root = (p: number) => {
+            const out = new Float64Array(r * r);
+            for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) for (let k = 0; k < r; k++) out[a * r + b] += q[a * r + k] * svd.s[k] ** p * q[b * r + k];
+            return out;
+          };
+          const [half, invHalf] = [root(1), root(-1)];
+          for (const roots of [gramRootsBySeries(gram, r), gramRootsByEigh(gram, r)]) {
+            expect(diffFro(roots.half, half)).toBeLessThan(1e-12 * Math.sqrt(r));
+            expect(diffFro(roots.invHalf, invHalf)).toBeLessThan(1e-12 * Math.sqrt(r));
+            // The repaired factor U·(UᵀU)^{-½} is orthonormal.
+            expect(orthError(mm(u, n, r, roots.invHalf, r), n, r)).toBeLessThan(1e-12 * Math.sqrt(r));
+          }
+        },
+      ),
+      fcOptions(40),
+    );
+  });
+
+  it('readPoint repairs a drift between DRIFT_LIMIT and POLAR_SERIES_MAX (the series route) with W unchanged', () => {
+    const p = makeProblem('tucker4', 8, 6, [3, 4], 29);
+    const layer = p.layer;
+    const u = layer.factors[1]?.data as Float64Array;
+    const n = layer.fullShape[1];
+    const r = layer.ranks[1];
+    const gen = new Generator(5);
+    u.set(
+      mm(
+        u,
+        n,
+        r,
+        Float64Array.from({ length: r * r }, (_, k) => (k % (r + 1) === 0 ? 1 : 0) + 5e-6 * gen.normal()),
+        r,
+      ),
+    );
+    const skewed = pointOf(layer);
+    const w = weightOf(skewed.ranks, skewed.core, skewed.factors, layer.fullShape);
+    const read = readPoint(layer);
+    expect(read.drift[1]).toBeGreaterThan(DRIFT_LIMIT);
+    expect(read.drift[1]).toBeLessThan(POLAR_SERIES_MAX);
+    expect(read.repaired).toBe(true);
+    expect(orthError(read.factors[1] as Float64Array, n, r)).toBeLessThan(1e-14);
+    expect(diffFro(weightOf(read.shape, read.core, read.factors, layer.fullShape), w)).toBeLessThan(1e-14 * fro(w));
   });
 });
