@@ -66,7 +66,7 @@ interface TallResult {
 }
 
 /** Columns of X with a squared norm below this (X scaled to max|entry| ≈ 1) count as exact zeros. */
-const TINY2 = 1e-300;
+export const TINY2 = 1e-300;
 
 /**
  * SVD of a tall, already scaled row-major m×n matrix (m ≥ n).
