@@ -204,20 +204,14 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
       if (bad.length <= maxTargets) targets = bad;
     }
   }
-  // Singular values, sorted descending (stable).
-  const sig = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
+  // Singular values, sorted descending (Array.prototype.sort is stable: ties keep the Jacobi order).
+  const sig = Float64Array.from({ length: n }, (_, j) => {
     const v2 = rowDot(x, j * n, j * n, n);
-    sig[j] = v2 < TINY2 ? 0 : Math.sqrt(v2);
-  }
-  const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i] || i - j);
-  const s = new Float64Array(n);
-  // Stryker disable next-line ArrayDeclaration: every entry is assigned by index below; a JS array grows
-  const zero: boolean[] = new Array(n);
-  for (let c = 0; c < n; c++) {
-    s[c] = sig[order[c]];
-    zero[c] = s[c] === 0;
-  }
+    return v2 < TINY2 ? 0 : Math.sqrt(v2);
+  });
+  const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i]);
+  const s = Float64Array.from(order, (j) => sig[j]);
+  const zero = Array.from(s, (v) => v === 0);
   const out: TallResult = { s, zero };
   if (wantV) {
     // V = P·U_x: row perm[i] of V is row i of U_x; U_x[:, c] = y_{order[c]} / σ.
@@ -233,11 +227,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   if (wt) {
     // U = Q·[W; 0] = H_0…H_{n-1}·[W; 0], built column by column (column-major n×m).
     const ut = allocF64(n * m);
-    for (let c = 0; c < n; c++) {
-      const src = order[c] * n;
-      const dst = c * m;
-      for (let i = 0; i < n; i++) ut[dst + i] = wt[src + i];
-    }
+    for (let c = 0; c < n; c++) ut.set(wt.subarray(order[c] * n, order[c] * n + n), c * m);
     applyQ(h, ut, n);
     out.u = transpose(ut, n, m);
   }
