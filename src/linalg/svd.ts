@@ -265,15 +265,12 @@ export function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32
  * rows against all of them (flat [p, q, …], p < q).
  */
 export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows: Uint8Array): Int32Array {
-  // Stryker disable next-line ArrayDeclaration: a non-index first entry makes a row t = 0 of NaNs and zeros that lists no pair; the real rows follow, each with its own products
-  const idx: number[] = [];
-  for (let j = 0; j < n; j++) if (rows[j]) idx.push(j);
+  const idx = Array.from({ length: n }, (_, j) => j).filter((j) => rows[j]);
   const s = idx.length;
   const xs = allocF64(s * n);
-  for (let t = 0; t < s; t++) xs.set(x.subarray(idx[t] * n, idx[t] * n + n), t * n);
+  idx.forEach((p, t) => xs.set(x.subarray(p * n, p * n + n), t * n));
   const g = gemm64(false, true, s, n, n, xs, 0, n, x, 0, n);
-  const norms2 = new Float64Array(n);
-  for (let q = 0; q < n; q++) norms2[q] = rowDot(x, q * n, q * n, n);
+  const norms2 = Float64Array.from({ length: n }, (_, q) => rowDot(x, q * n, q * n, n));
   const out: number[] = [];
   for (let t = 0; t < s; t++) {
     const p = idx[t];
