@@ -128,7 +128,6 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   };
   // Pairs left to rotate, found by a Gram check (preconditioned route): a short list replaces a sweep.
   let targets: Int32Array | null = null;
-  let sweeps = maxSweeps;
   // A listed pair costs what a sweep spends on every pair (one dot product, a rotation if needed):
   // a list is the cheaper round unless it holds most of the pairs (flattened: two entries per pair).
   // Stryker disable next-line ArithmeticOperator: whether a listed round or a full sweep comes next is a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
@@ -136,17 +135,14 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   // Stryker disable next-line BlockStatement,ConditionalExpression: a first Gram check or a first full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
   if (precondition) {
     // X·V₀ is nearly orthogonal already: on a random 512×512 matrix a tenth of the pairs still
-    // exceed the threshold, and a list of them replaces the first sweep.
+    // exceed the threshold, and a list of them replaces the first sweep. (An empty list makes a
+    // round that rotates nothing, which ends the loop.)
     const bad = unconvergedPairs(x, n, tol);
-    if (bad.length === 0) sweeps = 0;
-    else if (
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
-      bad.length <= maxTargets
-    )
-      targets = bad;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
+    if (bad.length <= maxTargets) targets = bad;
   }
   // Stryker disable next-line UpdateOperator: without the sweep limit the loop still ends at convergence, which one-sided Jacobi always reaches
-  for (let sweep = 0; sweep < sweeps; sweep++) {
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let rotations = 0;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: only picks the partial or the full Gram check below, both valid after any round (untouched rows kept their pairs' last verdict)
     const listed = targets !== null;
@@ -199,7 +195,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
       for (let j = 0; j < n; j++) moved += touched[j];
       // Stryker disable next-line ArithmeticOperator,ConditionalExpression,EqualityOperator,LogicalOperator: the partial and the full Gram check find the same pairs (untouched rows kept their pairs' last verdict; svd-pairs.test.ts)
       const bad = listed && moved <= n / 4 ? unconvergedPairsOf(x, n, tol, touched) : unconvergedPairs(x, n, tol);
-      if (bad.length === 0) break;
+      // (An empty list: the next round rotates nothing and ends the loop.)
       // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
       if (bad.length <= maxTargets) targets = bad;
     }
