@@ -52,7 +52,6 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     // memory holds what earlier calls left.
     w.f64.fill(0, m * n, end);
   }
-  const xv = w ? w.f64 : null;
   const vn1 = Float64Array.from({ length: n }, (_, j) => colNorm(at, j * m, m));
   const vn2 = vn1.slice();
   const tol3z = Math.sqrt(EPS);
@@ -83,9 +82,11 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
-      // Stryker disable next-line EqualityOperator: the wasm update with kk = 0 panel columns is a no-op, and the loop below does the same update: a route switch
-      if (w && xv && kk > 0) {
+      // (For the panel's first column, kk = 0, there is nothing to apply: the wasm route copies the
+      // column out and back.)
+      if (w) {
         // y = column (padded to an even length), y += V(r:m, 0:kk)·(−F[kk, 0:kk]) by dgemvT, back.
+        const xv = w.f64;
         const len = m - r;
         xv.set(at.subarray(co + r, co + m), yAt);
         // Stryker disable next-line ArithmeticOperator: y's padding entry is never copied back (only len entries are), so not zeroing it changes nothing; the stray zero lands in x past its kk entries read
@@ -109,8 +110,8 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       // (not yet updated: the F of the earlier reflectors corrects them just below).
       if (tk !== 0) {
         const len = m - r;
-        // Stryker disable next-line LogicalOperator: w and xv are both set or both null
-        if (w && xv) {
+        if (w) {
+          const xv = w.f64;
           // x = v padded with a zero to an even length; y[jj] = column j0+jj (rows r..) · v.
           xv.set(at.subarray(co + r, co + m), xAt);
           xv[xAt + len] = 0;
@@ -121,8 +122,8 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
         } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * rowDot(at, (j0 + jj) * m + r, co + r, m - r);
         // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v) (for the panel's first column, kk = 0, an
         // empty sum: it adds 0).
-        // Stryker disable next-line LogicalOperator: w and xv are both set or both null
-        if (w && xv) {
+        if (w) {
+          const xv = w.f64;
           w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
           for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
         } else for (let t = 0; t < kk; t++) aux[t] = -tk * rowDot(at, (j0 + t) * m + r, co + r, m - r);
@@ -161,27 +162,25 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     // Rows j0+kb.. of the columns after the panel: A −= V·Fᵀ (as stored: colsᵀ −= F·Vᵀ).
     const rest = nc - kb;
     const rows = m - j0 - kb;
-    // Stryker disable next-line LogicalOperator: with either dimension 0 the GEMM updates nothing
-    if (rest > 0 && rows > 0) {
-      gemmF64({
-        transA: false,
-        transB: false,
-        m: rest,
-        n: rows,
-        k: kb,
-        alpha: -1,
-        a: F,
-        aOffset: kb * NB,
-        lda: NB,
-        b: at,
-        bOffset: j0 * m + j0 + kb,
-        ldb: m,
-        beta: 1,
-        c: at,
-        cOffset: (j0 + kb) * m + j0 + kb,
-        ldc: m,
-      });
-    }
+    // (With either dimension 0, at the last panel, the GEMM returns at once, as BLAS does.)
+    gemmF64({
+      transA: false,
+      transB: false,
+      m: rest,
+      n: rows,
+      k: kb,
+      alpha: -1,
+      a: F,
+      aOffset: kb * NB,
+      lda: NB,
+      b: at,
+      bOffset: j0 * m + j0 + kb,
+      ldb: m,
+      beta: 1,
+      c: at,
+      cOffset: (j0 + kb) * m + j0 + kb,
+      ldc: m,
+    });
     j0 += kb;
     for (const j of recompute) {
       vn1[j] = colNorm(at, j * m + j0, m - j0);
