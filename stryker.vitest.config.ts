@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
 const TESTS: Record<string, string[]> = {
   tucker: ['test/tucker/**/*.test.ts'],
   qr: ['test/linalg/qr*.test.ts', 'test/linalg/svd.test.ts'],
-  svd: ['test/linalg/svd*.test.ts'],
+  // syrk.test.ts holds svd-gram.ts's Gram routes (gramRows, gramCols, gramRowsGemm); truncation-rank-range
+  // holds svd.ts's truncationRank over the whole float64 range.
+  svd: ['test/linalg/svd*.test.ts', 'test/linalg/syrk.test.ts', 'test/linalg/truncation-rank-range.test.ts'],
   integrator: [
     'test/lowrank/integrator*.test.ts',
     'test/lowrank/tdlrt-method.test.ts',

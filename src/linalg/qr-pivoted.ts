@@ -19,6 +19,20 @@ import { colNorm, compactCopy, householderStep, swapPivotColumns } from './refle
 /** Panel width of the blocked pivoted QR (LAPACK's default for dgeqp3 is 32 too). */
 export const PIVOTED_QR_BLOCK = 32;
 
+/**
+ * Where householderPivotedBlocked works in linalg's wasm memory, in doubles: the matrix (column-major,
+ * m·n), a padding double that an odd-length dgemvN reads past the last column and a second one, then
+ * x at `xAt` (the reflector padded with a zero to an even length: ≤ m + 1; or the panel's F row: < NB)
+ * and y at `yAt` (the dot products with the trailing columns: < n; or a column below the diagonal,
+ * padded: ≤ m − 1 + 1), up to `end`, the doubles it reserves. Exported for the test that runs the
+ * routine in a fresh wasm memory that ends exactly there.
+ */
+export function pivotedQrScratch(m: number, n: number): { xAt: number; yAt: number; end: number } {
+  const xAt = m * n + 2;
+  const yAt = xAt + Math.max(m, PIVOTED_QR_BLOCK) + 2;
+  return { xAt, yAt, end: yAt + Math.max(m, n) };
+}
+
 /** Blocked Householder QR with column pivoting of the row-major m×n `a` (not modified). */
 // Stryker disable next-line BooleanLiteral: the default route only: the JavaScript loops and the wasm dot products compute the same factorisation (qr-pivoted.test.ts runs both)
 export function householderPivotedBlocked(a: Float64Array, m: number, n: number, useWasm = true): HouseholderQR {
@@ -28,26 +42,19 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
   // With the wasm kernels the factorisation runs in linalg's wasm memory (the matrix, one padding
   // double that an odd-length dgemvN reads, then its x and y), so that the per-column dot products
   // over the trailing block run on dgemvN (f64x2, four columns at a time) without copies.
-  const xAt = m * n + 2;
-  const yAt = xAt + Math.max(m, NB) + 2;
-  const yLen = Math.max(m, n) + 2;
-  const w: WasmKernels | null = useWasm ? linalgWasm((yAt + yLen) * 8) : null;
+  const { xAt, yAt, end } = pivotedQrScratch(m, n);
+  const w: WasmKernels | null = useWasm ? linalgWasm(end * 8) : null;
   let at = c0.at;
   if (w) {
     at = w.f64.subarray(0, m * n);
     at.set(c0.at);
-    w.f64.fill(0, m * n, yAt + yLen);
+    // The padding doubles must be finite (dgemvN multiplies them by x's zero padding), and the
+    // memory holds what earlier calls left.
+    w.f64.fill(0, m * n, end);
   }
-  const xv = w ? w.f64 : null;
-  const vn1 = new Float64Array(n);
-  const vn2 = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    vn1[j] = colNorm(at, j * m, m);
-    vn2[j] = vn1[j];
-  }
+  const vn1 = Float64Array.from({ length: n }, (_, j) => colNorm(at, j * m, m));
+  const vn2 = vn1.slice();
   const tol3z = Math.sqrt(EPS);
-  // Stryker disable next-line ArithmeticOperator,MethodExpression: a downdate after the last reflector's row finds the remaining norms 0 and queues them for a recompute over no rows: no pivot is chosen after it
-  const lastRow = Math.min(m, n) - 1; // no downdate after the last reflector's row
   // F: row jj (trailing column j0 + jj) holds τ_t·(column)ᵀ·v_t corrections for the panel's t.
   const F = allocF64(n * NB);
   const aux = new Float64Array(NB);
@@ -75,9 +82,11 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       }
       const co = c * m;
       // Column c, rows r..m−1, brought up to date with the panel's reflectors so far.
-      // Stryker disable next-line EqualityOperator: the wasm update with kk = 0 panel columns is a no-op, and the loop below does the same update: a route switch
-      if (w && xv && kk > 0) {
+      // (For the panel's first column, kk = 0, there is nothing to apply: the wasm route copies the
+      // column out and back.)
+      if (w) {
         // y = column (padded to an even length), y += V(r:m, 0:kk)·(−F[kk, 0:kk]) by dgemvT, back.
+        const xv = w.f64;
         const len = m - r;
         xv.set(at.subarray(co + r, co + m), yAt);
         // Stryker disable next-line ArithmeticOperator: y's padding entry is never copied back (only len entries are), so not zeroing it changes nothing; the stray zero lands in x past its kk entries read
@@ -101,28 +110,28 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       // (not yet updated: the F of the earlier reflectors corrects them just below).
       if (tk !== 0) {
         const len = m - r;
-        // Stryker disable next-line LogicalOperator: w and xv are both set or both null
-        if (w && xv) {
+        if (w) {
+          const xv = w.f64;
           // x = v padded with a zero to an even length; y[jj] = column j0+jj (rows r..) · v.
           xv.set(at.subarray(co + r, co + m), xAt);
           xv[xAt + len] = 0;
           const cols = len + (len & 1);
-          if (nc - kk - 1 > 0) w.dgemvN(((j0 + kk + 1) * m + r) * 8, m * 8, nc - kk - 1, cols, xAt * 8, (yAt + kk + 1) * 8, 0);
+          // (With no column after c, a call for 0 rows that writes nothing.)
+          w.dgemvN(((j0 + kk + 1) * m + r) * 8, m * 8, nc - kk - 1, cols, xAt * 8, (yAt + kk + 1) * 8, 0);
           for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * xv[yAt + jj];
         } else for (let jj = kk + 1; jj < nc; jj++) F[jj * NB + kk] = tk * rowDot(at, (j0 + jj) * m + r, co + r, m - r);
-        if (kk > 0) {
-          // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v).
-          // Stryker disable next-line LogicalOperator: w and xv are both set or both null
-          if (w && xv) {
-            w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
-            for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
-          } else for (let t = 0; t < kk; t++) aux[t] = -tk * rowDot(at, (j0 + t) * m + r, co + r, m - r);
-          for (let jj = 0; jj < nc; jj++) {
-            const fo = jj * NB;
-            let s = 0;
-            for (let t = 0; t < kk; t++) s += F[fo + t] * aux[t];
-            F[fo + kk] += s;
-          }
+        // F[:, kk] −= τ·F[:, 0:kk]·(V[r:m, 0:kk]ᵀ·v) (for the panel's first column, kk = 0, an
+        // empty sum: it adds 0).
+        if (w) {
+          const xv = w.f64;
+          w.dgemvN((j0 * m + r) * 8, m * 8, kk, len + (len & 1), xAt * 8, yAt * 8, 0);
+          for (let t = 0; t < kk; t++) aux[t] = -tk * xv[yAt + t];
+        } else for (let t = 0; t < kk; t++) aux[t] = -tk * rowDot(at, (j0 + t) * m + r, co + r, m - r);
+        for (let jj = 0; jj < nc; jj++) {
+          const fo = jj * NB;
+          let s = 0;
+          for (let t = 0; t < kk; t++) s += F[fo + t] * aux[t];
+          F[fo + kk] += s;
         }
       }
       // Row r of the columns after c: A(r, j) −= Σ_{t ≤ kk} V(r, t)·F(j, t) (V(r, kk) = 1).
@@ -135,17 +144,17 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
       }
       at[co + r] = akk;
       kb = kk + 1;
-      if (r < lastRow) {
-        // Stryker disable next-line ArithmeticOperator: starting at c − 1 also downdates the two columns already reduced, whose norms are never read again (a recompute they queue only ends the panel early)
-        for (let j = c + 1; j < n; j++) {
-          if (vn1[j] === 0) continue;
-          let temp = Math.abs(at[j * m + r]) / vn1[j];
-          // Stryker disable next-line MethodExpression: min(0, ·) makes temp ≤ 0, so every norm is recomputed exactly instead of downdated (and each panel ends after one column)
-          temp = Math.max(0, (1 + temp) * (1 - temp));
-          const ratio = vn1[j] / vn2[j];
-          if (temp * ratio * ratio <= tol3z) recompute.push(j);
-          else vn1[j] *= Math.sqrt(temp);
-        }
+      // The norms of the columns after c lose row r. (After the last reflector's row, m < n, they
+      // are downdated to about 0 and queued for a recompute over no rows; no pivot follows.)
+      // Stryker disable next-line ArithmeticOperator: starting at c − 1 also downdates the two columns already reduced, whose norms are never read again (a recompute they queue only ends the panel early)
+      for (let j = c + 1; j < n; j++) {
+        if (vn1[j] === 0) continue;
+        let temp = Math.abs(at[j * m + r]) / vn1[j];
+        // Stryker disable next-line MethodExpression: min(0, ·) makes temp ≤ 0, so every norm is recomputed exactly instead of downdated (and each panel ends after one column)
+        temp = Math.max(0, (1 + temp) * (1 - temp));
+        const ratio = vn1[j] / vn2[j];
+        if (temp * ratio * ratio <= tol3z) recompute.push(j);
+        else vn1[j] *= Math.sqrt(temp);
       }
       // A norm that must be recomputed needs the fully updated column: end the panel here.
       if (recompute.length > 0) break;
@@ -153,27 +162,25 @@ export function householderPivotedBlocked(a: Float64Array, m: number, n: number,
     // Rows j0+kb.. of the columns after the panel: A −= V·Fᵀ (as stored: colsᵀ −= F·Vᵀ).
     const rest = nc - kb;
     const rows = m - j0 - kb;
-    // Stryker disable next-line LogicalOperator: with either dimension 0 the GEMM updates nothing
-    if (rest > 0 && rows > 0) {
-      gemmF64({
-        transA: false,
-        transB: false,
-        m: rest,
-        n: rows,
-        k: kb,
-        alpha: -1,
-        a: F,
-        aOffset: kb * NB,
-        lda: NB,
-        b: at,
-        bOffset: j0 * m + j0 + kb,
-        ldb: m,
-        beta: 1,
-        c: at,
-        cOffset: (j0 + kb) * m + j0 + kb,
-        ldc: m,
-      });
-    }
+    // (With either dimension 0, at the last panel, the GEMM returns at once, as BLAS does.)
+    gemmF64({
+      transA: false,
+      transB: false,
+      m: rest,
+      n: rows,
+      k: kb,
+      alpha: -1,
+      a: F,
+      aOffset: kb * NB,
+      lda: NB,
+      b: at,
+      bOffset: j0 * m + j0 + kb,
+      ldb: m,
+      beta: 1,
+      c: at,
+      cOffset: (j0 + kb) * m + j0 + kb,
+      ldc: m,
+    });
     j0 += kb;
     for (const j of recompute) {
       vn1[j] = colNorm(at, j * m + j0, m - j0);

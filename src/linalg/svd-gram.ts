@@ -61,10 +61,10 @@ export function gramRows(a: Float64Array, m: number, n: number, lda = n): Float6
 export function gramCols(a: Float64Array, k: number, m: number, lda = m): Float64Array {
   const g = gramBySyrk(m, k) ? syrkWasm(a, 0, lda, m, k, true) : null;
   if (g) return g;
-  const h = gemm64(true, false, m, m, k, a, 0, lda, a, 0, lda);
-  // The two triangles come from different tiles of the GEMM: mirror one.
-  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) h[i * m + j] = h[j * m + i];
-  return h;
+  // No mirror needed: the GEMM sums each entry's k products in the same order whatever the tile,
+  // and a·b = b·a, so entries (i, j) and (j, i) are equal to the bit (as gramRowsGemm's one-block
+  // route relies on too; syrk.test.ts checks it on every route).
+  return gemm64(true, false, m, m, k, a, 0, lda, a, 0, lda);
 }
 
 /** gramRows on the (threaded) GEMM, one call per block row of GRAM_BLOCK rows. */
@@ -96,10 +96,11 @@ export function leftSvdByGram(a: Float64Array, m: number, n: number): LeftSvd {
   }
   // Scaling by a power of two is exact and keeps the squares inside the float64 range. Entries
   // within 2^±300 need none (their squares, and sums of up to 2^100 of them, stay normal and finite),
-  // which spares a copy of the whole matrix on every truncation of training.
+  // which spares a copy of the whole matrix on every truncation of training. A zero matrix takes
+  // pow2ScaleOf(0) = 1: no copy either.
   const big = maxAbs(a);
   // Stryker disable next-line UnaryOperator: scaling by a power of two where none is needed is exact, and σ is scaled back
-  const scale = big === 0 || (big >= 2 ** -300 && big <= 2 ** 300) ? 1 : pow2ScaleOf(big);
+  const scale = big >= 2 ** -300 && big <= 2 ** 300 ? 1 : pow2ScaleOf(big);
   const as = scale === 1 ? a : a.map((v) => v / scale);
   return leftSvdFromGram(gramRows(as, m, n), m, Math.min(m, n), scale);
 }

@@ -16,7 +16,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { allocF64 } from '../backend/linalg-kernels.js';
 import { eighRows } from './eigh.js';
-import { EPS, check2D, completeOrthonormal, f64Tensor, fixColumnSigns, gemm64, pow2Scale, pow2ScaleOf, rowDot, transpose } from './matrix.js';
+import { EPS, check2D, completeOrthonormal, eye, f64Tensor, fixColumnSigns, gemm64, pow2Scale, pow2ScaleOf, rowDot, transpose } from './matrix.js';
 import { applyQ, householder } from './qr.js';
 import { gramRows } from './svd-gram.js';
 import { type RowPairKernels, wasmRowPairs } from './jacobi-wasm.js';
@@ -66,7 +66,7 @@ interface TallResult {
 }
 
 /** Columns of X with a squared norm below this (X scaled to max|entry| ≈ 1) count as exact zeros. */
-const TINY2 = 1e-300;
+export const TINY2 = 1e-300;
 
 /**
  * SVD of a tall, already scaled row-major m×n matrix (m ≥ n).
@@ -85,15 +85,15 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   let x: Float64Array = allocF64(n * n);
   for (let j = 0; j < n; j++) for (let c = j; c < n; c++) x[j * n + c] = h.at[c * m + j];
   // Accumulated rotations W, stored by columns (column j of W at wt[j*n..]).
-  let wt: Float64Array | null = wantU ? new Float64Array(n * n) : null;
-  if (wt) for (let j = 0; j < n; j++) wt[j * n + j] = 1;
+  let wt: Float64Array | null = wantU ? eye(n) : null;
   // Stryker disable next-line BlockStatement,ConditionalExpression: preconditioning on or off: the 'fast' and 'jacobi' routes, held to the same contract (svd-fast.test.ts)
   if (precondition) {
     const v0t = gramEigenvectors(x, n);
     x = gemm64(false, false, n, n, n, v0t, 0, n, x, 0, n);
     if (wt) wt = v0t;
   }
-  const nrm2 = new Float64Array(n);
+  // Squared norms of the rows, recomputed at the start of each round and carried through its rotations.
+  let nrm2 = new Float64Array(n);
   // Rows rotated since the last Gram check: only pairs involving them can have changed.
   const touched = new Uint8Array(n);
   // Stryker disable next-line ArithmeticOperator,MethodExpression: a tighter tolerance implies this one; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
@@ -102,8 +102,8 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   // During a long listed round the rows live in wasm memory and these kernels act on them.
   let kern: RowPairKernels | null = null;
   const rotatePair = (p: number, q: number, a2: number, b2: number): boolean => {
-    // Stryker disable next-line BooleanLiteral,LogicalOperator: after the power-of-two scaling only exact zero columns fall under TINY2 (g = 0: no rotation either way); counting a rotation that did not happen adds sweeps
-    if (a2 < TINY2 || b2 < TINY2) return false;
+    // Stryker disable next-line BooleanLiteral: counting a rotation that did not happen adds sweeps
+    if (Math.min(a2, b2) < TINY2) return false;
     const po = p * n;
     const qo = q * n;
     const g = kern ? kern.dot(p, q) : rowDot(x, po, qo, n);
@@ -128,7 +128,6 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   };
   // Pairs left to rotate, found by a Gram check (preconditioned route): a short list replaces a sweep.
   let targets: Int32Array | null = null;
-  let sweeps = maxSweeps;
   // A listed pair costs what a sweep spends on every pair (one dot product, a rotation if needed):
   // a list is the cheaper round unless it holds most of the pairs (flattened: two entries per pair).
   // Stryker disable next-line ArithmeticOperator: whether a listed round or a full sweep comes next is a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
@@ -136,23 +135,20 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   // Stryker disable next-line BlockStatement,ConditionalExpression: a first Gram check or a first full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
   if (precondition) {
     // X·V₀ is nearly orthogonal already: on a random 512×512 matrix a tenth of the pairs still
-    // exceed the threshold, and a list of them replaces the first sweep.
+    // exceed the threshold, and a list of them replaces the first sweep. (An empty list makes a
+    // round that rotates nothing, which ends the loop.)
     const bad = unconvergedPairs(x, n, tol);
-    if (bad.length === 0) sweeps = 0;
-    else if (
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
-      bad.length <= maxTargets
-    )
-      targets = bad;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
+    if (bad.length <= maxTargets) targets = bad;
   }
   // Stryker disable next-line UpdateOperator: without the sweep limit the loop still ends at convergence, which one-sided Jacobi always reaches
-  for (let sweep = 0; sweep < sweeps; sweep++) {
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let rotations = 0;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: only picks the partial or the full Gram check below, both valid after any round (untouched rows kept their pairs' last verdict)
     const listed = targets !== null;
     // Stryker disable next-line CallExpression: stale flags only add rows to the partial Gram check (or make it the full one)
     touched.fill(0);
-    for (let j = 0; j < n; j++) nrm2[j] = rowDot(x, j * n, j * n, n);
+    nrm2 = Float64Array.from({ length: n }, (_, j) => rowDot(x, j * n, j * n, n));
     if (targets) {
       // The norms are carried through the rotations as in a sweep (rotatePair updates them).
       // Lists of at least n pairs go to the wasm kernels (two copies of the rows, against JavaScript
@@ -182,7 +178,9 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
           nrm2[p] = nrm2[best];
           nrm2[best] = t;
         }
-        for (let q = p + 1; q < n; q++) if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
+        for (let q = p + 1; q < n; q++)
+          // Stryker disable next-line UpdateOperator: a sweep counts down from 0, so the count is 0 exactly when nothing rotated
+          if (rotatePair(p, q, nrm2[p], nrm2[q])) rotations++;
       }
     }
     // (Pairs the GEMM's rounding flags but the dot products do not are converged too.)
@@ -199,25 +197,19 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
       for (let j = 0; j < n; j++) moved += touched[j];
       // Stryker disable next-line ArithmeticOperator,ConditionalExpression,EqualityOperator,LogicalOperator: the partial and the full Gram check find the same pairs (untouched rows kept their pairs' last verdict; svd-pairs.test.ts)
       const bad = listed && moved <= n / 4 ? unconvergedPairsOf(x, n, tol, touched) : unconvergedPairs(x, n, tol);
-      if (bad.length === 0) break;
+      // (An empty list: the next round rotates nothing and ends the loop.)
       // Stryker disable next-line ConditionalExpression,EqualityOperator: a listed round or a full sweep: a cost choice; the loop still ends only after a round in which every pair passes the same test (or at maxSweeps), and every rotation is orthogonal: only the number of sweeps changes
       if (bad.length <= maxTargets) targets = bad;
     }
   }
-  // Singular values, sorted descending (stable).
-  const sig = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
+  // Singular values, sorted descending (Array.prototype.sort is stable: ties keep the Jacobi order).
+  const sig = Float64Array.from({ length: n }, (_, j) => {
     const v2 = rowDot(x, j * n, j * n, n);
-    sig[j] = v2 < TINY2 ? 0 : Math.sqrt(v2);
-  }
-  const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i] || i - j);
-  const s = new Float64Array(n);
-  // Stryker disable next-line ArrayDeclaration: every entry is assigned by index below; a JS array grows
-  const zero: boolean[] = new Array(n);
-  for (let c = 0; c < n; c++) {
-    s[c] = sig[order[c]];
-    zero[c] = s[c] === 0;
-  }
+    return v2 < TINY2 ? 0 : Math.sqrt(v2);
+  });
+  const order = Array.from({ length: n }, (_, j) => j).sort((i, j) => sig[j] - sig[i]);
+  const s = Float64Array.from(order, (j) => sig[j]);
+  const zero = Array.from(s, (v) => v === 0);
   const out: TallResult = { s, zero };
   if (wantV) {
     // V = P·U_x: row perm[i] of V is row i of U_x; U_x[:, c] = y_{order[c]} / σ.
@@ -233,11 +225,7 @@ function svdTall(a: Float64Array, m: number, n: number, wantU: boolean, wantV: b
   if (wt) {
     // U = Q·[W; 0] = H_0…H_{n-1}·[W; 0], built column by column (column-major n×m).
     const ut = allocF64(n * m);
-    for (let c = 0; c < n; c++) {
-      const src = order[c] * n;
-      const dst = c * m;
-      for (let i = 0; i < n; i++) ut[dst + i] = wt[src + i];
-    }
+    for (let c = 0; c < n; c++) ut.set(wt.subarray(order[c] * n, order[c] * n + n), c * m);
     applyQ(h, ut, n);
     out.u = transpose(ut, n, m);
   }
@@ -275,15 +263,12 @@ export function unconvergedPairs(x: Float64Array, n: number, tol: number): Int32
  * rows against all of them (flat [p, q, …], p < q).
  */
 export function unconvergedPairsOf(x: Float64Array, n: number, tol: number, rows: Uint8Array): Int32Array {
-  // Stryker disable next-line ArrayDeclaration: a non-index first entry makes a row t = 0 of NaNs and zeros that lists no pair; the real rows follow, each with its own products
-  const idx: number[] = [];
-  for (let j = 0; j < n; j++) if (rows[j]) idx.push(j);
+  const idx = Array.from({ length: n }, (_, j) => j).filter((j) => rows[j]);
   const s = idx.length;
   const xs = allocF64(s * n);
-  for (let t = 0; t < s; t++) xs.set(x.subarray(idx[t] * n, idx[t] * n + n), t * n);
+  idx.forEach((p, t) => xs.set(x.subarray(p * n, p * n + n), t * n));
   const g = gemm64(false, true, s, n, n, xs, 0, n, x, 0, n);
-  const norms2 = new Float64Array(n);
-  for (let q = 0; q < n; q++) norms2[q] = rowDot(x, q * n, q * n, n);
+  const norms2 = Float64Array.from({ length: n }, (_, q) => rowDot(x, q * n, q * n, n));
   const out: number[] = [];
   for (let t = 0; t < s; t++) {
     const p = idx[t];

@@ -113,9 +113,14 @@ function jacobiLeft(c1: Float64Array, shape: readonly number[], i: number): Mode
   return { u: svd.u as Float64Array, s: svd.s, route: 'jacobi' };
 }
 
-/** Kept rank of one adapted mode: the tail rule at max(ϑ, Jacobi floor), clamped to its bounds. */
+/** The tail rule's rank: the smallest whose tail is within max(ϑ, Jacobi floor). */
+function tailRank(s: Float64Array, theta: number, norm: number): number {
+  return truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
+}
+
+/** Kept rank of one adapted mode: the tail rule (or the caller's rule), clamped to its bounds. */
 function rankOf(s: Float64Array, theta: number, norm: number, [lo, hi]: [number, number], rule?: (sigma: Float64Array) => number): number {
-  const r = rule ? rule(s) : truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm));
+  const r = rule ? rule(s) : tailRank(s, theta, norm);
   return Math.min(s.length, hi, Math.max(lo, r));
 }
 
@@ -133,7 +138,7 @@ function gramCutTrusted(s: Float64Array, r: number, theta: number | null, norm: 
   const resolved = GRAM_CUT_MARGIN * GRAM_SVD_FLOOR * norm;
   if (theta !== null && theta >= resolved) return true;
   if (!(r > 0 && s[r - 1] > 0 && s[r - 1] >= resolved)) return false;
-  return theta === null || r >= hi || truncationRank(s, Math.max(theta, JACOBI_FLOOR * norm)) > r;
+  return theta === null || r >= hi || tailRank(s, theta, norm) > r;
 }
 
 /**

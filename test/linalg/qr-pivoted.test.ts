@@ -7,9 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PIVOTED_QR_BLOCK, householderPivotedBlocked } from '../../src/linalg/qr-pivoted.js';
+import { linalgWasm } from '../../src/backend/linalg-kernels.js';
+import { PIVOTED_QR_BLOCK, householderPivotedBlocked, pivotedQrScratch } from '../../src/linalg/qr-pivoted.js';
 import { BLOCKED_QR_MIN, type HouseholderQR, extractR, formQt, householder, householderUnblocked } from '../../src/linalg/qr.js';
 import { Generator } from '../../src/tensor/random.js';
+import { inFreshWorker } from './fresh-worker.js';
 import { SPECTRUM_KINDS, diffFro, fro, opts, orthError, spectrum, tr, withSpectrum } from './helpers.js';
 
 /** Checks A[:, perm] = Q·R (to 1e-13·‖A‖), QᵀQ = I, R upper triangular with the pivot property. */
@@ -185,4 +187,57 @@ describe('householderPivotedBlocked: blocked column-pivoted QR', () => {
       opts(8),
     );
   });
+
+  it("does not depend on what linalg's wasm scratch memory holds: NaN left there gives the same result", () => {
+    // Wider than tall by more than the x region's slack, so that nothing but the zeroing of the
+    // scratch keeps the padding double after the matrix (read by every odd-length dgemvN) finite.
+    const g = new Generator(12);
+    const [m, n] = [40, 60];
+    const a = gaussianMatrix(m, n, g);
+    const clean = householderPivotedBlocked(a, m, n, true);
+    const w = linalgWasm(pivotedQrScratch(m, n).end * 8);
+    if (!w) return; // no wasm kernels: the JavaScript route has no scratch memory
+    try {
+      w.f64.fill(Number.NaN);
+      const h = householderPivotedBlocked(a, m, n, true);
+      expect(Array.from(h.perm)).toEqual(Array.from(clean.perm));
+      expect(Array.from(h.at)).toEqual(Array.from(clean.at));
+      checkFactorisation(a, m, n, h);
+    } finally {
+      w.f64.fill(0);
+    }
+  });
+
+  it('touches nothing past its reservation: run first in a fresh wasm memory that ends exactly at it', async () => {
+    // A fresh worker's wasm memory starts at 1 MiB and grows to exactly the first reservation past
+    // 1.5 MiB, rounded up to 64 KiB pages: a size whose reservation is a whole number of pages makes
+    // any access past it trap (wasm) or read undefined (JavaScript). Wider than tall, so that the
+    // dot products with the trailing columns (< n) outnumber the column entries (< m).
+    const page = 65536 / 8;
+    let size: [number, number] | null = null;
+    for (let m = 400; m < 520 && !size; m++)
+      for (let n = m + 4; n < m + 200 && !size; n++) {
+        const { end } = pivotedQrScratch(m, n);
+        if (end % page === 0 && end * 8 > 1.5 * 2 ** 20) size = [m, n];
+      }
+    if (!size) throw new Error('no size in range has a reservation of whole pages');
+    const [m, n] = size;
+    const a = gaussianMatrix(m, n, new Generator(13));
+    const here = householderPivotedBlocked(a, m, n, true);
+    if (!linalgWasm(0)) return; // no wasm kernels
+    const fresh = await inFreshWorker<HouseholderQR & { before: number; after: number }>(
+      new URL('./qr-pivoted-fresh.ts', import.meta.url),
+      'factorInFreshMemory',
+      a,
+      m,
+      n,
+    );
+    expect(fresh.before).toBe(2 ** 20);
+    expect(fresh.after).toBe(pivotedQrScratch(m, n).end * 8);
+    // The same arithmetic in the same layout as in this thread's larger memory: equal to the bit
+    // (the other tests check that result).
+    expect(Array.from(fresh.perm)).toEqual(Array.from(here.perm));
+    expect(Array.from(fresh.tau)).toEqual(Array.from(here.tau));
+    expect(Array.from(fresh.at)).toEqual(Array.from(here.at));
+  }, 60_000);
 });

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { wasmRowPairs } from '../../src/linalg/jacobi-wasm.js';
-import { unconvergedPairs, unconvergedPairsOf } from '../../src/linalg/svd.js';
+import { TINY2, unconvergedPairs, unconvergedPairsOf } from '../../src/linalg/svd.js';
 import { Generator } from '../../src/tensor/random.js';
 import { opts } from './helpers.js';
 
@@ -78,6 +78,38 @@ describe('the Gram checks of the Jacobi iteration', () => {
     expect(Array.from(both)).toEqual([1, 4]);
     expect(Array.from(unconvergedPairsOf(x, n, 1e-12, Uint8Array.of(0, 0, 0, 0, 1, 0)))).toEqual([1, 4]);
     expect(Array.from(unconvergedPairsOf(x, n, 1e-12, new Uint8Array(n)))).toEqual([]);
+  });
+
+  it('a cosine equal to the threshold does not exceed it: the pair is not listed, by either check', () => {
+    // Rows (1, 0) and (3, 4): cosine 3/5, with every product exact, and 0.6·1·5 = 3 exactly.
+    const x = Float64Array.of(1, 0, 3, 4);
+    expect(0.6 * Math.sqrt(1) * Math.sqrt(25)).toBe(3);
+    expect(Array.from(unconvergedPairs(x, 2, 0.6))).toEqual([]);
+    expect(Array.from(unconvergedPairsOf(x, 2, 0.6, Uint8Array.of(1, 1)))).toEqual([]);
+    // Just under it, the pair is listed.
+    expect(Array.from(unconvergedPairs(x, 2, 0.5999999999999999))).toEqual([0, 1]);
+    expect(Array.from(unconvergedPairsOf(x, 2, 0.5999999999999999, Uint8Array.of(0, 1)))).toEqual([0, 1]);
+  });
+
+  it('a row whose squared norm is under TINY2 lists no pair (rotatePair skips it), as first or second row; one at TINY2 does', () => {
+    // Rows 0 = (t, 0, 0, 0) and 3 = (0, 0, t, 0), each at 45° to row 1 = (1, 0, 1, 0); row 2 = (0, 1, 0, 0).
+    const n = 4;
+    const rowsOf = (t: number) => Float64Array.of(t, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, t, 0);
+    const flags = (...on: number[]) => Uint8Array.from({ length: n }, (_, j) => (on.includes(j) ? 1 : 0));
+    const tol = 1e-12;
+    // t² = 2.5e-301: a normal double under TINY2, so the cosine is computed exactly (1/√2).
+    const under = rowsOf(5e-151);
+    expect(5e-151 ** 2).toBeLessThan(TINY2);
+    expect(Array.from(unconvergedPairs(under, n, tol))).toEqual([]);
+    for (const on of [[0], [1], [3], [0, 1, 2, 3]]) expect(Array.from(unconvergedPairsOf(under, n, tol, flags(...on)))).toEqual([]);
+    // t² = 1e-300 = TINY2 to the bit: not under it, so both pairs are listed.
+    const at = rowsOf(1e-150);
+    expect(1e-150 ** 2).toBe(TINY2);
+    expect(Array.from(unconvergedPairs(at, n, tol))).toEqual([0, 1, 1, 3]);
+    expect(Array.from(unconvergedPairsOf(at, n, tol, flags(0)))).toEqual([0, 1]);
+    expect(Array.from(unconvergedPairsOf(at, n, tol, flags(1)))).toEqual([0, 1, 1, 3]);
+    expect(Array.from(unconvergedPairsOf(at, n, tol, flags(3)))).toEqual([1, 3]);
+    expect(Array.from(unconvergedPairsOf(at, n, tol, flags(0, 1, 2, 3)))).toEqual([0, 1, 1, 3]);
   });
 });
 

@@ -3,6 +3,7 @@
  * case that needs it: the cases a capped property run (mutation testing) never draws.
  */
 import { describe, expect, it } from 'vitest';
+import { extractR, householder } from '../../src/linalg/qr.js';
 import { svdRaw } from '../../src/linalg/svd.js';
 import { Generator } from '../../src/tensor/random.js';
 import { diffFro, fro, mm, orthError, tr } from './helpers.js';
@@ -80,5 +81,18 @@ describe('svd.ts: the preconditioning QR and the rotation of a strongly graded p
       expect(Math.abs(r.s[0] ** 2 + r.s[1] ** 2 + r.s[2] ** 2 - 21)).toBeLessThan(1e-14 * 21);
       expect(Math.abs(r.s[0] * r.s[1] * r.s[2] - 9)).toBeLessThan(1e-14 * 9);
     }
+  });
+
+  it('maxSweeps bounds the Jacobi sweeps: at 0 the pivoted QR is all there is (σ = the norms of the rows of R); at 1 the result moves', () => {
+    const g = new Generator(7);
+    const [m, n] = [9, 6];
+    const a = Float64Array.from({ length: m * n }, () => g.normal());
+    const r = extractR(householder(a, m, n, true), n); // n×n, upper triangular
+    const rowNorms = Array.from({ length: n }, (_, j) => Math.hypot(...r.subarray(j * n, j * n + n))).sort((x, y) => y - x);
+    const none = svdRaw(a, m, n, { method: 'jacobi', maxSweeps: 0 });
+    Array.from(none.s).forEach((v, j) => expect(Math.abs(v - rowNorms[j])).toBeLessThanOrEqual(1e-14 * rowNorms[0]));
+    // One sweep already rotates: σ₁ rises towards ‖A‖₂ (the rows of R are far from orthogonal).
+    const one = svdRaw(a, m, n, { method: 'jacobi', maxSweeps: 1 });
+    expect(one.s[0] - rowNorms[0]).toBeGreaterThan(1e-3 * rowNorms[0]);
   });
 });

@@ -112,6 +112,10 @@ describe('gramRows and gramCols: syrk or the GEMM by thread count, the same valu
       expect(gramBySyrk(256, big)).toBe(true);
       setNumThreads(2);
       expect(gramBySyrk(256, 2304)).toBe(true);
+      // Exactly SYRK_MAX_MACS multiply-adds (256²·4096/2 = 2^27) still go to syrk: "up to".
+      expect((256 * 256 * 4096) / 2).toBe(SYRK_MAX_MACS);
+      expect(gramBySyrk(256, 4096)).toBe(true);
+      expect(gramBySyrk(256, 4097)).toBe(false);
       expect(gramBySyrk(256, big)).toBe(false);
       setNumThreads(4);
       expect(gramBySyrk(256, 2304)).toBe(false);
@@ -120,11 +124,12 @@ describe('gramRows and gramCols: syrk or the GEMM by thread count, the same valu
     }
   });
 
-  it('every route (syrk, threaded GEMM, plain-JavaScript GEMM) gives the Gram matrix', () => {
-    const m = 70;
+  // 40 rows fit one row block of gramRowsGemm (one GEMM), 70 take two (block triangle, mirrored).
+  it.each([40, 70])('every route (syrk, threaded GEMM, plain-JavaScript GEMM) gives the Gram matrix, %i rows', (m) => {
     const k = 300;
     const a = rand(m * k, 9);
-    const ref = gramRowsGemm(a, m, k);
+    const absRow = (i: number) => a.slice(i * k, i * k + k).map(Math.abs);
+    const ref = gemm64(false, true, m, m, k, a, 0, k, a, 0, k);
     const at = new Float64Array(k * m);
     for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) at[p * m + i] = a[i * k + p];
     try {
@@ -135,11 +140,9 @@ describe('gramRows and gramCols: syrk or the GEMM by thread count, the same valu
       ] as const) {
         setNumThreads(threads);
         setSimd(simd && saved.simd);
-        const rows = gramRows(a, m, k);
-        const cols = gramCols(at, k, m);
-        const absRow = (i: number) => a.slice(i * k, i * k + k).map(Math.abs);
-        expectGram(rows, ref, m, absRow);
-        expectGram(cols, ref, m, absRow);
+        expectGram(gramRowsGemm(a, m, k), ref, m, absRow);
+        expectGram(gramRows(a, m, k), ref, m, absRow);
+        expectGram(gramCols(at, k, m), ref, m, absRow);
       }
     } finally {
       restore();
