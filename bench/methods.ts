@@ -5,7 +5,7 @@
  *   npm run bench:methods -- [--quick] [--full] [--epochs 5] [--seeds 3] [--lrs 0.05,0.01]
  *        [--taus 0.05,0.1,0.2] [--budgets 0.2,0.07,0.03] [--methods full,tdlrt,...] [--train 10000]
  *        [--max-rank-linear 100] [--trp-interval 20] [--trp-energy 0.98,0.95,0.9] [--lra-interval 200]
- *        [--integrator parallel|bug] [--warmup full|integrator] [--resume | --force] [--out bench/results]
+ *        [--integrator parallel|bug] [--warmup full|integrator] [--resume | --force | --report-only] [--out bench/results]
  *
  * How it is fair. Every method compresses conv2 and fc1 (conv1 and fc2 stay whole), trains for the
  * same epochs with the same batches, and gets the same learning-rate grid: each (method, budget)
@@ -19,7 +19,9 @@
  *
  * Writes bench/results/methods.md, methods.json, methods.accuracy.svg and one
  * methods.tdlrt-ranks.tau-<τ>.svg per tau; with --resume, runs already in methods.runs.jsonl
- * (same settings) are not run again.
+ * (same settings) are not run again; --report-only runs nothing and writes the table of what the
+ * log holds (a run it lacks shows as 'not run yet'), so that a table of every method can be
+ * written from a log filled one method per invocation.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +83,12 @@ export interface BenchConfig {
   /** A JSONL file of finished runs: appended to, and read back when resume is set. */
   runLog?: string;
   resume?: boolean;
+  /** Run nothing: read the run log and report what it holds, a run missing from it as NOT_RUN. */
+  reportOnly?: boolean;
 }
+
+/** The error a report-only invocation gives a run the log does not hold (not a failure). */
+export const NOT_RUN = 'not run yet';
 
 export function defaultConfig(mode: 'default' | 'quick' | 'full' = 'default'): BenchConfig {
   const base: BenchConfig = {
@@ -253,13 +260,31 @@ export function runKey(label: string, setting: string, lr: number, seed: number,
   return JSON.stringify(key);
 }
 
+/** The placeholder of a run that a report-only invocation finds missing from the log (not logged). */
+function notRun(label: string, k: number | null, setting: string, lr: number, seed: number): RunResult {
+  return {
+    label,
+    budgetIndex: k,
+    setting,
+    lr,
+    seed,
+    valAccuracy: NaN,
+    testAccuracy: NaN,
+    report: emptyReport(),
+    secondsPerEpoch: NaN,
+    flopsPerStep: NaN,
+    memoryBytes: NaN,
+    error: NOT_RUN,
+  };
+}
+
 /** Runs the whole bench in process; writes nothing but the run log (see writeMethodsReport). */
 export function runMethodsBench(config: BenchConfig, data: BenchData = benchData(config)): BenchResult {
   const t0 = performance.now();
   checkConfig(config);
   const cache = new Map<string, RunResult>();
   let resumedRuns = 0;
-  if (config.resume && config.runLog && existsSync(config.runLog)) {
+  if ((config.resume || config.reportOnly) && config.runLog && existsSync(config.runLog)) {
     for (const line of readFileSync(config.runLog, 'utf8').split('\n'))
       if (line.trim()) {
         const { key, run } = JSON.parse(line) as { key: string; run: RunResult };
@@ -295,6 +320,7 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     const done = cache.get(key);
     // A cached full run without its weights is retrained by postHoc only if a post-hoc run needs it.
     if (done) return done;
+    if (config.reportOnly) return notRun(label, k, setting, lr, seed);
     const model = lenet5({ generator: new Generator(1000 + seed) });
     const method = createMethod(name, { lr, ...options });
     const loader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: 3000 + seed });
@@ -370,6 +396,7 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     const key = runKey(label, setting, lr, seed, config);
     const done = cache.get(key);
     if (done) return done;
+    if (config.reportOnly) return notRun(label, k, setting, lr, seed);
     let full = fullStates.get(`${seed}|${lr}`);
     if (!full) {
       cache.delete(runKey('full', '—', lr, seed, config));
@@ -567,7 +594,8 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
     const acc = stats(good.map((x) => x.testAccuracy));
     const first = good[0];
     if (!first) {
-      say(`| ${r.label} | ${r.setting} | ${r.lr} | failed: ${(r.runs[0]?.error ?? '').replace(/\|/g, '/')} | | | | | | | | |`);
+      const why = r.runs[0]?.error ?? '';
+      say(`| ${r.label} | ${r.setting} | ${r.lr} | ${why === NOT_RUN ? NOT_RUN : `failed: ${why.replace(/\|/g, '/')}`} | | | | | | | | |`);
       continue;
     }
     const time = stats(good.map((x) => x.secondsPerEpoch)).mean;
@@ -619,7 +647,7 @@ export function writeMethodsReport(result: BenchResult, outDir: string | null): 
         searched
           .map(
             (r) =>
-              `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? (/NaN|Infinity/.test(s.error) ? 'diverged' : 'failed') : pct(s.valAccuracy)}`).join(', ')}`,
+              `${r.label}${r.budgetIndex === null ? '' : ` [${r.setting}]`}: ${r.lrSearch.map((s) => `${s.lr} → ${s.error ? (s.error === NOT_RUN ? NOT_RUN : /NaN|Infinity/.test(s.error) ? 'diverged' : 'failed') : pct(s.valAccuracy)}`).join(', ')}`,
           )
           .join('; ') +
         '.',
@@ -730,6 +758,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; out: string; f
     'batch',
     'integrator',
     'warmup',
+    'report-only',
   ]);
   for (const a of argv)
     if (a.startsWith('--') && !known.has(a.slice(2)))
@@ -760,15 +789,19 @@ export function parseArgs(argv: string[]): { config: BenchConfig; out: string; f
   if (warmup !== 'full' && warmup !== 'integrator') throw new Error(`bench/methods: --warmup must be one of full, integrator, got '${warmup}'`);
   c.warmup = warmup;
   c.resume = has('resume');
+  c.reportOnly = has('report-only');
+  if (c.reportOnly && has('force'))
+    throw new Error('bench/methods: --report-only and --force exclude each other (--report-only changes no file but the table)');
   const out = value('out') ?? 'bench/results';
   c.runLog = join(out, 'methods.runs.jsonl');
+  if (c.reportOnly && !existsSync(c.runLog)) throw new Error(`bench/methods: --report-only needs a run log, and ${c.runLog} does not exist`);
   return { config: c, out, force: has('force') };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { config, out, force } = parseArgs(process.argv.slice(2));
   mkdirSync(out, { recursive: true });
-  if (!config.resume && config.runLog) startRunLog(config.runLog, force, 'bench/methods');
+  if (!config.resume && !config.reportOnly && config.runLog) startRunLog(config.runLog, force, 'bench/methods');
   const result = runMethodsBench(config);
   const files = writeMethodsReport(result, out);
   process.stdout.write(files['methods.md']);
@@ -778,7 +811,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       .join(', ')}\n`,
   );
   // A row without one successful run is a failure of the bench (a NaN at one lr of the grid is not).
-  const failed = result.rows.filter((r) => r.runs.every((x) => x.error)).map((r) => `${r.label} [${r.setting}]`);
+  const failed = result.rows.filter((r) => r.runs.every((x) => x.error && x.error !== NOT_RUN)).map((r) => `${r.label} [${r.setting}]`);
   if (failed.length) {
     process.stderr.write(`bench/methods: no run succeeded for ${failed.join(', ')}\n`);
     process.exitCode = 1;

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { BENCH_METHODS, defaultConfig, parseArgs, runKey, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BENCH_METHODS, defaultConfig, NOT_RUN, parseArgs, runKey, runMethodsBench, writeMethodsReport } from '../../../bench/methods.js';
 import { hasSystemPackage } from '../../setup/system.js';
 
 // Before any data is read or any run trained: a budget-matched method without budgets or tdlrt fails at
@@ -18,6 +21,12 @@ describe('bench/methods config', () => {
     // The other methods have no warm-up: one key either way.
     expect(key('trp', 'full')).toEqual(key('trp', 'integrator'));
   });
+  it('--report-only needs a run log and excludes --force', () => {
+    expect(() => parseArgs(['--report-only', '--out', join(tmpdir(), 'tg-no-such-dir')])).toThrow(
+      /--report-only needs a run log, and .*methods\.runs\.jsonl does not exist/,
+    );
+    expect(() => parseArgs(['--report-only', '--force'])).toThrow('bench/methods: --report-only and --force exclude each other');
+  });
   it('refuses a budget-matched method without budgets or tdlrt before training', () => {
     const config = { ...defaultConfig('quick'), progress: null, methods: ['full', 'lra', 'tucker-fixed'] };
     expect(() => runMethodsBench(config, noData)).toThrow(
@@ -28,8 +37,11 @@ describe('bench/methods config', () => {
 
 // The bench trains on the real Fashion-MNIST (Debian dataset-fashion-mnist): required under CI.
 describe.runIf(hasSystemPackage('fashionMnist'))('bench/methods (quick, in process)', () => {
-  it('runs every method once on 384 images and writes the table and the plots', () => {
-    const config = { ...defaultConfig('quick'), trainSize: 384, valSize: 256, testSize: 256, progress: null, lrs: [0.02] };
+  const dir = mkdtempSync(join(tmpdir(), 'tg-methods-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it('runs every method once on 384 images and writes the table and the plots; --report-only reads the log back and runs nothing', () => {
+    const runLog = join(dir, 'methods.runs.jsonl');
+    const config = { ...defaultConfig('quick'), trainSize: 384, valSize: 256, testSize: 256, progress: null, lrs: [0.02], runLog };
     const result = runMethodsBench(config);
     const labels = result.rows.map((r) => r.label);
     expect(labels).toEqual(['full', 'tdlrt', 'tucker-fixed', 'matrix-fixed', 'dlrt-matrix', 'trp', 'lra', 'elrt', 'post-hoc (Tucker)', 'post-hoc (matrix)']);
@@ -57,5 +69,15 @@ describe.runIf(hasSystemPackage('fashionMnist'))('bench/methods (quick, in proce
     expect(files['methods.accuracy.svg'].startsWith('<svg')).toBe(true);
     expect(files['methods.tdlrt-ranks.tau-0.1.svg']).toContain('conv2 out');
     expect(JSON.parse(files['methods.json']).rows).toHaveLength(10);
+
+    // Report-only with a wider lr grid: the logged runs come back as they were, the new lr is
+    // reported as not run, and the log is not touched.
+    const logged = readFileSync(runLog, 'utf8');
+    const again = runMethodsBench({ ...config, reportOnly: true, lrs: [0.02, 0.01] });
+    expect(readFileSync(runLog, 'utf8')).toBe(logged);
+    expect(again.rows.map((r) => r.label)).toEqual(labels);
+    expect(again.rows.map((r) => r.runs[0].testAccuracy)).toEqual(result.rows.map((r) => r.runs[0].testAccuracy));
+    expect(again.rows[0].lrSearch.map((x) => x.error)).toEqual([undefined, NOT_RUN]);
+    expect(writeMethodsReport(again, null)['methods.md']).toContain(`0.01 → ${NOT_RUN}`);
   }, 180_000);
 });
