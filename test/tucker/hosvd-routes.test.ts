@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE } from '../../src/linalg/svd-gram.js';
+import { getNumThreads, setNumThreads } from '../../src/backend/cpu/threads.js';
+import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramBySyrk } from '../../src/linalg/svd-gram.js';
 import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { gramCandidate, gramIsEnough, groupFoldGram, leadingColumns, modeGramSpectrum, modeSvdRaw, tailEnergy, unfoldingGram } from '../../src/tucker/hosvd.js';
@@ -114,6 +115,28 @@ describe('unfoldingGram: Mat·Matᵀ of the [P, I, Q] view on each route', () =>
       }
     });
   }
+  // With two threads or fewer a product this size goes to syrk, which gathers the unfolding itself;
+  // with more, the unfolding is copied in blocks of slices for the threaded GEMM.
+  it('long fibres with more than two threads: the unfolding copied in blocks of 16 slices for the GEMM', () => {
+    const before = getNumThreads();
+    setNumThreads(4);
+    try {
+      for (const [c, { P, I, Q }] of [
+        { P: 37, I: 5, Q: 17 },
+        { P: 3, I: 9, Q: 10 },
+        { P: 16, I: 4, Q: 33 },
+      ].entries()) {
+        expect(gramBySyrk(I, P * Q)).toBe(false);
+        const x = gaussian([P * I * Q], 320 + c).data as Float64Array;
+        const want = gramRef(x, P, I, Q);
+        const g = unfoldingGram(x, P, I, Q);
+        expect(diffFro(g, want)).toBeLessThanOrEqual(1e-13 * fro(want));
+        for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) expect(g[j * I + i]).toBe(g[i * I + j]);
+      }
+    } finally {
+      setNumThreads(before);
+    }
+  });
 });
 
 describe('groupFoldGram: the trailing short modes share one product', () => {
