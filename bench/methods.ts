@@ -260,8 +260,8 @@ export function runKey(label: string, setting: string, lr: number, seed: number,
   return JSON.stringify(key);
 }
 
-/** The placeholder of a run that a report-only invocation finds missing from the log (not logged). */
-function notRun(label: string, k: number | null, setting: string, lr: number, seed: number): RunResult {
+/** A run without results: failed (`error` says why), or NOT_RUN where a report-only invocation finds it missing from the log. */
+function runWithout(error: string, label: string, k: number | null, setting: string, lr: number, seed: number): RunResult {
   return {
     label,
     budgetIndex: k,
@@ -274,7 +274,7 @@ function notRun(label: string, k: number | null, setting: string, lr: number, se
     secondsPerEpoch: NaN,
     flopsPerStep: NaN,
     memoryBytes: NaN,
-    error: NOT_RUN,
+    error,
   };
 }
 
@@ -320,7 +320,7 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     const done = cache.get(key);
     // A cached full run without its weights is retrained by postHoc only if a post-hoc run needs it.
     if (done) return done;
-    if (config.reportOnly) return notRun(label, k, setting, lr, seed);
+    if (config.reportOnly) return runWithout(NOT_RUN, label, k, setting, lr, seed);
     const model = lenet5({ generator: new Generator(1000 + seed) });
     const method = createMethod(name, { lr, ...options });
     const loader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: 3000 + seed });
@@ -371,20 +371,7 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
       return record(key, run);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return record(key, {
-        label,
-        budgetIndex: k,
-        setting,
-        lr,
-        seed,
-        valAccuracy: NaN,
-        testAccuracy: NaN,
-        report: emptyReport(),
-        secondsPerEpoch: NaN,
-        flopsPerStep: NaN,
-        memoryBytes: NaN,
-        error: message,
-      });
+      return record(key, runWithout(message, label, k, setting, lr, seed));
     }
   };
 
@@ -396,28 +383,14 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
     const key = runKey(label, setting, lr, seed, config);
     const done = cache.get(key);
     if (done) return done;
-    if (config.reportOnly) return notRun(label, k, setting, lr, seed);
+    if (config.reportOnly) return runWithout(NOT_RUN, label, k, setting, lr, seed);
     let full = fullStates.get(`${seed}|${lr}`);
     if (!full) {
       cache.delete(runKey('full', '—', lr, seed, config));
       train('full', null, lr, seed);
       full = fullStates.get(`${seed}|${lr}`);
     }
-    if (!full)
-      return record(key, {
-        label,
-        budgetIndex: k,
-        setting,
-        lr,
-        seed,
-        valAccuracy: NaN,
-        testAccuracy: NaN,
-        report: emptyReport(),
-        secondsPerEpoch: NaN,
-        flopsPerStep: NaN,
-        memoryBytes: NaN,
-        error: 'the full run failed',
-      });
+    if (!full) return record(key, runWithout('the full run failed', label, k, setting, lr, seed));
     try {
       const model = lenet5({ generator: new Generator(0) });
       model.loadStateDict(full.state);
@@ -436,20 +409,7 @@ export function runMethodsBench(config: BenchConfig, data: BenchData = benchData
         memoryBytes: full.run.memoryBytes,
       });
     } catch (err) {
-      return record(key, {
-        label,
-        budgetIndex: k,
-        setting,
-        lr,
-        seed,
-        valAccuracy: NaN,
-        testAccuracy: NaN,
-        report: emptyReport(),
-        secondsPerEpoch: NaN,
-        flopsPerStep: NaN,
-        memoryBytes: NaN,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      return record(key, runWithout(err instanceof Error ? err.message : String(err), label, k, setting, lr, seed));
     }
   };
 
