@@ -417,7 +417,8 @@ export function runScaleBench(config: ScaleConfig): ScaleResult {
   if (has('full')) rows.push(row('full', null, (lr, seed) => train('full', null, lr, seed)));
   const tdlrtRows: ScaleRow[] = [];
   // TDLRT runs where asked for, and where another row needs them: its lr (tdlrt-other) or its budgets.
-  if (has('tdlrt') || has('tdlrt-other') || needsBudgets || (!c.budgets && ['tucker-fixed', 'lra', 'elrt', 'post-hoc'].some(has))) {
+  // (asked implies has, so this covers needsBudgets.)
+  if (has('tdlrt') || has('tdlrt-other') || (!c.budgets && ['tucker-fixed', 'lra', 'elrt', 'post-hoc'].some(has))) {
     for (let k = 0; k < K; k++) tdlrtRows.push(row('tdlrt', k, (lr, seed) => train('tdlrt', k, lr, seed)));
     rows.push(...tdlrtRows);
   }
