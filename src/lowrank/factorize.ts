@@ -20,6 +20,15 @@ export interface FactorizeOptions {
   ranks?: Record<string, readonly number[]>;
   /** 'weights' (default): HOSVD/SVD of the current weights; 'random': orthonormal factors and a variance-matched core. */
   init?: 'weights' | 'random';
+  /**
+   * With init 'weights', in place of ranks and rankRatio: each converted layer's ranks from the
+   * singular values of its weight's unfoldings (one array per mode of `shape`, descending, null for
+   * the modes not stored), as one rank per mode of `shape` (a conv kernel [out, in, kh, kw], or
+   * [out, fan-in] when held as a matrix); entries of modes not stored are ignored. The ranks are then
+   * lowered to a feasible Tucker form (r_i ≤ Π_{j≠i} r_j: one rank for a matrix). TDLRT's switch from
+   * its full warm-up passes settleRankRule here (settle-rule.ts).
+   */
+  rankRule?: (layer: string, singularValues: readonly (Float64Array | null)[], shape: readonly number[]) => readonly number[];
   /** Conv modes whose rank adapts: the channel modes (default) or all four. */
   adaptModes?: 'channels' | 'all';
   /** Layer names to keep full. Default: the first conv and the last linear layer (docs/design.md §5.3). */
@@ -48,6 +57,11 @@ export function factorize<M extends Module>(model: M, options: FactorizeOptions 
   for (const s of skip)
     if (!known.has(s)) throw new Error(`factorize: skip names a layer '${s}' that the model does not have (layers: ${[...known].filter(Boolean).join(', ')})`);
   for (const k of Object.keys(options.ranks ?? {})) if (!known.has(k)) throw new Error(`factorize: ranks names a layer '${k}' that the model does not have`);
+  if (options.rankRule !== undefined) {
+    if (typeof options.rankRule !== 'function') throw new Error(`factorize: rankRule must be a function, got ${typeof options.rankRule}`);
+    if (options.init === 'random') throw new Error("factorize: rankRule reads the weights' spectra, so it needs init 'weights', got init 'random'");
+    if (options.ranks !== undefined) throw new Error('factorize: give ranks or rankRule, not both');
+  }
   let replaced = 0;
   for (const [name, parent] of named) {
     if (!(parent instanceof Sequential)) continue;
@@ -78,14 +92,14 @@ function rankFor(name: string, options: FactorizeOptions, shape: readonly number
     });
     return shape.map((n, i) => (stored[i] ? given[i] : n));
   }
-  return feasible(
+  return feasibleRanks(
     shape.map((n, i) => (stored[i] ? Math.max(1, Math.min(n, Math.round(ratio * n))) : n)),
     stored,
   );
 }
 
 /** Lowers ranks until r_i ≤ Π_{j≠i} r_j (an unfolding has one rank; a matrix U S Vᵀ has r_1 = r_2). */
-function feasible(ranks: number[], stored: readonly boolean[]): number[] {
+export function feasibleRanks(ranks: number[], stored: readonly boolean[]): number[] {
   const r = ranks.slice();
   for (let changed = true; changed; ) {
     changed = false;
@@ -100,10 +114,41 @@ function feasible(ranks: number[], stored: readonly boolean[]): number[] {
   return r;
 }
 
-/** Truncated HOSVD of w on the stored modes, cast back to the layer's dtype. */
-function hosvdOf(w: Tensor, ranks: readonly number[], stored: readonly boolean[]): { core: Tensor; factors: (Tensor | null)[] } {
+/**
+ * Truncated HOSVD of w on the stored modes, cast back to the layer's dtype: at `ranks`, or at the
+ * ranks options.rankRule picks from w's spectra (made feasible).
+ */
+function hosvdOf(
+  w: Tensor,
+  name: string,
+  options: FactorizeOptions,
+  ranks: readonly number[],
+  stored: readonly boolean[],
+): { core: Tensor; factors: (Tensor | null)[] } {
   const modes = stored.flatMap((s, i) => (s ? [i] : []));
-  const h = hosvd(w, { ranks: ranks.map((r, i) => (stored[i] ? r : null)) }, { modes });
+  const rule = options.rankRule;
+  const shape = w.shape;
+  const h = hosvd(
+    w,
+    rule
+      ? {
+          rankRule: (spectra) => {
+            const picked = rule(name, spectra, shape);
+            if (!Array.isArray(picked) || picked.length !== shape.length)
+              throw new Error(
+                `factorize: rankRule for '${name}' must return ${shape.length} ranks (one per mode of [${shape.join(', ')}]), got ${String(picked)}`,
+              );
+            const r = shape.map((n, i) => (stored[i] ? picked[i] : n));
+            r.forEach((x, i) => {
+              if (!Number.isInteger(x) || x < 1 || x > shape[i])
+                throw new Error(`factorize: rankRule gave rank ${x} for mode ${i} of '${name}'; it must be an integer in [1, ${shape[i]}]`);
+            });
+            return feasibleRanks(r, stored).map((x, i) => (stored[i] ? x : null));
+          },
+        }
+      : { ranks: ranks.map((r, i) => (stored[i] ? r : null)) },
+    { modes },
+  );
   return { core: h.core.to(w.dtype), factors: h.factors.map((f) => (f ? f.to(w.dtype) : null)) };
 }
 
@@ -128,13 +173,14 @@ function convertConv(layer: Conv2d, name: string, mode: 'tucker' | 'matrix', opt
     const t =
       options.init === 'random'
         ? randomTucker(shape, ranks, stored, fanIn, layer.weight.dtype, gen)
-        : hosvdOf(new Tensor(layer.weight.data, shape), ranks, stored);
+        : hosvdOf(new Tensor(layer.weight.data, shape), name, options, ranks, stored);
     return new MatrixConv2d(kernel, t.core, t.factors, bias, [0, 1], geometry);
   }
   const adapt = options.adaptModes === 'all' ? [0, 1, 2, 3] : [0, 1];
   const stored = kernel.map((n, i) => adapt.includes(i) && n >= 2 * minRank);
   const ranks = rankFor(name, options, kernel, stored, ratio);
-  const t = options.init === 'random' ? randomTucker(kernel, ranks, stored, fanIn, layer.weight.dtype, gen) : hosvdOf(layer.weight, ranks, stored);
+  const t =
+    options.init === 'random' ? randomTucker(kernel, ranks, stored, fanIn, layer.weight.dtype, gen) : hosvdOf(layer.weight, name, options, ranks, stored);
   return new TuckerConv2d(
     kernel,
     t.core,
@@ -151,7 +197,8 @@ function convertLinear(layer: Linear, name: string, options: FactorizeOptions, r
   const stored = shape.map((n) => n >= 2 * minRank);
   const ranks = rankFor(name, options, shape, stored, ratio);
   const bias = layer.bias ? new Tensor(layer.bias.data.slice(), layer.bias.shape) : null;
-  const t = options.init === 'random' ? randomTucker(shape, ranks, stored, shape[1], layer.weight.dtype, gen) : hosvdOf(layer.weight, ranks, stored);
+  const t =
+    options.init === 'random' ? randomTucker(shape, ranks, stored, shape[1], layer.weight.dtype, gen) : hosvdOf(layer.weight, name, options, ranks, stored);
   return new LowRankLinear(
     shape,
     t.core,

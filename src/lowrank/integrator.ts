@@ -13,7 +13,7 @@ import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.j
 import { directionsFromFactorGrad, directionsFromKernelGrad, type ModeDirections } from './kstep.js';
 import { cholesky, gramCondition, K_STEP_COND_LIMIT, readPoint, unfoldingGram, type LayerPoint } from './layer-point.js';
 import { truncateCore } from './truncate-core.js';
-import { truncationRank } from '../linalg/svd.js';
+import { rankCap, settledRank, type MaxRank } from './settle-rule.js';
 import { TuckerLayer } from './tucker-layer.js';
 
 export interface IntegratorOptions {
@@ -26,7 +26,7 @@ export interface IntegratorOptions {
   /** Smallest rank an adapted mode may reach (default 2). */
   minRank?: number;
   /** Largest rank per adapted mode: a number for all, or a function (default n_i, the mode size). */
-  maxRank?: number | ((layer: string, mode: number, size: number) => number);
+  maxRank?: MaxRank;
   /** Heavy-ball momentum of the core (lifted and projected with the bases) and of the other parameters. */
   momentum?: number;
   /** Weight decay on the cores (S-step) and on the other parameters; factors get none. */
@@ -341,23 +341,29 @@ export class RankAdaptiveIntegrator {
    * alike).
    */
   settleRanks(tau: number = this.tau): Record<string, number[]> {
-    if (!(tau >= 0 && tau < 1)) throw new Error(`RankAdaptiveIntegrator.settleRanks: tau must be ≥ 0 and < 1, got ${tau}`);
     const before = this.ranks();
+    this.settleEachLayer(tau);
+    this.settled = { step: this.stepCount, before, after: this.ranks() };
+    return this.settled.after;
+  }
+
+  /**
+   * Records a settling made outside settleRanks: TDLRT's switch from the full warm-up converts the
+   * weights straight to the settled ranks (settle-rule.ts). `before` holds the ranks of the exact
+   * full-rank conversion that it stands for.
+   */
+  recordSettled(before: Record<string, number[]>): void {
+    this.settled = { step: this.stepCount, before: structuredClone(before), after: this.ranks() };
+  }
+
+  private settleEachLayer(tau: number): void {
+    if (!(tau >= 0 && tau < 1)) throw new Error(`RankAdaptiveIntegrator.settleRanks: tau must be ≥ 0 and < 1, got ${tau}`);
     for (const [name, layer] of this.layers) {
       const point = readPoint(layer);
       const adapts = point.factors.map((u, i) => u !== null && layer.adaptModes.includes(i));
       const bounds = point.shape.map((n, i): [number, number] => [this.minRank, adapts[i] ? this.maxRankOf(name, i, layer.fullShape[i]) : n]);
       // The fixed point of the tail rule on σ_1..σ_r, with the norm of what is kept.
-      const rankRule = (i: number, s: Float64Array): number => {
-        let r = s.length;
-        for (;;) {
-          let e = 0;
-          for (let k = 0; k < r; k++) e += s[k] * s[k];
-          const next = Math.min(bounds[i][1], Math.max(bounds[i][0], truncationRank(s.subarray(0, r), tau * Math.sqrt(e))));
-          if (next >= r) return r;
-          r = next;
-        }
-      };
+      const rankRule = (i: number, s: Float64Array): number => settledRank(s, tau, bounds[i][0], bounds[i][1]);
       const t = truncateCore({
         shape: point.shape,
         c1: point.core,
@@ -372,8 +378,6 @@ export class RankAdaptiveIntegrator {
       this.install(layer, t.core, t.coreShape, t.factors);
       if (t.velocity) this.velocity.set(layer, t.velocity);
     }
-    this.settled = { step: this.stepCount, before, after: this.ranks() };
-    return this.settled.after;
   }
 
   /**
@@ -534,11 +538,7 @@ export class RankAdaptiveIntegrator {
   }
 
   private maxRankOf(name: string, mode: number, size: number): number {
-    const m = this.maxRank;
-    if (m === undefined) return size;
-    const v = typeof m === 'number' ? m : m(name, mode, size);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`RankAdaptiveIntegrator: maxRank for ${name} mode ${mode} must be a positive integer, got ${v}`);
-    return Math.min(v, size);
+    return rankCap(this.maxRank, name, mode, size);
   }
 
   private asParamTensor(data: Float64Array, shape: number[], layer: TuckerLayer): Tensor {

@@ -9,7 +9,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr, sizeOf } from '../tensor/shape.js';
-import { completeOrthonormal, fixColumnSigns, frob, maxAbs } from '../linalg/matrix.js';
+import { completeOrthonormal, fixColumnSigns, frob, matmul, maxAbs } from '../linalg/matrix.js';
+import { qrRaw } from '../linalg/qr.js';
 import { svdRaw, truncationRank } from '../linalg/svd.js';
 import { GRAM_SVD_FLOOR, GRAM_SVD_MIN_SIDE, gramBySyrk, gramCols, gramRows } from '../linalg/svd-gram.js';
 import { syrkUnfolding } from '../linalg/syrk.js';
@@ -34,11 +35,13 @@ export interface ModeSvdRaw {
 /**
  * How the leading subspace of each unfolding is computed:
  * - 'svd': the Jacobi SVD (linalg/svd.ts): every singular value to ≈ ε·σ₁ absolute or better;
- * - 'gram': the eigendecomposition of the Gram matrix Mat·Matᵀ (linalg/svd-gram.ts): one GEMM and a
- *   small eigh, but σ_k carries an absolute error ≈ ε·σ₁²/σ_k (noise below GRAM_SVD_FLOOR·σ₁);
+ * - 'gram': the eigendecomposition of the Gram matrix of the unfolding's smaller side, Mat·Matᵀ or,
+ *   for a tall unfolding, MatᵀMat (linalg/svd-gram.ts): one GEMM and a small eigh, but σ_k carries
+ *   an absolute error ≈ ε·σ₁²/σ_k (noise below GRAM_SVD_FLOOR·σ₁);
  * - 'auto' (default): 'gram' for unfoldings at least as wide as tall with at least
- *   GRAM_SVD_MIN_SIDE rows or GRAM_WIDE columns, when the guard of `gramIsEnough` shows that the ranks and the factors do not
- *   depend on that error; 'svd' otherwise.
+ *   GRAM_SVD_MIN_SIDE rows or GRAM_WIDE columns, and for tall ones at least GRAM_SVD_MIN_SIDE
+ *   wide, when the guard of `gramIsEnough` shows that the ranks and the factors do not depend on
+ *   that error; 'svd' otherwise.
  */
 export type ModeSvdMethod = 'auto' | 'svd' | 'gram';
 
@@ -46,8 +49,8 @@ export type ModeSvdMethod = 'auto' | 'svd' | 'gram';
  * Left singular vectors and singular values of the mode-`mode` unfolding of a row-major tensor.
  * 'svd': only the left side is computed (through the transpose when the unfolding is wide, which
  * costs a QR of the N/I × I matrix and a Jacobi SVD of its I × I triangle, with no rotation
- * accumulation). 'gram': eigh of the I × I Gram matrix (wide unfoldings with entries of moderate
- * size only; else 'svd').
+ * accumulation). 'gram': eigh of the Gram matrix of the smaller side (entries of moderate size
+ * only; else 'svd').
  */
 // Stryker disable next-line StringLiteral: another default route than 'gram' is the Jacobi SVD: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
 export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mode: number, route: 'svd' | 'gram' = 'svd'): ModeSvdRaw {
@@ -56,7 +59,7 @@ export function modeSvdRaw(data: ArrayLike<number>, shape: readonly number[], mo
   // Stryker disable next-line BlockStatement,StringLiteral: without this branch the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
   if (route === 'gram') {
     const g = modeGramSpectrum(data, shape, mode);
-    if (g) return { u: g.top(I), s: g.s, rows: I, k: I };
+    if (g) return { u: g.top(g.s.length), s: g.s, rows: I, k: g.s.length };
   }
   if (M >= I) {
     // X = Mat_modeᵀ (M × I); the left vectors of Mat_mode are the right vectors of X.
@@ -197,7 +200,7 @@ const GRAM_WIDE = 4096;
 
 /** The spectrum of an unfolding from its Gram matrix, with the leading left singular vectors on demand. */
 export interface ModeGramSpectrum {
-  /** All I singular values, descending (√ of the Gram eigenvalues, clamped at 0). */
+  /** All min(I, M) singular values, descending (√ of the Gram eigenvalues, clamped at 0). */
   s: Float64Array;
   /** I×r row-major: the r leading left singular vectors (largest-|.| entry positive). */
   top(r: number): Float64Array;
@@ -219,7 +222,8 @@ export function modeGramSpectrum(
   folds?: Map<number, Float64Array>,
 ): ModeGramSpectrum | null {
   const { P, I, Q } = modeView(shape, mode);
-  if (P * Q < I || !(inRange ?? gramRange(data))) return null;
+  if (!(inRange ?? gramRange(data))) return null;
+  if (P * Q < I) return tallGramSpectrum(data, P, I, Q);
   const x = data instanceof Float64Array ? data : null;
   const gram = (folds && x && groupFoldGram(x, shape, mode, folds)) || unfoldingGram(data, P, I, Q);
   const spec = eighSpectrumRaw(gram, I);
@@ -229,39 +233,161 @@ export function modeGramSpectrum(
 }
 
 /**
- * The mode's left singular vectors and spectrum for hosvd/hooi: the Gram route when `method` asks
- * for it (or 'auto' finds it applicable and `gramIsEnough` accepts the rank `rankOf` picks), with
- * only the leading vectors computed; else the Jacobi route.
+ * The Gram route of a tall unfolding X = Mat_mode (I × M, M = P·Q < I): the M × M Gram matrix
+ * XᵀX has the same nonzero spectrum, and its leading eigenvectors V_r give the left vectors
+ * U_r = X·V_r·Σ_r⁻¹ (one GEMM), which a Householder QR re-orthonormalises: dividing by σ_j
+ * magnifies the eigenvectors' rounding by σ₁/σ_j, up to 1/GRAM_SVD_FLOOR where the guard
+ * (gramIsEnough) lets the route decide. The span is that of X·V_r, as accurate as V_r. Columns
+ * whose σ_j is at or under the floor carry no direction of X; they are completed to an
+ * orthonormal set, as the Jacobi route completes a rank-deficient unfolding (docs/linalg.md).
+ * `right`, when given, is already the spectrum of XᵀX with its leading eigenvectors (a matrix's
+ * other mode: Mat_1 = Mat_0ᵀ), and no Gram matrix is formed.
  */
-function modeSubspace(
+function tallGramSpectrum(data: ArrayLike<number>, P: number, I: number, Q: number, right?: ModeGramSpectrum): ModeGramSpectrum {
+  const M = P * Q;
+  // X row-major, its columns in (p, q) order: any fixed order gives the same left vectors.
+  const x = new Float64Array(I * M);
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < I; i++) {
+      const src = (p * I + i) * Q;
+      for (let q = 0; q < Q; q++) x[i * M + p * Q + q] = data[src + q];
+    }
+  let s: Float64Array;
+  let rightTop: (r: number) => Float64Array;
+  if (right) {
+    s = right.s.slice();
+    rightTop = (r) => right.top(r);
+  } else {
+    const spec = eighSpectrumRaw(gramCols(x, I, M), M);
+    s = new Float64Array(M);
+    for (let j = 0; j < M; j++) s[j] = Math.sqrt(Math.max(0, spec.values[M - 1 - j]));
+    rightTop = (r) => spec.top(r);
+  }
+  return {
+    s,
+    top(r: number): Float64Array {
+      const floor = GRAM_SVD_FLOOR * s[0];
+      let live = 0;
+      while (live < r && s[live] > floor) live++;
+      const out = new Float64Array(I * r);
+      if (live > 0) {
+        const xv = matmul(x, I, M, rightTop(live), live);
+        for (let i = 0; i < I; i++) for (let j = 0; j < live; j++) xv[i * live + j] /= s[j];
+        // R's diagonal is non-negative, so Q keeps each column's direction.
+        // Stryker disable next-line StringLiteral: qrRaw treats every mode but 'complete' as reduced
+        const q = qrRaw(xv, I, live, 'reduced').q;
+        for (let i = 0; i < I; i++) for (let j = 0; j < live; j++) out[i * r + j] = q[i * live + j];
+      }
+      if (live < r)
+        completeOrthonormal(
+          out,
+          I,
+          r,
+          Array.from({ length: r }, (_, j) => j < live),
+        );
+      fixColumnSigns(out, I, r);
+      return out;
+    },
+  };
+}
+
+/** A mode's singular values first, its leading left vectors on demand. */
+interface ModeSpectrum {
+  /** Singular values of the unfolding, descending. */
+  s: Float64Array;
+  /** Whether they came from the Gram route under 'auto', whose guard (gramIsEnough) must accept the rank. */
+  guarded: boolean;
+  /** The r leading left vectors: u is rows × k with k ≥ r, or k < r columns that leadingColumns completes. */
+  vectors(r: number): { u: Float64Array; k: number };
+  /** The Gram route's spectrum, when it gave s. */
+  gram?: ModeGramSpectrum;
+}
+
+/** The Jacobi route's spectrum (every vector is computed with it). */
+function jacobiSpectrum(data: ArrayLike<number>, shape: readonly number[], mode: number): ModeSpectrum {
+  // Stryker disable next-line StringLiteral: modeSvdRaw takes every route but 'gram' as the Jacobi SVD
+  const j = modeSvdRaw(data, shape, mode, 'svd');
+  return { s: j.s, guarded: false, vectors: () => ({ u: j.u, k: j.k }) };
+}
+
+/**
+ * The spectrum of one unfolding for hosvd/hooi: the Gram route when `method` asks for it or 'auto'
+ * finds it applicable (its vectors computed only for the rank then chosen), else the Jacobi route.
+ */
+function modeSpectrum(
   data: ArrayLike<number>,
   shape: readonly number[],
   mode: number,
   method: ModeSvdMethod,
-  rankOf: (s: Float64Array) => number,
-  threshold: number | null,
   inRange?: boolean,
   folds?: Map<number, Float64Array>,
-): ModeSvdRaw {
+): ModeSpectrum {
   // Stryker disable next-line BlockStatement,StringLiteral: skipping the Gram route here: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
   if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
     const g = modeGramSpectrum(data, shape, mode, inRange, folds);
     // Stryker disable next-line BlockStatement: skipping the Gram route here: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
-    if (g) {
-      const r = rankOf(g.s);
-      // Stryker disable next-line LogicalOperator,StringLiteral: taking the Gram route less often: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
-      if (method === 'gram' || gramIsEnough(g.s, r, threshold)) return { u: g.top(r), s: g.s, rows: shape[mode], k: r };
+    if (g) return gramModeSpectrum(g, method);
+  }
+  return jacobiSpectrum(data, shape, mode);
+}
+
+function gramModeSpectrum(g: ModeGramSpectrum, method: ModeSvdMethod): ModeSpectrum {
+  return { s: g.s, guarded: method !== 'gram', vectors: (r) => ({ u: g.top(r), k: r }), gram: g };
+}
+
+/**
+ * The spectra of the factorised modes of `data`. A matrix factorised on both modes has one Gram
+ * matrix for the two: its smaller side's, whose eigenvectors are the other mode's right vectors
+ * (tallGramSpectrum), so the larger side's Gram matrix and eigendecomposition are never formed.
+ */
+function modeSpectra(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  modes: readonly number[],
+  method: ModeSvdMethod,
+  inRange?: boolean,
+  folds?: Map<number, Float64Array>,
+): ModeSpectrum[] {
+  if (shape.length === 2 && modes.length === 2) {
+    const small = shape[0] <= shape[1] ? 0 : 1;
+    const first = modeSpectrum(data, shape, small, method, inRange, folds);
+    if (first.gram) {
+      const { P, I, Q } = modeView(shape, 1 - small);
+      const other = gramModeSpectrum(tallGramSpectrum(data, P, I, Q, first.gram), method);
+      return small === 0 ? [first, other] : [other, first];
     }
   }
-  // Stryker disable next-line StringLiteral: modeSvdRaw takes every route but 'gram' as the Jacobi SVD
-  return modeSvdRaw(data, shape, mode, 'svd');
+  return modes.map((i) => modeSpectrum(data, shape, i, method, inRange, folds));
+}
+
+/**
+ * Ranks from the spectra of the factorised modes, with the Gram route's guard: while some mode's
+ * rank rests on values the Gram route cannot resolve (gramIsEnough), that mode goes to the Jacobi
+ * route and every rank is chosen again (a rule may tie the modes together). `spectra[k]` is mode
+ * `modes[k]`'s and is replaced in place; `threshold` is the tolerance the rule cut at (null if none).
+ */
+function ranksWithGuard(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  modes: readonly number[],
+  spectra: ModeSpectrum[],
+  pick: (s: readonly Float64Array[]) => number[],
+  threshold: number | null,
+): number[] {
+  for (;;) {
+    const ranks = pick(spectra.map((m) => m.s));
+    const k = modes.findIndex((i, k) => spectra[k].guarded && !gramIsEnough(spectra[k].s, ranks[i], threshold));
+    if (k < 0) return ranks;
+    spectra[k] = jacobiSpectrum(data, shape, modes[k]);
+  }
 }
 
 /** Whether 'auto' tries the Gram route on the mode-`mode` unfolding of `shape`. */
 export function gramCandidate(shape: readonly number[], mode: number): boolean {
   const { P, I, Q } = modeView(shape, mode);
   const M = P * Q;
-  return M >= I && (I >= GRAM_SVD_MIN_SIDE || M >= GRAM_WIDE);
+  // A tall unfolding's Gram matrix is M × M: the route pays from the same smaller side on.
+  return M >= I ? I >= GRAM_SVD_MIN_SIDE || M >= GRAM_WIDE : M >= GRAM_SVD_MIN_SIDE;
 }
 
 /**
@@ -318,9 +444,23 @@ export function modeSvd(t: Tensor, mode: number): { u: Tensor; s: Tensor } {
  * - `modeTol`: a PER-MODE absolute threshold θ ≥ 0 (DLRT's θ): r_i = the smallest r with
  *   sqrt(Σ_{k>r} σ_k²) ≤ θ; then ‖T − T̂‖F ≤ √|D| · θ.
  * - `rankRatio`: r_i = clamp(round(rankRatio · n_i), 1, n_i), 0 < rankRatio ≤ 1.
+ * - `rankRule`: a function of the singular values of every unfolding at once (one array per mode,
+ *   descending, null for the modes not factorised) that returns the ranks as `ranks` would list
+ *   them: for rules that tie the modes together or read the spectra in their own way (TDLRT's
+ *   switch from the warm-up, lowrank/factorize.ts). It may be called more than once: again, with the
+ *   Jacobi route's values for a mode, when the Gram route's guard rejects the ranks it returned.
  * Tolerance-chosen ranks are clamped below by `minRank` (default 1), which only lowers the error.
  */
-export type HosvdSpec = { ranks: readonly (number | null)[] } | { tol: number } | { relTol: number } | { modeTol: number } | { rankRatio: number };
+export type HosvdSpec =
+  | { ranks: readonly (number | null)[] }
+  | { tol: number }
+  | { relTol: number }
+  | { modeTol: number }
+  | { rankRatio: number }
+  | { rankRule: HosvdRankRule };
+
+/** See HosvdSpec's `rankRule`. */
+export type HosvdRankRule = (singularValues: readonly (Float64Array | null)[]) => readonly (number | null)[];
 
 export interface HosvdOptions {
   /** The factorised modes (default all). Tucker-2 of a conv kernel: `[0, 1]`. Other modes get a null factor. */
@@ -346,7 +486,7 @@ export interface HosvdResult {
   modes: number[];
 }
 
-const SPEC_KEYS = ['ranks', 'tol', 'relTol', 'modeTol', 'rankRatio'] as const;
+const SPEC_KEYS = ['ranks', 'tol', 'relTol', 'modeTol', 'rankRatio', 'rankRule'] as const;
 
 function checkMethod(method: unknown, op: string): ModeSvdMethod {
   const m = method ?? 'auto';
@@ -366,11 +506,11 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const d = shape.length;
   const modes = checkModes(options.modes, d, op);
   if (spec === null || typeof spec !== 'object')
-    throw new Error(`${op}: spec must be one of { ranks } | { tol } | { relTol } | { modeTol } | { rankRatio }, got ${String(spec)}`);
+    throw new Error(`${op}: spec must be one of { ranks } | { tol } | { relTol } | { modeTol } | { rankRatio } | { rankRule }, got ${String(spec)}`);
   const keys = SPEC_KEYS.filter((k) => (spec as Record<string, unknown>)[k] !== undefined);
   if (keys.length !== 1) {
     throw new Error(
-      `${op}: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ${keys.length === 0 ? `keys [${Object.keys(spec).join(', ')}]` : keys.join(' and ')}`,
+      `${op}: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio, rankRule; got ${keys.length === 0 ? `keys [${Object.keys(spec).join(', ')}]` : keys.join(' and ')}`,
     );
   }
   const key = keys[0];
@@ -381,9 +521,13 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   }
   if (sizeOf(shape) === 0) throw new Error(`${op}: t must not be empty, got shape ${shapeStr(shape)}`);
   let fixedRanks: number[] | null = null;
+  let rankRule: HosvdRankRule | null = null;
   let threshold = 0;
   const value = (spec as Record<string, unknown>)[key];
-  if (key === 'ranks') fixedRanks = checkRanks(value, shape, modes, op, 'spec.ranks');
+  if (key === 'rankRule') {
+    if (typeof value !== 'function') throw new Error(`${op}: spec.rankRule must be a function of the singular values, got ${typeof value}`);
+    rankRule = value as HosvdRankRule;
+  } else if (key === 'ranks') fixedRanks = checkRanks(value, shape, modes, op, 'spec.ranks');
   else if (key === 'rankRatio') {
     if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new Error(`${op}: spec.rankRatio must be a number in (0, 1], got ${String(value)}`);
     fixedRanks = shape.map((n, i) => (modes.includes(i) ? Math.min(n, Math.max(1, Math.round(value * n))) : n));
@@ -398,19 +542,37 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const singularValues: (Float64Array | null)[] = new Array(d).fill(null);
   const mats: (RawMatrix | null)[] = new Array(d).fill(null);
   const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
+  // Every mode's spectrum first, then the ranks (a rankRule reads them all at once), then the vectors.
+  const pick = (spectra: readonly Float64Array[]): number[] => {
+    if (!rankRule) {
+      const out = [...shape];
+      modes.forEach((i, k) => {
+        out[i] = rankOf(spectra[k], i);
+      });
+      return out;
+    }
+    const all: (Float64Array | null)[] = new Array(d).fill(null);
+    modes.forEach((i, k) => {
+      all[i] = spectra[k];
+    });
+    return checkRanks(rankRule(all), shape, modes, op, 'the ranks spec.rankRule returned');
+  };
   // One scan of the entries for every mode's Gram route (four scans of T cost ≈ 2 ms at 256×256×3×3).
   // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: without the shared range check modeGramSpectrum makes the same check itself
   const inRange = method === 'svd' ? undefined : gramRange(t.data);
   // The short trailing modes' Gram matrices come from one shared product (groupFoldGram).
   const folds = new Map<number, Float64Array>();
-  for (const i of modes) {
-    const ms = modeSubspace(t.data, shape, i, method, (s) => rankOf(s, i), fixedRanks ? null : threshold, inRange, folds);
-    const r = rankOf(ms.s, i);
+  const spectra = modeSpectra(t.data, shape, modes, method, inRange, folds);
+  const chosen = ranksWithGuard(t.data, shape, modes, spectra, pick, fixedRanks || rankRule ? null : threshold);
+  modes.forEach((i, k) => {
+    const r = chosen[i];
+    const ms = spectra[k];
     ranks[i] = r;
     discarded[i] = tailEnergy(ms.s, r);
     singularValues[i] = ms.s;
-    mats[i] = { data: leadingColumns(ms.u, ms.rows, ms.k, r), rows: shape[i], cols: r };
-  }
+    const v = ms.vectors(r);
+    mats[i] = { data: leadingColumns(v.u, shape[i], v.k, r), rows: shape[i], cols: r };
+  });
   const core = multiModeProductRaw(t.data, shape, mats, true);
   const coreData = core.data === t.data ? new Float64Array(core.data) : core.data;
   return {
@@ -507,8 +669,10 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
         );
       const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
       const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
-      const ms = modeSubspace(y.data, y.shape, n, method, () => full[n], null);
-      cur[n] = { data: leadingColumns(ms.u, ms.rows, ms.k, full[n]), rows: shape[n], cols: full[n] };
+      const spectrum = [modeSpectrum(y.data, y.shape, n, method)];
+      ranksWithGuard(y.data, y.shape, [n], spectrum, () => full, null);
+      const v = spectrum[0].vectors(full[n]);
+      cur[n] = { data: leadingColumns(v.u, shape[n], v.k, full[n]), rows: shape[n], cols: full[n] };
       if (n === modes[modes.length - 1]) {
         // Stryker disable next-line ArrayDeclaration: missing entries read as no product, like null
         const only: (RawMatrix | null)[] = new Array(d).fill(null);

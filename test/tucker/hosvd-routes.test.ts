@@ -14,6 +14,8 @@ import { Generator } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { gramCandidate, gramIsEnough, groupFoldGram, leadingColumns, modeGramSpectrum, modeSvdRaw, tailEnergy, unfoldingGram } from '../../src/tucker/hosvd.js';
 import { hosvd, modeSvd } from '../../src/tucker/index.js';
+import { unfoldRaw } from '../../src/tucker/unfold.js';
+import { svdRaw } from '../../src/linalg/svd.js';
 import { diffFro, fro, gaussian, mm, opts, orthError, randomOrthogonal, tr } from '../linalg/helpers.js';
 
 /** G[i, j] = Σ_{p,q} X[p, i, q]·X[p, j, q] for the [P, I, Q] view of a row-major buffer. */
@@ -208,9 +210,43 @@ describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum
     }
   });
 
-  it('the Gram route does not apply to a tall unfolding, to entries whose squares leave the float64 range, or when told so', () => {
-    const tall = gaussian([9, 2, 2], 1);
-    expect(modeGramSpectrum(tall.data, [9, 2, 2], 0)).toBeNull();
+  it('a tall unfolding: the spectrum of its M × M Gram matrix, the left vectors X·V·Σ⁻¹ re-orthonormalised, the rest completed', () => {
+    // Tall: I > M = P·Q. A rank-3 unfolding (σ_4 = σ_5 = 0) asked for 5 vectors: 3 from X, 2 completed.
+    for (const [shape, mode, sv] of [
+      [[9, 2, 2], 0, sigma.slice(0, 4)],
+      [[2, 11, 3], 1, sigma],
+      [[3, 14], 1, sigma.slice(0, 3)],
+    ] as [number[], number, number[]][]) {
+      const I = shape[mode];
+      const M = shape.reduce((a, b) => a * b, 1) / I;
+      const { t, u } = withModeSpectrum(shape, mode, sv, 21 + mode);
+      const g = modeGramSpectrum(t.data, shape, mode);
+      expect(g).not.toBeNull();
+      expect(g!.s.length).toBe(M);
+      for (let k = 0; k < M; k++) expect(Math.abs(g!.s[k] - (sv[k] ?? 0))).toBeLessThanOrEqual(1e-7 * sigma[0]);
+      for (let k = 0; k < sv.length; k++) expect(Math.abs(g!.s[k] - sv[k])).toBeLessThanOrEqual(1e-12 * sigma[0]);
+      const r = Math.min(M, 5);
+      const top = g!.top(r);
+      expect(top.length).toBe(I * r);
+      expect(orthError(top, I, r)).toBeLessThanOrEqual(1e-12);
+      expect(signsFixed(top, I, r)).toBe(true);
+      // The live columns span U's leading ones, each its own singular direction (distinct σ).
+      const live = Math.min(r, sv.length);
+      expect(projectorGap(top, r, u, I, I, live)).toBeLessThanOrEqual(1e-10);
+      for (let j = 0; j < live; j++) {
+        let d = 0;
+        for (let i = 0; i < I; i++) d += top[i * r + j] * u[i * I + j];
+        expect(Math.abs(Math.abs(d) - 1)).toBeLessThanOrEqual(1e-10);
+      }
+      // modeSvdRaw's 'gram' route gives all M vectors of the tall unfolding (k = M), as the Jacobi route.
+      const viaGram = modeSvdRaw(t.data, shape, mode, 'gram');
+      const viaJacobi = modeSvdRaw(t.data, shape, mode, 'svd');
+      expect([viaGram.k, viaGram.rows]).toEqual([viaJacobi.k, viaJacobi.rows]);
+      expect(projectorGap(viaGram.u, viaGram.k, viaJacobi.u, viaJacobi.k, I, live)).toBeLessThanOrEqual(1e-10);
+    }
+  });
+
+  it('the Gram route does not apply to entries whose squares leave the float64 range, or when told so', () => {
     const big = gaussian([4, 6], 2, 1e170);
     expect(modeGramSpectrum(big.data, [4, 6], 0)).toBeNull();
     const tiny = gaussian([4, 6], 2, 1e-170);
@@ -276,11 +312,14 @@ describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum
 });
 
 describe('the route rules at their boundaries', () => {
-  it('gramCandidate: at least as wide as tall, and GRAM_SVD_MIN_SIDE rows or 4,096 columns', () => {
+  it('gramCandidate: a smaller side of GRAM_SVD_MIN_SIDE, or 4,096 columns', () => {
     const S = GRAM_SVD_MIN_SIDE;
     expect(gramCandidate([S, S], 0)).toBe(true); // square, S rows
     expect(gramCandidate([S - 1, S + 5], 0)).toBe(false); // one row short, not wide enough
-    expect(gramCandidate([S + 1, S], 0)).toBe(false); // tall by one
+    expect(gramCandidate([S + 1, S], 0)).toBe(true); // tall by one: its Gram matrix is S × S
+    expect(gramCandidate([S + 1, S - 1], 0)).toBe(false); // tall, its smaller side one short
+    expect(gramCandidate([4096, 3], 0)).toBe(false); // tall and thin: the Jacobi route
+    expect(gramCandidate([2, 500, 30], 1)).toBe(true); // tall, M = P·Q = 60
     expect(gramCandidate([3, 4096], 0)).toBe(true); // 4,096 columns, 3 rows
     expect(gramCandidate([3, 4095], 0)).toBe(false);
     expect(gramCandidate([2, 3, 4096], 1)).toBe(true); // M = P·Q
@@ -352,7 +391,132 @@ describe('hosvd: small cases of its own', () => {
 
   it('a spec with no rule lists the keys it got', () => {
     expect(() => hosvd(gaussian([2, 2], 0), { foo: 1, bar: 2 } as never)).toThrow(
-      /^hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got keys \[foo, bar\]$/,
+      /^hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio, rankRule; got keys \[foo, bar\]$/,
     );
+  });
+});
+
+describe('hosvd with a rankRule: the ranks from every spectrum at once', () => {
+  const jacobiSpectrum = (t: Tensor, mode: number) => {
+    const I = t.shape[mode];
+    return svdRaw(unfoldRaw(t.data, t.shape, mode), I, t.size / I, { wantU: false, wantV: false }).s;
+  };
+
+  it('the rule reads each factorised mode’s singular values (null for the others) and its ranks are used as given', () => {
+    for (const [shape, modes] of [
+      [
+        [60, 70],
+        [0, 1],
+      ], // both modes on the Gram route (the second one tall-side: 70 × 60)
+      [
+        [6, 9, 3, 3],
+        [0, 1],
+      ], // Tucker-2 of a small kernel: the Jacobi route
+      [
+        [50, 20, 5, 5],
+        [0, 1],
+      ],
+    ] as [number[], number[]][]) {
+      const t = gaussian(shape, 31);
+      const seen: (Float64Array | null)[][] = [];
+      // Ties the factorised modes: one rank, the smallest with 90% of every mode's energy.
+      const rule = (spectra: readonly (Float64Array | null)[]) => {
+        seen.push(spectra.map((s) => (s ? s.slice() : null)));
+        const per = spectra.map((s) => {
+          if (!s) return Number.POSITIVE_INFINITY;
+          const total = s.reduce((a, v) => a + v * v, 0);
+          let e = 0;
+          let r = 0;
+          while (e < 0.9 * total) e += s[r++] ** 2;
+          return r;
+        });
+        const r = Math.min(...per);
+        return spectra.map((s) => (s ? r : null));
+      };
+      const h = hosvd(t, { rankRule: rule }, { modes });
+      expect(seen.length).toBe(1);
+      shape.forEach((n, i) => {
+        if (!modes.includes(i)) {
+          expect(seen[0][i]).toBeNull();
+          return;
+        }
+        const ref = jacobiSpectrum(t, i);
+        const s = seen[0][i]!;
+        expect(s.length).toBe(Math.min(n, t.size / n));
+        for (let k = 0; k < s.length; k++) expect(Math.abs(s[k] - ref[k])).toBeLessThanOrEqual(1e-10 * ref[0]);
+      });
+      const tied = h.ranks.filter((_, i) => modes.includes(i));
+      expect(new Set(tied).size).toBe(1);
+      const same = hosvd(t, { ranks: h.ranks.map((r, i) => (modes.includes(i) ? r : null)) }, { modes });
+      expect(Array.from(h.core.data)).toEqual(Array.from(same.core.data));
+    }
+  });
+
+  it('a rank the Gram route cannot resolve sends that mode to the Jacobi route, and the rule is asked again', () => {
+    // 60 × 60 with σ_k = 10^(−k/6): the last values lie far under GRAM_SVD_FLOOR·σ₁.
+    const n = 60;
+    const g = new Generator(41);
+    const u = randomOrthogonal(n, g);
+    const v = randomOrthogonal(n, g);
+    const sv = Array.from({ length: n }, (_, k) => 10 ** (-k / 6));
+    const data = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += u[i * n + k] * sv[k] * v[j * n + k];
+    const t = Tensor.fromData(data, [n, n]);
+    const calls: number[][] = [];
+    // Keeps every value above 1e-9·σ₁: σ_54 = 1e-9 is below what the Gram route resolves.
+    const rule = (spectra: readonly (Float64Array | null)[]) => {
+      calls.push(spectra.map((s) => s![54]));
+      return spectra.map((s) => {
+        let r = 0;
+        while (r < s!.length && s![r] > 0.99e-9) r++;
+        return r;
+      });
+    };
+    const h = hosvd(t, { rankRule: rule });
+    expect(calls.length).toBe(3); // Gram for both; then mode 0 on Jacobi; then mode 1 too
+    expect(Math.abs(calls[2][0] - 1e-9)).toBeLessThan(1e-14);
+    expect(Math.abs(calls[2][1] - 1e-9)).toBeLessThan(1e-14);
+    expect(h.ranks).toEqual([55, 55]);
+  });
+
+  it('names the rule in its errors: not a function, or ranks out of range', () => {
+    const t = gaussian([4, 5], 2);
+    expect(() => hosvd(t, { rankRule: 3 as never })).toThrow(/^hosvd: spec.rankRule must be a function of the singular values, got number$/);
+    expect(() => hosvd(t, { rankRule: () => [2] })).toThrow(/hosvd: the ranks spec.rankRule returned must have 2 entries/);
+    expect(() => hosvd(t, { rankRule: () => [2, 6] })).toThrow(/hosvd: the ranks spec.rankRule returned\[1\] must be an integer in \[1, 5\]/);
+    expect(() => hosvd(t, { rankRule: () => [2, 3] }, { modes: [0] })).toThrow(/the ranks spec.rankRule returned\[1\] must be null or 5/);
+  });
+});
+
+describe('a matrix factorised on both modes: one Gram matrix for the two', () => {
+  it('each mode’s factor spans the Jacobi route’s leading singular vectors, wide, tall or square', () => {
+    for (const [m, n] of [
+      [60, 90],
+      [90, 60],
+      [64, 64],
+    ]) {
+      const g = new Generator(m + n);
+      const u = randomOrthogonal(m, g);
+      const v = randomOrthogonal(n, g);
+      const k = Math.min(m, n);
+      const sv = Array.from({ length: k }, (_, j) => 2 ** (-j / 4));
+      const data = new Float64Array(m * n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) data[i * n + j] += u[i * m + l] * sv[l] * v[j * n + l];
+      const t = Tensor.fromData(data, [m, n]);
+      const r = 12;
+      const auto = hosvd(t, { ranks: [r, r] });
+      const jacobi = hosvd(t, { ranks: [r, r] }, { method: 'svd' });
+      for (const mode of [0, 1]) {
+        const size = [m, n][mode];
+        const fa = auto.factors[mode]!.data as Float64Array;
+        const fj = jacobi.factors[mode]!.data as Float64Array;
+        expect(orthError(fa, size, r)).toBeLessThanOrEqual(1e-12);
+        expect(projectorGap(fa, r, fj, r, size, r)).toBeLessThanOrEqual(1e-9);
+        expect(projectorGap(fa, r, mode === 0 ? u : v, size, size, r)).toBeLessThanOrEqual(1e-9);
+        for (let j = 0; j < k; j++) expect(Math.abs(auto.singularValues[mode]![j] - sv[j])).toBeLessThanOrEqual(1e-10); // ε·σ₁²/σ_j on the Gram route
+      }
+      expect(auto.singularValues[0]).not.toBe(auto.singularValues[1]);
+      expect(Math.abs(fro(auto.core.data) - fro(jacobi.core.data))).toBeLessThanOrEqual(1e-12);
+    }
   });
 });

@@ -267,7 +267,7 @@ describe('tucker bad input', () => {
     expect(() => hosvd(t, { relTol: NaN })).toThrow(/hosvd: spec.relTol must be a finite number ≥ 0, got NaN/);
     expect(() => hosvd(t, { rankRatio: 1.5 })).toThrow(/hosvd: spec.rankRatio must be a number in \(0, 1\], got 1.5/);
     expect(() => hosvd(t, { tol: 1, ranks: [1, 1, 1] } as never)).toThrow(
-      /hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio; got ranks and tol/,
+      /hosvd: spec must have exactly one of ranks, tol, relTol, modeTol, rankRatio, rankRule; got ranks and tol/,
     );
     expect(() => hosvd(t, {} as never)).toThrow(/hosvd: spec must have exactly one of .*got keys \[\]/);
     expect(() => hosvd(t, { tol: 1 }, { modes: [0, 3] })).toThrow(/hosvd: options.modes\[1\] must be an integer in \[0, 2\] .* got 3/);

@@ -1,7 +1,9 @@
 import type { Module } from '../../nn/module.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { factorize, type FactorizeOptions } from '../factorize.js';
+import { factorize, feasibleRanks, type FactorizeOptions } from '../factorize.js';
+import { settleRankRule } from '../settle-rule.js';
+import { TuckerLayer } from '../tucker-layer.js';
 import { FullMethod } from './full.js';
 import { RankAdaptiveIntegrator, type IntegratorOptions, type IntegratorState } from '../integrator.js';
 import { integratorBytes, integratorStepFlops, paramBytes } from './accounting.js';
@@ -18,7 +20,8 @@ export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
    * How the warm-up runs. 'full' (the default): at tau = 0 and full ranks a step of the
    * integrator is exactly a gradient step on the full kernel (guarantee (b)), so the warm-up trains
    * the full layers, which is the same trajectory at a fraction of the cost, and then converts them
-   * to Tucker form at full rank (exact HOSVD) before the first pruning step. The momentum buffers
+   * to Tucker form: straight to the settled ranks (see settle), or at full rank (exact HOSVD)
+   * without settling, before the first pruning step. The momentum buffers
    * restart at the switch. With a maxRank below n_i the switch also truncates to it once (the
    * settling clamps to it; without settling the first step does), where the 'integrator' warm-up
    * holds the rank cap from the start: the integrator with tau = 0 from the factorised start, a
@@ -28,11 +31,25 @@ export interface TdlrtOptions extends Omit<IntegratorOptions, 'warmupSteps'> {
   /**
    * After the warm-up, truncate at once to the ranks that repeating the truncation rule reaches
    * (RankAdaptiveIntegrator.settleRanks) instead of pruning a tail of τ‖C‖ per step for tens of
-   * steps at near-full rank (default true).
+   * steps at near-full rank (default true). After the full warm-up the conversion itself lands
+   * there: one truncated HOSVD of each kernel at the ranks settleRanks would reach from the exact
+   * conversion (settle-rule.ts).
    */
   settle?: boolean;
   /** How the model is factorised at the start (default: Tucker convs, matrix linears, random init, ratio 0.2). */
   factorize?: FactorizeOptions;
+}
+
+/** The ranks the exact conversion gives each low-rank layer: its stored modes at full size, made feasible. */
+function exactRanks(model: Module): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, m] of model.namedModules())
+    if (m instanceof TuckerLayer)
+      out[name] = feasibleRanks(
+        [...m.fullShape],
+        m.factors.map((f) => f !== null),
+      );
+  return out;
 }
 
 /**
@@ -107,11 +124,16 @@ export class TdlrtMethod implements TrainingMethod {
     if (this.warm) {
       const r = this.warm.full.step(x, y);
       if (--this.warm.stepsLeft === 0) {
-        // Full rank and exact: the layers now hold the same kernels in Tucker form.
-        factorize(this.warm.full.finalize(), this.warm.factorize);
+        const tau = this.options.tau ?? 0.1;
+        const settle = this.options.settle !== false && tau > 0;
+        // Settling: one truncated HOSVD per kernel at the ranks settleRanks would reach from the
+        // exact conversion (the same spectra), in place of that full-rank conversion and a second
+        // decomposition of every full-size core (docs/integrator.md §7). Else the exact conversion.
+        const rankRule = settle ? settleRankRule({ tau, minRank: this.options.minRank, maxRank: this.options.maxRank }) : undefined;
+        factorize(this.warm.full.finalize(), { ...this.warm.factorize, rankRule });
         this.warm = null;
         this.startIntegrator(this.model as Module, 0);
-        if (this.options.settle !== false && (this.options.tau ?? 0.1) > 0) this.integrator?.settleRanks();
+        if (settle) this.integrator?.recordSettled(exactRanks(this.model as Module));
       }
       return r;
     }
