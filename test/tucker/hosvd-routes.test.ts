@@ -216,6 +216,7 @@ describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum
       [[9, 2, 2], 0, sigma.slice(0, 4)],
       [[2, 11, 3], 1, sigma],
       [[3, 14], 1, sigma.slice(0, 3)],
+      [[2, 12, 3], 1, sigma.slice(0, 3)], // M = 6, rank 3: of 5 vectors asked, 2 are completed
     ] as [number[], number, number[]][]) {
       const I = shape[mode];
       const M = shape.reduce((a, b) => a * b, 1) / I;
@@ -237,6 +238,14 @@ describe('modeGramSpectrum and modeSvdRaw against an unfolding of known spectrum
         let d = 0;
         for (let i = 0; i < I; i++) d += top[i * r + j] * u[i * I + j];
         expect(Math.abs(Math.abs(d) - 1)).toBeLessThanOrEqual(1e-10);
+      }
+      // Completed columns: orthonormal to the live ones (checked above) and to X's range.
+      for (let j = live; j < r; j++) {
+        for (let l = 0; l < sv.length; l++) {
+          let d = 0;
+          for (let i = 0; i < I; i++) d += top[i * r + j] * u[i * I + l];
+          expect(Math.abs(d)).toBeLessThanOrEqual(1e-12);
+        }
       }
       // modeSvdRaw's 'gram' route gives all M vectors of the tall unfolding (k = M), as the Jacobi route.
       const viaGram = modeSvdRaw(t.data, shape, mode, 'gram');
@@ -518,5 +527,23 @@ describe('a matrix factorised on both modes: one Gram matrix for the two', () =>
       expect(auto.singularValues[0]).not.toBe(auto.singularValues[1]);
       expect(Math.abs(fro(auto.core.data) - fro(jacobi.core.data))).toBeLessThanOrEqual(1e-12);
     }
+  });
+});
+
+describe("hosvd's guard on a tolerance under the Gram route's floor", () => {
+  it('a modeTol under GRAM_SVD_FLOOR·σ₁ sends the mode to the Jacobi route: the small values come out exact', () => {
+    // 60 × 60: σ = 1, 0.5, then 58 values near 1e-8 (far under the floor, squares at rounding level).
+    const n = 60;
+    const g = new Generator(51);
+    const u = randomOrthogonal(n, g);
+    const v = randomOrthogonal(n, g);
+    const sv = Array.from({ length: n }, (_, k) => (k === 0 ? 1 : k === 1 ? 0.5 : 1e-8 * (1 + (n - k) / 100)));
+    const data = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += u[i * n + k] * sv[k] * v[j * n + k];
+    const t = Tensor.fromData(data, [n, n]);
+    // θ = 2e-7 keeps 2 (the tail's norm is ≈ 1e-7), and σ_2 = 0.5 lies above the floor: only θ itself is under it.
+    const h = hosvd(t, { modeTol: 2e-7 });
+    expect(h.ranks).toEqual([2, 2]);
+    for (const mode of [0, 1]) for (let k = 2; k < n; k++) expect(Math.abs(h.singularValues[mode]![k] - sv[k])).toBeLessThanOrEqual(1e-14);
   });
 });
