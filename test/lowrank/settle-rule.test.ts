@@ -148,15 +148,16 @@ describe("factorize's rankRule", () => {
 
 describe("TDLRT's switch from the full warm-up", () => {
   it('lands where the exact conversion and settleRanks land: the same ranks and kernels, settled.before the full ranks', () => {
-    for (const [tau, maxRank] of [
-      [0.3, undefined],
-      [0.1, 4],
-      [0.05, (layer: string, mode: number, n: number) => (layer === '5' ? 7 : n - mode)],
+    for (const [tau, maxRank, conv] of [
+      [0.3, undefined, 'tucker'],
+      [0.1, 4, 'tucker'],
+      [0.05, (layer: string, mode: number, n: number) => (layer === '5' ? 7 : n - mode), 'tucker'],
+      [0.1, undefined, 'matrix'], // dlrt-matrix: the conv lowered to a matrix U S Vᵀ
     ] as const) {
       const g = new Generator(3);
       const x = randn([16, 1, 8, 8], { generator: g });
       const y = Int32Array.from({ length: 16 }, (_, i) => i % 10);
-      const method = new TdlrtMethod({ lr: 0.05, tau, maxRank, warmupSteps: 3 });
+      const method = new TdlrtMethod({ lr: 0.05, tau, maxRank, warmupSteps: 3, factorize: { conv } });
       const model = method.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
       const full = new FullMethod({ lr: 0.05 });
       const ref = full.setup(net(1), { stepsPerEpoch: 3, epochs: 2, generator: new Generator(2) });
@@ -165,7 +166,7 @@ describe("TDLRT's switch from the full warm-up", () => {
         full.step(x, y);
       }
       // The old switch: exact conversion at full rank, then settleRanks.
-      factorize(ref, { init: 'weights', rankRatio: 1 });
+      factorize(ref, { init: 'weights', rankRatio: 1, conv });
       const integ = new RankAdaptiveIntegrator(ref, { lr: 0.05, tau, maxRank });
       integ.settleRanks();
       expect(method.state?.ranks()).toEqual(integ.ranks());
