@@ -46,6 +46,51 @@ export interface IntegratorOptions {
   settleAfterWarmup?: boolean;
 }
 
+/**
+ * The S-step's update of one core, Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) or, with a velocity (heavy ball),
+ * v = μ·v0 + g + wd·Ĉ0 and Ĉ1 = Ĉ0 − λ·v, with ‖Ĉ1‖² and max|Ĉ1| gathered in the same pass (two
+ * passes over the core less). Its own small function: inside updateAndTruncate the same loop ran
+ * at less than half the speed (timers around it, 128 channels at ratio ½, three layers: 5.5 ms a
+ * step there, 2.3 ms here; V8 compiles a small function's loop better than a long method's).
+ */
+function coreUpdate(
+  c0: Float64Array,
+  g: Float64Array,
+  v0: Float64Array | null,
+  v: Float64Array | null,
+  c1: Float64Array,
+  lr: number,
+  wd: number,
+  mu: number,
+): { ss: number; big: number } {
+  let ss = 0;
+  let big = 0;
+  if (v0 && v) {
+    // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
+    for (let k = 0; k < c1.length; k++) {
+      const vk = mu * v0[k] + g[k] + wd * c0[k];
+      v[k] = vk;
+      const ck = c0[k] - lr * vk;
+      c1[k] = ck;
+      ss += ck * ck;
+      const m = Math.abs(ck);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
+      if (m > big) big = m;
+    }
+    return { ss, big };
+  }
+  // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
+  for (let k = 0; k < c1.length; k++) {
+    const ck = c0[k] - lr * (g[k] + wd * c0[k]);
+    c1[k] = ck;
+    ss += ck * ck;
+    const m = Math.abs(ck);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
+    if (m > big) big = m;
+  }
+  return { ss, big };
+}
+
 export const INTEGRATOR_KINDS = ['bug', 'parallel'] as const;
 export type IntegratorKind = (typeof INTEGRATOR_KINDS)[number];
 
@@ -395,35 +440,9 @@ export class RankAdaptiveIntegrator {
     // ‖Ĉ1‖ and max|Ĉ1| are gathered in the update's own loop rather than by two more passes over
     // the core (a tenth of the truncation's time at 128 channels): the sum of squares is exact
     // enough wherever no square can overflow or underflow, and frob's scaled sum takes the rest.
-    let ss = 0;
-    let big = 0;
-    if (mu > 0) {
-      // A fresh array, not the lifted velocity itself: augmentPoint returns the stored one when the shape did not grow.
-      const v = new Float64Array(c0.length);
-      const v0 = a.velocity ?? v;
-      // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-      for (let k = 0; k < c1.length; k++) {
-        const vk = mu * v0[k] + g[k] + wd * c0[k];
-        v[k] = vk;
-        const ck = c0[k] - lr * vk;
-        c1[k] = ck;
-        ss += ck * ck;
-        const m = Math.abs(ck);
-        // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-        if (m > big) big = m;
-      }
-      velocity = v;
-    } else {
-      // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-      for (let k = 0; k < c1.length; k++) {
-        const ck = c0[k] - lr * (g[k] + wd * c0[k]);
-        c1[k] = ck;
-        ss += ck * ck;
-        const m = Math.abs(ck);
-        // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-        if (m > big) big = m;
-      }
-    }
+    // A fresh array, not the lifted velocity itself: augmentPoint returns the stored one when the shape did not grow.
+    if (mu > 0) velocity = new Float64Array(c0.length);
+    const { ss, big } = coreUpdate(c0, g, velocity ? (a.velocity ?? velocity) : null, velocity, c1, lr, wd, mu);
     // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,UnaryOperator: within the range both routes give the norm to rounding, and outside it only values beyond a finite loss's reach (2^±480) tell them apart; false means frob(c1) and truncateCore's own maxAbs, the same values
     const inRange = Number.isFinite(ss) && big > 2 ** -480 && big < 2 ** 480;
     const norm = inRange ? Math.sqrt(ss) : frob(c1);
