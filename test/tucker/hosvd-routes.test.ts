@@ -72,6 +72,16 @@ function withModeSpectrum(shape: number[], mode: number, sigma: number[], seed: 
   return { t: Tensor.fromData(data, shape), u };
 }
 
+/** An m × n matrix U·diag(σ)·Vᵀ with U, V random orthogonal from `seed` (σ has min(m, n) values). */
+function matrixWithSpectrum(m: number, n: number, sv: readonly number[], seed: number): { t: Tensor; u: Float64Array; v: Float64Array } {
+  const g = new Generator(seed);
+  const u = randomOrthogonal(m, g);
+  const v = randomOrthogonal(n, g);
+  const data = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < sv.length; l++) data[i * n + j] += u[i * m + l] * sv[l] * v[j * n + l];
+  return { t: Tensor.fromData(data, [m, n]), u, v };
+}
+
 /** ‖U·Uᵀ − W·Wᵀ‖F for the leading r columns of two bases with I rows (ku, kw columns). */
 function projectorGap(a: ArrayLike<number>, ka: number, b: ArrayLike<number>, kb: number, I: number, r: number): number {
   const lead = (x: ArrayLike<number>, k: number) => {
@@ -464,13 +474,12 @@ describe('hosvd with a rankRule: the ranks from every spectrum at once', () => {
   it('a rank the Gram route cannot resolve sends that mode to the Jacobi route, and the rule is asked again', () => {
     // 60 × 60 with σ_k = 10^(−k/6): the last values lie far under GRAM_SVD_FLOOR·σ₁.
     const n = 60;
-    const g = new Generator(41);
-    const u = randomOrthogonal(n, g);
-    const v = randomOrthogonal(n, g);
-    const sv = Array.from({ length: n }, (_, k) => 10 ** (-k / 6));
-    const data = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += u[i * n + k] * sv[k] * v[j * n + k];
-    const t = Tensor.fromData(data, [n, n]);
+    const { t } = matrixWithSpectrum(
+      n,
+      n,
+      Array.from({ length: n }, (_, k) => 10 ** (-k / 6)),
+      41,
+    );
     const calls: number[][] = [];
     // Keeps every value above 1e-9·σ₁: σ_54 = 1e-9 is below what the Gram route resolves.
     const rule = (spectra: readonly (Float64Array | null)[]) => {
@@ -504,14 +513,9 @@ describe('a matrix factorised on both modes: one Gram matrix for the two', () =>
       [90, 60],
       [64, 64],
     ]) {
-      const g = new Generator(m + n);
-      const u = randomOrthogonal(m, g);
-      const v = randomOrthogonal(n, g);
       const k = Math.min(m, n);
       const sv = Array.from({ length: k }, (_, j) => 2 ** (-j / 4));
-      const data = new Float64Array(m * n);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) data[i * n + j] += u[i * m + l] * sv[l] * v[j * n + l];
-      const t = Tensor.fromData(data, [m, n]);
+      const { t, u, v } = matrixWithSpectrum(m, n, sv, m + n);
       const r = 12;
       const auto = hosvd(t, { ranks: [r, r] });
       const jacobi = hosvd(t, { ranks: [r, r] }, { method: 'svd' });
@@ -534,13 +538,8 @@ describe("hosvd's guard on a tolerance under the Gram route's floor", () => {
   it('a modeTol under GRAM_SVD_FLOOR·σ₁ sends the mode to the Jacobi route: the small values come out exact', () => {
     // 60 × 60: σ = 1, 0.5, then 58 values near 1e-8 (far under the floor, squares at rounding level).
     const n = 60;
-    const g = new Generator(51);
-    const u = randomOrthogonal(n, g);
-    const v = randomOrthogonal(n, g);
     const sv = Array.from({ length: n }, (_, k) => (k === 0 ? 1 : k === 1 ? 0.5 : 1e-8 * (1 + (n - k) / 100)));
-    const data = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) data[i * n + j] += u[i * n + k] * sv[k] * v[j * n + k];
-    const t = Tensor.fromData(data, [n, n]);
+    const { t } = matrixWithSpectrum(n, n, sv, 51);
     // θ = 2e-7 keeps 2 (the tail's norm is ≈ 1e-7), and σ_2 = 0.5 lies above the floor: only θ itself is under it.
     const h = hosvd(t, { modeTol: 2e-7 });
     expect(h.ranks).toEqual([2, 2]);
