@@ -4,7 +4,9 @@
  * only, and prints the share of self time per function and per group (GEMM kernels, packing, conv
  * repacks, optimizer, allocation, waiting in the pool, …), for the calling thread and the pool's
  * workers. Reads an existing directory of profiles instead with --dir.
- * Run: npx tsx bench/profile-step.ts [--threads 2] [--steps 40] [--top 25] [--dir artifacts/profile-step] [--no-arena]
+ * --method profiles the fixed-rank Tucker or the TDLRT step instead of the full model's (step-run.ts);
+ * the integrator's float64 linear algebra (src/lowrank, src/linalg, src/tucker) is a group of its own.
+ * Run: npx tsx bench/profile-step.ts [--threads 2] [--steps 40] [--method full|tucker-fixed|tdlrt] [--top 25] [--dir artifacts/profile-step] [--no-arena]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ const arg = (name: string, def: string): string => {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const threads = arg('threads', '2');
 const steps = arg('steps', '40');
+const method = arg('method', 'full');
 const top = Number(arg('top', '25'));
 const given = args.includes('--dir');
 const dir = path.resolve(root, arg('dir', path.join('artifacts', 'profile-step')));
@@ -41,6 +44,8 @@ if (!given) {
       threads,
       '--steps',
       steps,
+      '--method',
+      method,
       '--marks',
       marksFile,
     ],
@@ -57,6 +62,7 @@ const marks = JSON.parse(readFileSync(marksFile, 'utf8')) as {
   threads: number;
   fresh?: number;
   arena?: boolean;
+  method?: string;
 };
 
 interface CallFrame {
@@ -95,6 +101,7 @@ function group(f: CallFrame): string {
   if (f.url.startsWith('wasm://') || /^wasm-function/.test(name)) {
     const w = wasmName(name);
     if (w === 'wasm:sgemm' || w === 'wasm:sdot') return 'GEMM kernels (wasm)';
+    if (w === 'wasm:dgemm') return 'GEMM kernel, float64 (wasm)';
     if (/^wasm:(pack|axpby)/.test(w)) return 'GEMM packing copies';
     if (/^wasm:(im2col|col2im)/.test(w)) return 'im2col / col2im';
     if (w === 'wasm:maxPool2x2') return 'pooling';
@@ -112,6 +119,7 @@ function group(f: CallFrame): string {
     return 'allocation';
   if (file === 'binary.ts' || file === 'unary.ts' || file === 'elementwise-kernels.ts') return 'elementwise (bias, ReLU, …)';
   if (file === 'reduce.ts' || file === 'select.ts' || file === 'loss.ts') return 'reductions, loss, softmax';
+  if (/\/src\/(lowrank|linalg|tucker)\//.test(f.url)) return 'integrator linear algebra (float64, JS)';
   if (f.url.includes('/autograd/')) return 'autograd bookkeeping';
   if (f.url.includes('/tensor/')) return 'tensor bookkeeping (data getter, views)';
   if (f.url.includes('node_modules') || f.url.startsWith('node:') || f.url === '') return 'runtime / other builtins';
@@ -170,7 +178,7 @@ const load = os
   .map((x) => x.toFixed(2))
   .join(' / ');
 console.log(
-  `\nLeNet-5 step, batch 64, ${marks.threads} thread(s): ${marks.ms.toFixed(2)} ms/step over ${marks.steps} steps (under the profiler); load ${load}`,
+  `\nLeNet-5 ${marks.method ?? 'full'} step, batch 64, ${marks.threads} thread(s): ${marks.ms.toFixed(2)} ms/step over ${marks.steps} steps (under the profiler); load ${load}`,
 );
 for (const r of reports) {
   console.log(

@@ -4,12 +4,15 @@
  * `--marks` so the profiler keeps only the samples of the timed window (no JIT warm-up, no start-up).
  * Each step runs inside arena() (its buffers are reused by the next step) unless --no-arena; the
  * buffers allocated fresh per timed step are printed.
- * Run alone: npx tsx bench/step-run.ts [--steps 40] [--warm 10] [--batch 64] [--threads 2] [--no-arena]
+ * --method picks the step: the full model (default), a fixed-rank Tucker model ('tucker-fixed'), or
+ * TDLRT's rank-adaptive step ('tdlrt', the default integrator step), both at the ranks the demo's
+ * TDLRT ends at (conv2 16×11, fc1 20; bench/method-steps.ts times the same three).
+ * Run alone: npx tsx bench/step-run.ts [--steps 40] [--warm 10] [--batch 64] [--threads 2] [--method full|tucker-fixed|tdlrt] [--no-arena]
  */
 import { writeFileSync } from 'node:fs';
 import { setNumThreads, startWorkers } from '../src/backend/cpu/index.js';
 import { stats as poolStats } from '../src/backend/cpu/threads.js';
-import { manualSeed, nn, optim, randn } from '../src/index.js';
+import { Generator, lowrank, manualSeed, nn, optim, randn } from '../src/index.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocationStats } from '../src/tensor/dtype.js';
 import { arena } from '../src/tensor/storage.js';
@@ -25,19 +28,35 @@ const batch = Number(arg('batch', '64'));
 const threads = Number(arg('threads', '2'));
 const marks = arg('marks', '');
 const useArena = !args.includes('--no-arena');
+const method = arg('method', 'full');
+const METHODS = ['full', 'tucker-fixed', 'tdlrt'];
+if (!METHODS.includes(method)) throw new Error(`step-run: --method must be one of ${METHODS.join(', ')}, got '${method}'`);
 
 setNumThreads(threads);
 if (threads > 1) startWorkers();
 manualSeed(0);
-const model = nn.lenet5();
-const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+// The demo's TDLRT ranks: conv2 (layer 3) 16 × 11 with its 5 × 5 window whole, fc1 (layer 7) 20.
+const DEMO_RANKS = { '3': [16, 11, 5, 5], '7': [20, 20] };
+const model = method === 'full' ? nn.lenet5() : lowrank.factorize(nn.lenet5(), { ranks: DEMO_RANKS, init: 'random', generator: new Generator(1) });
 const x = randn([batch, 1, 28, 28]);
 const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-const body = (): void => {
-  opt.zeroGrad();
-  crossEntropy(model.forward(x), y).backward();
-  opt.step();
-};
+const loss = () => crossEntropy(model.forward(x), y);
+let body: () => void;
+if (method === 'tdlrt') {
+  // τ = 0 with the ranks capped where they start: every step augments and truncates back to them.
+  const caps = (layer: string, mode: number): number => (layer === '3' ? ([16, 11][mode] ?? 5) : 20);
+  const integrator = new lowrank.RankAdaptiveIntegrator(model, { lr: 0.01, tau: 0, maxRank: caps, momentum: 0.9 });
+  body = () => {
+    integrator.step(loss);
+  };
+} else {
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  body = () => {
+    opt.zeroGrad();
+    loss().backward();
+    opt.step();
+  };
+}
 const step = (): void => (useArena ? arena(body) : body());
 for (let i = 0; i < warm; i++) step();
 // process.hrtime and V8's profiler timestamps both read CLOCK_MONOTONIC (µs in the profile).
@@ -52,6 +71,6 @@ const fresh = (allocationStats.fresh - fresh0) / steps;
 const batches = (poolStats.batches - batches0) / steps;
 const counters = (poolStats.countersAllocated - counters0) / steps;
 console.log(
-  `${ms.toFixed(2)} ms/step (${steps} steps, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}, ${useArena ? 'arena' : 'no arena'}); ${fresh} buffers allocated per step, ${batches} batches handed to the pool per step (${counters} batch counters allocated per step)`,
+  `${method}: ${ms.toFixed(2)} ms/step (${steps} steps, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}, ${useArena ? 'arena' : 'no arena'}); ${fresh} buffers allocated per step, ${batches} batches handed to the pool per step (${counters} batch counters allocated per step)`,
 );
-if (marks) writeFileSync(marks, JSON.stringify({ t0: Number(t0 / 1000n), t1: Number(t1 / 1000n), ms, steps, threads, fresh, arena: useArena }));
+if (marks) writeFileSync(marks, JSON.stringify({ t0: Number(t0 / 1000n), t1: Number(t1 / 1000n), ms, steps, threads, fresh, arena: useArena, method }));
