@@ -140,7 +140,7 @@ describe('layer-point: Cholesky, condition estimate, Cholesky QR, drift repair',
       fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1e6 }), (rows, extra, seed) => {
         const gen = new Generator(seed);
         const cols = rows + extra + 1;
-        // Planted singular values 1 … κ⁻¹ with a clear gap at each end, so 12 iterations converge.
+        // Planted singular values 1 … κ⁻¹ with a clear gap at each end, so the iterations converge before they settle (at most 12).
         const kappa = 10 ** (1 + (seed % 4));
         const s = Float64Array.from({ length: rows }, (_, k) => (k === 0 ? 1 : k === rows - 1 ? 1 / kappa : 0.3 + 0.2 * gen.uniform()));
         const u = svdRaw(gaussian(rows * rows, gen), rows, rows).u as Float64Array;
