@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuKernels } from '../../src/backend/cpu/kernels.js';
+import { maxPool2dBackward } from '../../src/backend/cpu/pool.js';
 import * as threads from '../../src/backend/cpu/threads.js';
 import type { WindowGeometry } from '../../src/backend/backend.js';
 import { randomArray } from './cpu-helpers.js';
@@ -157,5 +158,62 @@ describe('parallel step kernels agree with one thread', () => {
       ),
       { seed: 42, numRuns: 100 },
     );
+  });
+
+  it('maxPool2dBackward with zeroFirst ignores what dx held: each range zeroes its own planes, on one thread and split', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 2, max: 9 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (batch, channels, size, seed) => {
+          const out = Math.floor(size / 2);
+          fc.pre(out >= 1);
+          const g: WindowGeometry = {
+            batch,
+            channels,
+            totalChannels: channels,
+            channelOffset: 0,
+            inH: size,
+            inW: size,
+            kH: 2,
+            kW: 2,
+            strideH: 2,
+            strideW: 2,
+            padH: 0,
+            padW: 0,
+            dilH: 1,
+            dilW: 1,
+            outH: out,
+            outW: out,
+          };
+          const x = sharedF32(batch * channels * size * size, seed);
+          // The indices on shared memory too (small ones come back unshared), so that the split really splits.
+          const index = new Float64Array(new SharedArrayBuffer(batch * channels * out * out * 8));
+          index.set(cpuKernels.maxPool2d(x, g).index);
+          const gy = sharedF32(index.length, seed + 1);
+          // The scatter written out: zeros, then dx[argmax[o]] += gy[o].
+          const expected = new Float32Array(x.length);
+          for (let o = 0; o < gy.length; o++) expected[index[o]] += gy[o];
+          let batches = 0;
+          const [one, split] = bothWays(() => {
+            const stale = sharedF32(x.length, seed + 2);
+            const before = threads.stats.batches;
+            maxPool2dBackward(gy, index, stale, g, true);
+            batches = threads.stats.batches - before;
+            return Array.from(stale);
+          });
+          expect(one).toEqual(Array.from(expected));
+          expect(split).toEqual(one);
+          // The second (split) call handed its ranges to the pool wherever there were planes to split
+          // (which thread ran each range is the dynamic schedule's choice).
+          if (batch * channels >= 2) expect(batches).toBeGreaterThan(0);
+        },
+      ),
+      { seed: 43, numRuns: 60 },
+    );
+    const gy = new Float32Array(1);
+    expect(() => maxPool2dBackward(gy, new Int32Array(1), new Float32Array(1), undefined, true)).toThrow(/zeroFirst needs the geometry g/);
   });
 });

@@ -32,7 +32,8 @@ const channelGrain = (N: number, P: number): number => Math.max(1, Math.ceil(thr
 
 /** Index buffers are float64 on the host: exact for any tensor size. */
 function indexBuffer(idx: Int32Array): Float64Array {
-  const out = allocate('float64', idx.length) as Float64Array;
+  // Every element is written by the set below: a recycled buffer needs no zeroing first.
+  const out = allocate('float64', idx.length, false) as Float64Array;
   // TypedArray.set converts int → float natively, ten times faster than a JavaScript loop here.
   out.set(idx);
   return out;
@@ -197,15 +198,18 @@ export const cpuKernels: Kernels<TypedArray> = {
     return dx;
   },
   maxPool2d(x, g) {
-    const out = like(x, poolOutSize(g));
+    // Every window writes its output and argmax (an all-padding one writes −∞ and −1).
+    const out = overwrite(x, poolOutSize(g));
     const arg = intOut(out.length);
     maxPool2d(x, g, out, arg);
     return { out, index: indexBuffer(arg) };
   },
   maxPool2dBackward(gy, index, g) {
-    const dx = like(gy, g.batch * g.channels * g.inH * g.inW);
+    // Zeroed by the kernel itself, plane by plane in its parallel ranges (zeroFirst), not here on
+    // the calling thread: for LeNet-5's conv1 that is 3 MB a step.
+    const dx = overwrite(gy, g.batch * g.channels * g.inH * g.inW);
     // The host's index buffer (float64, exact integers) as it is; any other float buffer as int32.
-    maxPool2dBackward(gy, index instanceof Float64Array ? index : int32(index, 2), dx, g);
+    maxPool2dBackward(gy, index instanceof Float64Array ? index : int32(index, 2), dx, g, true);
     return dx;
   },
   avgPool2d(x, g, countIncludePad) {

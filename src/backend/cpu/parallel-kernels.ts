@@ -106,7 +106,7 @@ export type Job =
       r0: number;
       r1: number;
     }
-  | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array | Float64Array; dx: TypedArray; o0: number; o1: number }
+  | { kind: 'maxPoolBack'; gy: TypedArray; argmax: Int32Array | Float64Array; dx: TypedArray; o0: number; o1: number; z0: number; z1: number }
   | { kind: 'bnStats'; x: TypedArray; N: number; C: number; P: number; mean: Float64Array; variance: Float64Array; c0: number; c1: number }
   | (BnChannels & { kind: 'bnApply'; bias: TypedArray | null; out: TypedArray })
   | (BnChannels & { kind: 'bnBackward'; gy: TypedArray; training: boolean; dx: TypedArray | null; sums: Float64Array })
@@ -161,6 +161,8 @@ export function runJob(st: KernelState, job: Job): void {
     case 'sgd':
       return sgdRange(job.w, job.g, job.v, job.lr, job.wd, job.mu, job.damp, job.nesterov, job.first, job.lo, job.hi);
     case 'maxPoolBack':
+      // dx[z0, z1): the planes this range scatters into, zeroed first where the caller asked.
+      if (job.z1 > job.z0) job.dx.fill(0, job.z0, job.z1);
       return maxPoolBackwardRange(job.gy, job.argmax, job.dx, job.o0, job.o1);
     case 'bnStats':
       return bnStatsRange(job.x, job.N, job.C, job.P, job.mean, job.variance, job.c0, job.c1);

@@ -90,21 +90,36 @@ export function maxPool2d(x: TypedArray, g: WindowGeometry, out: TypedArray, arg
 /**
  * dx[argmax[o]] += gy[o]. With the geometry (g) the work splits across the pool by planes: each
  * output plane's maxima lie in the same plane of dx, so the planes' scatters never overlap.
+ * zeroFirst (needs g) sets dx to zero before the scatter, each range its own planes, so that a
+ * buffer with stale values can be passed and the zeroing runs in parallel too.
  */
-export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array | Float64Array, dx: TypedArray, g?: WindowGeometry): void {
+export function maxPool2dBackward(gy: TypedArray, argmax: Int32Array | Float64Array, dx: TypedArray, g?: WindowGeometry, zeroFirst = false): void {
   checkArray('maxPool2dBackward', 'gy', gy);
   checkArray('maxPool2dBackward', 'dx', dx);
   checkSameType('maxPool2dBackward', 'dx', dx, gy, 'gy');
   if (!(argmax instanceof Int32Array || argmax instanceof Float64Array))
     fail('maxPool2dBackward', `argmax must be an Int32Array or a Float64Array of indices, got ${String(argmax)}`);
   checkLength('maxPool2dBackward', 'argmax', argmax, gy.length);
-  const whole = (): void => maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
-  if (g === undefined || gy.length < threads.tuning.poolMin || threads.getNumThreads() < 2) return whole();
+  if (zeroFirst && g === undefined) fail('maxPool2dBackward', 'zeroFirst needs the geometry g (the planes to zero), got none');
+  const whole = (): void => {
+    if (zeroFirst) dx.fill(0);
+    maxPoolBackwardRange(gy, argmax, dx, 0, gy.length);
+  };
+  if (g === undefined) return whole();
   const planes = g.batch * g.channels;
   const oPlane = g.outH * g.outW;
-  if (planes * oPlane !== gy.length || dx.length !== planes * g.inH * g.inW)
+  const iPlane = g.inH * g.inW;
+  if (planes * oPlane !== gy.length || dx.length !== planes * iPlane)
     fail('maxPool2dBackward', `gy (${gy.length}) and dx (${dx.length}) do not match the geometry`);
-  threads.parallelFor(planes, 1, [gy, dx, argmax], (p0, p1) => ({ kind: 'maxPoolBack', gy, argmax, dx, o0: p0 * oPlane, o1: p1 * oPlane }), whole);
+  if (gy.length < threads.tuning.poolMin || threads.getNumThreads() < 2) return whole();
+  const zero = zeroFirst ? iPlane : 0;
+  threads.parallelFor(
+    planes,
+    1,
+    [gy, dx, argmax],
+    (p0, p1) => ({ kind: 'maxPoolBack', gy, argmax, dx, o0: p0 * oPlane, o1: p1 * oPlane, z0: p0 * zero, z1: p1 * zero }),
+    whole,
+  );
 }
 
 export function avgPool2d(x: TypedArray, g: WindowGeometry, countIncludePad: boolean, out: TypedArray): void {
