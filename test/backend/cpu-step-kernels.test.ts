@@ -36,6 +36,29 @@ function bothWays<T>(f: () => T): [T, T] {
   }
 }
 
+/** The geometry of a 2 × 2 max-pool at the given stride over square planes, no padding. */
+function pool2x2(batch: number, channels: number, size: number, stride: number): WindowGeometry {
+  const out = Math.floor((size - 2) / stride) + 1;
+  return {
+    batch,
+    channels,
+    totalChannels: channels,
+    channelOffset: 0,
+    inH: size,
+    inW: size,
+    kH: 2,
+    kW: 2,
+    strideH: stride,
+    strideW: stride,
+    padH: 0,
+    padW: 0,
+    dilH: 1,
+    dilW: 1,
+    outH: out,
+    outW: out,
+  };
+}
+
 /** A Float32Array on a SharedArrayBuffer (what allocate gives large tensors), filled from seed. */
 function sharedF32(n: number, seed: number): Float32Array {
   const out = new Float32Array(new SharedArrayBuffer(n * 4));
@@ -129,26 +152,7 @@ describe('parallel step kernels agree with one thread', () => {
         fc.integer({ min: 1, max: 2 }),
         fc.integer({ min: 0, max: 1000 }),
         (batch, channels, size, stride, seed) => {
-          const k = 2;
-          const out = Math.floor((size - k) / stride) + 1;
-          const g: WindowGeometry = {
-            batch,
-            channels,
-            totalChannels: channels,
-            channelOffset: 0,
-            inH: size,
-            inW: size,
-            kH: k,
-            kW: k,
-            strideH: stride,
-            strideW: stride,
-            padH: 0,
-            padW: 0,
-            dilH: 1,
-            dilW: 1,
-            outH: out,
-            outW: out,
-          };
+          const g = pool2x2(batch, channels, size, stride);
           const x = sharedF32(batch * channels * size * size, seed);
           const { index } = cpuKernels.maxPool2d(x, g);
           const gy = sharedF32(index.length, seed + 1);
@@ -168,26 +172,9 @@ describe('parallel step kernels agree with one thread', () => {
         fc.integer({ min: 2, max: 9 }),
         fc.integer({ min: 0, max: 1e6 }),
         (batch, channels, size, seed) => {
-          const out = Math.floor(size / 2);
+          const g = pool2x2(batch, channels, size, 2);
+          const out = g.outH;
           fc.pre(out >= 1);
-          const g: WindowGeometry = {
-            batch,
-            channels,
-            totalChannels: channels,
-            channelOffset: 0,
-            inH: size,
-            inW: size,
-            kH: 2,
-            kW: 2,
-            strideH: 2,
-            strideW: 2,
-            padH: 0,
-            padW: 0,
-            dilH: 1,
-            dilW: 1,
-            outH: out,
-            outW: out,
-          };
           const x = sharedF32(batch * channels * size * size, seed);
           // The indices on shared memory too (small ones come back unshared), so that the split really splits.
           const index = new Float64Array(new SharedArrayBuffer(batch * channels * out * out * 8));
