@@ -175,7 +175,7 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, c: nu
 /**
  * Solves L·Lᵀ·x = b in place for one vector (choleskySolve with c = 1 comes here): the same
  * substitutions without the inner loop over right-hand sides, which for a single one cost more
- * than the arithmetic (24 solves of an r × r factor per condition estimate, every step).
+ * than the arithmetic (up to 12 solves of an r × r factor per condition estimate, every step).
  */
 export function choleskySolveVector(l: Float64Array, n: number, b: Float64Array): void {
   for (let i = 0; i < n; i++) {
