@@ -37,6 +37,7 @@ import { randn } from '../src/tensor/creation.js';
 import { arena } from '../src/tensor/storage.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { loadMnistEmbedded } from '../src/data/mnist-embedded.js';
+import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
 
 const batch = 64;
 const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, 100) : size);
@@ -86,8 +87,8 @@ function atFinalRanks(rounds: number): Record<string, number> {
   manualSeed(0);
   const x = randn([batch, 1, 28, 28]);
   const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-  const ranks = { '3': [16, 11, 5, 5], '7': [20, 20] };
-  const caps = (layer: string, mode: number) => (layer === '3' ? ([16, 11][mode] ?? 5) : 20);
+  const ranks = DEMO_RANKS;
+  const caps = demoRankCaps;
   const steps: Record<string, () => void> = {};
   const sgd = (m: ReturnType<typeof lenet5>) => {
     const opt = new SGD(m.parameters(), { lr: 0.01, momentum: 0.9 });

@@ -19,6 +19,7 @@ import type { Module } from '../src/nn/module.js';
 import { lenet5 } from '../src/nn/models.js';
 import { crossEntropy, mseLoss } from '../src/ops/loss.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
 
 interface Config {
   workload: 'lenet' | 'stack128';
@@ -43,7 +44,7 @@ function child(c: Config): { setup: number; steps: number } {
     const x = randn([64, 1, 28, 28]);
     const y = Int32Array.from({ length: 64 }, (_, i) => i % 10);
     model = lenet5({ generator: new Generator(0) });
-    if (c.model !== 'full') model = lowrank.factorize(model, { ranks: { '3': [16, 11, 5, 5], '7': [20, 20] }, init: 'random', generator: new Generator(1) });
+    if (c.model !== 'full') model = lowrank.factorize(model, { ranks: DEMO_RANKS, init: 'random', generator: new Generator(1) });
     const m = model;
     lossFn = () => crossEntropy(m.forward(x), y);
   } else {
@@ -74,7 +75,7 @@ function child(c: Config): { setup: number; steps: number } {
       opt.step();
     };
   } else {
-    const caps = c.workload === 'lenet' ? (layer: string, mode: number) => (layer === '3' ? ([16, 11][mode] ?? 5) : 20) : Math.round((c.ratio ?? 1) * 128);
+    const caps = c.workload === 'lenet' ? demoRankCaps : Math.round((c.ratio ?? 1) * 128);
     const it = new lowrank.RankAdaptiveIntegrator(model, { integrator: c.model, lr: 1e-3, tau: 0, maxRank: caps, momentum: 0.9 });
     step = () => {
       it.step(lossFn);

@@ -16,6 +16,7 @@ import { Generator, lowrank, manualSeed, nn, optim, randn } from '../src/index.j
 import { crossEntropy } from '../src/ops/loss.js';
 import { allocationStats } from '../src/tensor/dtype.js';
 import { arena } from '../src/tensor/storage.js';
+import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -35,8 +36,6 @@ if (!METHODS.includes(method)) throw new Error(`step-run: --method must be one o
 setNumThreads(threads);
 if (threads > 1) startWorkers();
 manualSeed(0);
-// The demo's TDLRT ranks: conv2 (layer 3) 16 × 11 with its 5 × 5 window whole, fc1 (layer 7) 20.
-const DEMO_RANKS = { '3': [16, 11, 5, 5], '7': [20, 20] };
 const model = method === 'full' ? nn.lenet5() : lowrank.factorize(nn.lenet5(), { ranks: DEMO_RANKS, init: 'random', generator: new Generator(1) });
 const x = randn([batch, 1, 28, 28]);
 const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
@@ -44,8 +43,7 @@ const loss = () => crossEntropy(model.forward(x), y);
 let body: () => void;
 if (method === 'tdlrt') {
   // τ = 0 with the ranks capped where they start: every step augments and truncates back to them.
-  const caps = (layer: string, mode: number): number => (layer === '3' ? ([16, 11][mode] ?? 5) : 20);
-  const integrator = new lowrank.RankAdaptiveIntegrator(model, { lr: 0.01, tau: 0, maxRank: caps, momentum: 0.9 });
+  const integrator = new lowrank.RankAdaptiveIntegrator(model, { lr: 0.01, tau: 0, maxRank: demoRankCaps, momentum: 0.9 });
   body = () => {
     integrator.step(loss);
   };
