@@ -12,11 +12,9 @@
 import { writeFileSync } from 'node:fs';
 import { setNumThreads, startWorkers } from '../src/backend/cpu/index.js';
 import { stats as poolStats } from '../src/backend/cpu/threads.js';
-import { Generator, lowrank, manualSeed, nn, optim, randn } from '../src/index.js';
-import { crossEntropy } from '../src/ops/loss.js';
 import { allocationStats } from '../src/tensor/dtype.js';
 import { arena } from '../src/tensor/storage.js';
-import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
+import { lenetStep } from './lenet-step.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -30,31 +28,10 @@ const threads = Number(arg('threads', '2'));
 const marks = arg('marks', '');
 const useArena = !args.includes('--no-arena');
 const method = arg('method', 'full');
-const METHODS = ['full', 'tucker-fixed', 'tdlrt'];
-if (!METHODS.includes(method)) throw new Error(`step-run: --method must be one of ${METHODS.join(', ')}, got '${method}'`);
 
 setNumThreads(threads);
 if (threads > 1) startWorkers();
-manualSeed(0);
-const model = method === 'full' ? nn.lenet5() : lowrank.factorize(nn.lenet5(), { ranks: DEMO_RANKS, init: 'random', generator: new Generator(1) });
-const x = randn([batch, 1, 28, 28]);
-const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-const loss = () => crossEntropy(model.forward(x), y);
-let body: () => void;
-if (method === 'tdlrt') {
-  // τ = 0 with the ranks capped where they start: every step augments and truncates back to them.
-  const integrator = new lowrank.RankAdaptiveIntegrator(model, { lr: 0.01, tau: 0, maxRank: demoRankCaps, momentum: 0.9 });
-  body = () => {
-    integrator.step(loss);
-  };
-} else {
-  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  body = () => {
-    opt.zeroGrad();
-    loss().backward();
-    opt.step();
-  };
-}
+const body = lenetStep(method, batch);
 const step = (): void => (useArena ? arena(body) : body());
 for (let i = 0; i < warm; i++) step();
 // process.hrtime and V8's profiler timestamps both read CLOCK_MONOTONIC (µs in the profile).
