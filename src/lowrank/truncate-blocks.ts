@@ -50,20 +50,33 @@ export function cornerIsZero(x: Float64Array, z: ZeroCorner): boolean {
   return true;
 }
 
+/** Tile of swapLeading: SWAP_TILE × SWAP_TILE runs of S values at a time. */
+export const SWAP_TILE = 8;
+
 /**
  * [A, B, S] → [B, A, S]: the row-major unfolding of mode 1 (runs of S values move together).
- * Written in the output's order, one run after another (the writes stream): 0.47 → 0.38 ms at
- * 128 × 128 × 9 against the input's order, one thread, the same values.
+ * Tile by tile (SWAP_TILE values of a and of b), each tile written in the output's order: for a
+ * fixed b the runs read lie B·S values apart, so a whole column of them (256 at a 256-channel
+ * core) touched as many pages and cache lines as it read runs, where a tile's 64 runs stay in
+ * cache for the next b. Against one column at a time (interleaved, one thread, medians of 40):
+ * 1.6–1.8× faster at 256 × 256 × 9 (the augmented core of a 256-channel conv at ratio ½), 1.1–1.6×
+ * at 128 × 256 × 9, within 6% at 128 × 128 × 9, whose columns fit in cache anyway.
  */
 export function swapLeading(x: Float64Array, A: number, B: number, S: number): Float64Array {
   if (S === 1) return transpose(x, A, B);
   const out = new Float64Array(x.length);
-  let dst = 0;
-  for (let b = 0; b < B; b++) {
-    for (let a = 0; a < A; a++) {
-      let src = (a * B + b) * S;
-      const end = src + S;
-      while (src < end) out[dst++] = x[src++];
+  for (let b0 = 0; b0 < B; b0 += SWAP_TILE) {
+    const b1 = Math.min(B, b0 + SWAP_TILE);
+    for (let a0 = 0; a0 < A; a0 += SWAP_TILE) {
+      const a1 = Math.min(A, a0 + SWAP_TILE);
+      for (let b = b0; b < b1; b++) {
+        let dst = (b * A + a0) * S;
+        for (let a = a0; a < a1; a++) {
+          let src = (a * B + b) * S;
+          const end = src + S;
+          while (src < end) out[dst++] = x[src++];
+        }
+      }
     }
   }
   return out;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { truncateCore, type TruncationInput } from '../../src/lowrank/truncate-core.js';
-import { cornerIsZero, modeGram, projectCorner, swapLeading, zeroCorner, type ZeroCorner } from '../../src/lowrank/truncate-blocks.js';
+import { cornerIsZero, modeGram, projectCorner, SWAP_TILE, swapLeading, zeroCorner, type ZeroCorner } from '../../src/lowrank/truncate-blocks.js';
 import { Generator } from '../../src/tensor/random.js';
 import { fcOptions } from '../helpers.js';
 import { randomOrthogonal } from '../linalg/helpers.js';
@@ -99,11 +99,20 @@ describe('zeroCorner', () => {
 });
 
 describe('the corner route against plain loops', () => {
-  it('swapLeading is the [A, B, S] → [B, A, S] transpose', () => {
+  it('swapLeading is the [A, B, S] → [B, A, S] transpose, within one tile and across ragged tiles', () => {
     const gen = new Generator(2);
-    const x = randomMatrix(3 * 5, 4, gen);
-    const y = swapLeading(x, 3, 5, 4);
-    for (let a = 0; a < 3; a++) for (let b = 0; b < 5; b++) for (let s = 0; s < 4; s++) expect(y[(b * 3 + a) * 4 + s]).toBe(x[(a * 5 + b) * 4 + s]);
+    for (const [A, B, S] of [
+      [3, 5, 4],
+      [19, 13, 3],
+      [2 * SWAP_TILE, SWAP_TILE + 1, 2],
+      [1, 17, 5],
+      [9, 1, 1],
+    ]) {
+      const x = randomMatrix(A * B, S, gen);
+      const y = swapLeading(x, A, B, S);
+      expect(y.length).toBe(x.length);
+      for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) expect(y[(b * A + a) * S + s]).toBe(x[(a * B + b) * S + s]);
+    }
   });
 
   it('modeGram equals the Gram matrix of each unfolding', () => {
