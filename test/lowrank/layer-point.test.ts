@@ -17,6 +17,7 @@ import {
   gramCondition,
   gramRootsByEigh,
   gramRootsBySeries,
+  LOWER_INVERSE_LEAF,
   lowerInverse,
   POLAR_SERIES_MAX,
   readPoint,
@@ -95,6 +96,29 @@ describe('layer-point: Cholesky, condition estimate, Cholesky QR, drift repair',
         for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(inv[i * n + j]).toBe(0);
       }),
       fcOptions(40),
+    );
+  });
+
+  it('lowerInverse past its plain-loop blocks (halved, the corner on the GEMM): L·L⁻¹ = I, lower triangular, as the plain loops give it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: LOWER_INVERSE_LEAF + 1, max: 3 * LOWER_INVERSE_LEAF + 5 }), fc.integer({ min: 0, max: 1e6 }), (n, seed) => {
+        const gen = new Generator(seed);
+        const lf = cholesky(spd(n, n + 2, 0.1, gen), n) as Float64Array;
+        const inv = lowerInverse(lf, n);
+        const eye = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+        expect(diffFro(mm(lf, n, n, inv, n), eye)).toBeLessThan(1e-10 * Math.max(1, fro(lf) * fro(inv)));
+        for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(inv[i * n + j]).toBe(0);
+        // Row by row in plain loops, the definition the blocks rearrange: the same to rounding.
+        const ref = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) {
+          for (let k = 0; k < i; k++) for (let j = 0; j <= k; j++) ref[i * n + j] -= lf[i * n + k] * ref[k * n + j];
+          for (let j = 0; j < i; j++) ref[i * n + j] /= lf[i * n + i];
+          ref[i * n + i] = 1 / lf[i * n + i];
+        }
+        expect(diffFro(inv, ref)).toBeLessThan(1e-12 * Math.max(1, fro(ref) * fro(lf) * fro(ref)));
+      }),
+      fcOptions(8),
     );
   });
 
