@@ -309,6 +309,7 @@ export function lowerInverse(l: Float64Array, c: number): Float64Array {
 
 /** inv's n × n diagonal block at (at, at) = the inverse of l's (both c × c row-major). */
 function invertDiagonalBlock(l: Float64Array, c: number, at: number, n: number, inv: Float64Array): void {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: route switch only: by halves or by plain loops, the same inverse to rounding
   if (n <= LOWER_INVERSE_LEAF) {
     lowerInverseLeaf(l, c, at, n, inv);
     return;
@@ -321,6 +322,7 @@ function invertDiagonalBlock(l: Float64Array, c: number, at: number, n: number, 
   // X₂₁ = −X₂₂·(L₂₁·X₁₁): L₂₁ and X₁₁ read in place (row stride c), the result written in place.
   const t = gemm64(false, false, n2, n1, n1, l, b * c + at, c, inv, at * c + at, c);
   gemm64(false, false, n2, n1, n2, inv, b * c + b, c, t, 0, n1, inv, b * c + at, c);
+  // Stryker disable next-line EqualityOperator: row b + n2 lies past this block: outside the matrix (writes to a typed array past its end do nothing), or in the enclosing block's corner, which its own product overwrites afterwards
   for (let i = b; i < b + n2; i++) for (let j = at; j < b; j++) inv[i * c + j] = -inv[i * c + j];
 }
 
@@ -330,15 +332,18 @@ function invertDiagonalBlock(l: Float64Array, c: number, at: number, n: number, 
  * column-by-column form strides through both matrices).
  */
 function lowerInverseLeaf(l: Float64Array, c: number, at: number, n: number, inv: Float64Array): void {
+  // Stryker disable next-line EqualityOperator: row n of the block lies past it: outside the matrix, or the next block's first row, whose corner part the enclosing product overwrites and whose diagonal entry that block assigns
   for (let i = 0; i < n; i++) {
     const ri = (at + i) * c + at;
     for (let k = 0; k < i; k++) {
       const f = l[ri + k];
+      // Stryker disable next-line ConditionalExpression: skipping a zero multiplier only saves its row's pass; the pass subtracts 0
       if (f === 0) continue;
       const rk = (at + k) * c + at;
       for (let j = 0; j <= k; j++) inv[ri + j] -= f * inv[rk + j];
     }
     const d = 1 / l[ri + i];
+    // Stryker disable next-line EqualityOperator: entry i of the row is still 0 here, and is assigned next
     for (let j = 0; j < i; j++) inv[ri + j] *= d;
     inv[ri + i] = d;
   }
