@@ -6,6 +6,7 @@
  */
 import { gemm64, matmul, matmulTA, matmulTB } from '../linalg/matrix.js';
 import { eighRaw } from '../linalg/eigh.js';
+import { gramRows } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import type { TuckerLayer } from './tucker-layer.js';
@@ -116,13 +117,17 @@ export function gramRootsByEigh(gram: Float64Array, r: number): { half: Float64A
   return { half: matmulTB(scaled, r, r, vectors, r), invHalf: matmulTB(invScaled, r, r, vectors, r) };
 }
 
-/** The Gram matrix Mat_i(C)·Mat_i(C)ᵀ (r_i × r_i) and the unfolding itself. */
+/**
+ * The Gram matrix Mat_i(C)·Mat_i(C)ᵀ (r_i × r_i) and the unfolding itself. The Gram matrix by
+ * gramRows (the lower triangle, mirrored): the same values as the full product, at half its
+ * multiply-adds (a 128 × 128 × 3 × 3 core, 256 channels at ratio ½: 3.0–3.6 → 1.6–1.7 ms a mode;
+ * a 256 × 256 × 3 × 3 core: 21–26 → 12–15 ms; one thread, interleaved).
+ */
 export function unfoldingGram(core: Float64Array, shape: readonly number[], i: number): { unfolded: Float64Array; gram: Float64Array } {
   const rows = shape[i];
   const cols = core.length / rows;
   const unfolded = unfoldRaw(core, shape, i);
-  const gram = matmulTB(unfolded, rows, cols, unfolded, rows);
-  return { unfolded, gram };
+  return { unfolded, gram: gramRows(unfolded, rows, cols) };
 }
 
 /**
