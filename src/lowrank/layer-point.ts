@@ -121,7 +121,8 @@ export function gramRootsByEigh(gram: Float64Array, r: number): { half: Float64A
  * The Gram matrix Mat_i(C)·Mat_i(C)ᵀ (r_i × r_i) and the unfolding itself. The Gram matrix by
  * gramRows (the lower triangle, mirrored): the same values as the full product, at half its
  * multiply-adds (a 128 × 128 × 3 × 3 core, 256 channels at ratio ½: 3.0–3.6 → 1.6–1.7 ms a mode;
- * a 256 × 256 × 3 × 3 core: 21–26 → 12–15 ms; one thread, interleaved).
+ * a 256 × 256 × 3 × 3 core: 21–26 → 12–15 ms; interleaved, two threads available, which the full
+ * product splits over and the Gram's syrk does not).
  */
 export function unfoldingGram(core: Float64Array, shape: readonly number[], i: number): { unfolded: Float64Array; gram: Float64Array } {
   const rows = shape[i];
