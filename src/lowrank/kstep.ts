@@ -16,6 +16,7 @@
  */
 import { matmul, matmulTA, matmulTB, transpose } from '../linalg/matrix.js';
 import { qrRaw } from '../linalg/qr.js';
+import { gramCols } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import { cholesky, choleskyQr, choleskySolve, gramCondition, lowerInverse, solveRowsByCholesky, type LayerPoint } from './layer-point.js';
@@ -209,7 +210,7 @@ function newDirectionsByGram(
   resGram: Float64Array | null,
 ): { basis: Float64Array; count: number } {
   // RᵀR as the Cholesky route formed it, when it got that far.
-  const gram = resGram ?? matmulTA(res, n, cols, res, cols);
+  const gram = resGram ?? gramCols(res, n, cols);
   const { l, piv, k: count } = pivotedCholesky(gram, cols, (NEW_DIRECTION_GRAM_TOL * norm) ** 2, room);
   if (count === 0) return { basis: new Float64Array(0), count: 0 };
   // Ũ = R_π·L⁻ᵀ: orthonormal in exact arithmetic (L⁻¹·G[π, π]·L⁻ᵀ = I), and to ε·cond(R_π)² here.
@@ -251,7 +252,7 @@ function newDirectionsByCholesky(
 ): { result: { basis: Float64Array; count: number } | null; gram: Float64Array | null } {
   // Stryker disable next-line ConditionalExpression,EqualityOperator,ObjectLiteral: route switch only (a residual wider than the room is singular, which the checks below decline anyway); any orthonormal basis of the residual's range gives the same augmented span, which is all the step reads (kstep.test.ts checks each route's span)
   if (cols > room) return { result: null, gram: null };
-  const gram = matmulTA(res, n, cols, res, cols);
+  const gram = gramCols(res, n, cols);
   // Stryker disable next-line ObjectLiteral: without the Gram matrix the next route forms it again: the same matrix
   const declined = { result: null, gram };
   const l = cholesky(gram, cols);

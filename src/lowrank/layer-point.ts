@@ -4,9 +4,9 @@
  * of each core unfolding, which decides how the K-step directions are recovered
  * (docs/integrator.md, "The K-step directions" and "Drift").
  */
-import { gemm64, matmul, matmulTA, matmulTB } from '../linalg/matrix.js';
+import { gemm64, matmul, matmulTB } from '../linalg/matrix.js';
 import { eighRaw } from '../linalg/eigh.js';
-import { gramRows } from '../linalg/svd-gram.js';
+import { gramCols, gramRows } from '../linalg/svd-gram.js';
 import { unfoldRaw } from '../tucker/unfold.js';
 import { modeProductRaw } from '../tucker/product.js';
 import type { TuckerLayer } from './tucker-layer.js';
@@ -54,7 +54,7 @@ export function readPoint(layer: TuckerLayer): LayerPoint {
     if (!u) return;
     const n = layer.fullShape[i];
     const r = shape[i];
-    const gram = matmulTA(u, n, r, u, r);
+    const gram = gramCols(u, n, r);
     let d2 = 0;
     for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) d2 += (gram[a * r + b] - (a === b ? 1 : 0)) ** 2;
     drift[i] = Math.sqrt(d2);
@@ -290,7 +290,7 @@ function scaleTo(x: Float64Array, n: number, f: number): void {
  * false, leaving p as it was, when pᵀp is not numerically positive definite.
  */
 export function choleskyQr(p: Float64Array, rows: number, c: number): boolean {
-  const l = cholesky(matmulTA(p, rows, c, p, c), c);
+  const l = cholesky(gramCols(p, rows, c), c);
   if (!l) return false;
   solveRowsByCholesky(l, p, rows, c);
   return true;
