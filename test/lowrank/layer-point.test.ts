@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { svdRaw } from '../../src/linalg/svd.js';
 import {
+  CHOLESKY_LEAF,
   cholesky,
   choleskyQr,
   choleskySolve,
@@ -135,6 +136,42 @@ describe('layer-point: Cholesky, condition estimate, Cholesky QR, drift repair',
     const x = Float64Array.from(b);
     choleskySolve(l, n, x, 2);
     expect(diffFro(mm(a, n, n, x, 2), b)).toBeLessThan(1e-13);
+  });
+
+  it('cholesky past its plain-loop blocks (halved, the Schur complement on the GEMM): L·Lᵀ = A, as the plain loops give it; null at a bad pivot in either half', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: CHOLESKY_LEAF + 1, max: 2 * CHOLESKY_LEAF + 40 }), fc.integer({ min: 0, max: 1e6 }), (n, seed) => {
+        const gen = new Generator(seed);
+        const a = spd(n, n + 2, 0.1, gen);
+        const lf = cholesky(a, n) as Float64Array;
+        expect(lf).not.toBeNull();
+        for (let i = 0; i < n; i++) {
+          expect(lf[i * n + i]).toBeGreaterThan(0);
+          for (let j = i + 1; j < n; j++) expect(lf[i * n + j]).toBe(0);
+        }
+        expect(diffFro(mm(lf, n, n, tr(lf, n, n), n), a)).toBeLessThan(1e-12 * fro(a));
+        // Column by column in plain loops, the definition the halves rearrange: the same to rounding.
+        const ref = new Float64Array(n * n);
+        for (let j = 0; j < n; j++) {
+          let d = a[j * n + j];
+          for (let k = 0; k < j; k++) d -= ref[j * n + k] ** 2;
+          ref[j * n + j] = Math.sqrt(d);
+          for (let i = j + 1; i < n; i++) {
+            let t = a[i * n + j];
+            for (let k = 0; k < j; k++) t -= ref[i * n + k] * ref[j * n + k];
+            ref[i * n + j] = t / ref[j * n + j];
+          }
+        }
+        expect(diffFro(lf, ref)).toBeLessThan(1e-11 * fro(ref));
+        // An indefinite matrix: a pivot that fails in the first half, or only in the trailing one.
+        for (const at of [1, n - 2]) {
+          const bad = Float64Array.from(a);
+          bad[at * n + at] = -1;
+          expect(cholesky(bad, n)).toBeNull();
+        }
+      }),
+      fcOptions(6),
+    );
   });
 
   it('cholesky returns null for a singular or indefinite matrix', () => {
