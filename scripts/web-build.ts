@@ -88,7 +88,15 @@ export async function buildWeb(options: { outDir?: string; minify?: boolean } = 
   await Promise.all([
     build({ ...common, entryPoints: [join(WEB_SRC, 'main.ts')], outfile: join(outDir, 'main.js'), format: 'esm' }),
     // A classic worker script (new Worker('worker.js')): iife runs in every browser's workers.
-    build({ ...common, entryPoints: [join(WEB_SRC, 'worker.ts')], outfile: join(outDir, 'worker.js'), format: 'iife' }),
+    // import.meta does not exist in a classic script; the Node-only code that reads it (the layer
+    // lanes' worker URL, src/lowrank/layer-lanes.ts) is never reached in a browser.
+    build({
+      ...common,
+      define: { ...common.define, 'import.meta.url': 'undefined' },
+      entryPoints: [join(WEB_SRC, 'worker.ts')],
+      outfile: join(outDir, 'worker.js'),
+      format: 'iife',
+    }),
   ]);
   for (const f of ['index.html', 'style.css']) copyFileSync(join(WEB_SRC, f), join(outDir, f));
   packDigitFiles(outDir);

@@ -8,7 +8,7 @@ import { allocate } from '../tensor/dtype.js';
 import type { GemmArgs } from './backend.js';
 import { gemm } from './cpu/gemm.js';
 import { wasmReserve, type WasmKernels } from './cpu/state.js';
-import { getNumThreads, linalgKernels } from './cpu/threads.js';
+import { getNumThreads, linalgKernels, onCallingThread } from './cpu/threads.js';
 
 /** C = alpha·op(A)·op(B) + beta·C on float64 buffers (row-major, BLAS argument conventions; validated). */
 export function gemmF64(g: GemmArgs): void {
@@ -48,6 +48,12 @@ export function linalgWasm(bytes: number): WasmKernels | null {
 /** The number of threads the float64 GEMM may split a product over (the calling thread included). */
 export function f64Threads(): number {
   return getNumThreads();
+}
+
+/** Runs fn with every kernel on the calling thread, as with one thread (the pool left parked). */
+export function onCallingThreadOnly<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`onCallingThreadOnly: fn must be a function, got ${typeof fn}`);
+  return onCallingThread(fn);
 }
 
 export type { GemmArgs, WasmKernels };

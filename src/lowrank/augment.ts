@@ -75,7 +75,7 @@ function pad(src: Float64Array, from: readonly number[], to: readonly number[]):
  * directions; modes at full rank keep U_i.
  */
 export function augmentPoint(
-  point: LayerPoint,
+  point: Pick<LayerPoint, 'core' | 'shape' | 'factors'>,
   fullShape: readonly number[],
   modes: readonly (ModeDirections | null)[],
   velocity: Float64Array | null,

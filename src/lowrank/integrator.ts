@@ -9,10 +9,12 @@ import { shapeStr } from '../tensor/shape.js';
 import { outsideArena } from '../tensor/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 import { modeProductRaw } from '../tucker/product.js';
-import { augmentPoint, parallelGradient, type AugmentedPoint } from './augment.js';
+import { augmentPoint } from './augment.js';
 import { directionsFromFactorGrad, directionsFromKernelGrad, type ModeDirections } from './kstep.js';
 import { cholesky, gramCondition, K_STEP_COND_LIMIT, readPoint, unfoldingGram, type LayerPoint } from './layer-point.js';
-import { truncateCore } from './truncate-core.js';
+import { type LayerThreads, lanesFor, updateLayers } from './layer-lanes.js';
+import { type LayerUpdate, type ParallelLayerJob, type StepSettings, updateAndTruncate } from './layer-update.js';
+import { truncateCore, truncationErrorOf } from './truncate-core.js';
 import { rankCap, settledRank, type MaxRank } from './settle-rule.js';
 import { TuckerLayer } from './tucker-layer.js';
 
@@ -44,51 +46,13 @@ export interface IntegratorOptions {
    * (settleRanks), instead of shedding the warm-up's spectrum a tail of τ‖Ĉ‖ per step. Default false.
    */
   settleAfterWarmup?: boolean;
-}
-
-/**
- * The S-step's update of one core, Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) or, with a velocity (heavy ball),
- * v = μ·v0 + g + wd·Ĉ0 and Ĉ1 = Ĉ0 − λ·v, with ‖Ĉ1‖² and max|Ĉ1| gathered in the same pass (two
- * passes over the core less). Its own small function: inside updateAndTruncate the same loop ran
- * at less than half the speed (timers around it, 128 channels at ratio ½, three layers: 5.5 ms a
- * step there, 2.3 ms here; V8 compiles a small function's loop better than a long method's).
- */
-function coreUpdate(
-  c0: Float64Array,
-  g: Float64Array,
-  v0: Float64Array | null,
-  v: Float64Array | null,
-  c1: Float64Array,
-  lr: number,
-  wd: number,
-  mu: number,
-): { ss: number; big: number } {
-  let ss = 0;
-  let big = 0;
-  if (v0 && v) {
-    // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-    for (let k = 0; k < c1.length; k++) {
-      const vk = mu * v0[k] + g[k] + wd * c0[k];
-      v[k] = vk;
-      const ck = c0[k] - lr * vk;
-      c1[k] = ck;
-      ss += ck * ck;
-      const m = Math.abs(ck);
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-      if (m > big) big = m;
-    }
-    return { ss, big };
-  }
-  // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-  for (let k = 0; k < c1.length; k++) {
-    const ck = c0[k] - lr * (g[k] + wd * c0[k]);
-    c1[k] = ck;
-    ss += ck * ck;
-    const m = Math.abs(ck);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
-    if (m > big) big = m;
-  }
-  return { ss, big };
+  /**
+   * Threads the parallel step's per-layer updates may run on side by side, the calling thread one
+   * of them (layer-lanes.ts; docs/integrator.md §8): 1 keeps them on the calling thread; 'auto'
+   * (the default) takes the kernels' thread count where the layers are wide enough for it to pay.
+   * The result is the same on any lane: each runs its kernels on its own thread alone.
+   */
+  layerThreads?: LayerThreads;
 }
 
 export const INTEGRATOR_KINDS = ['bug', 'parallel'] as const;
@@ -172,11 +136,15 @@ export class RankAdaptiveIntegrator {
   /** Which step this integrator takes (see IntegratorOptions.integrator). */
   readonly kind: IntegratorKind;
   readonly settleAfterWarmup: boolean;
+  /** Threads the per-layer updates of the parallel step may run on side by side (IntegratorOptions.layerThreads). */
+  layerThreads: LayerThreads;
   /** What settleRanks did, if it ran: the step and the ranks before and after, per layer. */
   settled: { step: number; before: Record<string, number[]>; after: Record<string, number[]> } | null = null;
   stepCount = 0;
   /** Per layer, what the last step did. */
   lastInfo: LayerStepInfo[] = [];
+  /** For checks and benches: called with each parallel step's per-layer jobs before they run (layer-update.ts). */
+  onLayerJobs: ((jobs: readonly ParallelLayerJob[]) => void) | null = null;
   /** Steps whose K-step directions came from the full-kernel probe (ill-conditioned cores), per layer name. */
   readonly probeCounts = new Map<string, number>();
   private readonly maxRank: IntegratorOptions['maxRank'];
@@ -210,6 +178,9 @@ export class RankAdaptiveIntegrator {
     if (!INTEGRATOR_KINDS.includes(this.kind))
       throw new Error(`${name}: integrator must be one of ${INTEGRATOR_KINDS.join(', ')}, got ${String(options.integrator)}`);
     this.settleAfterWarmup = options.settleAfterWarmup ?? false;
+    this.layerThreads = options.layerThreads ?? 'auto';
+    if (this.layerThreads !== 'auto' && (!Number.isInteger(this.layerThreads) || this.layerThreads < 1))
+      throw new Error(`${name}: layerThreads must be 'auto' or a positive integer, got ${String(options.layerThreads)}`);
     this.layers = model.namedModules().filter((e): e is [string, TuckerLayer] => e[1] instanceof TuckerLayer);
     if (this.layers.length === 0) throw new Error(`${name}: the model has no low-rank layers; convert it with lowrank.factorize first`);
     const lowRank = new Set<Parameter>();
@@ -261,14 +232,22 @@ export class RankAdaptiveIntegrator {
   private update(closure: () => Tensor, grads: LayerGradients[]): void {
     const tauNow = this.currentTau;
     if (this.kind === 'parallel') {
-      this.lastInfo = outsideArena(() =>
-        this.layers.map(([name, layer], k) => {
+      this.lastInfo = outsideArena(() => {
+        const jobs: ParallelLayerJob[] = this.layers.map(([name, layer], k) => {
           const g = grads[k];
-          const aug = augmentPoint(g.point, layer.fullShape, g.modes, this.velocity.get(layer) ?? null);
-          // Stryker disable next-line BooleanLiteral: without the declared zero corner the truncation takes the dense route, which the corner route reproduces (truncate-blocks.test.ts)
-          return this.updateAndTruncate(name, layer, aug, parallelGradient(aug, g.coreGrad, layer.fullShape, g.modes), tauNow, true);
-        }),
-      );
+          return {
+            point: { core: g.point.core, shape: g.point.shape, factors: g.point.factors },
+            fullShape: [...layer.fullShape],
+            coreGrad: g.coreGrad,
+            modes: g.modes.map((m) => m?.source ?? null),
+            velocity: this.velocity.get(layer) ?? null,
+            settings: this.settingsOf(name, layer, tauNow),
+          };
+        });
+        this.onLayerJobs?.(jobs);
+        const updates = updateLayers(jobs, lanesFor(jobs, this.layerThreads));
+        return updates.map((u, k) => this.finish(this.layers[k][0], this.layers[k][1], u));
+      });
       return;
     }
     const augmented = outsideArena(() =>
@@ -287,7 +266,7 @@ export class RankAdaptiveIntegrator {
       this.layers.map(([name, layer], k) => {
         const g = layer.core.grad ? new Float64Array(layer.core.grad.data) : new Float64Array(augmented[k].core.length);
         // Stryker disable next-line BooleanLiteral: a declared corner is checked, not trusted (a core not zero there takes the dense route), and either route gives the same truncation
-        return this.updateAndTruncate(name, layer, augmented[k], g, tauNow, false);
+        return this.finish(name, layer, updateAndTruncate(augmented[k], g, layer.fullShape, this.settingsOf(name, layer, tauNow), false));
       }),
     );
   }
@@ -425,71 +404,47 @@ export class RankAdaptiveIntegrator {
     }
   }
 
-  /**
-   * Ĉ1 = Ĉ0 − λ(g + wd·Ĉ0) (heavy-ball: v = μv + g + wd·Ĉ0, Ĉ1 = Ĉ0 − λv), then the truncation.
-   * `parallel`: g is the parallel step's gradient, zero on the blocks new in two or more modes, as
-   * are Ĉ0 and the lifted velocity, so Ĉ1 and v are too (the truncation skips them).
-   */
-  private updateAndTruncate(name: string, layer: TuckerLayer, a: AugmentedPoint, g: Float64Array, tauNow: number, parallel: boolean): LayerStepInfo {
-    const lr = this.lr;
-    const wd = this.weightDecay;
-    const mu = this.momentum;
-    const c0 = a.core;
-    const c1 = new Float64Array(c0.length);
-    let velocity: Float64Array | null = null;
-    // ‖Ĉ1‖ and max|Ĉ1| are gathered in the update's own loop rather than by two more passes over
-    // the core (a tenth of the truncation's time at 128 channels): the sum of squares is exact
-    // enough wherever no square can overflow or underflow, and frob's scaled sum takes the rest.
-    // A fresh array, not the lifted velocity itself: augmentPoint returns the stored one when the shape did not grow.
-    if (mu > 0) velocity = new Float64Array(c0.length);
-    const { ss, big } = coreUpdate(c0, g, velocity ? (a.velocity ?? velocity) : null, velocity, c1, lr, wd, mu);
-    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,UnaryOperator: within the range both routes give the norm to rounding, and outside it only values beyond a finite loss's reach (2^±480) tell them apart; false means frob(c1) and truncateCore's own maxAbs, the same values
-    const inRange = Number.isFinite(ss) && big > 2 ** -480 && big < 2 ** 480;
-    const norm = inRange ? Math.sqrt(ss) : frob(c1);
-    const d = a.shape.length;
-    const thresholds = new Array<number>(d).fill(0);
-    const perMode: (number | null)[] = [];
-    const bounds: [number, number][] = [];
-    for (let i = 0; i < d; i++) {
-      const adapts = a.bases[i] !== null && layer.adaptModes.includes(i);
-      if (adapts) thresholds[i] = this.theta ?? tauNow * norm;
-      perMode.push(adapts ? thresholds[i] : null);
-      bounds.push([this.minRank, adapts ? this.maxRankOf(name, i, layer.fullShape[i]) : a.shape[i]]);
-    }
-    const t = truncateCore({
-      shape: a.shape,
-      c1,
-      bases: a.bases,
-      fullShape: layer.fullShape,
-      thresholds: perMode,
-      keep: a.before,
-      bounds,
-      velocity,
-      zeroCornerFrom: parallel ? a.before : undefined,
-      norm,
-      maxAbs: inRange ? big : undefined,
-    });
-    this.install(layer, t.core, t.coreShape, t.factors);
-    if (t.velocity) this.velocity.set(layer, t.velocity);
+  /** The step's constants for one layer (layer-update.ts). */
+  private settingsOf(name: string, layer: TuckerLayer, tauNow: number): StepSettings {
+    // A stored mode listed in adaptModes adapts; the cap is asked of those only (maxRank may be a user's function).
+    const adapts = layer.fullShape.map((_, i) => layer.factors[i] !== null && layer.adaptModes.includes(i));
+    return {
+      lr: this.lr,
+      weightDecay: this.weightDecay,
+      momentum: this.momentum,
+      theta: this.theta,
+      tauNow,
+      minRank: this.minRank,
+      adapts,
+      maxRanks: adapts.map((a, i) => (a ? this.maxRankOf(name, i, layer.fullShape[i]) : layer.fullShape[i])),
+    };
+  }
+
+  /** Installs a layer's update (the new point and velocity) and says what the step did. */
+  private finish(name: string, layer: TuckerLayer, u: LayerUpdate): LayerStepInfo {
+    this.install(layer, u.core, u.coreShape, u.factors);
+    if (u.velocity) this.velocity.set(layer, u.velocity);
     else this.velocity.delete(layer);
+    let error: number | undefined;
     let gradNorm: number | undefined;
     return {
       name,
-      ranks: t.coreShape,
-      augmentedRanks: a.shape,
-      tailBound: t.tailBound,
-      thresholds,
+      ranks: u.coreShape,
+      augmentedRanks: u.augmentedShape,
+      tailBound: u.tailBound,
+      thresholds: u.thresholds,
+      // On first read: only the checks read them, and each is a pass over the core (the error, as much as the projections).
       get truncationError() {
-        return t.truncationError();
+        error ??= truncationErrorOf(u.updatedCore, u.augmentedShape, u.core, u.coreShape, u.projections);
+        return error;
       },
-      // On first read, as truncationError: only the checks read it, and it is a pass over the core.
       get galerkinGradNorm() {
-        gradNorm ??= frob(g);
+        gradNorm ??= frob(u.gradient);
         return gradNorm;
       },
-      liftedCore: a.core,
-      updatedCore: c1,
-      augmentedBases: a.bases,
+      liftedCore: u.liftedCore,
+      updatedCore: u.updatedCore,
+      augmentedBases: u.augmentedBases,
     };
   }
 

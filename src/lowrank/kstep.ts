@@ -28,6 +28,20 @@ export interface ModeDirections {
   readonly e: Float64Array;
   /** X·E_i for an m × r_i matrix X, without forming E_i where a cheaper order exists. */
   timesE(x: Float64Array, m: number): Float64Array;
+  /** The plain arrays these directions are built from: modeDirectionsOf(source) rebuilds them (on another thread). */
+  readonly source: DirectionsSource;
+}
+
+/** What a ModeDirections is made of, as plain arrays (structured-cloneable). */
+export type DirectionsSource =
+  | { kind: 'factor'; factorGrad: Float64Array; unfolded: Float64Array; chol: Float64Array; rows: number }
+  | { kind: 'explicit'; d: Float64Array; e: Float64Array; w: number };
+
+/** The directions a DirectionsSource describes: the same arrays, the same products. */
+export function modeDirectionsOf(source: DirectionsSource): ModeDirections {
+  return source.kind === 'factor'
+    ? directionsFromFactorGrad(source.factorGrad, source.unfolded, source.chol, source.rows)
+    : explicitDirections(source.d, source.e, source.w);
 }
 
 /**
@@ -41,6 +55,7 @@ export function directionsFromFactorGrad(factorGrad: Float64Array, unfolded: Flo
   let e: Float64Array | null = null;
   return {
     d: factorGrad,
+    source: { kind: 'factor', factorGrad, unfolded, chol, rows },
     get e() {
       if (!e) {
         e = new Float64Array(unfolded);
@@ -59,7 +74,7 @@ export function directionsFromFactorGrad(factorGrad: Float64Array, unfolded: Flo
 /** Directions with E_i given explicitly (w × Π_{j≠i} r_j): the probe's route, and any caller holding both. */
 export function explicitDirections(d: Float64Array, e: Float64Array, w: number): ModeDirections {
   const cols = e.length / w;
-  return { d, e, timesE: (x: Float64Array, m: number) => matmul(x, m, w, e, cols) };
+  return { d, e, timesE: (x: Float64Array, m: number) => matmul(x, m, w, e, cols), source: { kind: 'explicit', d, e, w } };
 }
 
 /** G ×_{j∈modes} U_jᵀ for the stored modes listed (the others are left at full size). */

@@ -65,6 +65,8 @@ export interface TruncationResult {
   velocity: Float64Array | null;
   /** ‖Ĉ1 − C_new ×_i P_i‖_F, computed on first call. */
   truncationError: () => number;
+  /** P_i (shape[i] × r_i) per truncated mode, null where a mode kept its basis: what truncationErrorOf reads. */
+  projections: (Float64Array | null)[];
   /** (Σ_i tail_i(r_i)²)^½ over the stored modes. */
   tailBound: number;
   /** Per mode, which route gave the spectrum ('jacobi' | 'gram'), null where not stored. */
@@ -266,24 +268,10 @@ export function truncateCore(input: TruncationInput): TruncationResult {
       at[i] = ranks[i];
     }
   }
-  // ε = ‖Ĉ1 − C_new ×_i P_i‖ in the augmented coordinates (the bases Û are orthonormal), formed
-  // directly (‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny), and only when read:
-  // it costs as much as the projections themselves and only the checks read it.
+  // ε is formed only when read: it costs as much as the projections themselves and only the checks read it.
   let error: number | null = null;
   const truncationError = (): number => {
-    if (error !== null) return error;
-    let lifted: Float64Array = core;
-    let liftedShape = coreShape;
-    for (let i = 0; i < d; i++) {
-      const p = projections[i];
-      if (!p) continue;
-      const back = modeProductRaw(lifted, liftedShape, p, shape[i], i);
-      lifted = back.data;
-      liftedShape = back.shape;
-    }
-    let err2 = 0;
-    for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
-    error = Math.sqrt(err2);
+    error ??= truncationErrorOf(c1, shape, core, coreShape, projections);
     return error;
   };
   return {
@@ -292,7 +280,33 @@ export function truncateCore(input: TruncationInput): TruncationResult {
     factors,
     velocity,
     truncationError,
+    projections,
     tailBound: Math.sqrt(tail2),
     routes: spectra.map((s) => (s ? s.route : null)),
   };
+}
+
+/**
+ * ε = ‖Ĉ1 − C_new ×_i P_i‖_F, the truncation's error in the augmented coordinates (the bases Û are
+ * orthonormal), formed directly: ‖Ĉ1‖² − ‖C_new‖² would cancel catastrophically when ε is tiny.
+ */
+export function truncationErrorOf(
+  c1: Float64Array,
+  shape: readonly number[],
+  core: Float64Array,
+  coreShape: readonly number[],
+  projections: readonly (Float64Array | null)[],
+): number {
+  let lifted: Float64Array = core;
+  let liftedShape = [...coreShape];
+  for (let i = 0; i < shape.length; i++) {
+    const p = projections[i];
+    if (!p) continue;
+    const back = modeProductRaw(lifted, liftedShape, p, shape[i], i);
+    lifted = back.data;
+    liftedShape = back.shape;
+  }
+  let err2 = 0;
+  for (let k = 0; k < c1.length; k++) err2 += (c1[k] - lifted[k]) ** 2;
+  return Math.sqrt(err2);
 }

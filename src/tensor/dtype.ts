@@ -26,6 +26,11 @@ export const POOL_MAX_BYTES = 256 * 1024 * 1024;
 /** Where allocate() reports each buffer it hands out (the innermost open arena(), if any). */
 let onAllocate: ((a: TypedArray) => void) | null = null;
 
+/** The hook allocate() reports to now (null: none). */
+export function allocationHook(): ((a: TypedArray) => void) | null {
+  return onAllocate;
+}
+
 /** Installs the hook arena() uses to learn the buffers allocated in its scope (null: none). */
 export function setAllocationHook(hook: ((a: TypedArray) => void) | null): void {
   onAllocate = hook;

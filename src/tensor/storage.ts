@@ -1,4 +1,4 @@
-import { dtypeOf, recycle, setAllocationHook, type DType, type TypedArray } from './dtype.js';
+import { allocationHook, dtypeOf, recycle, setAllocationHook, type DType, type TypedArray } from './dtype.js';
 
 /**
  * A buffer that lives on a device (a gpu.js texture, or whatever a device backend keeps). Device
@@ -273,6 +273,33 @@ function detachAll(value: unknown, created: Set<Storage>, depth: number): void {
  * tensors (the rank-adaptive integrator's float64 velocities and linear algebra), which keep()
  * and pin() cannot mark. A no-op outside an arena.
  */
+/**
+ * Runs fn, then gives back to the pool every host buffer that allocate() handed out inside it and
+ * that none of `kept(result)` lies on: for pure work whose temporaries die with it, such as the
+ * float64 linear algebra of an integrator step's per-layer update, so that a repeated step takes
+ * its temporaries from the pool instead of new buffers (whose zeroing, page faults and collection
+ * cost what the work did; docs/integrator.md §8). The caller lists every array of the result;
+ * fn must keep no other. When fn throws nothing is recycled. Any enclosing arena() learns nothing
+ * of these buffers.
+ */
+export function recycleTemporaries<T>(fn: () => T, kept: (result: T) => Iterable<ArrayBufferView | null | undefined>): T {
+  if (typeof fn !== 'function') throw new Error(`recycleTemporaries: fn must be a function, got ${typeof fn}`);
+  if (typeof kept !== 'function') throw new Error(`recycleTemporaries: kept must be a function, got ${typeof kept}`);
+  const previous = allocationHook();
+  const made: TypedArray[] = [];
+  setAllocationHook((a) => made.push(a));
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    setAllocationHook(previous);
+  }
+  const live = new Set<ArrayBufferLike>();
+  for (const a of kept(result)) if (a) live.add(a.buffer);
+  for (const a of made) if (!live.has(a.buffer)) recycle(a);
+  return result;
+}
+
 export function outsideArena<T>(fn: () => T): T {
   if (arenas.length === 0) return fn();
   setAllocationHook(null);

@@ -134,6 +134,22 @@ export function setNumThreads(n: number): void {
   while (workers.length > n - 1) stopWorker(workers.pop()!);
 }
 
+/**
+ * Runs fn as if with one thread: every kernel on the calling thread, the pool's workers left
+ * running (parked) for after. For work that runs beside a thread of its own (the integrator's
+ * layers side by side, docs/integrator.md §8): the kernels then take the routes they take on one
+ * thread, so the results are those of a worker running with one thread.
+ */
+export function onCallingThread<T>(fn: () => T): T {
+  const saved = numThreads;
+  numThreads = 1;
+  try {
+    return fn();
+  } finally {
+    numThreads = saved;
+  }
+}
+
 /** Whether float32 and float64 GEMM run on the WebAssembly SIMD kernels (when the runtime supports them). */
 export function simdEnabled(): boolean {
   return simdOn && simdSupported() && mainState().wasm !== null;
