@@ -19,6 +19,7 @@ const TESTS: Record<string, string[]> = {
     'test/lowrank/truncate-blocks.test.ts',
     'test/lowrank/truncation-routes.test.ts',
     'test/lowrank/augment.test.ts',
+    'test/lowrank/layer-lanes.test.ts',
   ],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(TESTS).join(',')).split(',').map((s) => s.trim());

