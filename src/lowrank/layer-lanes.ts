@@ -15,13 +15,15 @@ import { type LayerUpdate, type ParallelLayerJob, parallelLayerUpdatePooled } fr
 
 /**
  * Under the default ('auto'), the layers go side by side only when the work the other lanes would
- * take (units of layerWork) reaches this. Measured on 2 threads (docs/integrator.md §8): three
- * 128-channel 3×3 layers at rank ratio ½ (~43M units each) gained 5–8% of the whole step, while
- * LeNet-5 at the demo's ranks (conv2 ~1.2M units beside fc1's ~2.2M) lost 0–7%: the hand-off
- * (~0.5 ms) and the worker's garbage, collected by V8's background threads during the next
- * forward/backward pass, cost what the overlap saved.
+ * take (units of layerWork) reaches this. Measured on 2 threads (bench/results/layer-lanes.md,
+ * docs/integrator.md §8), paired step ratios over three to four runs: three 3×3 convolutions of
+ * 128 channels at rank ratio ½ (43M units a layer) 0.81–0.98, at ratio ¼ (6.0M) 0.89–0.93, of 256
+ * at ½ 0.86–0.97; of 64 at ½ (5.5M) 0.98–1.03, and LeNet-5 at the demo's ranks (conv2's 1.1M
+ * beside fc1) 0.97–1.11. The threshold lies between the smallest that gained and the largest that
+ * did not: below it, the hand-off (~0.5 ms) and the worker's garbage, collected by V8's background
+ * threads during the next forward/backward pass, cost about what the overlap saves.
  */
-export const LANES_MIN_WORK = 8_000_000;
+export const LANES_MIN_WORK = 5_750_000;
 
 /** How long the calling thread waits for a lane's reply, or for a worker to start, before giving up. */
 const REPLY_TIMEOUT_MS = 600_000;
