@@ -33,10 +33,15 @@ const START_TIMEOUT_MS = 60_000;
  * A rough count of a layer update's float64 work: the augmented core's size times its summed
  * ranks (the update, the Gram matrices and projections of the truncation) plus n_i·r̂_i² per mode
  * (the new directions and their orthonormalisation), with r̂_i = min(n_i, 2r_i) where the mode grows.
+ * A layer where no mode grows and the tolerance is 0 keeps every mode whole (no spectrum is taken,
+ * docs/integrator.md §5): its work is the core update alone, the core's size.
  */
 export function layerWork(job: ParallelLayerJob): number {
   const grown = job.point.shape.map((r, i) => (job.modes[i] ? Math.min(job.fullShape[i], 2 * r) : r));
   const size = grown.reduce((p, r) => p * r, 1);
+  const grows = grown.some((r, i) => r > job.point.shape[i]);
+  const tolerance = job.settings.theta ?? job.settings.tauNow;
+  if (!grows && !(tolerance > 0)) return size;
   const sum = grown.reduce((p, r) => p + r, 0);
   let work = size * sum;
   grown.forEach((r, i) => {

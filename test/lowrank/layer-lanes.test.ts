@@ -162,6 +162,11 @@ describe('layers side by side (layer-lanes.ts)', () => {
     expect(layerWork(job([8, 6, 3, 3], [20, 10, 3, 3], [true, true, false, false]))).toBeGreaterThan(
       layerWork(job([4, 3, 3, 3], [10, 5, 3, 3], [true, true, false, false])),
     );
+    // At full rank (no room to grow) with τ = 0 no spectrum is taken: the core update alone.
+    const full = job([10, 5, 3, 3], [10, 5, 3, 3], [false, false, false, false]);
+    expect(layerWork(full)).toBe(450 * 21);
+    expect(layerWork({ ...full, settings: { ...full.settings, tauNow: 0 } })).toBe(450);
+    expect(layerWork({ ...full, settings: { ...full.settings, tauNow: 0, theta: 0.5 } })).toBe(450 * 21);
   });
 
   it('rejects a layerThreads that is neither auto nor a positive integer, naming it', () => {
@@ -181,7 +186,7 @@ function syntheticJob(shape: number[], full: number[], stored: boolean[]): Paral
     coreGrad: new Float64Array(0),
     modes: stored.map((s) => (s ? ({} as never) : null)),
     velocity: null,
-    settings: {} as never,
+    settings: { tauNow: 0.1, theta: null } as ParallelLayerJob['settings'],
   };
 }
 
