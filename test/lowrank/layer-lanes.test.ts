@@ -27,7 +27,9 @@ describe('layers side by side (layer-lanes.ts)', () => {
       const info: number[][] = [];
       for (let s = 0; s < 4; s++) {
         losses.push(integ.step(p.loss));
-        info.push(integ.lastInfo.flatMap((l) => [l.truncationError, l.galerkinGradNorm, l.tailBound, ...l.ranks, ...l.augmentedRanks]));
+        info.push(integ.lastInfo.flatMap((l) => [l.truncationError, l.galerkinGradNorm, l.tailBound, ...l.ranks, ...l.augmentedRanks, ...l.thresholds]));
+        // ϑ_i = τ‖Ĉ1‖ on the adapted (channel) modes, 0 on the spatial modes kept whole.
+        for (const l of integ.lastInfo) l.thresholds.forEach((t, i) => expect(t > 0).toBe(i < 2));
       }
       const layers = p.model.namedModules().filter(([, m]) => m instanceof TuckerLayer).length;
       return { losses, info, params: snapshot(p.model), ranks: integ.ranks(), layers };
@@ -166,6 +168,9 @@ describe('layers side by side (layer-lanes.ts)', () => {
     const full = job([10, 5, 3, 3], [10, 5, 3, 3], [false, false, false, false]);
     expect(layerWork(full)).toBe(450 * 21);
     expect(layerWork({ ...full, settings: { ...full.settings, tauNow: 0 } })).toBe(450);
+    // A growing layer at τ = 0 still truncates its augmented modes back: the full estimate.
+    const growing = job([4, 3, 3, 3], [10, 5, 3, 3], [true, true, false, false]);
+    expect(layerWork({ ...growing, settings: { ...growing.settings, tauNow: 0 } })).toBe(360 * 19 + 640 + 125);
     expect(layerWork({ ...full, settings: { ...full.settings, tauNow: 0, theta: 0.5 } })).toBe(450 * 21);
   });
 
