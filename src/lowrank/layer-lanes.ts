@@ -16,9 +16,9 @@ import { type LayerUpdate, type ParallelLayerJob, parallelLayerUpdatePooled } fr
 /**
  * Under the default ('auto'), the layers go side by side only when the work the other lanes would
  * take (units of layerWork) reaches this. Measured on 2 threads (bench/results/layer-lanes.md,
- * docs/integrator.md §8), paired step ratios over three to four runs: three 3×3 convolutions of
+ * docs/integrator.md §8), paired step ratios over four to five runs: three 3×3 convolutions of
  * 128 channels at rank ratio ½ (43M units a layer) 0.81–0.98, at ratio ¼ (6.0M) 0.89–0.93, of 256
- * at ½ 0.86–0.97; of 64 at ½ (5.5M) 0.98–1.03, and LeNet-5 at the demo's ranks (conv2's 1.1M
+ * at ½ 0.86–0.97; of 64 at ½ (5.5M) 0.95–1.03, and LeNet-5 at the demo's ranks (conv2's 1.1M
  * beside fc1) 0.97–1.11. The threshold lies between the smallest that gained and the largest that
  * did not: below it, the hand-off (~0.5 ms) and the worker's garbage, collected by V8's background
  * threads during the next forward/backward pass, cost about what the overlap saves.
