@@ -13,7 +13,15 @@ const SCOPES = {
   tucker: ['src/tucker/**/*.ts'],
   qr: ['src/linalg/qr*.ts'],
   svd: ['src/linalg/svd*.ts'],
-  integrator: ['src/lowrank/integrator.ts', 'src/lowrank/layer-point.ts', 'src/lowrank/kstep.ts', 'src/lowrank/augment.ts', 'src/lowrank/truncate-core.ts', 'src/lowrank/layer-update.ts', 'src/lowrank/layer-lanes.ts'],
+  integrator: [
+    'src/lowrank/integrator.ts',
+    'src/lowrank/layer-point.ts',
+    'src/lowrank/kstep.ts',
+    'src/lowrank/augment.ts',
+    'src/lowrank/truncate-core.ts',
+    'src/lowrank/layer-update.ts',
+    'src/lowrank/layer-lanes.ts',
+  ],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(SCOPES).join(',')).split(',').map((s) => s.trim());
 for (const s of picked)
