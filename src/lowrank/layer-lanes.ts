@@ -81,7 +81,7 @@ interface LaneWorker {
 let laneWorkers: LaneWorker[] = [];
 let lanesBroken = false;
 
-type NodeProcess = { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } };
+type NodeProcess = { getBuiltinModule?: (id: string) => unknown };
 
 function builtin<T>(id: string): T | null {
   const proc = (globalThis as { process?: NodeProcess }).process;
