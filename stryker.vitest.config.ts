@@ -20,6 +20,7 @@ const TESTS: Record<string, string[]> = {
     'test/lowrank/truncation-routes.test.ts',
     'test/lowrank/augment.test.ts',
     'test/lowrank/layer-lanes.test.ts',
+    'test/lowrank/step-times.test.ts',
   ],
 };
 const picked = (process.env.MUTANTS ?? Object.keys(TESTS).join(',')).split(',').map((s) => s.trim());

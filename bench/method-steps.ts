@@ -26,7 +26,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { factorize } from '../src/lowrank/factorize.js';
-import { RankAdaptiveIntegrator } from '../src/lowrank/integrator.js';
+import { RankAdaptiveIntegrator, type StepTimes } from '../src/lowrank/integrator.js';
 import { settleRankRule } from '../src/lowrank/settle-rule.js';
 import { crossEntropy } from '../src/ops/loss.js';
 import { SGD } from '../src/optim/sgd.js';
@@ -82,6 +82,9 @@ function stepTimes(
   return { times, ranks: typeof ranks === 'string' ? ranks : '' };
 }
 
+/** Per TDLRT row of part 1: the median over rounds of each part of the step (the integrator's lastTimes). */
+const part1Parts: Record<string, Record<keyof StepTimes, number>> = {};
+
 /** Part 1: median step times of interleaved rounds, at the demo's final ranks. */
 function atFinalRanks(rounds: number): Record<string, number> {
   manualSeed(0);
@@ -100,13 +103,16 @@ function atFinalRanks(rounds: number): Record<string, number> {
   };
   steps.full = sgd(lenet5({ generator: new Generator(0) }));
   steps['tucker-fixed'] = sgd(factorize(lenet5({ generator: new Generator(0) }), { ranks, init: 'random', generator: new Generator(1) }));
+  const integrators: Record<string, RankAdaptiveIntegrator> = {};
   for (const integrator of ['parallel', 'bug'] as const) {
     const m = factorize(lenet5({ generator: new Generator(0) }), { ranks, init: 'random', generator: new Generator(1) });
     const it = new RankAdaptiveIntegrator(m, { integrator, lr: 0.01, tau: 0, maxRank: caps, momentum: 0.9, weightDecay: 5e-4 });
+    integrators[`tdlrt ${integrator}`] = it;
     steps[`tdlrt ${integrator}`] = () => {
       it.step(() => crossEntropy(m.forward(x), y));
     };
   }
+  const parts: Record<string, Record<string, number[]>> = {};
   const times: Record<string, number[]> = {};
   for (const [k, f] of Object.entries(steps)) {
     times[k] = [];
@@ -115,11 +121,18 @@ function atFinalRanks(rounds: number): Record<string, number> {
   for (let r = 0; r < rounds; r++) {
     for (const [k, f] of Object.entries(steps)) {
       const t0 = performance.now();
-      for (let i = 0; i < 4; i++) arena(f);
+      const sums: Record<string, number> = {};
+      for (let i = 0; i < 4; i++) {
+        arena(f);
+        for (const [part, ms] of Object.entries(integrators[k]?.lastTimes ?? {})) sums[part] = (sums[part] ?? 0) + ms / 4;
+      }
       times[k].push((performance.now() - t0) / 4);
+      for (const [part, ms] of Object.entries(sums)) ((parts[k] ??= {})[part] ??= []).push(ms);
     }
   }
   const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+  for (const [k, byPart] of Object.entries(parts))
+    part1Parts[k] = Object.fromEntries(Object.entries(byPart).map(([part, v]) => [part, median(v)])) as Record<keyof StepTimes, number>;
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
@@ -220,6 +233,20 @@ const lines = [
   '| step | ms | × full step | × tucker-fixed step |',
   '|---|---|---|---|',
   ...Object.entries(part1).map(([k, v]) => `| ${k} | ${v.toFixed(1)} | ${(v / part1.full).toFixed(2)} | ${(v / part1['tucker-fixed']).toFixed(2)} |`),
+  '',
+  "Where a TDLRT step's time goes (the integrator's `lastTimes`, medians over the same rounds, ms): the forward/backward passes, and the integrator's own float64 work around them (reading the point, the K-step directions from the gradients, the update and truncation), and the SGD step of conv1 and fc2.",
+  '',
+  '| step | passes | reading the point | K-step directions | update + truncation | SGD of the rest | total |',
+  '|---|---|---|---|---|---|---|',
+  ...Object.entries(part1Parts).map(
+    ([k, t]) =>
+      `| ${k} | ${t.passes.toFixed(1)} | ${t.prepare.toFixed(1)} | ${t.gradients.toFixed(1)} | ${t.update.toFixed(1)} | ${t.others.toFixed(1)} | ${t.total.toFixed(1)} |`,
+  ),
+  '',
+  ((t) =>
+    `So the parallel step is its passes, ${t.passes.toFixed(1)} ms (a tucker-fixed step, passes and SGD, is ${part1['tucker-fixed'].toFixed(1)}), plus ${(t.total - t.passes).toFixed(1)} ms of its own. At 0.6× the full step (${(0.6 * part1.full).toFixed(1)} ms) the step would leave ${(0.6 * part1.full - t.passes).toFixed(1)} ms beside its passes for that work (docs/integrator.md §8, "The floor under LeNet-5's 0.6× target").`)(
+    part1Parts['tdlrt parallel'],
+  ),
   '',
   "## 2. At the methods bench's settings (mean step time over the window)",
   '',

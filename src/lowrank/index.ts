@@ -5,7 +5,7 @@ export { LowRankLinear } from './low-rank-linear.js';
 export { MatrixConv2d } from './matrix-conv2d.js';
 export { differentiableModeProduct } from './mode-product.js';
 export { factorize, type FactorizeOptions } from './factorize.js';
-export { RankAdaptiveIntegrator, INTEGRATOR_KINDS, type IntegratorKind, type IntegratorOptions, type LayerStepInfo } from './integrator.js';
+export { RankAdaptiveIntegrator, INTEGRATOR_KINDS, type IntegratorKind, type IntegratorOptions, type LayerStepInfo, type StepTimes } from './integrator.js';
 export { rankReport, type RankReport, type LayerRankReport } from './rank-report.js';
 export { randomOrthonormal, randomCore } from './init.js';
 export * as methods from './methods/index.js';

@@ -81,6 +81,25 @@ export interface LayerStepInfo {
   augmentedBases: (Float64Array | null)[];
 }
 
+/**
+ * Where the last step's wall-clock time went, in milliseconds (performance.now()): the parts add up
+ * to `total`. What a researcher reads to see whether the network or the integrator's own float64
+ * work dominates a step (docs/integrator.md §8, "Where a step's time goes").
+ */
+export interface StepTimes {
+  /** Reading each layer's point in float64 (drift check and repair, the K-step's conditioning), and the one-off settleRanks after the warm-up. */
+  prepare: number;
+  /** The forward/backward passes: one for 'parallel', two for 'bug'. */
+  passes: number;
+  /** Reading the gradients into the K-step directions. */
+  gradients: number;
+  /** Augmentation, Galerkin step, truncation and install of every layer (the passes excluded). */
+  update: number;
+  /** The SGD step of the parameters outside the low-rank layers. */
+  others: number;
+  total: number;
+}
+
 /** The integrator's resumable state (see RankAdaptiveIntegrator.getState). */
 export interface IntegratorState {
   stepCount: number;
@@ -145,6 +164,8 @@ export class RankAdaptiveIntegrator {
   stepCount = 0;
   /** Per layer, what the last step did. */
   lastInfo: LayerStepInfo[] = [];
+  /** Where the last step's time went (null before the first step). */
+  lastTimes: StepTimes | null = null;
   /** For checks and benches: called with each parallel step's per-layer jobs before they run (layer-update.ts). */
   onLayerJobs: ((jobs: readonly ParallelLayerJob[]) => void) | null = null;
   /** Steps whose K-step directions came from the full-kernel probe (ill-conditioned cores), per layer name. */
@@ -152,6 +173,8 @@ export class RankAdaptiveIntegrator {
   private readonly maxRank: IntegratorOptions['maxRank'];
   private readonly others: SGD | null;
   private readonly velocity = new Map<TuckerLayer, Float64Array>();
+  /** Milliseconds spent in pass() since the step began (StepTimes.passes). */
+  private passTime = 0;
 
   constructor(
     readonly model: Module,
@@ -212,10 +235,13 @@ export class RankAdaptiveIntegrator {
   step(closure: () => Tensor): number {
     if (typeof closure !== 'function') throw new Error('RankAdaptiveIntegrator.step: closure must be a function returning the loss');
     if (this.others) this.others.lr = this.lr;
+    const t0 = performance.now();
+    this.passTime = 0;
     // Inside arena() (docs/design.md §3.5.1), only the forward/backward passes are step-local: the
     // linear algebra's arrays become the next step's velocity and parameters, so it runs outside.
     if (this.settleAfterWarmup && this.warmupSteps > 0 && this.stepCount === this.warmupSteps && this.tau > 0) outsideArena(() => this.settleRanks());
     const prepared = outsideArena(() => this.layers.map(([, layer]) => this.prepare(layer)));
+    const t1 = performance.now();
     let lossBefore: number;
     let grads: LayerGradients[];
     try {
@@ -224,9 +250,21 @@ export class RankAdaptiveIntegrator {
     } finally {
       for (const [, layer] of this.layers) layer.gradientProbe = null;
     }
+    const t2 = performance.now();
+    const firstPass = this.passTime;
     this.update(closure, grads);
+    const t3 = performance.now();
     this.others?.step();
+    const t4 = performance.now();
     this.stepCount++;
+    this.lastTimes = {
+      prepare: t1 - t0,
+      passes: this.passTime,
+      gradients: t2 - t1 - firstPass,
+      update: t3 - t2 - (this.passTime - firstPass),
+      others: t4 - t3,
+      total: t4 - t0,
+    };
     return lossBefore;
   }
 
@@ -274,6 +312,15 @@ export class RankAdaptiveIntegrator {
   }
 
   private pass(closure: () => Tensor, which: string): number {
+    const t0 = performance.now();
+    try {
+      return this.forwardBackward(closure, which);
+    } finally {
+      this.passTime += performance.now() - t0;
+    }
+  }
+
+  private forwardBackward(closure: () => Tensor, which: string): number {
     this.model.zeroGrad();
     const loss = closure();
     if (!(loss instanceof Tensor) || loss.size !== 1) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { TdlrtMethod } from '../../src/lowrank/methods/tdlrt.js';
 import { FullMethod } from '../../src/lowrank/methods/full.js';
@@ -116,6 +116,31 @@ describe('TdlrtMethod', () => {
       expect(Number.isFinite(method.step(x, y).loss)).toBe(true);
     }
   });
+  it("progress names the ranks, τ, and once a step has run, the share of the step outside its passes (the integrator's lastTimes)", () => {
+    const g = new Generator(5);
+    const x = randn([8, 1, 8, 8], { generator: g });
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+    const method = new TdlrtMethod({ lr: 0.05, tau: 0.1, warmup: 'integrator', warmupSteps: 0 });
+    method.setup(net(4), { stepsPerEpoch: 2, epochs: 1, generator: new Generator(6) });
+    expect(method.progress()).not.toHaveProperty('integrator');
+    method.step(x, y);
+    const p = method.progress();
+    const t = method.state!.lastTimes!;
+    expect(p.integrator).toBe(`${Math.round((100 * (t.total - t.passes)) / t.total)}%`);
+    expect(p.tau).toBe(0.1);
+    expect(p.ranks).toMatch(/^\d+×\d+ \d+×\d+$/);
+    // A step that took no measurable time has no share to show (not NaN%).
+    const now = performance.now();
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      method.step(x, y);
+      expect(method.state!.lastTimes!.total).toBe(0);
+      expect(method.progress()).not.toHaveProperty('integrator');
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it("the 'integrator' warm-up holds tau at 0 and starts from the factorised model", () => {
     const g = new Generator(4);
     const x = randn([8, 1, 8, 8], { generator: g });

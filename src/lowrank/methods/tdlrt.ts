@@ -206,12 +206,16 @@ export class TdlrtMethod implements TrainingMethod {
   progress(): Record<string, unknown> {
     if (this.warm) return { warmup: `full, ${this.warm.stepsLeft} steps left` };
     if (!this.integrator) return {};
-    return {
+    const out: Record<string, unknown> = {
       ranks: Object.values(this.integrator.ranks())
         .map((r) => r.slice(0, 2).join('×'))
         .join(' '),
       tau: this.integrator.currentTau,
     };
+    // The share of the last step spent outside its forward/backward passes: the integrator's own work.
+    const t = this.integrator.lastTimes;
+    if (t && t.total > 0) out.integrator = `${Math.round((100 * (t.total - t.passes)) / t.total)}%`;
+    return out;
   }
 
   /** During a full warm-up: a full SGD step; then an integrator step at the current ranks. */
