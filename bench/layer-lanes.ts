@@ -18,6 +18,7 @@ import type { Module } from '../src/nn/module.js';
 import { crossEntropy, mseLoss } from '../src/ops/loss.js';
 import { arena } from '../src/tensor/storage.js';
 import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
+import { median } from './timing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -71,7 +72,6 @@ function stackCase(C: number, ratio: number): Case {
   };
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const rows: string[] = [];
 const say = (s: string) => {
   console.log(s);

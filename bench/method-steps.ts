@@ -38,6 +38,7 @@ import { arena } from '../src/tensor/storage.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { loadMnistEmbedded } from '../src/data/mnist-embedded.js';
 import { DEMO_RANKS, demoRankCaps } from './demo-ranks.js';
+import { medians } from './timing.js';
 
 const batch = 64;
 const fc1Cap = (layer: string, _mode: number, size: number) => (layer === '7' ? Math.min(size, 100) : size);
@@ -130,8 +131,6 @@ function atFinalRanks(rounds: number): { times: Record<string, number>; parts: R
       for (const [part, ms] of Object.entries(sums)) ((parts[k] ??= {})[part] ??= []).push(ms);
     }
   }
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-  const medians = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)]));
   return {
     times: medians(times),
     parts: Object.fromEntries(Object.entries(parts).map(([k, byPart]) => [k, medians(byPart) as unknown as StepTimes])),

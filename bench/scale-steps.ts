@@ -30,6 +30,7 @@ import { Generator, manualSeed } from '../src/tensor/random.js';
 import { arena } from '../src/tensor/storage.js';
 import { currentCommit } from './scale.js';
 import { convNames, INPUT_SHAPES, type ScaleDataset, vggNet } from './scale-setup.js';
+import { median } from './timing.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -179,7 +180,6 @@ export function timeScaleSteps(logText: string, options: { rounds?: number; step
       for (let s = 0; s < steps; s++) run.step();
       run.times.push((performance.now() - t0) / steps);
     }
-  const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
   const full = median((runs.find((r) => r.spec.label === 'full') as (typeof runs)[number]).times);
   return {
     data,

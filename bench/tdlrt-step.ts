@@ -15,6 +15,7 @@ import type { Module } from '../src/nn/module.js';
 import { mseLoss } from '../src/ops/loss.js';
 import { arena } from '../src/tensor/storage.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { medians } from './timing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -61,8 +62,6 @@ function timeInterleaved(
       if (integrators[k]) (passTimes[k] ??= []).push(passes / steps);
     }
   }
-  const median = (v: number[]) => v.slice().sort((a, b) => a - b)[v.length >> 1];
-  const medians = (o: Record<string, number[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)]));
   return { ms: medians(times), passes: medians(passTimes) };
 }
 

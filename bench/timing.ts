@@ -1,6 +1,7 @@
 /**
- * The one timing rule of the benches: the best of several runs after warm-up. On a shared machine
- * the best run is the least disturbed figure; every bench reports it, never a mean.
+ * The timing rules of the benches: the best of several runs after warm-up where one configuration
+ * is timed alone (on a shared machine the best run is the least disturbed figure), and the median
+ * of interleaved rounds where configurations are compared round by round. Never a mean.
  */
 import { realpathSync } from 'node:fs';
 export interface BestOptions {
@@ -27,6 +28,20 @@ export function bestMs(run: () => void, options: BestOptions = {}): number {
     if (r >= 2 && performance.now() - t0 > budgetMs) break;
   }
   return best;
+}
+
+/**
+ * The middle value of interleaved rounds (the upper middle for an even count): the rule of the
+ * benches that compare several configurations round by round, so that a change of machine load
+ * falls on every configuration alike.
+ */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
+/** median() of each key's rounds. */
+export function medians(rounds: Record<string, readonly number[]>): Record<string, number> {
+  return Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
 }
 
 /**
